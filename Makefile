@@ -1,0 +1,60 @@
+# The two commands a new user needs: `make demo` and `make test`.
+# Everything else here is what those two are made of.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.django-talon-installed
+PYTEST_ARGS ?=
+
+.PHONY: help install test lint format typecheck docs pytest demo matrix matrix-edges clean
+
+help:
+	@echo "make demo        run the example shop against the local Talon.One emulator"
+	@echo "make test        lint, type-check, build the docs and run the whole test suite"
+	@echo "make matrix      run the tests on every supported Python x Django combination (nox)"
+	@echo "make matrix-edges  the oldest and the newest combination only"
+
+# Re-installs when pyproject.toml changes; a fresh clone needs only Python >= 3.10.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "django-talon needs Python >= 3.10")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+docs: install
+	$(BIN)/mkdocs build --strict --quiet --site-dir .site
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck docs pytest
+
+demo: install
+	$(BIN)/python manage.py talon_demo
+
+# pyenv users: every installed interpreter is made visible to nox.
+matrix: install
+	PYENV_VERSION="$$(ls $$HOME/.pyenv/versions 2>/dev/null | grep -E '^3\.1[0-3]\.' | sort -t. -k2,2nr | tr '\n' ':' | sed 's/:$$//')" \
+		$(BIN)/nox -s tests
+
+matrix-edges: install
+	PYENV_VERSION="$$(ls $$HOME/.pyenv/versions 2>/dev/null | grep -E '^3\.1[0-3]\.' | sort -t. -k2,2nr | tr '\n' ':' | sed 's/:$$//')" \
+		$(BIN)/nox -s 'tests(py3.10-django4.2)' 'tests(py3.13-django6.0)'
+
+clean:
+	rm -rf $(VENV) .nox .site .pytest_cache .mypy_cache .ruff_cache

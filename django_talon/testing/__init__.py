@@ -1,0 +1,1 @@
+"""Test helpers for shops and for this project: the emulator pytest plugin lives here."""

@@ -1,0 +1,1 @@
+"""A small real shop that uses django-talon through its public surface."""

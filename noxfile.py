@@ -1,0 +1,36 @@
+"""The support matrix: Python 3.10-3.13 x Django 4.2 / 5.2, and 6.0 on Python >= 3.12.
+
+`make matrix` runs all of it, `make matrix-edges` the oldest and newest combination
+(what CI runs besides `make test`).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+
+COMBINATIONS = [
+    ("3.10", "4.2"),
+    ("3.10", "5.2"),
+    ("3.11", "4.2"),
+    ("3.11", "5.2"),
+    ("3.12", "4.2"),
+    ("3.12", "5.2"),
+    ("3.12", "6.0"),
+    ("3.13", "5.2"),
+    ("3.13", "6.0"),
+]
+
+
+@nox.session
+@nox.parametrize(
+    "python,django",
+    COMBINATIONS,
+    ids=[f"py{python}-django{django}" for python, django in COMBINATIONS],
+)
+def tests(session: nox.Session, django: str) -> None:
+    """Install the package with its test extra on one Django series and run pytest."""
+    session.install("-e", ".[test]", f"Django~={django}.0")
+    session.run("pytest", *session.posargs)

@@ -1,0 +1,77 @@
+"""Django settings for the test suite.
+
+``TALON_TEST_DB=postgres`` runs on PostgreSQL (127.0.0.1:5432, user postgres, trust auth;
+override with ``TALON_TEST_PG_*``); the default is SQLite so that the suite runs anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "django-talon-tests-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_talon",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+if os.environ.get("TALON_TEST_DB") == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("TALON_TEST_PG_NAME", "postgres"),
+            "USER": os.environ.get("TALON_TEST_PG_USER", "postgres"),
+            "HOST": os.environ.get("TALON_TEST_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("TALON_TEST_PG_PORT", "5432"),
+            "TEST": {"NAME": os.environ.get("TALON_TEST_PG_TEST_NAME", "test_django_talon")},
+        }
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+STATIC_URL = "/static/"
+
+# Each test that talks to Talon.One points TALON at the emulator fixture.
+TALON = {
+    "BASE_URL": "http://127.0.0.1:9",
+    "API_KEY": "test-api-key",
+}
