@@ -1,0 +1,168 @@
+"""The neutral promotions summary, from hand-written effect dicts (pure, no DB, no API)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.utils import translation
+
+from django_talon.promotions import quantize_money, summarize
+
+CART = [
+    {"sku": "ESPRESSO-250", "name": "Espresso 250g", "quantity": 2, "price": 8.5,
+     "category": "coffee"},
+    {"sku": "GRINDER-X", "name": "Grinder X", "quantity": 1, "price": 89.0,
+     "category": "equipment"},
+]  # fmt: skip
+
+
+def eff(effect_type: str, campaign_id: int = 1, **props: Any) -> dict[str, Any]:
+    return {
+        "campaignId": campaign_id,
+        "rulesetId": 10,
+        "ruleIndex": 0,
+        "ruleName": "rule",
+        "effectType": effect_type,
+        "props": props,
+    }
+
+
+def test_empty_effects_gives_plain_totals() -> None:
+    s = summarize([], CART, "EUR")
+    assert s.subtotal == Decimal("106.00")
+    assert s.total_discount == Decimal("0.00")
+    assert s.total == Decimal("106.00")
+    assert not s.has_promotions
+    assert [line.subtotal for line in s.lines] == [Decimal("17.00"), Decimal("89.00")]
+
+
+def test_cart_and_item_discounts_add_up() -> None:
+    effects = [
+        eff("setDiscount", 1, name="Welcome 10%", value=10.6),
+        eff("setDiscountPerItem", 4, name="Coffee#0", value=1.0, position=0, subPosition=0),
+        eff("setDiscountPerItem", 4, name="Coffee#0", value=1.0, position=0, subPosition=1),
+    ]
+    s = summarize(effects, CART, "eur")
+    assert s.currency == "EUR"
+    assert s.total_discount == Decimal("12.60")
+    assert s.total == Decimal("93.40")
+    assert [d.amount for d in s.cart_discounts] == [Decimal("10.60")]
+    line = s.line(0)
+    assert line is not None and line.discount == Decimal("2.00") and line.total == Decimal("15.00")
+    assert s.line(1) is not None and s.line(1).discount == Decimal("0.00")  # type: ignore[union-attr]
+    assert len(s.discounts) == 3
+
+
+def test_rounding_is_per_effect_half_up_and_lines_add_up() -> None:
+    effects = [eff("setDiscount", name=f"third {i}", value=3.335) for i in range(3)]
+    s = summarize(effects, CART, "EUR")
+    assert [d.amount for d in s.discounts] == [Decimal("3.34")] * 3
+    assert s.total_discount == Decimal("10.02")
+    assert summarize(effects, CART, "EUR", rounding=ROUND_DOWN).total_discount == Decimal(
+        "10.02"
+    ) - Decimal("0.03")
+
+
+def test_currency_minor_units() -> None:
+    assert quantize_money(1234.5, "JPY") == Decimal("1235")
+    assert quantize_money("1.2345", "KWD") == Decimal("1.235")
+    assert quantize_money("bogus", "EUR") == Decimal("0.00")
+    assert quantize_money(float("nan"), "EUR") == Decimal("0.00")
+
+
+def test_total_never_negative() -> None:
+    s = summarize([eff("setDiscount", name="huge", value=500)], CART, "EUR")
+    assert s.total == Decimal("0.00")
+    assert s.total_discount == Decimal("500.00")
+
+
+def test_coupons_accept_wins_over_not_triggered_and_pending_codes() -> None:
+    effects = [
+        eff(
+            "rejectCoupon", 3, value="WELCOME10", rejectionReason="CouponPartOfNotTriggeredCampaign"
+        ),
+        eff("acceptCoupon", 1, value="WELCOME10"),
+        eff("rejectCoupon", 1, value="NOPE", rejectionReason="CouponNotFound"),
+    ]
+    s = summarize(effects, CART, "EUR", coupon_codes=["WELCOME10", "NOPE", "LATER"])
+    assert [(c.code, c.status) for c in s.coupons] == [
+        ("WELCOME10", "accepted"), ("NOPE", "rejected"), ("LATER", "pending"),
+    ]  # fmt: skip
+    assert [c.code for c in s.accepted_coupons] == ["WELCOME10"]
+    rejected = s.rejected_coupons[0]
+    assert rejected.reason == "CouponNotFound"
+    with translation.override("en"):
+        assert (
+            rejected.message == "Coupon NOPE does not exist. Please check the code and try again."
+        )
+    assert s.accepted_coupons[0].message == ""
+    assert s.accepted_coupons[0].campaign_ids == (1,)
+
+
+def test_referrals() -> None:
+    s = summarize(
+        [eff("rejectReferral", 5, value="ABCD", rejectionReason="SomethingNew")],
+        CART,
+        "EUR",
+        referral_code="ABCD",
+    )
+    assert s.referrals[0].rejected
+    assert s.referrals[0].message == "Referral code ABCD could not be applied."
+    s2 = summarize([eff("acceptReferral", 5, value="ABCD")], CART, "EUR")
+    assert s2.accepted_referrals[0].code == "ABCD"
+
+
+def test_free_items_in_cart_or_missing() -> None:
+    effects = [
+        eff("addFreeItem", 2, sku="FREE-TOTE", name="Canvas tote bag"),
+        eff("addFreeItem", 2, sku="GRINDER-X", name="Grinder", desiredQuantity=2),
+    ]
+    s = summarize(effects, CART, "EUR")
+    tote, grinder = s.free_items
+    assert (tote.sku, tote.in_cart, tote.desired_quantity) == ("FREE-TOTE", False, 1)
+    assert (grinder.quantity_in_cart, grinder.in_cart) == (1, False)
+    cart = [*CART, {"sku": "FREE-TOTE", "name": "Tote", "quantity": 1, "price": 0}]
+    assert summarize(effects, cart, "EUR").free_items[0].in_cart
+    assert [f.sku for f in s.missing_free_items] == ["FREE-TOTE", "GRINDER-X"]
+
+
+def test_loyalty_and_notifications() -> None:
+    effects = [
+        eff("addLoyaltyPoints", 6, name="Coffee Club", programId=1, subLedgerId="", value=106,
+            recipientIntegrationId="u1", transactionUUID="t"),
+        eff("deductLoyaltyPoints", 6, ruleTitle="Redeem", programId=1, subLedgerId="", value=20.5,
+            transactionUUID="t2"),
+        eff("showNotification", 7, notificationType="Info", title="Free tote",
+            body="Spend 100 EUR, get a free tote bag"),
+    ]  # fmt: skip
+    s = summarize(effects, CART, "EUR")
+    assert s.points_to_earn == Decimal("106")
+    assert s.points_to_spend == Decimal("20.5")
+    assert s.loyalty[1].name == "Redeem"
+    assert s.notifications[0].body == "Spend 100 EUR, get a free tote bag"
+    assert s.has_promotions
+
+
+def test_unknown_and_other_effects_are_listed_raw_and_malformed_never_raise() -> None:
+    custom = eff("customEffect", effectId=1, name="gift wrap", payload={"x": 1})
+    future = eff("someEffectFrom2030", foo="bar")
+    broken = eff("setDiscount", name="no value")
+    s = summarize([custom, future, broken, "garbage", {"effectType": "setDiscount"}], CART)
+    assert s.unknown_effects == [future]
+    assert custom in s.other_effects and broken in s.other_effects
+    assert s.total_discount == Decimal("0.00")
+
+
+def test_accepts_decoded_effect_objects_and_cart_objects() -> None:
+    class Decoded:
+        raw = eff("setDiscount", name="d", value=1)
+
+    class Item:
+        sku, name, quantity, price, position = "S", "N", 3, "2.005", 7
+
+    s = summarize([Decoded()], [Item()], "EUR")
+    assert s.lines[0].position == 7
+    assert s.lines[0].unit_price == Decimal("2.01")
+    assert s.subtotal == Decimal("6.03")
+    assert s.total == Decimal("5.03")
