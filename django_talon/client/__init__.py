@@ -1,0 +1,83 @@
+"""Talon.One Integration API client: plain Python and ``requests``, no Django.
+
+Everything a caller needs is importable from here::
+
+    from django_talon.client import TalonClient, RetryPolicy, TalonAPIError
+
+See docs/client.md for construction, every method, errors, retries and effect decoding.
+"""
+
+from .client import DEFAULT_TIMEOUT, TalonClient
+from .effects import Effect, UnknownEffect, decode_effect, decode_effects, decode_v1_effect
+from .errors import (
+    TalonAPIError,
+    TalonBadRequest,
+    TalonConflict,
+    TalonConnectionError,
+    TalonDecodeError,
+    TalonError,
+    TalonForbidden,
+    TalonNotFound,
+    TalonRateLimited,
+    TalonServerError,
+    TalonTimeoutError,
+    TalonUnauthorized,
+    TalonValidationError,
+    error_for_status,
+)
+from .models import (
+    Coupon,
+    CustomerInventory,
+    CustomerProfile,
+    CustomerSession,
+    CustomerSessionState,
+    IntegrationStateV1,
+    IntegrationStateV2,
+    MultipleProfilesResult,
+    Page,
+    Referral,
+    ReopenSessionResult,
+)
+from .retry import RetryPolicy
+from .transport import USER_AGENT
+from .validation import MAX_BATCH, batched, to_jsonable
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_BATCH",
+    "USER_AGENT",
+    "Coupon",
+    "CustomerInventory",
+    "CustomerProfile",
+    "CustomerSession",
+    "CustomerSessionState",
+    "Effect",
+    "IntegrationStateV1",
+    "IntegrationStateV2",
+    "MultipleProfilesResult",
+    "Page",
+    "Referral",
+    "ReopenSessionResult",
+    "RetryPolicy",
+    "TalonAPIError",
+    "TalonBadRequest",
+    "TalonClient",
+    "TalonConflict",
+    "TalonConnectionError",
+    "TalonDecodeError",
+    "TalonError",
+    "TalonForbidden",
+    "TalonNotFound",
+    "TalonRateLimited",
+    "TalonServerError",
+    "TalonTimeoutError",
+    "TalonUnauthorized",
+    "TalonValidationError",
+    "UnknownEffect",
+    "batched",
+    "decode_effect",
+    "decode_effects",
+    "decode_v1_effect",
+    "error_for_status",
+    "to_jsonable",
+]

@@ -1,0 +1,187 @@
+"""The one exception hierarchy of the client, and the one function that maps a status to it.
+
+Callers catch by meaning, not by HTTP library: ``TalonConnectionError`` (nothing usable came
+back, the call may or may not have reached Talon.One), ``TalonAPIError`` subclasses (Talon.One
+answered and said no), ``TalonDecodeError`` (Talon.One answered something we cannot read) and
+``TalonValidationError`` (we refused to send the request at all). No message, ``repr`` or
+attribute of these exceptions ever contains the API key: the transport redacts it before an
+exception is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "TalonAPIError",
+    "TalonBadRequest",
+    "TalonConflict",
+    "TalonConnectionError",
+    "TalonDecodeError",
+    "TalonError",
+    "TalonForbidden",
+    "TalonNotFound",
+    "TalonRateLimited",
+    "TalonServerError",
+    "TalonTimeoutError",
+    "TalonUnauthorized",
+    "TalonValidationError",
+    "error_for_status",
+]
+
+
+class TalonError(Exception):
+    """Base class of every error raised by :mod:`django_talon.client`."""
+
+
+class TalonConnectionError(TalonError):
+    """No HTTP answer: DNS failure, refused or reset connection, TLS error, or a timeout.
+
+    The request may have reached Talon.One before the connection broke, so for an operation
+    that is not safe to repeat the outcome is unknown.
+    """
+
+    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, method={self.method!r}, path={self.path!r})"
+        )
+
+
+class TalonTimeoutError(TalonConnectionError):
+    """The connect or read timeout expired (see ``TalonClient(timeout=...)``)."""
+
+
+class TalonAPIError(TalonError):
+    """Talon.One answered with a non-2xx status.
+
+    ``errors`` is the API's ``errors`` list (``[{title, details, source}]``) as sent, so a
+    caller can show which field was rejected; ``body`` is the whole decoded error body
+    (or ``None`` when it was not JSON).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        method: str = "",
+        path: str = "",
+        body: Any = None,
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.errors: list[dict[str, Any]] = list(errors or [])
+        self.method = method
+        self.path = path
+        self.body = body
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.method} {self.path} -> {self.status}: {self.message}"
+        titles = [str(e.get("title") or e.get("details") or "") for e in self.errors]
+        titles = [t for t in titles if t]
+        if titles:
+            text += " (" + "; ".join(titles) + ")"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status}, message={self.message!r}, "
+            f"method={self.method!r}, path={self.path!r}, errors={self.errors!r})"
+        )
+
+
+class TalonBadRequest(TalonAPIError):
+    """400: the payload or a parameter was rejected (``errors`` says which)."""
+
+
+class TalonUnauthorized(TalonAPIError):
+    """401: missing, wrong or expired API key (or a bad Content-Signature)."""
+
+
+class TalonForbidden(TalonAPIError):
+    """403: the key may not do this (e.g. a key of another Application)."""
+
+
+class TalonNotFound(TalonAPIError):
+    """404: the coupon, profile, session or referral does not exist."""
+
+
+class TalonConflict(TalonAPIError):
+    """409: a parallel update of the same session or profile is in progress (or a limit hit)."""
+
+
+class TalonRateLimited(TalonAPIError):
+    """429: too many requests (not documented by Talon.One, but proxies send it)."""
+
+
+class TalonServerError(TalonAPIError):
+    """5xx: Talon.One (or a proxy in front of it) failed."""
+
+
+class TalonDecodeError(TalonError):
+    """A 2xx answer whose body is not the JSON the operation promises."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.status = status
+
+
+class TalonValidationError(TalonError, ValueError):
+    """Input rejected before sending; ``field`` names the offending argument or JSON path."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.message = message
+        self.field = field
+
+
+_BY_STATUS: dict[int, type[TalonAPIError]] = {
+    400: TalonBadRequest,
+    401: TalonUnauthorized,
+    403: TalonForbidden,
+    404: TalonNotFound,
+    409: TalonConflict,
+    429: TalonRateLimited,
+}
+
+
+def error_for_status(
+    status: int,
+    body: Any,
+    *,
+    method: str = "",
+    path: str = "",
+    text: str = "",
+) -> TalonAPIError:
+    """Build the exception for a non-2xx answer: the one place that maps status to class.
+
+    ``body`` is the decoded JSON (or ``None``); ``text`` the raw text used as the message
+    when the body carries none (e.g. an HTML page from a proxy), shortened to 200 chars.
+    """
+    if status >= 500:
+        cls: type[TalonAPIError] = TalonServerError
+    else:
+        cls = _BY_STATUS.get(status, TalonAPIError)
+    message = ""
+    errors: list[dict[str, Any]] = []
+    if isinstance(body, dict):
+        raw_message = body.get("message")
+        if isinstance(raw_message, str):
+            message = raw_message
+        raw_errors = body.get("errors")
+        if isinstance(raw_errors, list):
+            errors = [e if isinstance(e, dict) else {"title": str(e)} for e in raw_errors]
+    if not message:
+        message = " ".join(text.split())[:200] or f"HTTP {status}"
+    return cls(status, message, errors=errors, method=method, path=path, body=body)

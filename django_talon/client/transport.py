@@ -1,0 +1,292 @@
+"""The one place that talks HTTP: session, headers, timeouts, retries, logging, redaction.
+
+Everything above this module builds a :class:`Call` (what to send and whether it is safe to
+repeat) and gets back a :class:`Reply` or one of the exceptions in :mod:`.errors`.
+
+- One ``requests.Session`` per client gives connection pooling; ``with_options`` copies share
+  it. Per-call headers are passed per request, never stored on the session, so sharing the
+  session between threads and option-copies is safe.
+- Timeouts are ``(connect, read)`` seconds handed to every request; never ``None``.
+- Retries follow :class:`.retry.RetryPolicy`, but only when ``Call.safe_to_retry`` says the
+  operation may run twice: on connection errors/timeouts and on the policy's statuses
+  (409 and 5xx by default).
+- Each attempt is logged on the ``django_talon.client`` logger with method, path, status and
+  duration. The API key and the application key are never logged and are scrubbed from any
+  text that reaches an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .. import __version__
+from .errors import (
+    TalonAPIError,
+    TalonConnectionError,
+    TalonDecodeError,
+    TalonTimeoutError,
+    TalonValidationError,
+    error_for_status,
+)
+from .retry import RetryPolicy
+from .signing import content_signature
+
+__all__ = ["USER_AGENT", "Call", "Reply", "Timeout", "Transport", "logger", "normalize_timeout"]
+
+logger = logging.getLogger("django_talon.client")
+
+USER_AGENT = f"django-talon/{__version__}"
+
+Timeout = float | tuple[float, float]
+
+_REDACTED = "***"
+
+
+def normalize_timeout(timeout: Timeout) -> tuple[float, float]:
+    """Return ``(connect, read)`` seconds; a single number is used for both."""
+    if isinstance(timeout, tuple):
+        if len(timeout) != 2:
+            raise TalonValidationError("must be seconds or (connect, read)", field="timeout")
+        connect, read = float(timeout[0]), float(timeout[1])
+    else:
+        connect = read = float(timeout)
+    if connect <= 0 or read <= 0:
+        raise TalonValidationError("must be > 0 (the client never waits forever)", field="timeout")
+    return connect, read
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Integration API request, as built by :class:`~django_talon.client.TalonClient`.
+
+    ``path`` is already URL-encoded. ``body`` is the exact bytes to send (``None`` = no
+    body). ``safe_to_retry`` is the operation's own verdict; ``signable`` marks the v1
+    operations that accept a ``Content-Signature``.
+    """
+
+    operation: str
+    method: str
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    safe_to_retry: bool = False
+    signable: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 2xx answer: status, decoded JSON body (``None`` when empty) and headers."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+
+
+class Transport:
+    """Sends :class:`Call` objects; see the module docstring for what it owns."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: Timeout,
+        retry: RetryPolicy,
+        session: requests.Session | None = None,
+        application_id: int | None = None,
+        application_key: str | None = None,
+        sign_v1: bool = False,
+    ) -> None:
+        if not base_url or not base_url.startswith(("http://", "https://")):
+            raise TalonValidationError("must be an http(s) URL", field="base_url")
+        if not api_key:
+            raise TalonValidationError("must not be empty", field="api_key")
+        if sign_v1 and (application_id is None or not application_key):
+            raise TalonValidationError(
+                "sign_v1=True needs application_id and application_key", field="sign_v1"
+            )
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeout = normalize_timeout(timeout)
+        self.retry = retry
+        self.application_id = application_id
+        self._application_key = application_key
+        self.sign_v1 = sign_v1
+        self.session = session if session is not None else self._new_session()
+
+    @staticmethod
+    def _new_session() -> requests.Session:
+        session = requests.Session()
+        # Retries are ours (bounded, per-operation); urllib3 must not add its own.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def copy(
+        self, *, timeout: Timeout | None = None, retry: RetryPolicy | None = None
+    ) -> Transport:
+        """A transport with other timeout/retry sharing this one's session and credentials."""
+        clone = object.__new__(Transport)
+        clone.__dict__.update(self.__dict__)
+        if timeout is not None:
+            clone.timeout = normalize_timeout(timeout)
+        if retry is not None:
+            clone.retry = retry
+        return clone
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r}, api_key={_REDACTED!r})"
+
+    def redact(self, text: str) -> str:
+        """Remove the API key and the application key from ``text``."""
+        for secret in (self._api_key, self._application_key):
+            if secret:
+                text = text.replace(secret, _REDACTED)
+        return text
+
+    def _headers(self, call: Call) -> dict[str, str]:
+        headers = {
+            "Authorization": f"ApiKey-v1 {self._api_key}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        if call.body is not None:
+            headers["Content-Type"] = "application/json"
+        if call.signable and self.sign_v1:
+            assert self.application_id is not None and self._application_key
+            headers["Content-Signature"] = content_signature(
+                call.body if call.body is not None else b"",
+                self.application_id,
+                self._application_key,
+            )
+        headers.update(call.headers)
+        return headers
+
+    def send(self, call: Call) -> Reply:
+        """Send ``call``, retrying when both the policy and the operation allow it."""
+        policy = self.retry
+        attempts = policy.max_attempts if call.safe_to_retry else 1
+        url = self.base_url + call.path
+        headers = self._headers(call)
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    call.method,
+                    url,
+                    params=dict(call.query) or None,
+                    data=call.body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                duration_ms = (time.monotonic() - started) * 1000
+                error = self._connection_error(call, exc)
+                retry = policy.retry_connection_errors and attempt < attempts
+                self._log(call, attempt, attempts, None, duration_ms, error=error, retry=retry)
+                if not retry:
+                    raise error from None
+                policy.sleep(policy.delay(attempt))
+                continue
+            duration_ms = (time.monotonic() - started) * 1000
+            status = response.status_code
+            retry = (200 > status or status >= 300) and (
+                policy.retries_status(status) and attempt < attempts
+            )
+            self._log(call, attempt, attempts, status, duration_ms, retry=retry)
+            if retry:
+                response.close()
+                policy.sleep(policy.delay(attempt))
+                continue
+            return self._reply(call, response)
+
+    def _connection_error(self, call: Call, exc: requests.RequestException) -> TalonConnectionError:
+        cls = TalonTimeoutError if isinstance(exc, requests.Timeout) else TalonConnectionError
+        what = "timed out" if cls is TalonTimeoutError else "failed"
+        message = self.redact(f"{call.method} {call.path} {what}: {type(exc).__name__}: {exc}")
+        return cls(message, method=call.method, path=call.path)
+
+    def _reply(self, call: Call, response: requests.Response) -> Reply:
+        status = response.status_code
+        content = response.content
+        body: Any = None
+        decode_error: ValueError | None = None
+        if content.strip():
+            try:
+                body = json.loads(content)
+            except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
+                decode_error = exc
+        if 200 <= status < 300:
+            if decode_error is not None:
+                raise TalonDecodeError(
+                    self.redact(
+                        f"{call.method} {call.path} -> {status}: body is not JSON "
+                        f"({decode_error}); starts with {content[:80]!r}"
+                    ),
+                    method=call.method,
+                    path=call.path,
+                    status=status,
+                ) from None
+            return Reply(status=status, body=body, headers=dict(response.headers))
+        text = content.decode("utf-8", errors="replace") if decode_error is not None else ""
+        error = error_for_status(status, body, method=call.method, path=call.path, text=text)
+        raise self._scrub(error)
+
+    def _scrub(self, error: TalonAPIError) -> TalonAPIError:
+        """Redact secrets a server (or proxy) may have echoed into the error."""
+        error.message = self.redact(error.message)
+        dumped = json.dumps({"errors": error.errors, "body": error.body}, default=str)
+        redacted = self.redact(dumped)
+        if redacted != dumped:
+            data = json.loads(redacted)
+            error.errors, error.body = data["errors"], data["body"]
+        error.args = (str(error),)
+        return error
+
+    def _log(
+        self,
+        call: Call,
+        attempt: int,
+        attempts: int,
+        status: int | None,
+        duration_ms: float,
+        *,
+        error: Exception | None = None,
+        retry: bool = False,
+    ) -> None:
+        extra = {
+            "talon_operation": call.operation,
+            "talon_method": call.method,
+            "talon_path": call.path,
+            "talon_status": status,
+            "talon_duration_ms": round(duration_ms, 1),
+            "talon_attempt": attempt,
+        }
+        outcome = str(status) if status is not None else f"error ({type(error).__name__})"
+        level = logging.INFO
+        if error is not None or (status is not None and status >= 400):
+            level = logging.WARNING
+        suffix = f"; retrying (attempt {attempt}/{attempts})" if retry else ""
+        logger.log(
+            level,
+            "Talon.One %s %s -> %s in %.1f ms%s",
+            call.method,
+            call.path,
+            outcome,
+            duration_ms,
+            suffix,
+            extra=extra,
+        )
