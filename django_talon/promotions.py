@@ -22,10 +22,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from django_talon.client.effects import EFFECT_TYPES, v1_effect_to_v2
 from django_talon.messages import CodeKind, rejection_message
+
+if TYPE_CHECKING:
+    from django_talon.models import CustomerSession
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ __all__ = [
     "currency_exponent",
     "quantize_money",
     "summarize",
+    "summarize_session",
 ]
 
 #: Currencies whose minor unit is not 1/100 (ISO 4217). Everything else uses 2 decimals.
@@ -70,7 +76,8 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
 
-#: Effect types this summary interprets (everything else lands in other/unknown lists).
+#: Effect types this summary interprets. Other types the client knows (``EFFECT_TYPES``) go
+#: to ``other_effects``; types unknown to the client go to ``unknown_effects``.
 SUMMARISED_TYPES = frozenset(
     {
         "setDiscount",
@@ -86,35 +93,6 @@ SUMMARISED_TYPES = frozenset(
         "addLoyaltyPoints",
         "deductLoyaltyPoints",
         "showNotification",
-    }
-)
-
-#: Effect types documented by Talon.One that the summary does not interpret; shops that
-#: care (webhooks, custom effects, giveaways, rollbacks, ...) find them in ``other_effects``.
-KNOWN_OTHER_TYPES = frozenset(
-    {
-        "couponCreated",
-        "referralCreated",
-        "reserveCoupon",
-        "triggerWebhook",
-        "updateAttribute",
-        "showBundleMetadata",
-        "rollbackCoupon",
-        "rollbackReferral",
-        "rollbackDiscount",
-        "rollbackAddedLoyaltyPoints",
-        "rollbackDeductedLoyaltyPoints",
-        "awardGiveaway",
-        "willAwardGiveaway",
-        "customEffect",
-        "addToAudience",
-        "removeFromAudience",
-        "changeLoyaltyTierLevel",
-        "setLoyaltyPointsExpiryDate",
-        "extendLoyaltyPointsExpiryDate",
-        "increaseAchievementProgress",
-        "rollbackIncreasedAchievementProgress",
-        "error",
     }
 )
 
@@ -281,6 +259,10 @@ class PromotionsSummary:
     other_effects: list[dict[str, Any]] = field(default_factory=list)
     #: Raw dicts of effect types unknown to this release (the API treats types as open).
     unknown_effects: list[dict[str, Any]] = field(default_factory=list)
+    #: When the effects were received from Talon.One (None: never / not known).
+    received_at: datetime | None = None
+    #: True when stored effects were older than ``TALON["EFFECTS_MAX_AGE"]`` and were ignored.
+    stale: bool = False
 
     @property
     def _zero(self) -> Decimal:
@@ -363,9 +345,16 @@ def _item_field(item: Any, name: str, default: Any = None) -> Any:
 
 
 def _raw_effect(effect: Any) -> dict[str, Any] | None:
-    """Accept a raw effect dict or a decoded client ``Effect`` (which keeps ``.raw``)."""
+    """Accept a raw effect dict, a decoded client ``Effect`` (which keeps ``.raw``) or a v1
+    positional array ``[campaignId, rulesetId, ruleIndex, [name, args...]]``."""
     if isinstance(effect, Mapping):
         return dict(effect)
+    if isinstance(effect, list):
+        try:
+            return v1_effect_to_v2(effect)
+        except (TypeError, ValueError, IndexError) as exc:
+            logger.warning("Ignoring an undecodable v1 effect %r: %s", effect, exc)
+            return None
     raw = getattr(effect, "raw", None)
     if isinstance(raw, Mapping):
         return dict(raw)
@@ -568,7 +557,114 @@ def _apply(
                 campaign_id=campaign_id,
             )
         )
-    elif etype in KNOWN_OTHER_TYPES:
+    elif etype in EFFECT_TYPES:
+        # Documented type the summary does not interpret (webhooks, custom effects, ...).
         summary.other_effects.append(raw)
     else:
         summary.unknown_effects.append(raw)
+
+
+def summarize_session(
+    session: CustomerSession | None,
+    *,
+    currency: str | None = None,
+    now: datetime | None = None,
+) -> PromotionsSummary:
+    """The summary for a stored ``CustomerSession`` (``None`` gives an empty summary).
+
+    Reads only the row's fields: no query, no API call. Effects older than
+    ``TALON["EFFECTS_MAX_AGE"]`` seconds are not shown (``stale=True``) because an old answer
+    may promise discounts Talon.One would no longer give; the cart itself is still listed.
+    """
+    from django.utils import timezone
+
+    from django_talon.conf import talon_settings
+
+    currency = currency or str(talon_settings.CURRENCY or "EUR")
+    if session is None:
+        return summarize([], [], currency)
+    effects: list[Any] = list(session.effects or [])
+    received_at = session.effects_received_at
+    stale = False
+    max_age = talon_settings.EFFECTS_MAX_AGE
+    if effects and received_at is not None and max_age:
+        age = (now or timezone.now()) - received_at
+        if age > timedelta(seconds=float(max_age)):
+            logger.info("Effects of session %s are %s old; not shown", session.pk, age)
+            effects, stale = [], True
+    summary = summarize(
+        effects,
+        list(session.cart_items or []),
+        currency,
+        coupon_codes=list(session.coupon_codes or []),
+        referral_code=session.referral_code or "",
+    )
+    summary.received_at = received_at
+    summary.stale = stale
+    return summary
+
+
+# --------------------------------------------------------------------------- loyalty balance
+
+_BALANCE_CACHE_KEY = "django_talon:loyalty:{}"
+
+
+@dataclass(frozen=True)
+class LoyaltyBalance:
+    """Last known balance of one loyalty programme (from a customer inventory answer)."""
+
+    program_id: int | None
+    title: str
+    current: Decimal
+    pending: Decimal = Decimal(0)
+
+
+def loyalty_balances_from_inventory(inventory: Mapping[str, Any] | None) -> list[LoyaltyBalance]:
+    """Extract per-programme balances from a ``CustomerInventory`` JSON body."""
+    programs = ((inventory or {}).get("loyalty") or {}).get("programs") or {}
+    out: list[LoyaltyBalance] = []
+    if not isinstance(programs, Mapping):
+        return out
+    for key, program in programs.items():
+        if not isinstance(program, Mapping):
+            continue
+        ledger = program.get("ledger") or {}
+        out.append(
+            LoyaltyBalance(
+                program_id=_int_or_none(program.get("id", key)),
+                title=str(program.get("title") or program.get("name") or key),
+                current=_points(ledger.get("currentBalance", 0)),
+                pending=_points(ledger.get("pendingBalance", 0)),
+            )
+        )
+    return out
+
+
+def remember_inventory(integration_id: str, inventory: Mapping[str, Any] | None) -> None:
+    """Keep the loyalty part of an inventory answer so pages can show it without an API call.
+
+    Called by the REST "my inventory" endpoint (and by shops after they fetch an inventory);
+    stored in the ``TALON["CACHE_ALIAS"]`` cache for a day.
+    """
+    from django.core.cache import caches
+
+    from django_talon.conf import talon_settings
+
+    if not integration_id:
+        return
+    balances = loyalty_balances_from_inventory(inventory)
+    caches[talon_settings.CACHE_ALIAS].set(
+        _BALANCE_CACHE_KEY.format(integration_id), balances, 24 * 3600
+    )
+
+
+def known_loyalty_balances(integration_id: str) -> list[LoyaltyBalance] | None:
+    """The balances last remembered for a profile (None when never fetched). No API call."""
+    from django.core.cache import caches
+
+    from django_talon.conf import talon_settings
+
+    if not integration_id:
+        return None
+    value = caches[talon_settings.CACHE_ALIAS].get(_BALANCE_CACHE_KEY.format(integration_id))
+    return value if isinstance(value, list) else None

@@ -166,3 +166,15 @@ def test_accepts_decoded_effect_objects_and_cart_objects() -> None:
     assert s.lines[0].unit_price == Decimal("2.01")
     assert s.subtotal == Decimal("6.03")
     assert s.total == Decimal("5.03")
+
+
+def test_summarised_types_are_types_the_client_decodes() -> None:
+    from django_talon.client.effects import EFFECT_TYPES
+    from django_talon.promotions import SUMMARISED_TYPES
+
+    assert SUMMARISED_TYPES <= set(EFFECT_TYPES)
+
+
+def test_v1_positional_effects_are_understood() -> None:
+    s = summarize([[1, 2, 0, ["acceptCoupon", "WELCOME10"]]], CART, "EUR")
+    assert [c.code for c in s.accepted_coupons] == ["WELCOME10"]
