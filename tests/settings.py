@@ -25,6 +25,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_talon",
+    # The example shop's apps (tests/example, tests/browser); they change nothing unless a
+    # test points ROOT_URLCONF/TALON at them (tests/example/conftest.py).
+    "example_project.catalog",
+    "example_project.cart",
+    "example_project.orders",
+    "example_project.accounts",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,12 @@
+"""Template context: the item count shown in the header on every page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from example_project.cart.services import get_cart
+
+
+def cart(request: HttpRequest) -> dict[str, object]:
+    current = get_cart(request) if hasattr(request, "session") else None
+    return {"cart_item_count": current.item_count if current is not None else 0}

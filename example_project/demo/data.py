@@ -1,0 +1,73 @@
+"""The demo catalog and accounts, loaded by ``manage.py demo`` and by the tests.
+
+The SKUs and categories are the ones the emulator's demo campaigns are written against
+(``coffee`` items get 1.00 off each; a subtotal of 100.00 earns a free tote bag).
+Loading is idempotent: running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from example_project.catalog.models import Category, Product
+
+CATEGORIES = {"coffee": "Coffee", "equipment": "Equipment"}
+
+PRODUCTS = [
+    # sku, name, category, price, description
+    ("ESPRESSO-250", "Espresso blend 250 g", "coffee", "8.50", "Dark, chocolatey, for espresso."),
+    ("FILTER-1KG", "Filter roast 1 kg", "coffee", "24.00", "Bright and fruity, for pour-over."),
+    ("DECAF-250", "Swiss water decaf 250 g", "coffee", "9.00", "All the taste, none of the buzz."),
+    ("GRINDER-X", "Burr grinder X", "equipment", "89.00", "Conical burrs, 40 settings."),
+    ("KETTLE-GOOSENECK", "Gooseneck kettle", "equipment", "45.00", "For a steady pour."),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+
+
+ACCOUNTS = [
+    DemoAccount("staff", "staff-demo-pass", "staff (admin site)"),
+    DemoAccount("alice", "alice-demo-pass", "customer"),
+    DemoAccount("bob", "bob-demo-pass", "customer"),
+]
+
+
+@transaction.atomic
+def load_demo_data() -> list[DemoAccount]:
+    """Create the categories, products and accounts that do not exist yet."""
+    categories = {
+        slug: Category.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+        for slug, name in CATEGORIES.items()
+    }
+    for sku, name, category, price, description in PRODUCTS:
+        Product.objects.get_or_create(
+            sku=sku,
+            defaults={
+                "name": name,
+                "category": categories[category],
+                "price": Decimal(price),
+                "description": description,
+            },
+        )
+    user_model = get_user_model()
+    for account in ACCOUNTS:
+        if user_model.objects.filter(username=account.username).exists():
+            continue
+        staff = account.role.startswith("staff")
+        user_model.objects.create_user(
+            username=account.username,
+            email=f"{account.username}@example.com",
+            password=account.password,
+            is_staff=staff,
+            is_superuser=staff,
+        )
+    return ACCOUNTS

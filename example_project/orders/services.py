@@ -1,0 +1,62 @@
+"""Placing an order from a cart and moving it through its states."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+
+from example_project.cart.models import Cart
+from example_project.orders.models import Order, OrderLine
+from example_project.orders.pricing import CartPricing
+
+
+class CheckoutError(Exception):
+    """The cart cannot become an order (empty, already ordered, ...)."""
+
+
+def place_order(user: AbstractBaseUser, cart: Cart, pricing: CartPricing) -> Order:
+    """Freeze the cart into an order with the prices and promotions shown at checkout."""
+    with transaction.atomic():
+        locked = Cart.objects.select_for_update().get(pk=cart.pk)
+        if not locked.is_open:
+            raise CheckoutError("This cart has already been ordered.")
+        lines = locked.lines()
+        if not lines:
+            raise CheckoutError("Your cart is empty.")
+        order: Order = Order.objects.create(
+            user=user,
+            cart=locked,
+            subtotal=pricing.subtotal,
+            discount_total=pricing.discount_total,
+            total=pricing.total,
+            coupon_codes=pricing.coupon_codes,
+            loyalty_points=pricing.loyalty_points,
+        )
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    sku=item.product.sku,
+                    name=item.product.name,
+                    category=item.product.category.slug,
+                    unit_price=item.product.price,
+                    quantity=item.quantity,
+                    discount=pricing.line_discounts.get(item.product.sku, 0),
+                )
+                for item in lines
+            ]
+            + [
+                OrderLine(
+                    order=order,
+                    sku=free.sku,
+                    name=free.name,
+                    unit_price=0,
+                    quantity=free.quantity,
+                    free_item=True,
+                )
+                for free in pricing.free_items
+            ]
+        )
+        locked.status = Cart.Status.ORDERED
+        locked.save(update_fields=["status", "updated_at"])
+    return order

@@ -1,0 +1,81 @@
+"""Checkout, the simulated payment step, and the customer's orders."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from example_project.cart.services import get_cart
+from example_project.orders.forms import PaymentForm
+from example_project.orders.models import Order
+from example_project.orders.pricing import price_cart
+from example_project.orders.services import CheckoutError, place_order
+
+
+@login_required
+def checkout(request: HttpRequest) -> HttpResponse:
+    cart = get_cart(request)
+    if cart is None or not cart.items.exists():
+        messages.info(request, "Your cart is empty.")
+        return redirect("cart:detail")
+    pricing = price_cart(request, cart)
+    if request.method == "POST":
+        try:
+            order = place_order(request.user, cart, pricing)  # type: ignore[arg-type]
+        except CheckoutError as exc:
+            messages.error(request, str(exc))
+            return redirect("cart:detail")
+        return redirect("orders:pay", order.pk)
+    return render(
+        request,
+        "orders/checkout.html",
+        {"cart": cart, "lines": cart.lines(), "pricing": pricing},
+    )
+
+
+def _own_order(request: HttpRequest, pk: int) -> Order:
+    return get_object_or_404(Order, pk=pk, user_id=request.user.pk)
+
+
+@login_required
+def pay(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _own_order(request, pk)
+    if order.status != Order.Status.PLACED:
+        return redirect(order)
+    form = PaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.declined:
+            messages.error(request, "The payment was declined. Try another card.")
+        else:
+            order.transition(Order.Status.PAID)
+            messages.success(request, f"Thank you! Order {order.pk} is paid.")
+            return redirect(order)
+    return render(request, "orders/pay.html", {"order": order, "form": form})
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = Order.objects.filter(user_id=request.user.pk)
+    return render(request, "orders/order_list.html", {"orders": orders})
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _own_order(request, pk)
+    return render(request, "orders/order_detail.html", {"order": order, "lines": order.lines.all()})
+
+
+@require_POST
+@login_required
+def order_change(request: HttpRequest, pk: int, status: str) -> HttpResponse:
+    """Cancel or return an order (the customer's buttons on the order page)."""
+    order = _own_order(request, pk)
+    if not order.can_become(status):
+        messages.error(request, f"An order that is {order.status} cannot be {status}.")
+    else:
+        order.transition(status)
+        messages.success(request, f"Order {order.pk} is {status}.")
+    return redirect(order)

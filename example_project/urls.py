@@ -1,0 +1,12 @@
+"""URLs of the example shop. django-talon's own URLs are mounted under ``/talon/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("example_project.catalog.urls")),
+    path("cart/", include("example_project.cart.urls")),
+    path("orders/", include("example_project.orders.urls")),
+    path("accounts/", include("example_project.accounts.urls")),
+    path("admin/", admin.site.urls),
+]
