@@ -45,7 +45,7 @@ pytest: install
 test: lint typecheck docs pytest
 
 demo: install
-	$(BIN)/python manage.py talon_demo
+	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
 # pyenv users: every installed interpreter is made visible to nox.
 matrix: install
