@@ -39,8 +39,11 @@ typecheck: install
 docs: install
 	$(BIN)/mkdocs build --strict --quiet --site-dir .site
 
+# Two passes: the suite on SQLite, then the tests marked `postgres` (real Celery workers on
+# Redis and RabbitMQ, database locks) on PostgreSQL. Exit code 5 = no test selected.
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+	TALON_TEST_DB=postgres $(BIN)/pytest -m postgres $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test: lint typecheck docs pytest
 

@@ -36,3 +36,21 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[Any]:
     if STRICT and report.skipped:
         report.outcome = "failed"
         report.longrepr = _strict_message(report.longrepr)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres`` run only in the PostgreSQL pass (``TALON_TEST_DB=postgres``).
+
+    ``make test`` runs pytest twice: everything else on SQLite, then ``-m postgres`` with
+    ``TALON_TEST_DB=postgres``. In the SQLite pass those tests are deselected (not skipped),
+    so strict mode stays meaningful for both passes.
+    """
+    import os
+
+    if os.environ.get("TALON_TEST_DB") == "postgres":
+        return
+    selected = [item for item in items if item.get_closest_marker("postgres") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected

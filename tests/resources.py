@@ -26,3 +26,57 @@ def require_spec() -> Path:
             "(set TALON_SPEC_DIR to the folder holding openapi.yaml)"
         )
     return SPEC_DIR
+
+
+def _tcp_reachable(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on host:port (a cheap liveness probe)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+PG_HOST = os.environ.get("TALON_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("TALON_TEST_PG_PORT", "5432"))
+REDIS_URL = os.environ.get("TALON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RABBITMQ_URL = os.environ.get("TALON_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def require_postgres() -> None:
+    """Skip unless this run uses PostgreSQL (``TALON_TEST_DB=postgres``) and it is reachable.
+
+    ``make test`` runs the tests marked ``postgres`` in a second pass with
+    ``TALON_TEST_DB=postgres``; a plain ``pytest`` run deselects them (see conftest.py).
+    """
+    if os.environ.get("TALON_TEST_DB") != "postgres":
+        pytest.skip("needs PostgreSQL: run with TALON_TEST_DB=postgres (make test does)")
+    if not _tcp_reachable(PG_HOST, PG_PORT):
+        pytest.skip(
+            f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT} (set TALON_TEST_PG_HOST/PORT)"
+        )
+
+
+def _url_host_port(url: str, default_port: int) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def require_redis() -> str:
+    """Return the Redis URL the Celery tests use as broker, or skip."""
+    host, port = _url_host_port(REDIS_URL, 6379)
+    if not _tcp_reachable(host, port):
+        pytest.skip(f"Redis not reachable at {host}:{port} (set TALON_TEST_REDIS_URL)")
+    return REDIS_URL
+
+
+def require_rabbitmq() -> str:
+    """Return the AMQP URL the Celery tests use as broker, or skip."""
+    host, port = _url_host_port(RABBITMQ_URL, 5672)
+    if not _tcp_reachable(host, port):
+        pytest.skip(f"RabbitMQ not reachable at {host}:{port} (set TALON_TEST_RABBITMQ_URL)")
+    return RABBITMQ_URL
