@@ -9,3 +9,10 @@ class DjangoTalonConfig(AppConfig):
     label = "django_talon"
     verbose_name = _("Talon.One")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, not at module level: both need the app registry.
+        from django_talon import checks, receivers
+
+        checks.register()
+        receivers.connect()

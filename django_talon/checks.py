@@ -1,0 +1,131 @@
+"""System checks (``manage.py check``), each documented in docs/checks.md.
+
+Errors stop ``runserver``/``migrate``; warnings are printed. IDs are stable: silence one with
+``SILENCED_SYSTEM_CHECKS = ["django_talon.W002"]``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.apps import apps
+from django.conf import settings
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from django_talon.conf import CHOICES, DEFAULTS, talon_settings
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver"})
+MODEL_SETTINGS = ("CART_MODELS", "CART_ITEM_MODELS", "ORDER_MODELS")
+
+
+def _error(msg: str, hint: str, id_: str) -> checks.CheckMessage:
+    return checks.Error(msg, hint=hint, id=f"django_talon.{id_}")
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """All django-talon checks (one function so the order of messages is stable)."""
+    raw = getattr(settings, "TALON", None)
+    if raw is not None and not isinstance(raw, dict):
+        return [
+            _error(
+                "settings.TALON must be a dict.",
+                "Write TALON = {'BASE_URL': ..., 'API_KEY': ...}.",
+                "E007",
+            )
+        ]
+    messages: list[checks.CheckMessage] = []
+    conf = talon_settings.as_dict()
+    enabled = bool(conf["ENABLED"])
+    if enabled and not str(conf["BASE_URL"] or "").strip():
+        messages.append(
+            _error(
+                "TALON['BASE_URL'] is not set.",
+                "Set it to your Talon.One deployment URL, e.g. https://mycompany.talon.one "
+                "(or the local emulator's URL in development), or set TALON['ENABLED'] = False.",
+                "E001",
+            )
+        )
+    if enabled and not str(conf["API_KEY"] or "").strip():
+        messages.append(
+            _error(
+                "TALON['API_KEY'] is not set.",
+                "Create an Integration API key for your Application in the Campaign Manager "
+                "and read it from the environment.",
+                "E002",
+            )
+        )
+    if conf["DELIVERY"] == "celery" and importlib.util.find_spec("celery") is None:
+        messages.append(
+            _error(
+                "TALON['DELIVERY'] is 'celery' but Celery is not installed.",
+                "pip install 'django-talon[celery]', or use DELIVERY 'auto' or 'sync'.",
+                "E003",
+            )
+        )
+    try:
+        from django_talon.adapters import TalonAdapter
+
+        adapter_cls = import_string(str(conf["ADAPTER"]))
+        if not (isinstance(adapter_cls, type) and issubclass(adapter_cls, TalonAdapter)):
+            raise TypeError("not a subclass of django_talon.adapters.TalonAdapter")
+    except (ImportError, TypeError, ValueError) as exc:
+        messages.append(
+            _error(
+                f"TALON['ADAPTER'] {conf['ADAPTER']!r} cannot be used: {exc}.",
+                "Give the dotted path of a subclass of django_talon.adapters.TalonAdapter.",
+                "E004",
+            )
+        )
+    for key, allowed in CHOICES.items():
+        if conf[key] not in allowed:
+            messages.append(
+                _error(
+                    f"TALON[{key!r}] is {conf[key]!r}.",
+                    f"Use one of: {', '.join(repr(a) for a in allowed)}.",
+                    "E005",
+                )
+            )
+    for key in MODEL_SETTINGS:
+        for label in conf[key] or []:
+            try:
+                apps.get_model(str(label))
+            except (LookupError, ValueError):
+                messages.append(
+                    _error(
+                        f"TALON[{key!r}] names {label!r}, which is not an installed model.",
+                        "Use 'app_label.ModelName' of an installed app.",
+                        "E006",
+                    )
+                )
+    for key in talon_settings.unknown_keys():
+        close = difflib.get_close_matches(key, DEFAULTS.keys(), n=1)
+        hint = f"Did you mean {close[0]!r}?" if close else "See docs/configuration.md."
+        messages.append(
+            checks.Warning(
+                f"TALON[{key!r}] is not a django-talon setting and is ignored.",
+                hint=hint,
+                id="django_talon.W001",
+            )
+        )
+    base_url = str(conf["BASE_URL"] or "")
+    if enabled and base_url and not settings.DEBUG:
+        host = (urlsplit(base_url).hostname or "").lower()
+        if host in LOCAL_HOSTS or "emulator" in host:
+            messages.append(
+                checks.Warning(
+                    f"TALON['BASE_URL'] points at {host!r} (the emulator or this machine) "
+                    "while DEBUG is False.",
+                    hint="In production point BASE_URL at your Talon.One deployment.",
+                    id="django_talon.W002",
+                )
+            )
+    return messages
+
+
+def register() -> None:
+    """Register the checks (called from ``AppConfig.ready``)."""
+    checks.register(check_settings, "django_talon")

@@ -1,0 +1,189 @@
+"""Talon.One slow or down: clients with timeouts, a shared circuit breaker and a kill switch.
+
+* Timeouts: ``TALON["TIMEOUT"]`` for background delivery, ``TALON["IMMEDIATE_TIMEOUT"]`` (no
+  retries) for the one attempt made right after a cart change is committed.
+* Circuit breaker: after ``BREAKER_THRESHOLD`` consecutive connection failures/timeouts/5xx the
+  circuit opens for ``BREAKER_COOLDOWN`` seconds and no process calls Talon.One; then one
+  trial call is allowed (half-open). The state lives in Django's cache
+  (``TALON["CACHE_ALIAS"]``), so it is shared by every process that shares that cache (Redis,
+  Memcached, database cache). With the default ``LocMemCache`` it is per process.
+* Kill switch: ``TALON["ENABLED"] = False`` in settings, or :func:`set_kill_switch` at run
+  time (stored in the same cache), stops every API call; writes wait in the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import caches
+
+from django_talon.conf import talon_settings
+
+if TYPE_CHECKING:
+    from django.core.cache.backends.base import BaseCache
+
+    from django_talon.client import TalonClient
+
+logger = logging.getLogger("django_talon.resilience")
+
+_FAILURES_KEY = "django_talon:breaker:failures"
+_OPEN_UNTIL_KEY = "django_talon:breaker:open_until"
+_TRIAL_KEY = "django_talon:breaker:trial"
+_KILL_KEY = "django_talon:kill_switch"
+
+_clients: dict[str, TalonClient] = {}
+_clients_lock = threading.Lock()
+
+
+def reset_clients() -> None:
+    """Forget cached clients (called when ``settings.TALON`` changes)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+def get_client(*, immediate: bool = False) -> TalonClient:
+    """A configured :class:`~django_talon.client.TalonClient`.
+
+    ``immediate=True`` returns a copy with the short ``IMMEDIATE_TIMEOUT`` and no retries,
+    used for the attempt made while the customer waits for the next page.
+    """
+    from django_talon.client import RetryPolicy, TalonClient
+
+    name = "immediate" if immediate else "default"
+    with _clients_lock:
+        client = _clients.get(name)
+        if client is None:
+            base = _clients.get("default")
+            if base is None:
+                base = TalonClient(
+                    str(talon_settings.BASE_URL),
+                    str(talon_settings.API_KEY),
+                    timeout=talon_settings.timeout,
+                    # The outbox owns retries across minutes; the client only smooths over a
+                    # single 409/5xx/reset within one delivery attempt.
+                    retry=RetryPolicy(
+                        max_attempts=max(1, int(talon_settings.CLIENT_MAX_ATTEMPTS)),
+                        backoff_base=0.1,
+                        backoff_max=0.5,
+                    ),
+                    application_id=talon_settings.APPLICATION_ID,
+                    application_key=talon_settings.APPLICATION_KEY or None,
+                )
+                _clients["default"] = base
+            client = base
+            if immediate:
+                client = base.with_options(
+                    timeout=talon_settings.immediate_timeout, retry=RetryPolicy.none()
+                )
+                _clients["immediate"] = client
+    return client
+
+
+def _cache() -> BaseCache:
+    return caches[str(talon_settings.CACHE_ALIAS)]
+
+
+# -- kill switch ------------------------------------------------------------------------------
+def set_kill_switch(on: bool) -> None:
+    """Stop (``True``) or resume (``False``) all Talon.One calls in every process sharing the cache."""
+    if on:
+        _cache().set(_KILL_KEY, True, None)
+    else:
+        _cache().delete(_KILL_KEY)
+    logger.warning("django-talon kill switch %s", "ON" if on else "off")
+
+
+def is_enabled() -> bool:
+    """False when ``TALON["ENABLED"]`` is off or the run-time kill switch is on."""
+    if not talon_settings.ENABLED:
+        return False
+    return not bool(_cache().get(_KILL_KEY))
+
+
+# -- circuit breaker --------------------------------------------------------------------------
+class CircuitBreaker:
+    """Counts consecutive failures in the cache; opens, then lets one trial call through."""
+
+    def state(self) -> str:
+        """``closed`` (calls allowed), ``open`` (refused) or ``half_open`` (one trial allowed)."""
+        open_until = _cache().get(_OPEN_UNTIL_KEY)
+        if open_until is None:
+            return "closed"
+        return "open" if time.time() < float(open_until) else "half_open"
+
+    def open_until(self) -> float | None:
+        value = _cache().get(_OPEN_UNTIL_KEY)
+        return float(value) if value is not None else None
+
+    def allow(self) -> bool:
+        """May this process call Talon.One now?"""
+        state = self.state()
+        if state == "closed":
+            return True
+        if state == "open":
+            return False
+        # Half-open: exactly one caller (across processes) gets the trial.
+        return bool(_cache().add(_TRIAL_KEY, True, max(1, int(talon_settings.BREAKER_COOLDOWN))))
+
+    def record_success(self) -> None:
+        cache = _cache()
+        if cache.get(_OPEN_UNTIL_KEY) is not None:
+            logger.info("Talon.One answered again: circuit closed")
+        cache.delete_many([_FAILURES_KEY, _OPEN_UNTIL_KEY, _TRIAL_KEY])
+
+    def record_failure(self) -> None:
+        cache = _cache()
+        cache.add(_FAILURES_KEY, 0, None)
+        try:
+            failures = cache.incr(_FAILURES_KEY)
+        except ValueError:  # evicted between add and incr
+            cache.set(_FAILURES_KEY, 1, None)
+            failures = 1
+        if failures >= int(talon_settings.BREAKER_THRESHOLD):
+            until = time.time() + float(talon_settings.BREAKER_COOLDOWN)
+            cache.set(_OPEN_UNTIL_KEY, until, None)
+            cache.delete(_TRIAL_KEY)
+            logger.warning(
+                "Talon.One failed %d times in a row: circuit open for %.0fs",
+                failures,
+                float(talon_settings.BREAKER_COOLDOWN),
+            )
+
+    def reset(self) -> None:
+        _cache().delete_many([_FAILURES_KEY, _OPEN_UNTIL_KEY, _TRIAL_KEY])
+
+
+breaker = CircuitBreaker()
+
+
+def can_call() -> bool:
+    """Kill switch off and circuit not open."""
+    return is_enabled() and breaker.allow()
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Errors that say "Talon.One is unreachable or broken" (they feed the breaker)."""
+    from django_talon.client.errors import TalonConnectionError, TalonServerError
+
+    return isinstance(exc, TalonConnectionError | TalonServerError)
+
+
+def describe(exc: BaseException) -> str:
+    """A log/admin-safe one-line description of an error (never includes the API key)."""
+    text = f"{type(exc).__name__}: {exc}"
+    key = str(talon_settings.API_KEY or "")
+    if key:
+        text = text.replace(key, "***")
+    return text[:2000]
+
+
+def health() -> dict[str, Any]:
+    """A snapshot for admin pages and ``talon_check``."""
+    return {
+        "enabled": is_enabled(),
+        "breaker": breaker.state(),
+        "open_until": breaker.open_until(),
+    }

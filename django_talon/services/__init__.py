@@ -1,0 +1,71 @@
+"""Public service API: the only layer that uses both the client and the models.
+
+Shops that prefer explicit calls to signal wiring use these functions; receivers and Celery
+tasks use them too. Every write goes through the outbox in the caller's transaction; reads
+(:func:`get_promotions`, :func:`session_for_request`) never call the API. See
+docs/services.md.
+"""
+
+from django_talon.services.gdpr import erase_customer, process_erasure, purge_local_data
+from django_talon.services.profiles import (
+    create_referral,
+    profile_for_user,
+    release_coupon,
+    reserve_coupon,
+    reserved_coupons,
+    sync_profile,
+)
+from django_talon.services.sessions import (
+    StoredPromotions,
+    apply_coupon,
+    apply_referral,
+    attach_session_to_user,
+    cancel_session,
+    clear_cart,
+    close_session,
+    evaluate_cart,
+    get_promotions,
+    remember_session,
+    remove_coupon,
+    remove_referral,
+    reopen_session,
+    return_items,
+    session_for_cart,
+    session_for_order,
+    session_for_request,
+    session_payload,
+    sync_order,
+    update_cart,
+)
+
+__all__ = [
+    "StoredPromotions",
+    "apply_coupon",
+    "apply_referral",
+    "attach_session_to_user",
+    "cancel_session",
+    "clear_cart",
+    "close_session",
+    "create_referral",
+    "erase_customer",
+    "evaluate_cart",
+    "get_promotions",
+    "process_erasure",
+    "profile_for_user",
+    "purge_local_data",
+    "release_coupon",
+    "remember_session",
+    "remove_coupon",
+    "remove_referral",
+    "reopen_session",
+    "reserve_coupon",
+    "reserved_coupons",
+    "return_items",
+    "session_for_cart",
+    "session_for_order",
+    "session_for_request",
+    "session_payload",
+    "sync_order",
+    "sync_profile",
+    "update_cart",
+]

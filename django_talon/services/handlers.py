@@ -1,0 +1,287 @@
+"""Outbox operations: how each kind of outbox row is sent and what its answer updates.
+
+Registered with :func:`django_talon.outbox.register` on import (the outbox imports this
+module lazily the first time it needs a handler). Every handler runs inside the delivery
+transaction, with the row locked, so its database updates commit together with the row's
+``done`` state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from django_talon import signals
+from django_talon.conf import talon_settings
+from django_talon.models import (
+    CouponReservation,
+    CustomerProfile,
+    CustomerSession,
+    DataDeletionRequest,
+    OutboxMessage,
+)
+from django_talon.outbox import Operation, register
+
+if TYPE_CHECKING:
+    from django_talon.client import TalonClient
+
+logger = logging.getLogger("django_talon.services")
+
+SESSION_UPDATE = "session.update"
+SESSION_STATE = "session.state"
+SESSION_RETURN = "session.return"
+SESSION_REOPEN = "session.reopen"
+PROFILE_UPDATE = "profile.update"
+COUPON_RESERVE = "coupon.reserve"
+COUPON_RELEASE = "coupon.release"
+CUSTOMER_ERASE = "customer.erase"
+
+
+def session_key(integration_id: str) -> str:
+    return f"session:{integration_id}"
+
+
+def profile_key(integration_id: str) -> str:
+    return f"profile:{integration_id}"
+
+
+def coupon_key(code: str) -> str:
+    return f"coupon:{code}"
+
+
+def store_effects(session: CustomerSession, raw_effects: list[dict[str, Any]]) -> list[str]:
+    """Store an answer's effects on the mirror and send the app's signals.
+
+    Rejected coupon codes / referral codes are dropped from the local state so that they are
+    not sent again (the rejection stays visible in the stored effects until the next answer).
+    Returns the fields changed (for ``save(update_fields=...)``).
+    """
+    session.effects = raw_effects
+    session.effects_received_at = timezone.now()
+    session.last_error = ""
+    changed = ["effects", "effects_received_at", "last_error"]
+    rejected: list[tuple[str, str]] = []
+    for effect in raw_effects:
+        kind = effect.get("effectType")
+        props = effect.get("props") or {}
+        code = str(props.get("value", ""))
+        if kind == "rejectCoupon" and code:
+            rejected.append((code, str(props.get("rejectionReason", ""))))
+        elif kind == "acceptCoupon" and code:
+            signals.coupon_accepted.send(sender=CustomerSession, session=session, code=code)
+        elif kind == "rejectReferral" and code:
+            if session.referral_code == code:
+                session.referral_code = ""
+                changed.append("referral_code")
+            signals.referral_rejected.send(
+                sender=CustomerSession,
+                session=session,
+                code=code,
+                reason=str(props.get("rejectionReason", "")),
+            )
+    if rejected:
+        codes = {code for code, _ in rejected}
+        kept = [c for c in session.coupon_codes if c not in codes]
+        if kept != session.coupon_codes:
+            session.coupon_codes = kept
+            changed.append("coupon_codes")
+    return changed
+
+
+def _after_store(session: CustomerSession, raw_effects: list[dict[str, Any]]) -> None:
+    signals.effects_updated.send(sender=CustomerSession, session=session, effects=raw_effects)
+    for effect in raw_effects:
+        if effect.get("effectType") == "rejectCoupon":
+            props = effect.get("props") or {}
+            signals.coupon_rejected.send(
+                sender=CustomerSession,
+                session=session,
+                code=str(props.get("value", "")),
+                reason=str(props.get("rejectionReason", "")),
+            )
+
+
+def _raw_effects(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    effects = raw.get("effects")
+    return [e for e in effects if isinstance(e, dict)] if isinstance(effects, list) else []
+
+
+def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
+    """PUT /v2/customer_sessions/{id} with the full queued cart state."""
+    payload = message.payload
+    session_id = str(payload["session_id"])
+    # No row lock on the mirror: a cart save must not wait for an HTTP call.
+    session = CustomerSession.objects.filter(integration_id=session_id).first()
+    if (
+        message.operation == SESSION_UPDATE
+        and session is not None
+        and session.pushed_fingerprint == message.fingerprint
+    ):
+        return "unchanged"
+    state = client.update_customer_session_v2(
+        session_id,
+        payload["customerSession"],
+        response_content=list(talon_settings.RESPONSE_CONTENT) or None,
+    )
+    if session is None:  # the mirror was deleted meanwhile; Talon.One still got the write
+        return "sent"
+    raw_effects = _raw_effects(state.raw)
+    changed = store_effects(session, raw_effects)
+    session.pushed_fingerprint = message.fingerprint
+    session.save(update_fields=[*changed, "pushed_fingerprint", "updated_at"])
+    _after_store(session, raw_effects)
+    new_state = payload["customerSession"].get("state")
+    if message.operation == SESSION_STATE and new_state == "closed":
+        signals.session_closed.send(sender=CustomerSession, session=session)
+    elif message.operation == SESSION_STATE and new_state == "cancelled":
+        signals.session_cancelled.send(sender=CustomerSession, session=session)
+    return "sent"
+
+
+def _session_failed(message: OutboxMessage, exc: BaseException) -> None:
+    from django_talon.resilience import describe
+
+    CustomerSession.objects.filter(integration_id=str(message.payload.get("session_id"))).update(
+        last_error=describe(exc)
+    )
+
+
+def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
+    """POST /v2/customer_sessions/{id}/returns (idempotent: the row id is the Idempotency-Key)."""
+    session_id = str(message.payload["session_id"])
+    state = client.return_cart_items(
+        session_id,
+        message.payload["returned_items"],
+        idempotency_key=f"django-talon-outbox-{message.pk}",
+    )
+    session = CustomerSession.objects.filter(integration_id=session_id).first()
+    if session is not None:
+        raw_effects = _raw_effects(state.raw)
+        changed = store_effects(session, raw_effects)
+        session.save(update_fields=[*changed, "updated_at"])
+        _after_store(session, raw_effects)
+    return "sent"
+
+
+def deliver_reopen(message: OutboxMessage, client: TalonClient) -> str:
+    """PUT /v2/customer_sessions/{id}/reopen; the answer holds the rollback effects."""
+    session_id = str(message.payload["session_id"])
+    result = client.reopen_customer_session(session_id)
+    session = CustomerSession.objects.filter(integration_id=session_id).first()
+    if session is not None:
+        raw_effects = _raw_effects(result.raw)
+        changed = store_effects(session, raw_effects)
+        session.save(update_fields=[*changed, "updated_at"])
+        _after_store(session, raw_effects)
+    return "sent"
+
+
+def deliver_profile(message: OutboxMessage, client: TalonClient) -> str:
+    """PUT /v2/customer_profiles/{id} with the queued attributes."""
+    integration_id = str(message.payload["integration_id"])
+    profile = CustomerProfile.objects.filter(integration_id=integration_id).first()
+    if profile is not None and profile.pushed_fingerprint == message.fingerprint:
+        return "unchanged"
+    client.update_customer_profile_v2(integration_id, message.payload.get("attributes") or {})
+    if profile is not None:
+        profile.pushed_fingerprint = message.fingerprint
+        profile.last_synced_at = timezone.now()
+        profile.last_error = ""
+        profile.save(
+            update_fields=["pushed_fingerprint", "last_synced_at", "last_error", "updated_at"]
+        )
+        signals.profile_synced.send(sender=CustomerProfile, profile=profile)
+    return "sent"
+
+
+def _profile_failed(message: OutboxMessage, exc: BaseException) -> None:
+    from django_talon.resilience import describe
+
+    CustomerProfile.objects.filter(
+        integration_id=str(message.payload.get("integration_id"))
+    ).update(last_error=describe(exc))
+
+
+def deliver_reserve(message: OutboxMessage, client: TalonClient) -> str:
+    """POST /v1/coupon_reservations/{code} for up to 1000 integration ids."""
+    code = str(message.payload["code"])
+    ids = [str(i) for i in message.payload["integration_ids"]]
+    client.create_coupon_reservation(code, ids)
+    CouponReservation.objects.filter(
+        coupon_code=code, profile__integration_id__in=ids, synced_at__isnull=True
+    ).update(synced_at=timezone.now())
+    return "sent"
+
+
+def deliver_release(message: OutboxMessage, client: TalonClient) -> str:
+    """DELETE /v1/coupon_reservations/{code}; 404 (nothing reserved) counts as done."""
+    from django_talon.client.errors import TalonNotFound
+
+    try:
+        client.delete_coupon_reservation(
+            str(message.payload["code"]), [str(i) for i in message.payload["integration_ids"]]
+        )
+    except TalonNotFound:
+        return "not_found"
+    return "sent"
+
+
+def deliver_erasure(message: OutboxMessage, client: TalonClient) -> str:
+    """DELETE /v1/customer_data/{id}; 204, or 404 (no such profile), confirms the erasure."""
+    from django_talon.client.errors import TalonNotFound
+
+    integration_id = str(message.payload["integration_id"])
+    result = "sent"
+    try:
+        client.delete_customer_data(integration_id)
+    except TalonNotFound:
+        result = "not_found"
+    request = (
+        DataDeletionRequest.objects.select_for_update()
+        .filter(pk=message.payload.get("deletion_request_id"))
+        .first()
+    )
+    if request is not None and request.state != DataDeletionRequest.State.COMPLETED:
+        request.state = DataDeletionRequest.State.COMPLETED
+        request.attempts += 1
+        request.completed_at = timezone.now()
+        request.last_error = ""
+        request.save(update_fields=["state", "attempts", "completed_at", "last_error"])
+        signals.erasure_completed.send(sender=DataDeletionRequest, deletion_request=request)
+    return result
+
+
+def _erasure_failed(message: OutboxMessage, exc: BaseException) -> None:
+    from django.db.models import F
+
+    from django_talon.resilience import describe
+
+    DataDeletionRequest.objects.filter(pk=message.payload.get("deletion_request_id")).update(
+        attempts=F("attempts") + 1, last_error=describe(exc)
+    )
+
+
+register(
+    Operation(
+        SESSION_UPDATE,
+        deliver_session,
+        superseded_by=(SESSION_UPDATE, SESSION_STATE),
+        on_failure=_session_failed,
+    )
+)
+register(Operation(SESSION_STATE, deliver_session, on_failure=_session_failed))
+register(Operation(SESSION_RETURN, deliver_return, on_failure=_session_failed))
+register(Operation(SESSION_REOPEN, deliver_reopen, on_failure=_session_failed))
+register(
+    Operation(
+        PROFILE_UPDATE,
+        deliver_profile,
+        superseded_by=(PROFILE_UPDATE, CUSTOMER_ERASE),
+        on_failure=_profile_failed,
+    )
+)
+register(Operation(COUPON_RESERVE, deliver_reserve))
+register(Operation(COUPON_RELEASE, deliver_release))
+register(Operation(CUSTOMER_ERASE, deliver_erasure, never_dead=True, on_failure=_erasure_failed))

@@ -1,0 +1,186 @@
+"""Users -> Talon.One customer profiles, coupon reservations and referrals (data flows 3, 6)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from django_talon import outbox
+from django_talon.adapters import get_adapter
+from django_talon.models import CouponReservation, CustomerProfile, Referral
+from django_talon.services.handlers import (
+    COUPON_RELEASE,
+    COUPON_RESERVE,
+    PROFILE_UPDATE,
+    coupon_key,
+    profile_key,
+)
+
+logger = logging.getLogger("django_talon.services")
+
+#: Talon.One accepts at most this many integration ids per reservation call.
+RESERVATION_BATCH = 1000
+
+
+def profile_for_user(user: Any, *, create: bool = True) -> CustomerProfile:
+    """The user's :class:`CustomerProfile` (created with the adapter's integration id).
+
+    Uses ``user.talon_profile`` when already loaded; otherwise one query (+ one insert).
+    """
+    try:
+        profile = user.talon_profile
+    except CustomerProfile.DoesNotExist:
+        profile = None
+    if profile is not None:
+        found: CustomerProfile = profile
+        return found
+    if not create:
+        raise CustomerProfile.DoesNotExist(f"user {user.pk} has no Talon.One profile yet")
+    integration_id = get_adapter().integration_id(user)
+    try:
+        with transaction.atomic():
+            profile, _ = CustomerProfile.objects.update_or_create(
+                integration_id=integration_id, defaults={"user": user}
+            )
+    except IntegrityError:
+        profile = CustomerProfile.objects.get(integration_id=integration_id)
+    result: CustomerProfile = profile
+    return result
+
+
+def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
+    """Queue the user's profile attributes for Talon.One (coalesced, delivered asynchronously).
+
+    Unchanged attributes -> no outbox row (``force=True`` queues anyway).
+    """
+    profile = profile_for_user(user)
+    attributes = get_adapter().profile_attributes(user)
+    payload = {"integration_id": profile.integration_id, "attributes": attributes}
+    fp = outbox.fingerprint(payload)
+    if fp == profile.fingerprint and not force:
+        return profile
+    with transaction.atomic(savepoint=False):
+        profile.attributes = attributes
+        profile.fingerprint = fp
+        profile.save(update_fields=["attributes", "fingerprint", "updated_at"])
+        outbox.enqueue(
+            PROFILE_UPDATE,
+            profile_key(profile.integration_id),
+            payload,
+            fingerprint_value=fp,
+        )
+    return profile
+
+
+def _profiles(customers: Iterable[Any]) -> list[CustomerProfile]:
+    result = []
+    for customer in customers:
+        if isinstance(customer, CustomerProfile):
+            result.append(customer)
+        else:
+            result.append(profile_for_user(customer))
+    return result
+
+
+def reserve_coupon(code: str, customers: Iterable[Any]) -> list[CouponReservation]:
+    """Reserve ``code`` for users or profiles: local rows now, the API call via the outbox."""
+    code = code.strip()
+    profiles = _profiles(customers)
+    reservations: list[CouponReservation] = []
+    with transaction.atomic(savepoint=False):
+        for profile in profiles:
+            reservation, _ = CouponReservation.objects.get_or_create(
+                profile=profile, coupon_code=code
+            )
+            reservations.append(reservation)
+        ids = [p.integration_id for p in profiles]
+        for start in range(0, len(ids), RESERVATION_BATCH):
+            outbox.enqueue(
+                COUPON_RESERVE,
+                coupon_key(code),
+                {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
+            )
+    return reservations
+
+
+def release_coupon(code: str, customers: Iterable[Any]) -> int:
+    """Remove reservations of ``code``: local rows now, the API call via the outbox."""
+    code = code.strip()
+    profiles = _profiles(customers)
+    with transaction.atomic(savepoint=False):
+        deleted, _ = CouponReservation.objects.filter(
+            coupon_code=code, profile__in=profiles
+        ).delete()
+        ids = [p.integration_id for p in profiles]
+        for start in range(0, len(ids), RESERVATION_BATCH):
+            outbox.enqueue(
+                COUPON_RELEASE,
+                coupon_key(code),
+                {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
+            )
+    return int(deleted)
+
+
+def reserved_coupons(user: Any) -> list[str]:
+    """Coupon codes reserved for a user (from the local mirror, no API call)."""
+    return list(
+        CouponReservation.objects.filter(profile__user=user)
+        .order_by("created_at")
+        .values_list("coupon_code", flat=True)
+    )
+
+
+def create_referral(
+    user: Any,
+    campaign_id: int,
+    *,
+    friend: Any | None = None,
+    start_date: datetime | None = None,
+    expiry_date: datetime | None = None,
+    usage_limit: int | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> Referral:
+    """Create a referral code for ``user`` now (synchronous: the code comes from Talon.One).
+
+    Delivers the user's pending profile writes first so the advocate exists in Talon.One.
+    Raises ``TalonUnavailable`` (kill switch / circuit open) or the client's errors.
+    """
+    from django_talon import resilience
+    from django_talon.exceptions import TalonUnavailable
+
+    profile = sync_profile(user)
+    if not resilience.can_call():
+        raise TalonUnavailable("Talon.One calls are switched off or the circuit is open")
+    outbox.deliver_key(profile_key(profile.integration_id), force=True)
+    friend_id = _profiles([friend])[0].integration_id if friend is not None else None
+    try:
+        made = resilience.get_client().create_referral(
+            campaign_id,
+            profile.integration_id,
+            friend_profile_integration_id=friend_id,
+            start_date=start_date,
+            expiry_date=expiry_date,
+            usage_limit=usage_limit,
+            attributes=attributes,
+        )
+    except Exception as exc:
+        if resilience.is_outage(exc):
+            resilience.breaker.record_failure()
+        raise
+    resilience.breaker.record_success()
+    referral: Referral = Referral.objects.create(
+        advocate=profile,
+        campaign_id=campaign_id,
+        code=made.code,
+        talon_id=made.id,
+        friend_integration_id=friend_id or "",
+        start_date=start_date,
+        expiry_date=expiry_date,
+        usage_limit=usage_limit,
+        raw=made.raw,
+    )
+    return referral

@@ -1,0 +1,479 @@
+"""Carts and orders -> Talon.One customer sessions (data flows 1 and 2 in DESIGN.md)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from django_talon import outbox
+from django_talon.adapters import REQUEST_SESSION_KEY, cart_key, get_adapter
+from django_talon.conf import talon_settings
+from django_talon.models import CustomerSession
+from django_talon.services.handlers import (
+    SESSION_REOPEN,
+    SESSION_RETURN,
+    SESSION_STATE,
+    SESSION_UPDATE,
+    session_key,
+)
+from django_talon.services.profiles import profile_for_user
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from django_talon.client.effects import Effect
+
+logger = logging.getLogger("django_talon.services")
+
+# Plain strings (the values of CustomerSession.State) so comparisons type-check cleanly.
+OPEN = "open"
+CLOSED = "closed"
+CANCELLED = "cancelled"
+PARTIALLY_RETURNED = "partially_returned"
+
+SessionOrCart = Any  # a CustomerSession or a shop cart object
+
+
+# -- finding sessions -------------------------------------------------------------------------
+def session_for_cart(
+    cart: Any, *, create: bool = True, open_only: bool = True
+) -> CustomerSession | None:
+    """The newest (open) session mirroring ``cart``; created when ``create`` and none is open.
+
+    One open session per cart is enforced by a unique constraint, so two processes racing to
+    create it end with the same row.
+    """
+    key = cart_key(cart)
+    qs = CustomerSession.objects.select_related("profile").filter(cart_key=key)
+    if open_only:
+        qs = qs.filter(state=OPEN)
+    session: CustomerSession | None = qs.order_by("-id").first()
+    if session is not None or not create:
+        return session
+    adapter = get_adapter()
+    try:
+        with transaction.atomic():
+            created: CustomerSession = CustomerSession.objects.create(
+                integration_id=adapter.new_session_id(cart), cart_key=key
+            )
+            return created
+    except IntegrityError:
+        found: CustomerSession | None = (
+            CustomerSession.objects.select_related("profile")
+            .filter(cart_key=key, state=OPEN)
+            .order_by("-id")
+            .first()
+        )
+        return found
+
+
+def session_for_request(request: HttpRequest, *, create: bool = False) -> CustomerSession | None:
+    """The current customer's session: adapter cart -> ``request.session`` id -> user's newest
+    open session. Costs one or two queries; never calls the API."""
+    adapter = get_adapter()
+    cart = adapter.cart_for_request(request)
+    if cart is not None:
+        return session_for_cart(cart, create=create)
+    store = getattr(request, "session", None)
+    session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
+    if session_id:
+        stored: CustomerSession | None = (
+            CustomerSession.objects.select_related("profile")
+            .filter(integration_id=session_id)
+            .first()
+        )
+        if stored is not None:
+            return stored
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        found: CustomerSession | None = (
+            CustomerSession.objects.select_related("profile")
+            .filter(profile__user=user, state=OPEN)
+            .order_by("-updated_at", "-id")
+            .first()
+        )
+        return found
+    return None
+
+
+def remember_session(request: HttpRequest, session: CustomerSession) -> None:
+    """Store the session id in ``request.session`` so anonymous visitors find their cart."""
+    store = getattr(request, "session", None)
+    if store is not None and store.get(REQUEST_SESSION_KEY) != session.integration_id:
+        store[REQUEST_SESSION_KEY] = session.integration_id
+
+
+def _resolve(target: SessionOrCart, *, create: bool = True) -> CustomerSession:
+    if isinstance(target, CustomerSession):
+        return target
+    session = session_for_cart(target, create=create)
+    if session is None:
+        raise CustomerSession.DoesNotExist(f"no open Talon.One session for {cart_key(target)}")
+    return session
+
+
+# -- payloads ---------------------------------------------------------------------------------
+def session_payload(session: CustomerSession) -> dict[str, Any]:
+    """The ``NewCustomerSessionV2`` body for the session's full local state.
+
+    Coupon codes and the referral code are always sent: the local state is the truth and an
+    empty list / empty string clears what Talon.One stored earlier.
+    """
+    body: dict[str, Any] = {
+        "profileId": session.profile_integration_id,
+        "state": session.state,
+        "cartItems": list(session.cart_items or []),
+        "couponCodes": list(session.coupon_codes or []),
+        "referralCode": session.referral_code or "",
+    }
+    if session.attributes:
+        body["attributes"] = session.attributes
+    return body
+
+
+def _push(
+    session: CustomerSession,
+    *,
+    operation: str = SESSION_UPDATE,
+    immediate: bool = True,
+    deliver: bool = True,
+    extra_fields: tuple[str, ...] = (),
+) -> bool:
+    """Queue the session's state if it changed. Returns whether a row was written."""
+    body = session_payload(session)
+    fp = outbox.fingerprint(body)
+    if operation == SESSION_UPDATE and fp == session.fingerprint and not extra_fields:
+        return False
+    session.fingerprint = fp
+    if session.pk is None:
+        session.save()
+    else:
+        session.save(
+            update_fields=[
+                "fingerprint",
+                "cart_items",
+                "coupon_codes",
+                "referral_code",
+                "attributes",
+                "state",
+                "profile",
+                "updated_at",
+                *extra_fields,
+            ]
+        )
+    outbox.enqueue(
+        operation,
+        session_key(session.integration_id),
+        {"session_id": session.integration_id, "customerSession": body},
+        fingerprint_value=fp,
+        immediate=immediate,
+        deliver=deliver,
+    )
+    return True
+
+
+# -- carts ------------------------------------------------------------------------------------
+def update_cart(
+    cart: Any, *, request: HttpRequest | None = None, immediate: bool = True
+) -> CustomerSession:
+    """Mirror a shop cart into its Talon.One session (creating it) and queue the update.
+
+    Unchanged cart -> no write and no API call. Otherwise one outbox row, delivered right after
+    commit with the short timeout (``immediate``). Query cost: see docs/services.md.
+    """
+    adapter = get_adapter()
+    user = adapter.cart_user(cart)
+    with transaction.atomic(savepoint=False):
+        session = session_for_cart(cart, create=True)
+        assert session is not None
+        if user is not None and (session.profile is None or session.profile.user_id != user.pk):
+            session.profile = profile_for_user(user)
+        session.cart_items = adapter.cart_items(cart)
+        session.attributes = adapter.cart_attributes(cart)
+        _push(session, immediate=immediate)
+    if request is not None:
+        remember_session(request, session)
+    return session
+
+
+def clear_cart(cart: Any) -> CustomerSession | None:
+    """The shop deleted a cart: send an empty cart for its open session (if any)."""
+    session = session_for_cart(cart, create=False)
+    if session is None:
+        return None
+    with transaction.atomic(savepoint=False):
+        session.cart_items = []
+        _push(session)
+    return session
+
+
+def evaluate_cart(target: SessionOrCart) -> list[Effect]:
+    """Dry-run the cart now (``dry=true``: Talon.One persists nothing) and return the effects.
+
+    Synchronous: raises ``TalonUnavailable`` when the kill switch or the circuit breaker stops
+    calls, and the client's errors otherwise. Nothing is stored.
+    """
+    from django_talon import resilience
+    from django_talon.exceptions import TalonUnavailable
+
+    if isinstance(target, CustomerSession):
+        session = target
+    else:
+        session = session_for_cart(target, create=False) or CustomerSession(
+            integration_id=get_adapter().new_session_id(target)
+        )
+        session.cart_items = get_adapter().cart_items(target)
+        session.attributes = get_adapter().cart_attributes(target)
+    if not resilience.can_call():
+        raise TalonUnavailable("Talon.One calls are switched off or the circuit is open")
+    state = resilience.get_client(immediate=True).update_customer_session_v2(
+        session.integration_id, session_payload(session), dry=True
+    )
+    return list(state.effects)
+
+
+def apply_coupon(target: SessionOrCart, code: str) -> CustomerSession:
+    """Add a coupon code to the session and queue the update (delivered right after commit).
+
+    A rejected code comes back as a ``rejectCoupon`` effect, is dropped from ``coupon_codes``
+    and fires :data:`django_talon.signals.coupon_rejected`.
+    """
+    code = code.strip()
+    if not code:
+        raise ValueError("coupon code must not be empty")
+    session = _resolve(target)
+    with transaction.atomic(savepoint=False):
+        if code not in session.coupon_codes:
+            session.coupon_codes = [*session.coupon_codes, code]
+        _push(session)
+    return _refreshed(session)
+
+
+def remove_coupon(target: SessionOrCart, code: str) -> CustomerSession:
+    """Remove a coupon code (sends the remaining list; ``[]`` clears them in Talon.One)."""
+    session = _resolve(target)
+    with transaction.atomic(savepoint=False):
+        session.coupon_codes = [c for c in session.coupon_codes if c != code.strip()]
+        _push(session)
+    return _refreshed(session)
+
+
+def apply_referral(target: SessionOrCart, code: str) -> CustomerSession:
+    """Set the session's referral code (one per session) and queue the update."""
+    code = code.strip()
+    if not code:
+        raise ValueError("referral code must not be empty")
+    session = _resolve(target)
+    with transaction.atomic(savepoint=False):
+        session.referral_code = code
+        _push(session)
+    return _refreshed(session)
+
+
+def remove_referral(target: SessionOrCart) -> CustomerSession:
+    """Clear the session's referral code."""
+    session = _resolve(target)
+    with transaction.atomic(savepoint=False):
+        session.referral_code = ""
+        _push(session)
+    return _refreshed(session)
+
+
+def _refreshed(session: CustomerSession) -> CustomerSession:
+    """Outside a transaction the immediate attempt already ran: return the stored answer."""
+    if not transaction.get_connection().in_atomic_block:
+        session.refresh_from_db()
+    return session
+
+
+def attach_session_to_user(session: CustomerSession, user: Any) -> CustomerSession:
+    """Login: the anonymous cart's session now belongs to the customer's profile."""
+    profile = profile_for_user(user)
+    if session.profile_id == profile.pk:
+        return session
+    with transaction.atomic(savepoint=False):
+        session.profile = profile
+        _push(session)
+    return session
+
+
+# -- orders -----------------------------------------------------------------------------------
+def _change_state(
+    session: CustomerSession, state: str, *, fail_closed: bool | None = None
+) -> CustomerSession:
+    from django_talon import resilience
+    from django_talon.exceptions import OrderRefused
+
+    if fail_closed is None:
+        fail_closed = talon_settings.fail_closed
+    with transaction.atomic(savepoint=False):
+        session.state = state
+        _push(session, operation=SESSION_STATE, immediate=True, deliver=not fail_closed)
+    if fail_closed:
+        # Inside the caller's transaction: a failure here rolls the order back with it.
+        try:
+            outbox.deliver_key(session_key(session.integration_id), force=True, raise_errors=True)
+        except Exception as exc:
+            logger.warning(
+                "fail-closed: refusing order for session %s: %s",
+                session.integration_id,
+                resilience.describe(exc),
+            )
+            raise OrderRefused(cause=resilience.describe(exc)) from exc
+        session.refresh_from_db()
+    return _refreshed(session)
+
+
+def close_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> CustomerSession:
+    """Order placed/paid: close the session (budgets and redemptions are consumed).
+
+    ``fail_closed`` (default: ``TALON["ORDER_PLACEMENT"] == "fail_closed"``) delivers at once
+    inside the caller's transaction and raises :class:`~django_talon.exceptions.OrderRefused`
+    when Talon.One does not confirm; otherwise the close is queued and never lost.
+    """
+    return _change_state(_resolve(target, create=False), CLOSED, fail_closed=fail_closed)
+
+
+def cancel_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> CustomerSession:
+    """Order cancelled: Talon.One rolls back the effects of a closed session."""
+    return _change_state(_resolve(target, create=False), CANCELLED, fail_closed=fail_closed)
+
+
+def return_items(target: SessionOrCart, items: list[dict[str, Any]]) -> CustomerSession:
+    """Return items of a closed session: ``[{"position": 0, "quantity": 1}, ...]``."""
+    session = _resolve(target, create=False)
+    with transaction.atomic(savepoint=False):
+        session.state = PARTIALLY_RETURNED
+        session.save(update_fields=["state", "updated_at"])
+        outbox.enqueue(
+            SESSION_RETURN,
+            session_key(session.integration_id),
+            {"session_id": session.integration_id, "returned_items": list(items)},
+        )
+    return session
+
+
+def reopen_session(target: SessionOrCart) -> CustomerSession:
+    """Reopen a closed session (Talon.One answers with rollback effects)."""
+    session = _resolve(target, create=False)
+    with transaction.atomic(savepoint=False):
+        session.state = OPEN
+        session.save(update_fields=["state", "updated_at"])
+        outbox.enqueue(
+            SESSION_REOPEN,
+            session_key(session.integration_id),
+            {"session_id": session.integration_id},
+        )
+    return session
+
+
+def session_for_order(order: Any) -> CustomerSession | None:
+    """The session of an order: ``adapter.order_session_id(order)`` or the order's cart."""
+    adapter = get_adapter()
+    session_id = adapter.order_session_id(order)
+    if session_id:
+        found: CustomerSession | None = (
+            CustomerSession.objects.select_related("profile")
+            .filter(integration_id=session_id)
+            .first()
+        )
+        return found
+    cart = adapter.order_cart(order)
+    if cart is None:
+        return None
+    return session_for_cart(cart, create=False, open_only=False)
+
+
+def sync_order(order: Any, *, fail_closed: bool | None = None) -> CustomerSession | None:
+    """Apply an order's state to its session: paid/placed -> closed, cancelled -> cancelled.
+
+    Idempotent: a session already in the target state is left alone, so saving an order twice
+    never closes or cancels twice.
+    """
+    state = get_adapter().order_session_state(order)
+    if state is None:
+        return None
+    session = session_for_order(order)
+    if session is None or session.state == state:
+        return session
+    if state == CLOSED and session.state != OPEN:
+        return session
+    if state == CANCELLED and session.state == CANCELLED:
+        return session
+    return _change_state(session, state, fail_closed=fail_closed)
+
+
+# -- display ----------------------------------------------------------------------------------
+@dataclass
+class StoredPromotions:
+    """What the shop shows for a cart, read from the mirror (zero API calls).
+
+    ``effects_raw`` is empty when the stored answer is older than ``EFFECTS_MAX_AGE``
+    (``stale`` is then True); ``in_sync`` is False while a newer cart state waits in the
+    outbox (the page can say "updating your discounts").
+    """
+
+    session: CustomerSession | None
+    effects_raw: list[dict[str, Any]] = field(default_factory=list)
+    received_at: datetime | None = None
+    stale: bool = False
+    in_sync: bool = True
+    cart_items: list[dict[str, Any]] = field(default_factory=list)
+    coupon_codes: list[str] = field(default_factory=list)
+    referral_code: str = ""
+    currency: str = "EUR"
+    last_error: str = ""
+
+    @property
+    def effects(self) -> list[Effect]:
+        from django_talon.client.effects import decode_effects
+
+        return list(decode_effects(self.effects_raw))
+
+    def summary(self) -> Any:
+        """The display layer's neutral ``PromotionsSummary`` for these effects."""
+        from django_talon.promotions import summarize
+
+        return summarize(self.effects_raw, self.cart_items, currency=self.currency)
+
+
+def get_promotions(
+    target: SessionOrCart | None = None, *, request: HttpRequest | None = None
+) -> StoredPromotions:
+    """Stored promotions for a session, a cart, or the request's current session."""
+    session: CustomerSession | None
+    if isinstance(target, CustomerSession):
+        session = target
+    elif target is not None:
+        session = session_for_cart(target, create=False)
+    elif request is not None:
+        session = session_for_request(request)
+    else:
+        session = None
+    currency = str(talon_settings.CURRENCY)
+    if session is None:
+        return StoredPromotions(session=None, currency=currency)
+    received = session.effects_received_at
+    max_age = float(talon_settings.EFFECTS_MAX_AGE)
+    stale = bool(
+        received is not None
+        and max_age > 0
+        and timezone.now() - received > timedelta(seconds=max_age)
+    )
+    return StoredPromotions(
+        session=session,
+        effects_raw=[] if stale else list(session.effects or []),
+        received_at=received,
+        stale=stale,
+        in_sync=session.fingerprint == session.pushed_fingerprint,
+        cart_items=list(session.cart_items or []),
+        coupon_codes=list(session.coupon_codes or []),
+        referral_code=session.referral_code,
+        currency=currency,
+        last_error=session.last_error,
+    )
