@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,7 +30,10 @@ from django_talon.client.effects import EFFECT_TYPES, v1_effect_to_v2
 from django_talon.messages import CodeKind, rejection_message
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from django_talon.models import CustomerSession
+    from django_talon.services.sessions import StoredPromotions
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,9 @@ __all__ = [
     "currency_exponent",
     "quantize_money",
     "summarize",
+    "summarize_request",
     "summarize_session",
+    "summarize_stored",
 ]
 
 #: Currencies whose minor unit is not 1/100 (ISO 4217). Everything else uses 2 decimals.
@@ -263,6 +268,8 @@ class PromotionsSummary:
     received_at: datetime | None = None
     #: True when stored effects were older than ``TALON["EFFECTS_MAX_AGE"]`` and were ignored.
     stale: bool = False
+    #: False while a newer cart state waits in the outbox ("updating your discounts").
+    in_sync: bool = True
 
     @property
     def _zero(self) -> Decimal:
@@ -564,44 +571,42 @@ def _apply(
         summary.unknown_effects.append(raw)
 
 
-def summarize_session(
-    session: CustomerSession | None,
-    *,
-    currency: str | None = None,
-    now: datetime | None = None,
-) -> PromotionsSummary:
-    """The summary for a stored ``CustomerSession`` (``None`` gives an empty summary).
+def summarize_stored(stored: StoredPromotions) -> PromotionsSummary:
+    """The summary for ``services.get_promotions(...)``'s answer (the mirror, no API call).
 
-    Reads only the row's fields: no query, no API call. Effects older than
-    ``TALON["EFFECTS_MAX_AGE"]`` seconds are not shown (``stale=True``) because an old answer
-    may promise discounts Talon.One would no longer give; the cart itself is still listed.
+    CORE decides what is shown (effects older than ``TALON["EFFECTS_MAX_AGE"]`` are dropped
+    and flagged ``stale``); this turns it into the display summary, including codes that are
+    still waiting for Talon.One's answer (``pending``).
     """
-    from django.utils import timezone
-
-    from django_talon.conf import talon_settings
-
-    currency = currency or str(talon_settings.CURRENCY or "EUR")
-    if session is None:
-        return summarize([], [], currency)
-    effects: list[Any] = list(session.effects or [])
-    received_at = session.effects_received_at
-    stale = False
-    max_age = talon_settings.EFFECTS_MAX_AGE
-    if effects and received_at is not None and max_age:
-        age = (now or timezone.now()) - received_at
-        if age > timedelta(seconds=float(max_age)):
-            logger.info("Effects of session %s are %s old; not shown", session.pk, age)
-            effects, stale = [], True
     summary = summarize(
-        effects,
-        list(session.cart_items or []),
-        currency,
-        coupon_codes=list(session.coupon_codes or []),
-        referral_code=session.referral_code or "",
+        stored.effects_raw,
+        stored.cart_items,
+        stored.currency,
+        coupon_codes=stored.coupon_codes,
+        referral_code=stored.referral_code,
     )
-    summary.received_at = received_at
-    summary.stale = stale
+    summary.received_at = stored.received_at
+    summary.stale = stored.stale
+    summary.in_sync = stored.in_sync
     return summary
+
+
+def summarize_session(session: CustomerSession | None) -> PromotionsSummary:
+    """The summary for a stored ``CustomerSession`` (``None`` gives an empty cart summary)."""
+    from django_talon.services import get_promotions
+
+    if session is None:
+        from django_talon.conf import talon_settings
+
+        return summarize([], [], str(talon_settings.CURRENCY or "EUR"))
+    return summarize_stored(get_promotions(session))
+
+
+def summarize_request(request: HttpRequest) -> PromotionsSummary:
+    """The summary for the current visitor's cart (one or two queries, no API call)."""
+    from django_talon.services import get_promotions
+
+    return summarize_stored(get_promotions(request=request))
 
 
 # --------------------------------------------------------------------------- loyalty balance

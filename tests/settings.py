@@ -24,7 +24,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
     "django_talon",
+    # Test-only cart/order models for the core tests (tests/core); inert unless a test
+    # lists them in TALON["CART_MODELS"] / ["ORDER_MODELS"].
+    "tests.shopapp",
     # The example shop's apps (tests/example, tests/browser); they change nothing unless a
     # test points ROOT_URLCONF/TALON at them (tests/example/conftest.py).
     "example_project.catalog",
@@ -74,6 +79,13 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django_talon.api (the optional DRF extra); tests/surfaces.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "django-talon", "VERSION": "0"}
 STATIC_URL = "/static/"
 
 # Each test that talks to Talon.One points TALON at the emulator fixture.

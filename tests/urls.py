@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("talon/", include("django_talon.urls")),
+    path("api/talon/", include("django_talon.api.urls")),
 ]

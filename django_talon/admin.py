@@ -1,0 +1,515 @@
+"""Admin for the Talon.One mirrors: reservations, profiles, sessions, outbox, erasure audit.
+
+What staff do here goes through :mod:`django_talon.services` (never the client directly), so
+the admin obeys the same outbox, batching and kill-switch rules as the rest of the app. No
+page shows the API key: the settings are never rendered, and errors stored on rows come from
+the client, which never puts the key in messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from django_talon.models import (
+    CouponReservation,
+    CustomerProfile,
+    CustomerSession,
+    DataDeletionRequest,
+    OutboxMessage,
+)
+from django_talon.promotions import summarize_session
+
+logger = logging.getLogger(__name__)
+
+
+def _pretty_json(value: Any) -> str:
+    return format_html(
+        '<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>',
+        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
+    )
+
+
+# --------------------------------------------------------------------------- reservations
+
+
+class ReserveCouponForm(forms.Form):
+    """Intermediate form of the "reserve a coupon code" action."""
+
+    code = forms.CharField(
+        label=_("Coupon code"),
+        max_length=100,
+        help_text=_("The existing Talon.One coupon code to reserve for the selected customers."),
+    )
+
+    def clean_code(self) -> str:
+        code: str = self.cleaned_data["code"].strip()
+        if not code or any(ch.isspace() for ch in code):
+            raise forms.ValidationError(_("A code cannot be empty or contain spaces."))
+        return code
+
+
+def reserve_code_for_profiles(code: str, profiles: list[CustomerProfile]) -> int:
+    """Reserve ``code`` for ``profiles``: local rows now, then one API call per ≤1000 ids.
+
+    The batching and the outbox (durable delivery, retries) live in
+    ``services.reserve_coupon``; the admin adds nothing but the form.
+    """
+    from django_talon import services
+
+    return len(services.reserve_coupon(code, profiles))
+
+
+def release_code_for_profiles(code: str, profiles: list[CustomerProfile]) -> int:
+    """Release ``code`` for ``profiles`` (one API call per ≤1000 ids, via the outbox)."""
+    from django_talon import services
+
+    return services.release_coupon(code, profiles)
+
+
+def _reserve_action_view(
+    modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    profiles: list[CustomerProfile],
+) -> HttpResponse | None:
+    """Shared by the profile action and the reservation changelist: ask for a code, reserve."""
+    if not (request.user.is_active and request.user.has_perm("django_talon.add_couponreservation")):
+        raise PermissionDenied
+    if "apply" in request.POST:
+        form = ReserveCouponForm(request.POST)
+        if form.is_valid():
+            code = form.cleaned_data["code"]
+            try:
+                count = reserve_code_for_profiles(code, profiles)
+            except Exception as exc:  # shown to staff; the service logged the details
+                logger.exception("Reserving %s from the admin failed", code)
+                modeladmin.message_user(
+                    request,
+                    _("Could not reserve %(code)s: %(error)s") % {"code": code, "error": exc},
+                    messages.ERROR,
+                )
+                return None
+            modeladmin.message_user(
+                request,
+                ngettext(
+                    "Reserved %(code)s for %(count)d customer.",
+                    "Reserved %(code)s for %(count)d customers.",
+                    count,
+                )
+                % {"code": code, "count": count},
+                messages.SUCCESS,
+            )
+            return None
+    else:
+        form = ReserveCouponForm()
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Reserve a coupon code"),
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "profiles": profiles,
+        "action_name": "reserve_coupon",
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/django_talon/reserve_coupon.html", context)
+
+
+@admin.register(CouponReservation)
+class CouponReservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["coupon_code", "profile", "customer", "created_at", "synced"]
+    list_filter = [("synced_at", admin.EmptyFieldListFilter), "created_at", "coupon_code"]
+    search_fields = ["coupon_code", "profile__integration_id", "profile__user__email"]
+    list_select_related = ["profile", "profile__user"]
+    readonly_fields = ["profile", "coupon_code", "created_at", "synced_at"]
+    actions = ["release_selected", "reserve_for_same_customers"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("customer"))
+    def customer(self, obj: CouponReservation) -> str:
+        user = obj.profile.user
+        return str(user) if user is not None else "—"
+
+    @admin.display(boolean=True, description=_("delivered"))
+    def synced(self, obj: CouponReservation) -> bool:
+        return obj.synced_at is not None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Reservations are created through the action (which calls Talon.One), never by
+        # typing rows that Talon.One would not know about.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting a row must release it in Talon.One too: use the "release" action.
+        return False
+
+    @admin.action(description=_("Release the selected reservations in Talon.One"))
+    def release_selected(self, request: HttpRequest, queryset: QuerySet[CouponReservation]) -> None:
+        if not request.user.has_perm("django_talon.delete_couponreservation"):
+            raise PermissionDenied
+        by_code: dict[str, list[CustomerProfile]] = {}
+        for row in queryset.select_related("profile"):
+            by_code.setdefault(row.coupon_code, []).append(row.profile)
+        released = 0
+        for code, profiles in by_code.items():
+            try:
+                released += release_code_for_profiles(code, profiles)
+            except Exception as exc:
+                logger.exception("Releasing %s from the admin failed", code)
+                self.message_user(
+                    request,
+                    _("Could not release %(code)s: %(error)s") % {"code": code, "error": exc},
+                    messages.ERROR,
+                )
+        if released:
+            self.message_user(
+                request,
+                ngettext(
+                    "Released %(count)d reservation.", "Released %(count)d reservations.", released
+                )
+                % {"count": released},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Reserve another code for the customers of the selected rows"))
+    def reserve_for_same_customers(
+        self, request: HttpRequest, queryset: QuerySet[CouponReservation]
+    ) -> HttpResponse | None:
+        profile_ids = set(queryset.values_list("profile_id", flat=True))
+        profiles = list(CustomerProfile.objects.filter(pk__in=profile_ids, erased_at__isnull=True))
+        return _reserve_action_view(self, request, profiles)
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+class CouponReservationInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CouponReservation
+    fields = ["coupon_code", "created_at", "synced_at"]
+    readonly_fields = ["coupon_code", "created_at", "synced_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CustomerProfile)
+class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["integration_id", "user", "last_synced_at", "has_error", "erased_at"]
+    list_filter = [("erased_at", admin.EmptyFieldListFilter), "last_synced_at"]
+    search_fields = ["integration_id", "user__email", "user__username"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user",
+        "integration_id",
+        "attributes_json",
+        "last_synced_at",
+        "last_error",
+        "erased_at",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["attributes", "fingerprint", "pushed_fingerprint"]
+    inlines = [CouponReservationInline]
+    actions = ["reserve_coupon", "resync", "request_erasure"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting the mirror would orphan Talon.One data: use "request erasure".
+        return False
+
+    @admin.display(description=_("attributes last sent"))
+    def attributes_json(self, obj: CustomerProfile) -> str:
+        return _pretty_json(obj.attributes)
+
+    @admin.display(boolean=True, description=_("error"))
+    def has_error(self, obj: CustomerProfile) -> bool:
+        return bool(obj.last_error)
+
+    @admin.action(description=_("Reserve a coupon code for the selected customers"))
+    def reserve_coupon(
+        self, request: HttpRequest, queryset: QuerySet[CustomerProfile]
+    ) -> HttpResponse | None:
+        profiles = list(queryset.filter(erased_at__isnull=True).order_by("pk"))
+        return _reserve_action_view(self, request, profiles)
+
+    @admin.action(description=_("Send the selected profiles to Talon.One again"))
+    def resync(self, request: HttpRequest, queryset: QuerySet[CustomerProfile]) -> None:
+        from django_talon import services
+
+        profiles = list(
+            queryset.filter(erased_at__isnull=True, user__isnull=False).select_related("user")
+        )
+        count = 0
+        for profile in profiles:
+            try:
+                services.sync_profile(profile.user, force=True)
+                count += 1
+            except Exception as exc:
+                logger.exception("Resync of profile %s from the admin failed", profile.pk)
+                self.message_user(
+                    request,
+                    _("Could not resync %(profile)s: %(error)s")
+                    % {"profile": profile, "error": exc},
+                    messages.ERROR,
+                )
+        self.message_user(
+            request,
+            ngettext(
+                "Queued %(count)d profile for sync.", "Queued %(count)d profiles for sync.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Request erasure (GDPR) of the selected customers"))
+    def request_erasure(
+        self, request: HttpRequest, queryset: QuerySet[CustomerProfile]
+    ) -> HttpResponse | None:
+        if not request.user.has_perm("django_talon.add_datadeletionrequest"):
+            raise PermissionDenied
+        profiles = list(queryset.filter(erased_at__isnull=True))
+        if request.POST.get("confirm") == "yes":
+            from django_talon import services
+
+            requested_by = f"staff:{request.user.pk}"
+            for profile in profiles:
+                services.erase_customer(
+                    integration_id=profile.integration_id, requested_by=requested_by
+                )
+            self.message_user(
+                request,
+                ngettext(
+                    "Erasure requested for %(count)d customer.",
+                    "Erasure requested for %(count)d customers.",
+                    len(profiles),
+                )
+                % {"count": len(profiles)},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Request erasure of customer data"),
+            "opts": self.model._meta,
+            "profiles": profiles,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/django_talon/confirm_erasure.html", context)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@admin.register(CustomerSession)
+class CustomerSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = [
+        "integration_id",
+        "profile",
+        "state",
+        "item_count",
+        "effects_received_at",
+        "has_error",
+        "updated_at",
+    ]
+    list_filter = ["state", ("effects_received_at", admin.EmptyFieldListFilter)]
+    search_fields = ["integration_id", "profile__integration_id", "cart_key"]
+    list_select_related = ["profile"]
+    fields = [
+        "integration_id",
+        "profile",
+        "state",
+        "cart_key",
+        "coupon_codes",
+        "referral_code",
+        "cart_json",
+        "promotions",
+        "effects_json",
+        "attributes_json",
+        "effects_received_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = list(fields)  # type: ignore[arg-type]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("items"))
+    def item_count(self, obj: CustomerSession) -> int:
+        return sum(int(item.get("quantity", 0) or 0) for item in obj.cart_items or [])
+
+    @admin.display(boolean=True, description=_("error"))
+    def has_error(self, obj: CustomerSession) -> bool:
+        return bool(obj.last_error)
+
+    @admin.display(description=_("cart"))
+    def cart_json(self, obj: CustomerSession) -> str:
+        return _pretty_json(obj.cart_items)
+
+    @admin.display(description=_("effects (raw)"))
+    def effects_json(self, obj: CustomerSession) -> str:
+        return _pretty_json(obj.effects)
+
+    @admin.display(description=_("attributes"))
+    def attributes_json(self, obj: CustomerSession) -> str:
+        return _pretty_json(obj.attributes)
+
+    @admin.display(description=_("promotions"))
+    def promotions(self, obj: CustomerSession) -> str:
+        summary = summarize_session(obj)
+        rows = [
+            format_html("<li>{} −{} {}</li>", d.name, d.amount, summary.currency)
+            for d in summary.discounts
+        ]
+        rows += [
+            format_html("<li>{} {}: {}</li>", _("coupon"), c.code, c.status)
+            for c in [*summary.coupons, *summary.referrals]
+        ]
+        rows += [format_html("<li>{}: {}</li>", _("free item"), f.sku) for f in summary.free_items]
+        total = format_html(
+            "<p>{} {} − {} = {} {}</p>",
+            _("Subtotal"),
+            summary.subtotal,
+            summary.total_discount,
+            summary.total,
+            summary.currency,
+        )
+        return format_html("{}<ul>{}</ul>", total, format_html("".join(rows)))  # noqa: S308
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = [
+        "id",
+        "operation",
+        "key",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+        "created_at",
+    ]
+    list_filter = ["state", "operation", "result"]
+    search_fields = ["key", "operation", "last_error"]
+    fields = [
+        "operation",
+        "key",
+        "state",
+        "result",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "payload_json",
+        "created_at",
+        "updated_at",
+        "delivered_at",
+    ]
+    readonly_fields = list(fields)  # type: ignore[arg-type]
+    actions = ["retry_dead_letters"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj: OutboxMessage) -> str:
+        return (obj.last_error or "")[:80]
+
+    @admin.display(description=_("payload"))
+    def payload_json(self, obj: OutboxMessage) -> str:
+        return _pretty_json(obj.payload)
+
+    @admin.action(description=_("Retry the selected dead letters"))
+    def retry_dead_letters(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
+        if not request.user.has_perm("django_talon.change_outboxmessage"):
+            raise PermissionDenied
+        from django_talon import outbox
+
+        ids = list(queryset.filter(state=OutboxMessage.State.DEAD).values_list("pk", flat=True))
+        count = outbox.retry_dead(ids=ids) if ids else 0
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d dead letter queued again.", "%(count)d dead letters queued again.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+# --------------------------------------------------------------------------- erasure audit
+
+
+@admin.register(DataDeletionRequest)
+class DataDeletionRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only audit trail: rows are created by the erasure service, never edited."""
+
+    list_display = [
+        "id",
+        "integration_id",
+        "state",
+        "requested_by",
+        "requested_at",
+        "attempts",
+        "completed_at",
+    ]
+    list_filter = ["state", "requested_at"]
+    search_fields = ["integration_id", "requested_by"]
+    readonly_fields = [
+        "integration_id",
+        "requested_by",
+        "requested_at",
+        "state",
+        "attempts",
+        "last_error",
+        "completed_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+__all__ = [
+    "CouponReservationAdmin",
+    "CustomerProfileAdmin",
+    "CustomerSessionAdmin",
+    "DataDeletionRequestAdmin",
+    "OutboxMessageAdmin",
+    "ReserveCouponForm",
+    "release_code_for_profiles",
+    "reserve_code_for_profiles",
+]

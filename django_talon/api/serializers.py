@@ -1,0 +1,176 @@
+"""Serializers: the promotions summary out, codes and staff actions in.
+
+Output serializers are read-only views of :mod:`django_talon.promotions` dataclasses so the
+API shows exactly what the templates show. Money is serialised as a decimal *string* in the
+shop's currency (``"12.60"``), which JSON clients can parse without float rounding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from django_talon.models import CouponReservation, Referral
+
+MAX_CODE_LENGTH = 100  # Talon.One's limit for couponCodes[] and referralCode
+
+
+class DiscountSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    name = serializers.CharField(read_only=True)
+    amount = serializers.CharField(read_only=True, help_text=_("Discount in the shop currency."))
+    effect_type = serializers.CharField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+    scope = serializers.CharField(read_only=True)
+    position = serializers.IntegerField(read_only=True, allow_null=True)
+    sub_position = serializers.IntegerField(read_only=True, allow_null=True)
+    additional_cost = serializers.CharField(read_only=True)
+
+
+class CartLineSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    position = serializers.IntegerField(read_only=True)
+    sku = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    category = serializers.CharField(read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+    unit_price = serializers.CharField(read_only=True)
+    subtotal = serializers.CharField(read_only=True)
+    discount = serializers.CharField(read_only=True)
+    total = serializers.CharField(read_only=True)
+    discounts = DiscountSerializer(many=True, read_only=True)
+
+
+class FreeItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    sku = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    desired_quantity = serializers.IntegerField(read_only=True)
+    quantity_in_cart = serializers.IntegerField(read_only=True)
+    in_cart = serializers.BooleanField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class CodeResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    code = serializers.CharField(read_only=True)
+    kind = serializers.ChoiceField(choices=["coupon", "referral"], read_only=True)
+    status = serializers.ChoiceField(choices=["accepted", "rejected", "pending"], read_only=True)
+    reason = serializers.CharField(read_only=True, help_text=_("Talon.One rejection reason."))
+    message = serializers.CharField(read_only=True, help_text=_("Translated message to show."))
+    campaign_ids = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+
+class LoyaltyPointsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(choices=["earn", "spend"], read_only=True)
+    points = serializers.CharField(read_only=True)
+    program_id = serializers.IntegerField(read_only=True, allow_null=True)
+    sub_ledger_id = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class NotificationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    notification_type = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class PromotionsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The current cart's :class:`~django_talon.promotions.PromotionsSummary`."""
+
+    currency = serializers.CharField(read_only=True)
+    subtotal = serializers.CharField(read_only=True)
+    total_discount = serializers.CharField(read_only=True)
+    total = serializers.CharField(read_only=True, help_text=_("Total after discounts."))
+    lines = CartLineSerializer(many=True, read_only=True)
+    cart_discounts = DiscountSerializer(many=True, read_only=True)
+    free_items = FreeItemSerializer(many=True, read_only=True)
+    coupons = CodeResultSerializer(many=True, read_only=True)
+    referrals = CodeResultSerializer(many=True, read_only=True)
+    loyalty = LoyaltyPointsSerializer(many=True, read_only=True)
+    points_to_earn = serializers.CharField(read_only=True)
+    points_to_spend = serializers.CharField(read_only=True)
+    notifications = NotificationSerializer(many=True, read_only=True)
+    other_effects = serializers.ListField(child=serializers.DictField(), read_only=True)
+    unknown_effects = serializers.ListField(child=serializers.DictField(), read_only=True)
+    received_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    stale = serializers.BooleanField(read_only=True)
+
+
+def _clean_code(value: str) -> str:
+    code = value.strip()
+    if not code:
+        raise serializers.ValidationError(_("Enter a code."))
+    if any(ch.isspace() for ch in code) or not code.isprintable():
+        raise serializers.ValidationError(_("A code cannot contain spaces or control characters."))
+    return code
+
+
+class CodeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A coupon or referral code the shopper typed."""
+
+    code = serializers.CharField(max_length=MAX_CODE_LENGTH, trim_whitespace=True)
+
+    def validate_code(self, value: str) -> str:
+        return _clean_code(value)
+
+
+class ReferralCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    campaign_id = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("Defaults to TALON['REFERRAL_CAMPAIGN_ID'].")
+    )
+
+
+class CouponReservationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    code = serializers.CharField(source="coupon_code", read_only=True)
+    synced = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CouponReservation
+        fields = ["code", "created_at", "synced"]
+        read_only_fields = fields
+
+    def get_synced(self, obj: CouponReservation) -> bool:
+        return obj.synced_at is not None
+
+
+class ReferralSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Referral
+        fields = ["code", "campaign_id", "start_date", "expiry_date", "usage_limit", "created_at"]
+        read_only_fields = fields
+
+
+class StaffReservationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Reserve or release ``code`` for customers given by integration id and/or user id."""
+
+    code = serializers.CharField(max_length=MAX_CODE_LENGTH)
+    integration_ids = serializers.ListField(
+        child=serializers.CharField(max_length=1000),
+        required=False,
+        default=list,
+        max_length=10000,
+    )
+    user_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=10000,
+    )
+
+    def validate_code(self, value: str) -> str:
+        return _clean_code(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("integration_ids") and not attrs.get("user_ids"):
+            raise serializers.ValidationError(
+                {"integration_ids": [_("Give at least one integration id or user id.")]}
+            )
+        return attrs
+
+
+class ReservedCustomerSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    integration_id = serializers.CharField(read_only=True)
+    user_id = serializers.IntegerField(read_only=True, allow_null=True)
+    reserved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    synced = serializers.BooleanField(read_only=True)

@@ -1,0 +1,32 @@
+"""REST API URLs: ``path("api/talon/", include("django_talon.api.urls"))``.
+
+URL names live in the ``django_talon_api`` namespace (e.g. ``django_talon_api:promotions``).
+"""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from django_talon.api import views
+
+app_name = "django_talon_api"
+
+urlpatterns = [
+    path("promotions/", views.PromotionsView.as_view(), name="promotions"),
+    path("coupons/", views.CouponsView.as_view(), name="coupons"),
+    path("coupons/<str:code>/", views.CouponDetailView.as_view(), name="coupon-detail"),
+    path("referral/", views.ReferralView.as_view(), name="referral"),
+    path("me/reserved-coupons/", views.MyReservedCouponsView.as_view(), name="my-reserved-coupons"),
+    path("me/inventory/", views.MyInventoryView.as_view(), name="my-inventory"),
+    path("me/referrals/", views.MyReferralsView.as_view(), name="my-referrals"),
+    path(
+        "me/referrals/<str:code>/", views.MyReferralDetailView.as_view(), name="my-referral-detail"
+    ),
+    path("staff/reservations/", views.StaffReserveView.as_view(), name="staff-reserve"),
+    path("staff/reservations/release/", views.StaffReleaseView.as_view(), name="staff-release"),
+    path(
+        "staff/reservations/<str:code>/",
+        views.StaffReservationHoldersView.as_view(),
+        name="staff-reservation-holders",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]

@@ -1,0 +1,461 @@
+"""REST endpoints (DRF). All reads come from the local mirror; see docs/rest-api.md.
+
+Customer endpoints act on the caller's own cart/profile only (there is no id in the URL that
+could point at someone else's data, and detail lookups are filtered by owner, so foreign
+objects answer 404). Staff endpoints need ``is_staff`` or the matching ``CouponReservation``
+model permission. Code attempts are throttled (:class:`CodeAttemptThrottle`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from django_talon import services
+from django_talon.api.permissions import TalonStaffPermission
+from django_talon.api.serializers import (
+    CodeResultSerializer,
+    CodeSerializer,
+    CouponReservationSerializer,
+    PromotionsSerializer,
+    ReferralCreateSerializer,
+    ReferralSerializer,
+    ReservedCustomerSerializer,
+    StaffReservationSerializer,
+)
+from django_talon.api.throttles import CodeAttemptThrottle
+from django_talon.conf import talon_settings
+from django_talon.exceptions import TalonUnavailable
+from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
+from django_talon.promotions import (
+    CodeResult,
+    PromotionsSummary,
+    remember_inventory,
+    summarize_request,
+    summarize_session,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Talon.One is not reachable right now; please try again shortly."
+    default_code = "talon_unavailable"
+
+
+class BadGateway(APIException):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "Talon.One answered with an error."
+    default_code = "talon_error"
+
+
+class TalonAPIView(APIView):
+    """Base view: drf-spectacular's schema class even if the project's default differs."""
+
+    schema = AutoSchema()
+
+
+class TalonGenericView(generics.GenericAPIView):  # type: ignore[type-arg]
+    schema = AutoSchema()
+
+
+def _promotions_response(summary: PromotionsSummary, **extra: Any) -> dict[str, Any]:
+    data = dict(PromotionsSerializer(summary).data)
+    data.update(extra)
+    return data
+
+
+def _profile(user: Any) -> CustomerProfile | None:
+    try:
+        return user.talon_profile  # type: ignore[no-any-return]
+    except CustomerProfile.DoesNotExist:
+        return None
+
+
+CodeAppliedSerializer = inline_serializer(
+    "CodeApplied",
+    fields={
+        "result": CodeResultSerializer(),
+        "promotions": PromotionsSerializer(),
+    },
+)
+
+
+# --------------------------------------------------------------------------- cart
+
+
+class PromotionsView(TalonAPIView):
+    """The current cart's promotions (discounts, free items, codes, loyalty, notifications)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=PromotionsSerializer, operation_id="talon_promotions")
+    def get(self, request: Request) -> Response:
+        return Response(PromotionsSerializer(summarize_request(request._request)).data)
+
+
+class _CodeView(TalonAPIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [CodeAttemptThrottle]
+    kind = "coupon"
+
+    def _session(self, request: Request, *, create: bool) -> CustomerSession:
+        session = services.session_for_request(request._request, create=create)
+        if session is None:
+            raise NotFound(_("There is no cart to apply a code to."))
+        if not session.is_open:
+            raise NotFound(_("The cart is already checked out."))
+        return session
+
+    def _apply(self, request: Request) -> Response:
+        serializer = CodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        code = serializer.validated_data["code"]
+        session = self._session(request, create=True)
+        try:
+            if self.kind == "coupon":
+                session = services.apply_coupon(session, code)
+            else:
+                session = services.apply_referral(session, code)
+        except TalonUnavailable as exc:
+            raise ServiceUnavailable() from exc
+        services.remember_session(request._request, session)
+        summary = summarize_session(session)
+        results = summary.coupons if self.kind == "coupon" else summary.referrals
+        result = next(
+            (r for r in results if r.code == code),
+            CodeResult(code, self.kind, "pending"),  # type: ignore[arg-type]
+        )
+        body = {
+            "result": CodeResultSerializer(result).data,
+            "promotions": PromotionsSerializer(summary).data,
+        }
+        # 202: queued, Talon.One has not answered yet (the outbox delivers it later).
+        code_status = status.HTTP_202_ACCEPTED if result.status == "pending" else status.HTTP_200_OK
+        return Response(body, status=code_status)
+
+
+class CouponsView(_CodeView):
+    """Apply a coupon code to the current cart."""
+
+    kind = "coupon"
+
+    @extend_schema(
+        request=CodeSerializer,
+        responses={
+            200: OpenApiResponse(CodeAppliedSerializer, description="Answered by Talon.One"),
+            202: OpenApiResponse(CodeAppliedSerializer, description="Queued, not answered yet"),
+            400: OpenApiResponse(description="Invalid code"),
+            404: OpenApiResponse(description="No open cart"),
+            429: OpenApiResponse(description="Too many attempts"),
+        },
+        operation_id="talon_coupon_apply",
+    )
+    def post(self, request: Request) -> Response:
+        return self._apply(request)
+
+
+class CouponDetailView(_CodeView):
+    """Remove a coupon code from the current cart."""
+
+    @extend_schema(
+        responses={200: PromotionsSerializer, 404: OpenApiResponse(description="Not applied")},
+        operation_id="talon_coupon_remove",
+    )
+    def delete(self, request: Request, code: str) -> Response:
+        session = self._session(request, create=False)
+        if code not in (session.coupon_codes or []):
+            raise NotFound(_("This code is not applied to your cart."))
+        session = services.remove_coupon(session, code)
+        return Response(PromotionsSerializer(summarize_session(session)).data)
+
+
+class ReferralView(_CodeView):
+    """Apply (POST) or remove (DELETE) the current cart's referral code."""
+
+    kind = "referral"
+
+    @extend_schema(
+        request=CodeSerializer,
+        responses={
+            200: CodeAppliedSerializer,
+            202: CodeAppliedSerializer,
+            400: OpenApiResponse(description="Invalid code"),
+            404: OpenApiResponse(description="No open cart"),
+            429: OpenApiResponse(description="Too many attempts"),
+        },
+        operation_id="talon_referral_apply",
+    )
+    def post(self, request: Request) -> Response:
+        return self._apply(request)
+
+    @extend_schema(
+        responses={200: PromotionsSerializer, 404: OpenApiResponse(description="No cart")},
+        operation_id="talon_referral_remove",
+    )
+    def delete(self, request: Request) -> Response:
+        session = self._session(request, create=False)
+        session = services.remove_referral(session)
+        return Response(PromotionsSerializer(summarize_session(session)).data)
+
+
+# --------------------------------------------------------------------------- me
+
+
+class MyReservedCouponsView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
+    """Coupon codes reserved for the signed-in customer (local mirror, no API call)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CouponReservationSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return CouponReservation.objects.filter(
+            profile__user=self.request.user, profile__erased_at__isnull=True
+        ).order_by("coupon_code")
+
+
+class MyInventoryView(TalonAPIView):
+    """The signed-in customer's Talon.One inventory (coupons, referrals, loyalty).
+
+    This one endpoint calls Talon.One (the inventory is not mirrored); the loyalty part is
+    remembered so that templates can show the balance without calling the API.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Inventory",
+                fields={
+                    "coupons": serializers.ListField(child=serializers.DictField()),
+                    "referrals": serializers.ListField(child=serializers.DictField()),
+                    "loyalty": serializers.DictField(allow_null=True),
+                },
+            ),
+            503: OpenApiResponse(description="Talon.One unavailable"),
+        },
+        operation_id="talon_my_inventory",
+    )
+    def get(self, request: Request) -> Response:
+        from django_talon import resilience
+        from django_talon.client.errors import TalonError, TalonNotFound
+
+        profile = _profile(request.user)
+        if profile is None:
+            return Response({"coupons": [], "referrals": [], "loyalty": None})
+        if not resilience.can_call():
+            raise ServiceUnavailable()
+        try:
+            inventory = resilience.get_client().get_customer_inventory(
+                profile.integration_id, coupons=True, referrals=True, loyalty=True
+            )
+        except TalonNotFound:
+            return Response({"coupons": [], "referrals": [], "loyalty": None})
+        except TalonError as exc:
+            logger.warning("Inventory of %s failed: %s", profile.integration_id, exc)
+            if resilience.is_outage(exc):
+                raise ServiceUnavailable() from exc
+            raise BadGateway() from exc
+        raw = dict(getattr(inventory, "raw", None) or {})
+        remember_inventory(profile.integration_id, raw)
+        return Response(
+            {
+                "coupons": raw.get("coupons") or [],
+                "referrals": raw.get("referrals") or [],
+                "loyalty": raw.get("loyalty"),
+            }
+        )
+
+
+class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
+    """List (GET) or create (POST) the signed-in customer's referral codes."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ReferralSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return Referral.objects.filter(advocate__user=self.request.user).order_by("-created_at")
+
+    @extend_schema(
+        request=ReferralCreateSerializer,
+        responses={
+            201: ReferralSerializer,
+            400: OpenApiResponse(description="Invalid input"),
+            503: OpenApiResponse(description="Talon.One unavailable"),
+        },
+        operation_id="talon_my_referral_create",
+    )
+    def post(self, request: Request) -> Response:
+        from django_talon.client.errors import TalonAPIError, TalonError
+
+        serializer = ReferralCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        campaign_id = serializer.validated_data.get("campaign_id") or talon_settings.as_dict().get(
+            "REFERRAL_CAMPAIGN_ID"
+        )
+        if not campaign_id:
+            raise ValidationError({"campaign_id": [_("This field is required.")]})
+        try:
+            referral = services.create_referral(request.user, int(campaign_id))
+        except TalonUnavailable as exc:
+            raise ServiceUnavailable() from exc
+        except TalonAPIError as exc:
+            if exc.status in (400, 404):
+                raise ValidationError(
+                    {"campaign_id": [_("Talon.One refused this referral campaign.")]}
+                ) from exc
+            raise BadGateway() from exc
+        except TalonError as exc:
+            raise ServiceUnavailable() from exc
+        return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
+
+
+class MyReferralDetailView(TalonGenericView, generics.RetrieveAPIView):  # type: ignore[type-arg]
+    """One of the signed-in customer's referral codes (another customer's code: 404)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ReferralSerializer
+    lookup_field = "code"
+
+    def get_queryset(self) -> Any:
+        return Referral.objects.filter(advocate__user=self.request.user)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def _resolve_profiles(data: dict[str, Any]) -> list[CustomerProfile]:
+    """Profiles for the given integration ids and user ids; unknown ones are a 400."""
+    ids = list(dict.fromkeys(data.get("integration_ids") or []))
+    user_ids = list(dict.fromkeys(data.get("user_ids") or []))
+    errors: dict[str, list[str]] = {}
+    profiles = list(CustomerProfile.objects.filter(integration_id__in=ids, erased_at__isnull=True))
+    missing = sorted(set(ids) - {p.integration_id for p in profiles})
+    if missing:
+        errors["integration_ids"] = [
+            _("Unknown customers: %(ids)s") % {"ids": ", ".join(missing[:20])}
+        ]
+    if user_ids:
+        users = list(get_user_model().objects.filter(pk__in=user_ids))
+        unknown = sorted(set(user_ids) - {u.pk for u in users})
+        if unknown:
+            errors["user_ids"] = [
+                _("Unknown users: %(ids)s") % {"ids": ", ".join(map(str, unknown[:20]))}
+            ]
+        else:
+            seen = {p.pk for p in profiles}
+            for user in users:
+                profile = services.profile_for_user(user)
+                if profile.pk not in seen:
+                    profiles.append(profile)
+                    seen.add(profile.pk)
+    if errors:
+        raise ValidationError(errors)
+    return profiles
+
+
+ReservationResultSerializer = inline_serializer(
+    "ReservationResult",
+    fields={
+        "code": serializers.CharField(),
+        "count": serializers.IntegerField(),
+        "integration_ids": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
+class StaffReserveView(TalonAPIView):
+    """Reserve a coupon code for customers (staff or ``add_couponreservation``)."""
+
+    permission_classes = [TalonStaffPermission]
+    required_perm = "django_talon.add_couponreservation"
+
+    @extend_schema(
+        request=StaffReservationSerializer,
+        responses={201: ReservationResultSerializer, 400: OpenApiResponse(description="Invalid")},
+        operation_id="talon_staff_reserve",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = StaffReservationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profiles = _resolve_profiles(serializer.validated_data)
+        code = serializer.validated_data["code"]
+        rows = services.reserve_coupon(code, profiles)
+        return Response(
+            {
+                "code": code,
+                "count": len(rows),
+                "integration_ids": [p.integration_id for p in profiles],
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class StaffReleaseView(TalonAPIView):
+    """Release a coupon code for customers (staff or ``delete_couponreservation``)."""
+
+    permission_classes = [TalonStaffPermission]
+    required_perm = "django_talon.delete_couponreservation"
+
+    @extend_schema(
+        request=StaffReservationSerializer,
+        responses={200: ReservationResultSerializer, 400: OpenApiResponse(description="Invalid")},
+        operation_id="talon_staff_release",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = StaffReservationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profiles = _resolve_profiles(serializer.validated_data)
+        code = serializer.validated_data["code"]
+        count = services.release_coupon(code, profiles)
+        return Response(
+            {"code": code, "count": count, "integration_ids": [p.integration_id for p in profiles]}
+        )
+
+
+class StaffReservationHoldersView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
+    """Who holds a coupon code (local mirror; staff or ``view_couponreservation``)."""
+
+    permission_classes = [TalonStaffPermission]
+    required_perm = "django_talon.view_couponreservation"
+    serializer_class = ReservedCustomerSerializer
+    pagination_class = LimitOffsetPagination
+
+    def get_queryset(self) -> Any:
+        return (
+            CouponReservation.objects.filter(coupon_code=self.kwargs["code"])
+            .select_related("profile")
+            .order_by("pk")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        rows = [
+            {
+                "integration_id": r.profile.integration_id,
+                "user_id": r.profile.user_id,
+                "reserved_at": r.created_at,
+                "synced": r.synced_at is not None,
+            }
+            for r in (page if page is not None else self.get_queryset())
+        ]
+        data = ReservedCustomerSerializer(rows, many=True).data
+        if page is not None:
+            return self.get_paginated_response(data)
+        return Response(data)

@@ -1,0 +1,247 @@
+"""``{% load talon %}``: promotions, coupon forms, reserved coupons, loyalty, notifications.
+
+Every tag reads the local mirror (the ``CustomerSession`` row and its stored effects) and
+never calls Talon.One: a page render must not wait on a remote API. Lookups are cached on
+the request object, so using several tags on one page costs the session lookup once.
+
+Each rendering tag takes an optional ``template=`` argument, and every template lives under
+``django_talon/`` so a shop overrides it by shipping a file with the same name.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from django_talon.promotions import (
+    CartLine,
+    LoyaltyBalance,
+    PromotionsSummary,
+    currency_exponent,
+    known_loyalty_balances,
+    quantize_money,
+    summarize_request,
+    summarize_session,
+)
+
+logger = logging.getLogger(__name__)
+register = template.Library()
+
+_SUMMARY_ATTR = "_talon_promotions"
+_RESERVED_ATTR = "_talon_reserved_coupons"
+
+
+def promotions_for_request(request: HttpRequest | None) -> PromotionsSummary:
+    """The :class:`~django_talon.promotions.PromotionsSummary` of the current cart (cached)."""
+    if request is None:
+        return summarize_session(None)
+    if hasattr(request, _SUMMARY_ATTR):
+        cached: PromotionsSummary = getattr(request, _SUMMARY_ATTR)
+        return cached
+    summary = summarize_request(request)
+    setattr(request, _SUMMARY_ATTR, summary)
+    return summary
+
+
+def reserved_coupons_for_request(request: HttpRequest | None) -> list[Any]:
+    """The signed-in user's ``CouponReservation`` rows (one query, cached per request)."""
+    if request is None:
+        return []
+    if hasattr(request, _RESERVED_ATTR):
+        cached: list[Any] = getattr(request, _RESERVED_ATTR)
+        return cached
+    user = getattr(request, "user", None)
+    rows: list[Any] = []
+    if user is not None and user.is_authenticated:
+        from django_talon.models import CouponReservation
+
+        rows = list(
+            CouponReservation.objects.filter(
+                profile__user=user, profile__erased_at__isnull=True
+            ).order_by("coupon_code")
+        )
+    setattr(request, _RESERVED_ATTR, rows)
+    return rows
+
+
+def loyalty_balance_for_request(request: HttpRequest | None) -> list[LoyaltyBalance] | None:
+    """Last known loyalty balances of the signed-in customer (cache only, no API call).
+
+    ``None`` means "not known yet": the balance is remembered whenever the customer's
+    inventory is fetched (REST ``inventory`` endpoint or ``promotions.remember_inventory``).
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    profile = _profile_of(user)
+    return known_loyalty_balances(profile.integration_id) if profile is not None else None
+
+
+def _profile_of(user: Any) -> Any:
+    """``user.talon_profile`` or None (the reverse one-to-one raises when missing)."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return getattr(user, "talon_profile", None)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _request(context: template.Context) -> HttpRequest | None:
+    request = context.get("request")
+    return request if isinstance(request, HttpRequest) else None
+
+
+def _summary(context: template.Context, promotions: PromotionsSummary | None) -> PromotionsSummary:
+    if isinstance(promotions, PromotionsSummary):
+        return promotions
+    return promotions_for_request(_request(context))
+
+
+def _url(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        logger.debug("URL %s is not installed; the form posts to the current page", name)
+        return ""
+
+
+def _render(context: template.Context, template_name: str, extra: dict[str, Any]) -> SafeString:
+    request = _request(context)
+    ctx = {"request": request, **extra}
+    return mark_safe(render_to_string(template_name, ctx, request=request))  # noqa: S308
+
+
+@register.filter(name="talon_money")
+def talon_money(value: Any, currency: str = "EUR") -> str:
+    """Format an amount in ``currency``: ``{{ amount|talon_money:promotions.currency }}``.
+
+    Uses the currency's minor unit and the active locale's number format; the order of amount
+    and currency code is itself translatable (msgid ``"%(amount)s %(currency)s"``).
+    """
+    if value in (None, ""):
+        return ""
+    amount = quantize_money(value, currency)
+    shown = formats.number_format(
+        amount, decimal_pos=currency_exponent(currency), use_l10n=True, force_grouping=True
+    )
+    return _("%(amount)s %(currency)s") % {"amount": shown, "currency": currency}
+
+
+@register.simple_tag(takes_context=True)
+def talon_promotions(context: template.Context) -> PromotionsSummary:
+    """``{% talon_promotions as promotions %}``: the summary for the current cart."""
+    return promotions_for_request(_request(context))
+
+
+@register.simple_tag
+def talon_line(promotions: PromotionsSummary, position: Any) -> CartLine | None:
+    """``{% talon_line promotions forloop.counter0 as line %}``: one cart line's discounts."""
+    try:
+        return promotions.line(int(position))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+@register.simple_tag
+def talon_total_after_discount(promotions: PromotionsSummary) -> Decimal:
+    """The cart total after all discounts (never negative)."""
+    return promotions.total
+
+
+@register.simple_tag(takes_context=True)
+def talon_cart_summary(
+    context: template.Context,
+    promotions: PromotionsSummary | None = None,
+    template: str = "django_talon/cart_summary.html",
+) -> SafeString:
+    """Discount lines, free items and totals after discount."""
+    return _render(context, template, {"promotions": _summary(context, promotions)})
+
+
+@register.simple_tag(takes_context=True)
+def talon_coupon_form(
+    context: template.Context,
+    promotions: PromotionsSummary | None = None,
+    template: str = "django_talon/coupon_form.html",
+    next_url: str | None = None,
+) -> SafeString:
+    """Enter/remove coupon codes; shows each code's status and rejection message."""
+    request = _request(context)
+    return _render(
+        context,
+        template,
+        {
+            "promotions": _summary(context, promotions),
+            "apply_url": _url("django_talon:coupon-apply"),
+            "remove_url": _url("django_talon:coupon-remove"),
+            "next_url": next_url or (request.get_full_path() if request else ""),
+        },
+    )
+
+
+@register.simple_tag(takes_context=True)
+def talon_referral_form(
+    context: template.Context,
+    promotions: PromotionsSummary | None = None,
+    template: str = "django_talon/referral_form.html",
+    next_url: str | None = None,
+) -> SafeString:
+    """Enter a referral code; shows whether it was accepted or why not."""
+    request = _request(context)
+    return _render(
+        context,
+        template,
+        {
+            "promotions": _summary(context, promotions),
+            "apply_url": _url("django_talon:referral-apply"),
+            "next_url": next_url or (request.get_full_path() if request else ""),
+        },
+    )
+
+
+@register.simple_tag(takes_context=True)
+def talon_reserved_coupons(
+    context: template.Context, template: str = "django_talon/reserved_coupons.html"
+) -> SafeString:
+    """The signed-in customer's reserved coupon codes (from the local mirror)."""
+    return _render(
+        context, template, {"reservations": reserved_coupons_for_request(_request(context))}
+    )
+
+
+@register.simple_tag(takes_context=True)
+def talon_loyalty(
+    context: template.Context,
+    promotions: PromotionsSummary | None = None,
+    template: str = "django_talon/loyalty.html",
+) -> SafeString:
+    """Loyalty points this cart earns or spends, and the stored balance when known."""
+    request = _request(context)
+    return _render(
+        context,
+        template,
+        {
+            "promotions": _summary(context, promotions),
+            "balance": loyalty_balance_for_request(request),
+        },
+    )
+
+
+@register.simple_tag(takes_context=True)
+def talon_notifications(
+    context: template.Context,
+    promotions: PromotionsSummary | None = None,
+    template: str = "django_talon/notifications.html",
+) -> SafeString:
+    """``showNotification`` messages from the marketing team."""
+    return _render(context, template, {"promotions": _summary(context, promotions)})

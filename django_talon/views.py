@@ -1,0 +1,110 @@
+"""Plain Django views behind the ``{% talon_coupon_form %}`` / ``{% talon_referral_form %}``
+partials: apply or remove a code, then go back to the page with a message.
+
+They work without JavaScript and without DRF. Every attempt counts against the code attempt
+limit (:mod:`django_talon.throttling`) to make guessing codes expensive.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from django_talon import services
+from django_talon.exceptions import TalonUnavailable
+from django_talon.promotions import PromotionsSummary, summarize_session
+from django_talon.throttling import CodeAttemptLimiter
+
+logger = logging.getLogger(__name__)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(max_length=100, strip=True)
+
+    def clean_code(self) -> str:
+        code: str = self.cleaned_data["code"]
+        if any(ch.isspace() for ch in code) or not code.isprintable():
+            raise forms.ValidationError(_("A code cannot contain spaces or control characters."))
+        return code
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return HttpResponseRedirect(target)
+
+
+def _code_or_error(request: HttpRequest) -> str | None:
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        return str(form.cleaned_data["code"])
+    messages.error(request, " ".join(str(e) for e in form.errors.get("code", [])))
+    return None
+
+
+def _report(request: HttpRequest, summary: PromotionsSummary, kind: str, code: str) -> None:
+    results = summary.coupons if kind == "coupon" else summary.referrals
+    result = next((r for r in results if r.code == code), None)
+    if result is None or result.status == "pending":
+        messages.info(request, _("We are checking code %(code)s.") % {"code": code})
+    elif result.accepted:
+        messages.success(request, _("Code %(code)s applied.") % {"code": code})
+    else:
+        messages.error(request, result.message)
+
+
+def _apply(request: HttpRequest, kind: str) -> HttpResponse:
+    if not CodeAttemptLimiter().allow(request):
+        messages.error(request, _("Too many attempts. Please wait a minute and try again."))
+        return _back(request)
+    code = _code_or_error(request)
+    if code is None:
+        return _back(request)
+    session = services.session_for_request(request, create=True)
+    if session is None:
+        messages.error(request, _("Add something to your cart first."))
+        return _back(request)
+    try:
+        if kind == "coupon":
+            session = services.apply_coupon(session, code)
+        else:
+            session = services.apply_referral(session, code)
+    except TalonUnavailable:
+        logger.warning("Talon.One unavailable while applying a %s code", kind)
+        messages.warning(request, _("We will check code %(code)s shortly.") % {"code": code})
+        return _back(request)
+    services.remember_session(request, session)
+    _report(request, summarize_session(session), kind, code)
+    return _back(request)
+
+
+@require_POST
+def apply_coupon(request: HttpRequest) -> HttpResponse:
+    """POST ``code`` (and ``next``): add a coupon code to the current cart."""
+    return _apply(request, "coupon")
+
+
+@require_POST
+def remove_coupon(request: HttpRequest) -> HttpResponse:
+    """POST ``code`` (and ``next``): remove a coupon code from the current cart."""
+    code = _code_or_error(request)
+    session = services.session_for_request(request)
+    if code is not None and session is not None:
+        services.remove_coupon(session, code)
+        messages.success(request, _("Code %(code)s removed.") % {"code": code})
+    return _back(request)
+
+
+@require_POST
+def apply_referral(request: HttpRequest) -> HttpResponse:
+    """POST ``code`` (and ``next``): set the current cart's referral code."""
+    return _apply(request, "referral")
