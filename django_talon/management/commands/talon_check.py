@@ -1,0 +1,161 @@
+"""``manage.py talon_check``: is Talon.One reachable with the configured key, and how is the outbox?
+
+Why: "discounts do not show" is, nine times out of ten, a wrong key, a wrong base URL or a
+stuck outbox. This command answers all three in one go, against the real configuration,
+without ever printing the key. It makes one harmless API call: a *dry* session update
+(``PUT /v2/customer_sessions/{id}?dry=true``), which Talon.One evaluates but never stores.
+Exit status 0 when everything is fine, 1 (CommandError) otherwise, so it fits a deploy check.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from django_talon.conf import talon_settings
+
+CHECK_SESSION_ID = "django-talon-check"
+
+
+def describe_key(key: str) -> str:
+    """Say whether a key is set without revealing any of it (not even a suffix)."""
+    return f"set ({len(key)} characters)" if key else "NOT SET"
+
+
+def outbox_health() -> dict[str, Any]:
+    """Counts per outbox state and the age of the oldest pending row (seconds)."""
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from django_talon.models import OutboxMessage
+
+    counts = {
+        row["state"]: row["n"]
+        for row in OutboxMessage.objects.values("state").annotate(n=Count("id")).order_by()
+    }
+    oldest = OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    return {
+        "pending": counts.get(OutboxMessage.State.PENDING, 0),
+        "dead": counts.get(OutboxMessage.State.DEAD, 0),
+        "done": counts.get(OutboxMessage.State.DONE, 0),
+        "oldest_pending_age_s": (
+            round((timezone.now() - oldest).total_seconds(), 1) if oldest else None
+        ),
+    }
+
+
+def build_client() -> Any:
+    """The configured client; the circuit breaker is not consulted (we want the truth)."""
+    from django_talon import resilience
+
+    return resilience.get_client()
+
+
+def api_probe() -> dict[str, Any]:
+    """One dry session update; returns ok/latency/effects or the error (never the key)."""
+    from django_talon.client import TalonError
+    from django_talon.client.errors import TalonAPIError, TalonUnauthorized
+
+    client = build_client()
+    started = time.perf_counter()
+    try:
+        state = client.update_customer_session_v2(
+            CHECK_SESSION_ID,
+            {"profileId": "", "state": "open", "cartItems": []},
+            dry=True,
+        )
+    except TalonUnauthorized as exc:
+        return {"ok": False, "error": f"the API key was rejected (401): {exc}"}
+    except TalonAPIError as exc:
+        return {"ok": False, "error": f"Talon.One answered {exc.status}: {exc}"}
+    except TalonError as exc:
+        return {"ok": False, "error": f"cannot reach Talon.One: {exc}"}
+    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    return {"ok": True, "latency_ms": latency_ms, "effects": len(state.effects)}
+
+
+class Command(BaseCommand):
+    help = "Check the Talon.One configuration: one dry API call with the configured key, plus outbox health."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+        parser.add_argument(
+            "--skip-outbox", action="store_true", help="Do not query the outbox tables."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from django_talon import resilience
+        from django_talon.tasks import CELERY_INSTALLED
+
+        base_url = str(talon_settings.BASE_URL or "")
+        api_key = str(talon_settings.API_KEY or "")
+        report: dict[str, Any] = {
+            "base_url": base_url or "NOT SET",
+            "api_key": describe_key(api_key),
+            "enabled": bool(talon_settings.ENABLED),
+            "delivery": str(talon_settings.DELIVERY),
+            "celery_installed": CELERY_INSTALLED,
+            "resilience": resilience.health(),
+        }
+        problems: list[str] = []
+        if not report["resilience"]["enabled"]:
+            problems.append("the kill switch is on (TALON['ENABLED'] or set_kill_switch)")
+        if not base_url:
+            problems.append("TALON['BASE_URL'] is not set")
+        if not api_key:
+            problems.append("TALON['API_KEY'] is not set")
+        if base_url and api_key:
+            report["api"] = api_probe()
+            if not report["api"]["ok"]:
+                problems.append(report["api"]["error"])
+        if not options["skip_outbox"]:
+            report["outbox"] = outbox_health()
+            if report["outbox"]["dead"]:
+                problems.append(
+                    f"{report['outbox']['dead']} dead outbox message(s): see "
+                    "`manage.py talon_outbox list`"
+                )
+        report["ok"] = not problems
+
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
+        else:
+            self._print(report)
+        if problems:
+            raise CommandError("; ".join(problems))
+
+    def _print(self, report: dict[str, Any]) -> None:
+        self.stdout.write(f"Base URL:  {report['base_url']}")
+        self.stdout.write(f"API key:   {report['api_key']}")
+        self.stdout.write(
+            f"Enabled:   {report['enabled']}   delivery: {report['delivery']}   "
+            f"celery installed: {report['celery_installed']}"
+        )
+        breaker = report["resilience"]["breaker"]
+        self.stdout.write(f"Breaker:   {breaker}")
+        api = report.get("api")
+        if api is not None:
+            if api["ok"]:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"API:       OK ({api['latency_ms']} ms, dry session update, "
+                        f"{api['effects']} effect(s))"
+                    )
+                )
+            else:
+                self.stdout.write(self.style.ERROR(f"API:       FAILED: {api['error']}"))
+        outbox = report.get("outbox")
+        if outbox is not None:
+            age = outbox["oldest_pending_age_s"]
+            self.stdout.write(
+                f"Outbox:    {outbox['pending']} pending"
+                + (f" (oldest {age}s)" if age is not None else "")
+                + f", {outbox['dead']} dead, {outbox['done']} done"
+            )
+        if report["ok"]:
+            self.stdout.write(self.style.SUCCESS("Talon.One configuration OK"))

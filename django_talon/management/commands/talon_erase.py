@@ -1,0 +1,135 @@
+"""``manage.py talon_erase``: record and deliver GDPR erasures, and audit them.
+
+Why a command: erasure requests often arrive by e-mail or from a support tool, not from a
+user deleting their own account. ``talon_erase --user 42`` (or ``--integration-id``) does
+exactly what the ``user deleted`` signal does: an audit row, the local purge at once, and
+``DELETE /v1/customer_data/{id}`` through the outbox until Talon.One confirms.
+``--list`` shows the audit trail; ``--retry`` re-drives unconfirmed requests now.
+"""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase a customer's data in Talon.One (and django-talon's local copy), or audit erasures."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        who = parser.add_mutually_exclusive_group()
+        who.add_argument("--user", help="Primary key of the shop user to erase.")
+        who.add_argument("--integration-id", help="Talon.One integration id to erase.")
+        who.add_argument(
+            "--list", action="store_true", help="List erasure requests (newest first)."
+        )
+        who.add_argument(
+            "--retry",
+            action="store_true",
+            help="Deliver every unconfirmed erasure now (also what the Celery task retries).",
+        )
+        parser.add_argument(
+            "--requested-by",
+            default=None,
+            help="Opaque audit reference, e.g. 'ticket:1234' (default: 'command:<os user>').",
+        )
+        parser.add_argument(
+            "--pending", action="store_true", help="With --list: only unconfirmed requests."
+        )
+        parser.add_argument("--limit", type=int, default=50, help="With --list: how many rows.")
+        parser.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="Only record the request; delivery happens after commit / on the workers.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["list"]:
+            self._list(options)
+        elif options["retry"]:
+            self._retry()
+        elif options["user"] or options["integration_id"]:
+            self._erase(options)
+        else:
+            raise CommandError("give --user PK or --integration-id ID (or --list / --retry)")
+
+    def _erase(self, options: dict[str, Any]) -> None:
+        from django_talon import services
+
+        requested_by = options["requested_by"] or f"command:{_os_user()}"
+        user = None
+        if options["user"]:
+            user_model = get_user_model()
+            try:
+                user = user_model._default_manager.get(pk=options["user"])
+            except (user_model.DoesNotExist, ValueError) as exc:
+                raise CommandError(f"no user with pk {options['user']!r}") from exc
+        request = services.erase_customer(
+            user, integration_id=options["integration_id"] or None, requested_by=requested_by
+        )
+        self.stdout.write(
+            f"Erasure request {request.pk} recorded for {request.integration_id} "
+            f"(requested by {request.requested_by}); local data purged."
+        )
+        if options["no_wait"]:
+            return
+        confirmed = services.process_erasure(request.pk)
+        request.refresh_from_db()
+        if confirmed:
+            self.stdout.write(self.style.SUCCESS("Talon.One confirmed the erasure."))
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Not confirmed yet ({request.last_error or 'pending'}); it is retried "
+                    "until Talon.One confirms (`talon_erase --retry` re-drives it now)."
+                )
+            )
+
+    def _retry(self) -> None:
+        from django_talon import services
+        from django_talon.models import DataDeletionRequest
+
+        ids = list(
+            DataDeletionRequest.objects.exclude(state=DataDeletionRequest.State.COMPLETED)
+            .order_by("requested_at")
+            .values_list("pk", flat=True)
+        )
+        confirmed = sum(1 for pk in ids if services.process_erasure(pk))
+        self.stdout.write(f"{confirmed} of {len(ids)} unconfirmed erasure(s) now confirmed.")
+        if confirmed < len(ids):
+            raise CommandError(f"{len(ids) - confirmed} erasure(s) still unconfirmed")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        from django_talon.models import DataDeletionRequest
+
+        qs = DataDeletionRequest.objects.order_by("-requested_at")
+        if options["pending"]:
+            qs = qs.exclude(state=DataDeletionRequest.State.COMPLETED)
+        rows = list(qs[: max(0, options["limit"])])
+        if not rows:
+            self.stdout.write("No erasure requests.")
+            return
+        self.stdout.write(
+            f"{'id':>6}  {'state':9} {'att':>3}  {'requested':20} {'completed':20} "
+            f"{'integration id':24} requested by / last error"
+        )
+        for r in rows:
+            completed = r.completed_at.strftime("%Y-%m-%d %H:%M:%S") if r.completed_at else "-"
+            note = r.requested_by + (f" / {r.last_error[:60]}" if r.last_error else "")
+            self.stdout.write(
+                f"{r.pk:>6}  {r.state:9} {r.attempts:>3}  "
+                f"{r.requested_at.strftime('%Y-%m-%d %H:%M:%S'):20} {completed:20} "
+                f"{r.integration_id[:24]:24} {note}"
+            )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"

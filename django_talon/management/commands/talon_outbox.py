@@ -1,0 +1,149 @@
+"""``manage.py talon_outbox``: look at the outbox, retry or purge dead letters, relay by hand.
+
+Dead letters are writes Talon.One refused (400/404) or that failed ``MAX_ATTEMPTS`` times.
+They stay in the database until someone decides: ``retry`` (after fixing the cause, e.g.
+creating a missing attribute in the Campaign Manager) or ``purge``. ``relay``/``sweep``
+run the periodic jobs once, for deployments without Celery beat or while debugging.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from django_talon.management.commands.talon_sync_profiles import RELATIVE, UNITS
+
+
+def parse_age(value: str) -> timedelta:
+    """``30m``, ``12h``, ``7d``, ``2w``."""
+    match = RELATIVE.match(value.strip())
+    if not match:
+        raise CommandError(f"--older-than {value!r}: expected e.g. 30m, 12h, 7d or 2w")
+    amount, unit = match.groups()
+    return timedelta(**{UNITS[unit]: int(amount)})
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class Command(BaseCommand):
+    help = "List outbox messages, retry or purge dead letters, or run the relay/sweeper once."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+
+        ls = sub.add_parser("list", help="List messages (dead letters by default).")
+        ls.add_argument("--state", choices=["dead", "pending", "done", "all"], default="dead")
+        ls.add_argument("--key", default=None, help="Only this ordering key (e.g. session:abc).")
+        ls.add_argument("--limit", type=int, default=50)
+        ls.add_argument("--json", action="store_true", help="One JSON object per line.")
+
+        retry = sub.add_parser("retry", help="Make dead letters pending again and deliver them.")
+        retry.add_argument("ids", nargs="*", type=int, help="Message ids.")
+        retry.add_argument("--key", default=None, help="All dead letters of this key.")
+        retry.add_argument("--all", action="store_true", help="Every dead letter.")
+
+        purge = sub.add_parser("purge", help="Delete dead letters.")
+        purge.add_argument("ids", nargs="*", type=int, help="Message ids.")
+        purge.add_argument("--older-than", default=None, help="Only those older than 7d, 12h ...")
+        purge.add_argument("--all", action="store_true", help="Every dead letter.")
+
+        relay = sub.add_parser("relay", help="Deliver due messages now (what beat does).")
+        relay.add_argument("--limit", type=int, default=None, help="At most this many keys.")
+
+        sub.add_parser("sweep", help="Re-drive stranded messages and purge old done ones.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        getattr(self, f"_{action}")(options)
+
+    # -- actions -------------------------------------------------------------------------------
+    def _list(self, options: dict[str, Any]) -> None:
+        from django_talon.models import OutboxMessage
+
+        qs = OutboxMessage.objects.order_by("id")
+        if options["state"] != "all":
+            qs = qs.filter(state=options["state"])
+        if options["key"]:
+            qs = qs.filter(key=options["key"])
+        total = qs.count()
+        rows = list(qs[: max(0, options["limit"])])
+        if options["json"]:
+            for row in rows:
+                self.stdout.write(
+                    json.dumps(
+                        {
+                            "id": row.pk,
+                            "operation": row.operation,
+                            "key": row.key,
+                            "state": row.state,
+                            "attempts": row.attempts,
+                            "next_attempt_at": row.next_attempt_at.isoformat(),
+                            "updated_at": row.updated_at.isoformat(),
+                            "last_error": row.last_error,
+                        }
+                    )
+                )
+            return
+        if not rows:
+            self.stdout.write(f"No {options['state']} outbox messages.")
+            return
+        self.stdout.write(f"{'id':>7}  {'state':7} {'att':>3}  {'operation':16} {'key':30} error")
+        for row in rows:
+            self.stdout.write(
+                f"{row.pk:>7}  {row.state:7} {row.attempts:>3}  {row.operation:16} "
+                f"{_short(row.key, 30):30} {_short(row.last_error, 60)}"
+            )
+        if total > len(rows):
+            self.stdout.write(f"... {total - len(rows)} more (use --limit)")
+
+    def _retry(self, options: dict[str, Any]) -> None:
+        from django_talon import outbox
+
+        ids = options["ids"] or None
+        if ids is None and not options["key"] and not options["all"]:
+            raise CommandError("say which dead letters to retry: ids, --key KEY or --all")
+        with transaction.atomic():
+            count = outbox.retry_dead(ids, key=options["key"])
+        # retry_dead delivers after commit (inline, or through Celery when it is configured).
+        still_dead = outbox.dead_letters()
+        if ids is not None:
+            still_dead = still_dead.filter(pk__in=ids)
+        if options["key"]:
+            still_dead = still_dead.filter(key=options["key"])
+        self.stdout.write(f"Retried {count} dead letter(s).")
+        dead_again = still_dead.count()
+        if dead_again:
+            self.stdout.write(
+                self.style.WARNING(f"{dead_again} of them failed again: see `talon_outbox list`.")
+            )
+
+    def _purge(self, options: dict[str, Any]) -> None:
+        from django_talon import outbox
+
+        ids = options["ids"] or None
+        older = parse_age(options["older_than"]) if options["older_than"] else None
+        if ids is None and older is None and not options["all"]:
+            raise CommandError("say which dead letters to purge: ids, --older-than AGE or --all")
+        count = outbox.purge_dead(ids, older_than=older)
+        self.stdout.write(f"Purged {count} dead letter(s).")
+
+    def _relay(self, options: dict[str, Any]) -> None:
+        from django_talon import outbox
+
+        keys = outbox.relay(options["limit"])
+        self.stdout.write(f"Relayed {keys} key(s).")
+
+    def _sweep(self, options: dict[str, Any]) -> None:
+        from django_talon import outbox
+
+        result = outbox.sweep()
+        self.stdout.write(
+            f"Re-drove {result['redriven']} stranded key(s); purged {result['purged']} done message(s)."
+        )

@@ -1,0 +1,167 @@
+"""``manage.py talon_sync_profiles``: send all (or recently changed) users to Talon.One in bulk.
+
+A thin shell over :func:`django_talon.services.bulk_sync.sync_profiles`: parses options,
+draws a progress bar and prints a summary. Interrupted runs resume after the last
+delivered batch (see docs/commands.md); ``--restart`` starts over.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from django_talon.services import bulk_sync
+
+RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str) -> datetime:
+    """An ISO date or datetime (``2026-01-31``, ``2026-01-31T12:00``) or ``7d``/``12h``/``30m``."""
+    value = value.strip()
+    relative = RELATIVE.match(value)
+    if relative:
+        amount, unit = relative.groups()
+        return timezone.now() - timedelta(**{UNITS[unit]: int(amount)})
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise ValueError(f"--since {value!r}: expected YYYY-MM-DD[THH:MM[:SS]] or 7d/12h/30m")
+        moment = datetime.combine(day, time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class ProgressBar:
+    """A one-line bar on a terminal, one line per batch otherwise (logs, CI)."""
+
+    def __init__(self, stream: Any, *, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+
+    def __call__(self, p: bulk_sync.BulkSyncProgress) -> None:
+        total = max(p.total, p.processed, 1)
+        filled = int(self.width * p.processed / total)
+        bar = "#" * filled + "-" * (self.width - filled)
+        line = (
+            f"[{bar}] {p.processed}/{p.total} users, {p.sent} sent, "
+            f"{p.unchanged} unchanged, batch {p.batches}"
+        )
+        if self.tty:
+            self.stream.write("\r" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = (
+        "Send users to Talon.One with PUT /v2/customer_profiles in batches of up to 1000 "
+        "(resumable; unchanged profiles are skipped)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help=f"Profiles per API call, 1-{bulk_sync.MAX_BATCH_SIZE} "
+            "(default: TALON['SYNC_BATCH_SIZE']).",
+        )
+        parser.add_argument(
+            "--since",
+            default=None,
+            help="Only users changed since: YYYY-MM-DD[THH:MM], or relative 7d / 12h / 30m.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Build the payloads and count; call nothing, write nothing.",
+        )
+        parser.add_argument("--force", action="store_true", help="Send unchanged profiles too.")
+        parser.add_argument(
+            "--restart",
+            action="store_true",
+            help="Ignore the checkpoint of an interrupted run and start from the first user.",
+        )
+        parser.add_argument(
+            "--checkpoint-file",
+            default=None,
+            help="Keep the resume checkpoint in this JSON file (default: the Django cache).",
+        )
+        parser.add_argument(
+            "--max-batches",
+            type=int,
+            default=None,
+            help="Stop after this many batches (the checkpoint lets the next run continue).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            since = parse_since(options["since"]) if options["since"] else None
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        checkpoint: bulk_sync.Checkpoint = (
+            bulk_sync.FileCheckpoint(options["checkpoint_file"])
+            if options["checkpoint_file"]
+            else bulk_sync.CacheCheckpoint()
+        )
+        show_progress = int(options["verbosity"]) >= 1
+        bar = ProgressBar(self.stdout if show_progress else sys.stderr)
+        try:
+            result = bulk_sync.sync_profiles(
+                batch_size=options["batch_size"],
+                since=since,
+                dry_run=options["dry_run"],
+                force=options["force"],
+                resume=not options["restart"],
+                checkpoint=checkpoint,
+                progress=bar if show_progress else None,
+                max_batches=options["max_batches"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        except Exception as exc:
+            from django_talon.resilience import describe
+
+            bar.close()
+            raise CommandError(
+                f"bulk sync stopped: {describe(exc)}. Run the command again to resume "
+                "after the last delivered batch."
+            ) from exc
+        if show_progress:
+            bar.close()
+        self._summary(result)
+
+    def _summary(self, result: bulk_sync.BulkSyncResult) -> None:
+        if result.resumed_from is not None:
+            self.stdout.write(f"Resumed after user pk {result.resumed_from}.")
+        prefix = "Dry run: would send" if result.dry_run else "Sent"
+        self.stdout.write(
+            f"{prefix} {result.sent} profile(s) in {result.batches} batch(es) "
+            f"({result.api_calls} API call(s)); {result.unchanged} unchanged."
+        )
+        if result.dry_run and result.sample:
+            self.stdout.write(f"First payload item: {result.sample[0]}")
+        if result.completed:
+            self.stdout.write(self.style.SUCCESS("Bulk profile sync complete."))
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Stopped after user pk {result.last_pk}; run again to continue."
+                )
+            )

@@ -1,0 +1,222 @@
+"""Celery tasks: thin, idempotent wrappers over the outbox and the services.
+
+Why they look like this:
+
+- **Explicit names** (``django_talon.relay_outbox`` ...) so a beat schedule or a task
+  routed from another code base never depends on this module's import path.
+- **Ids as arguments**, never model instances: a message may be delivered long after it
+  was sent, or twice; the task reloads the current state from the database.
+- **Safe to run twice**: every task re-reads what is still to do (a delivered outbox row,
+  a completed erasure or an already synced batch is skipped), so broker redelivery after a
+  worker crash (``acks_late``) costs at most one repeated, idempotent API call.
+- **Celery is optional**: without it this module still imports; each "task" is then a
+  plain callable, and ``.delay()`` raises a clear error instead of silently doing nothing.
+  The outbox only dispatches to Celery when ``TALON["DELIVERY"]`` (see docs) says so, and
+  a system check reports that mode without Celery installed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+try:
+    from celery import shared_task
+
+    CELERY_INSTALLED = True
+except ImportError:  # pragma: no cover - exercised by a subprocess test without celery
+    CELERY_INSTALLED = False
+
+    class _TaskStandIn:
+        """What a task is without Celery: the function itself, plus a loud ``delay``."""
+
+        def __init__(self, fun: Callable[..., Any], name: str) -> None:
+            functools.update_wrapper(self, fun)
+            self.name = name
+            self.run = fun
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            return self.run(*args, **kwargs)
+
+        def _no_celery(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(
+                f"{self.name}: Celery is not installed, so tasks cannot be queued. "
+                "Install django-talon[celery], or call the task function directly."
+            )
+
+        delay = apply_async = _no_celery
+
+    def shared_task(*args: Any, **options: Any) -> Any:  # type: ignore[no-redef]
+        def decorate(fun: Callable[..., Any]) -> _TaskStandIn:
+            return _TaskStandIn(fun, options.get("name", fun.__name__))
+
+        return decorate(args[0]) if args and callable(args[0]) else decorate
+
+
+class ErasureNotConfirmed(Exception):
+    """Talon.One has not confirmed an erasure yet; the task retries with backoff."""
+
+
+def _erase_retry_on() -> tuple[type[BaseException], ...]:
+    """What makes ``erase_customer`` try again: no confirmation yet, or a lost DB connection."""
+    from django.db import InterfaceError, OperationalError
+
+    return (ErasureNotConfirmed, OperationalError, InterfaceError)
+
+
+# 10 s doubling up to one hour, jittered, with no limit on the number of retries. "Forever"
+# is deliberate: erasure is a legal obligation, and every attempt is recorded on the
+# DataDeletionRequest row (attempts, last_error), so a stuck one is visible in the admin and
+# in `manage.py talon_erase --list`.
+ERASE_RETRY_OPTIONS: dict[str, Any] = {
+    "autoretry_for": _erase_retry_on(),
+    "retry_backoff": 10,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": None,
+}
+
+
+def _jsonable(value: Any) -> Any:
+    """Task results go through the result backend: keep them small and JSON-serialisable."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    as_dict = getattr(value, "as_dict", None)
+    if callable(as_dict):
+        return _jsonable(as_dict())
+    return str(value)
+
+
+@shared_task(name="django_talon.deliver_outbox_key", acks_late=True, ignore_result=True)
+def deliver_outbox_key(key: str) -> Any:
+    """Deliver the pending outbox rows of one ordering key (one customer session/profile).
+
+    The outbox locks the key in the database, so two workers given the same key never call
+    the API in parallel for it (Talon.One answers 409 to that); a second run finds nothing.
+    """
+    from django_talon import outbox
+
+    return _jsonable(outbox.deliver_key(key))
+
+
+@shared_task(name="django_talon.relay_outbox", acks_late=True, ignore_result=True)
+def relay_outbox(limit: int | None = None, fan_out: bool = False) -> Any:
+    """Deliver due outbox rows (the periodic path; run every few seconds by beat).
+
+    ``limit`` defaults to ``TALON["RELAY_BATCH_SIZE"]`` keys. ``fan_out=True`` hands each
+    key to a ``deliver_outbox_key`` task instead of delivering inline, spreading a large
+    backlog over all workers.
+    """
+    from django_talon import outbox
+
+    return _jsonable(outbox.relay(limit, dispatch_tasks=fan_out))
+
+
+@shared_task(name="django_talon.sweep_outbox", acks_late=True, ignore_result=True)
+def sweep_outbox(fan_out: bool = False) -> Any:
+    """Re-drive rows left by a crashed worker (or a lost message) and purge old done rows."""
+    from django_talon import outbox
+
+    return _jsonable(outbox.sweep(dispatch_tasks=fan_out))
+
+
+@shared_task(name="django_talon.erase_customer", acks_late=True, **ERASE_RETRY_OPTIONS)
+def erase_customer(deletion_request_id: int) -> bool:
+    """Deliver the erasure of one :class:`~django_talon.models.DataDeletionRequest`.
+
+    The request (and the local purge) was recorded by
+    :func:`django_talon.services.erase_customer`; this delivers ``DELETE
+    /v1/customer_data/{id}`` through the outbox and raises :class:`ErasureNotConfirmed`
+    until Talon.One confirms, which makes Celery retry with backoff. A completed (or
+    unknown) request returns True at once, so running it twice is harmless.
+    """
+    from django_talon import services
+
+    if services.process_erasure(int(deletion_request_id)):
+        return True
+    from django_talon.models import DataDeletionRequest
+
+    request = DataDeletionRequest.objects.filter(pk=deletion_request_id).first()
+    detail = request.last_error if request is not None else ""
+    raise ErasureNotConfirmed(
+        f"erasure {deletion_request_id} not confirmed yet" + (f": {detail}" if detail else "")
+    )
+
+
+@shared_task(name="django_talon.sync_profiles", acks_late=True)
+def sync_profiles(
+    batch_size: int | None = None,
+    since: str | None = None,
+    force: bool = False,
+    max_batches: int | None = None,
+) -> Any:
+    """Bulk profile sync (``PUT /v2/customer_profiles``, ≤ 1000 per call), resumable.
+
+    ``since`` is an ISO date-time string (arguments must be JSON). The checkpoint lives in
+    the cache (``TALON["CACHE_ALIAS"]``): a redelivered task after a worker crash continues
+    after the last delivered batch instead of starting over.
+    """
+    from django.utils.dateparse import parse_datetime
+
+    from django_talon.services import bulk_sync
+
+    since_dt = parse_datetime(since) if since else None
+    if since and since_dt is None:
+        raise ValueError(f"since must be an ISO date-time, got {since!r}")
+    result = bulk_sync.sync_profiles(
+        batch_size=batch_size, since=since_dt, force=force, max_batches=max_batches
+    )
+    return _jsonable(result)
+
+
+@shared_task(name="django_talon.sync_audiences", acks_late=True)
+def sync_audiences(
+    audience_id: int, add: list[str] | None = None, remove: list[str] | None = None
+) -> int:
+    """Add/remove integration ids to/from an audience, ≤ 1000 actions per API call."""
+    from django_talon.services import bulk_sync
+
+    return bulk_sync.sync_audiences(audience_id, add=add or (), remove=remove or ())
+
+
+@shared_task(name="django_talon.sync_reservations", acks_late=True)
+def sync_reservations(coupon_code: str) -> Any:
+    """Reconcile the local reservations of one coupon code with Talon.One."""
+    from django_talon.services import bulk_sync
+
+    return _jsonable(bulk_sync.sync_reservations(coupon_code))
+
+
+def beat_schedule(
+    *, relay_seconds: float = 10.0, sweep_seconds: float = 60.0
+) -> dict[str, dict[str, Any]]:
+    """A ready-made ``CELERY_BEAT_SCHEDULE`` fragment for the relay and the sweeper.
+
+    Usage in settings: ``CELERY_BEAT_SCHEDULE = {**beat_schedule(), ...}``.
+    The relay picks up whatever the immediate after-commit attempt could not deliver; the
+    sweeper recovers rows whose worker died. Both are cheap when there is nothing to do
+    (one indexed query), so short intervals are fine.
+    """
+    return {
+        "django-talon-relay-outbox": {
+            "task": "django_talon.relay_outbox",
+            "schedule": relay_seconds,
+            "options": {"expires": relay_seconds},
+        },
+        "django-talon-sweep-outbox": {
+            "task": "django_talon.sweep_outbox",
+            "schedule": sweep_seconds,
+            "options": {"expires": sweep_seconds},
+        },
+    }
