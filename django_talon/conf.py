@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "EMULATOR_CAMPAIGNS": None,
     "EMULATOR_HOST": "127.0.0.1",
     "EMULATOR_PORT": 9100,
+    # Display layer (promotions, template tags, REST API): docs/messages.md, docs/rest-api.md
+    "REJECTION_MESSAGES": {},
+    "CODE_ATTEMPT_RATE": "10/minute",
+    "REFERRAL_CAMPAIGN_ID": None,
 }
 
 #: Keys whose value must be one of a fixed set (checked by ``django_talon.E005``).

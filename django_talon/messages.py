@@ -22,7 +22,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -94,8 +93,9 @@ _BUILTIN: dict[CodeKind, tuple[dict[str, Promise], Promise]] = {
 
 def _overrides() -> Mapping[str, Any]:
     """Read ``TALON["REJECTION_MESSAGES"]`` at call time so override_settings works in tests."""
-    talon = getattr(settings, "TALON", None) or {}
-    overrides = talon.get("REJECTION_MESSAGES") or {}
+    from django_talon.conf import talon_settings
+
+    overrides = talon_settings.REJECTION_MESSAGES or {}
     if not isinstance(overrides, Mapping):
         logger.warning(
             "TALON['REJECTION_MESSAGES'] must be a mapping; ignoring %r", type(overrides)

@@ -19,7 +19,7 @@ from django_talon.conf import talon_settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RATE = "10/minute"
+DEFAULT_RATE = "10/minute"  # same as conf.DEFAULTS["CODE_ATTEMPT_RATE"]
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -37,7 +37,7 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
 
 
 def configured_rate() -> str | None:
-    value = talon_settings.as_dict().get("CODE_ATTEMPT_RATE", DEFAULT_RATE)
+    value = talon_settings.CODE_ATTEMPT_RATE
     return str(value) if value else None
 
 

@@ -306,8 +306,8 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
 
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        campaign_id = serializer.validated_data.get("campaign_id") or talon_settings.as_dict().get(
-            "REFERRAL_CAMPAIGN_ID"
+        campaign_id = (
+            serializer.validated_data.get("campaign_id") or talon_settings.REFERRAL_CAMPAIGN_ID
         )
         if not campaign_id:
             raise ValidationError({"campaign_id": [_("This field is required.")]})
