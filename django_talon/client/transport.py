@@ -198,6 +198,9 @@ class Transport:
                 retry = policy.retry_connection_errors and attempt < attempts
                 self._log(call, attempt, attempts, None, duration_ms, error=error, retry=retry)
                 if not retry:
+                    # Not chained: the requests exception holds the PreparedRequest, whose
+                    # headers carry the API key (error trackers walk exception chains).
+                    # Its type and text are already in the message.
                     raise error from None
                 policy.sleep(policy.delay(attempt))
                 continue

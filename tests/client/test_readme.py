@@ -1,0 +1,106 @@
+"""The README's "Using the client" example runs as written.
+
+It runs against a tiny local HTTP stub standing in for Talon.One (only the base URL is
+swapped), which checks the request the example sends and answers like the emulator's
+"Welcome 10%" campaign would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from tests.resources import REPO_ROOT
+
+EXAMPLE_URL = "http://127.0.0.1:9100"
+EXAMPLE_KEY = "local-dev-key"
+
+
+def readme_example() -> str:
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Using the client", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "README.md has no python block under 'Using the client'"
+    return match.group(1)
+
+
+class _Stub(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_PUT(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"null")
+        self.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if self.headers.get("Authorization") != f"ApiKey-v1 {EXAMPLE_KEY}":
+            self._send(401, {"message": "Unauthorized", "errors": []})
+            return
+        if not self.path.startswith("/v2/customer_sessions/"):
+            self._send(404, {"message": "Not found", "errors": []})
+            return
+        items = body["customerSession"]["cartItems"]
+        subtotal = sum(item["price"] * item["quantity"] for item in items)
+        effects = [
+            {
+                "campaignId": 1,
+                "rulesetId": 1,
+                "ruleIndex": 0,
+                "ruleName": "Welcome 10%",
+                "effectType": effect_type,
+                "props": props,
+            }
+            for effect_type, props in (
+                ("acceptCoupon", {"value": "WELCOME10"}),
+                ("setDiscount", {"name": "Welcome 10%", "value": round(subtotal * 0.1, 2)}),
+            )
+        ]
+        self._send(200, {"effects": effects, "createdCoupons": [], "createdReferrals": []})
+
+    def _send(self, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def stub_url() -> Iterator[str]:
+    _Stub.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_readme_client_example_runs(stub_url: str) -> None:
+    code = readme_example()
+    assert EXAMPLE_URL in code, "the example's base URL changed; update this test"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.replace(EXAMPLE_URL, stub_url), "README.md", "exec"), {})
+    [request] = _Stub.received
+    assert request["path"] == "/v2/customer_sessions/cart-42"
+    assert request["headers"]["User-Agent"].startswith("django-talon/")
+    assert request["body"]["customerSession"]["cartItems"][0]["price"] == 24.5
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "acceptCoupon {'value': 'WELCOME10'}",
+        "setDiscount {'name': 'Welcome 10%', 'value': 4.9}",
+    ]

@@ -1,0 +1,90 @@
+"""The API key never appears in a message, repr or log record."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+
+from django_talon.client import RetryPolicy, TalonAPIError, TalonConnectionError
+from django_talon.client.transport import Transport
+from tests.client.support import API_KEY, Answer, FakeClock, RecordingAdapter, make_client
+
+APP_KEY = "fefecafedeadbeef"
+
+
+def _record_text(record: logging.LogRecord) -> str:
+    return record.getMessage() + " " + repr(record.__dict__)
+
+
+def test_reprs_hide_the_key() -> None:
+    client = make_client(RecordingAdapter(), application_id=1, application_key=APP_KEY)
+    for text in (repr(client), str(client), repr(client.with_options(timeout=1))):
+        assert API_KEY not in text and APP_KEY not in text
+        assert "***" in text
+    transport = client._transport
+    assert isinstance(transport, Transport)
+    assert API_KEY not in repr(transport)
+
+
+def test_api_errors_echoing_the_key_are_scrubbed() -> None:
+    body = {
+        "message": f"bad key ApiKey-v1 {API_KEY}",
+        "errors": [{"title": f"key {API_KEY} expired", "source": {"parameter": "Authorization"}}],
+    }
+    adapter = RecordingAdapter(Answer(401, body))
+    with pytest.raises(TalonAPIError) as info:
+        make_client(adapter).get_customer_session("s")
+    error = info.value
+    for text in (str(error), repr(error), repr(error.errors), repr(error.body), repr(error.args)):
+        assert API_KEY not in text
+    assert "***" in error.message
+
+
+def test_connection_errors_mentioning_the_key_are_scrubbed() -> None:
+    adapter = RecordingAdapter(Answer(raises=requests.ConnectionError(f"boom {API_KEY}")))
+    with pytest.raises(TalonConnectionError) as info:
+        make_client(adapter, retry=RetryPolicy.none()).get_customer_session("s")
+    assert API_KEY not in str(info.value) and API_KEY not in repr(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_log_records_never_contain_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    adapter = RecordingAdapter(
+        Answer(503, {"message": f"down {API_KEY}"}),
+        Answer(raises=requests.ConnectionError(f"reset {API_KEY}")),
+        Answer(200, {"effects": []}),
+        Answer(401, {"message": f"bad key {API_KEY}"}),
+    )
+    client = make_client(
+        adapter,
+        retry=RetryPolicy(sleep=clock.sleep, random=clock.random),
+        application_id=1,
+        application_key=APP_KEY,
+        sign_v1=True,
+    )
+    with caplog.at_level(logging.DEBUG):
+        client.update_customer_session_v2("s", {})
+        with pytest.raises(TalonAPIError):
+            client.update_customer_profile_v1("p", {})
+    assert len(caplog.records) >= 4
+    for record in caplog.records:
+        text = _record_text(record)
+        assert API_KEY not in text and APP_KEY not in text
+
+
+def test_log_record_carries_method_path_status_duration(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    adapter = RecordingAdapter(Answer(200, {"effects": []}))
+    with caplog.at_level(logging.INFO, logger="django_talon.client"):
+        make_client(adapter).update_customer_session_v2("cart 1", {})
+    [record] = caplog.records
+    assert record.talon_method == "PUT"  # type: ignore[attr-defined]
+    assert record.talon_path == "/v2/customer_sessions/cart%201"  # type: ignore[attr-defined]
+    assert record.talon_status == 200  # type: ignore[attr-defined]
+    assert record.talon_duration_ms >= 0  # type: ignore[attr-defined]
+    assert record.talon_operation == "updateCustomerSessionV2"  # type: ignore[attr-defined]
+    assert "PUT /v2/customer_sessions/cart%201 -> 200" in record.getMessage()
