@@ -1,0 +1,252 @@
+"""In-memory records the emulator keeps: campaigns, coupons, referrals, profiles, sessions.
+
+Plain dataclasses with ``to_api`` renderers that produce exactly the shapes of the official
+OpenAPI documents (``Coupon``, ``Referral``, ``CustomerProfile``, ``CustomerSessionV2`` ...).
+All mutation goes through :mod:`django_talon.emulator.store`, under its lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django_talon.emulator.util import isoformat, money
+
+ACCOUNT_ID = 1
+
+
+@dataclass
+class Campaign:
+    """One campaign with one rule: optional coupon/referral trigger, conditions, effects."""
+
+    id: int
+    name: str
+    trigger: str | None = None  # None, "coupon" or "referral"
+    state: str = "enabled"
+    description: str = ""
+    rule_name: str = ""
+    events: list[str] = field(default_factory=lambda: ["talon_session_updated"])
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    redemption_limit: int = 0  # 0 = unlimited; counts closed sessions that used the campaign
+    tags: list[str] = field(default_factory=list)
+    created: datetime | None = None
+
+    @property
+    def ruleset_id(self) -> int:
+        """Stable fake ruleset id derived from the campaign id."""
+        return self.id * 100 + 1
+
+    def running(self, now: datetime) -> bool:
+        """Enabled and inside its optional start/end window."""
+        if self.state != "enabled":
+            return False
+        if self.start_time is not None and now < self.start_time:
+            return False
+        return not (self.end_time is not None and now >= self.end_time)
+
+
+@dataclass
+class Coupon:
+    id: int
+    value: str
+    campaign_id: int
+    created: datetime
+    usage_limit: int = 0
+    profile_limit: int = 0
+    start_date: datetime | None = None
+    expiry_date: datetime | None = None
+    recipient: str | None = None
+    reservation_mandatory: bool = False
+    attributes: dict[str, Any] = field(default_factory=dict)
+    usage_counter: int = 0
+    profile_redemptions: dict[str, int] = field(default_factory=dict)
+    reserved_for: list[str] = field(default_factory=list)
+
+    def to_api(self, *, legacy: bool = False) -> dict[str, Any]:
+        """``Coupon`` (current spec) or the V2.0/V2.4 ``Coupon`` when ``legacy``."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "created": isoformat(self.created),
+            "campaignId": self.campaign_id,
+            "value": self.value,
+            "usageLimit": self.usage_limit,
+            "usageCounter": self.usage_counter,
+            "attributes": dict(self.attributes),
+        }
+        if self.start_date is not None:
+            data["startDate"] = isoformat(self.start_date)
+        if self.expiry_date is not None:
+            data["expiryDate"] = isoformat(self.expiry_date)
+        if self.recipient:
+            data["recipientIntegrationId"] = self.recipient
+        if legacy:
+            data["reservation"] = not self.reservation_mandatory
+            return data
+        data["reservationCounter"] = len(self.reserved_for)
+        data["reservation"] = self.recipient is None
+        data["isReservationMandatory"] = self.reservation_mandatory
+        data["implicitlyReserved"] = False
+        if self.profile_limit:
+            data["limits"] = [
+                {"action": "redeemCoupon", "limit": self.profile_limit, "entities": ["Profile"]}
+            ]
+        return data
+
+
+@dataclass
+class Referral:
+    id: int
+    code: str
+    campaign_id: int
+    advocate: str
+    created: datetime
+    friend: str | None = None
+    start_date: datetime | None = None
+    expiry_date: datetime | None = None
+    usage_limit: int = 0
+    attributes: dict[str, Any] = field(default_factory=dict)
+    usage_counter: int = 0
+    referred: list[str] = field(default_factory=list)
+
+    def to_api(self, *, inventory: bool = False) -> dict[str, Any]:
+        """``Referral`` (or ``InventoryReferral`` with ``referredCustomers``)."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "created": isoformat(self.created),
+            "campaignId": self.campaign_id,
+            "advocateProfileIntegrationId": self.advocate,
+            "code": self.code,
+            "usageCounter": self.usage_counter,
+            "usageLimit": self.usage_limit,
+            "attributes": dict(self.attributes),
+        }
+        if self.friend:
+            data["friendProfileIntegrationId"] = self.friend
+        if self.start_date is not None:
+            data["startDate"] = isoformat(self.start_date)
+        if self.expiry_date is not None:
+            data["expiryDate"] = isoformat(self.expiry_date)
+        if inventory:
+            data["referredCustomers"] = list(self.referred)
+        return data
+
+
+@dataclass
+class Profile:
+    id: int
+    integration_id: str
+    created: datetime
+    last_activity: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+    audiences: list[int] = field(default_factory=list)
+    closed_sessions: int = 0
+    total_sales: float = 0.0
+    loyalty: dict[int, float] = field(default_factory=dict)  # program id -> confirmed points
+
+    def to_api(self, audience_names: dict[int, str], *, legacy: bool = False) -> dict[str, Any]:
+        """``CustomerProfile`` of the current spec (or V2.4 when ``legacy``)."""
+        data: dict[str, Any] = {
+            "integrationId": self.integration_id,
+            "created": isoformat(self.created),
+            "attributes": dict(self.attributes),
+            "accountId": ACCOUNT_ID,
+            "closedSessions": self.closed_sessions,
+            "totalSales": money(self.total_sales),
+            "audienceMemberships": [
+                {
+                    "id": audience_id,
+                    "name": audience_names.get(audience_id, f"Audience {audience_id}"),
+                }
+                for audience_id in self.audiences
+            ],
+            "lastActivity": isoformat(self.last_activity),
+        }
+        if not legacy:
+            data["id"] = self.id
+            data["sandbox"] = True
+        return data
+
+
+@dataclass
+class Redemption:
+    """What closing a session consumed, kept so cancel/reopen/returns can roll it back."""
+
+    coupon_values: list[str] = field(default_factory=list)
+    referral_codes: list[str] = field(default_factory=list)
+    campaign_ids: list[int] = field(default_factory=list)
+    effects: list[dict[str, Any]] = field(default_factory=list)  # effects at close time
+    total: float = 0.0
+    profile_id: str = ""
+
+
+@dataclass
+class Session:
+    id: int
+    integration_id: str
+    created: datetime
+    updated: datetime
+    profile_id: str = ""
+    store_id: str | None = None
+    coupon_codes: list[str] = field(default_factory=list)
+    referral_code: str = ""
+    loyalty_cards: list[str] = field(default_factory=list)
+    state: str = "open"
+    cart_items: list[dict[str, Any]] = field(default_factory=list)
+    additional_costs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    identifiers: list[str] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    first_session: bool = True
+    update_count: int = 0
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    redemption: Redemption | None = None
+    returns: list[dict[str, Any]] = field(default_factory=list)
+    returned: dict[int, int] = field(default_factory=dict)  # cart position -> returned units
+
+    def cart_item_total(self) -> float:
+        return money(sum(float(i["price"]) * int(i["quantity"]) for i in self.cart_items))
+
+    def additional_cost_total(self) -> float:
+        return money(sum(float(c.get("price", 0)) for c in self.additional_costs.values()))
+
+    def to_api(self, application_id: int) -> dict[str, Any]:
+        """``CustomerSessionV2``."""
+        items = []
+        for position, item in enumerate(self.cart_items):
+            rendered = dict(item)
+            rendered["position"] = position
+            if self.returned:
+                returned = self.returned.get(position, 0)
+                rendered["returnedQuantity"] = returned
+                rendered["remainingQuantity"] = int(item["quantity"]) - returned
+            items.append(rendered)
+        cart_total = self.cart_item_total()
+        cost_total = self.additional_cost_total()
+        data: dict[str, Any] = {
+            "id": self.id,
+            "integrationId": self.integration_id,
+            "created": isoformat(self.created),
+            "applicationId": application_id,
+            "profileId": self.profile_id,
+            "couponCodes": list(self.coupon_codes),
+            "referralCode": self.referral_code,
+            "loyaltyCards": list(self.loyalty_cards),
+            "state": self.state,
+            "cartItems": items,
+            "additionalCosts": {k: dict(v) for k, v in self.additional_costs.items()},
+            "identifiers": list(self.identifiers),
+            "attributes": dict(self.attributes),
+            "firstSession": self.first_session,
+            "updateCount": self.update_count,
+            "total": money(cart_total + cost_total),
+            "cartItemTotal": cart_total,
+            "additionalCostTotal": cost_total,
+            "cartItemAdditionalCostTotal": 0.0,
+            "updated": isoformat(self.updated),
+        }
+        if self.store_id:
+            data["storeIntegrationId"] = self.store_id
+        return data

@@ -1,0 +1,738 @@
+"""Campaign files and the rule engine.
+
+A campaign file is JSON (or TOML) with an ``application``, optional ``audiences`` and
+``loyaltyPrograms``, and ``campaigns``. Each campaign has one rule: an optional ``coupon`` or
+``referral`` trigger, a list of ``conditions`` (all must hold) and a list of ``effects``.
+See docs/emulator.md for the format. Parsing validates everything up front so a bad file
+fails at load time with a clear message instead of half-working at request time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import random
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django_talon.client.effects import encode_v1_effect
+from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
+from django_talon.emulator.util import is_int, is_number, money, parse_datetime
+
+DEMO_CAMPAIGNS = Path(__file__).resolve().parent / "campaigns" / "demo.json"
+
+SESSION_EVENT = "talon_session_updated"
+PROFILE_EVENT = "talon_profile_updated"
+
+CONDITION_TYPES = {
+    "subtotalAtLeast",
+    "subtotalBelow",
+    "containsSku",
+    "containsCategory",
+    "itemQuantityAtLeast",
+    "profileAttributeEquals",
+    "sessionAttributeEquals",
+    "audienceMember",
+    "firstSession",
+    "profileRequired",
+}
+EFFECT_TYPES = {
+    "setDiscount",
+    "setDiscountPerItem",
+    "addFreeItem",
+    "addLoyaltyPoints",
+    "showNotification",
+}
+
+
+class CampaignFileError(ValueError):
+    """The campaign file (or posted campaign data) is invalid; the message says where."""
+
+
+@dataclass
+class CouponSpec:
+    """A coupon declared in the campaign file (materialised into a fresh Coupon on reset)."""
+
+    value: str
+    usage_limit: int = 0
+    profile_limit: int = 0
+    start_date: datetime | None = None
+    expiry_date: datetime | None = None
+    recipient: str | None = None
+    reservation_mandatory: bool = False
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CampaignSet:
+    """Everything a campaign file defines."""
+
+    application_id: int = 1
+    application_name: str = "django-talon emulator"
+    currency: str = "EUR"
+    campaigns: list[Campaign] = field(default_factory=list)
+    coupons: dict[int, list[CouponSpec]] = field(default_factory=dict)  # campaign id -> coupons
+    audiences: dict[int, str] = field(default_factory=dict)
+    loyalty_programs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_campaign_file(path: str | Path) -> CampaignSet:
+    """Read a ``.json`` or ``.toml`` campaign file."""
+    file_path = Path(path)
+    try:
+        text = file_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CampaignFileError(f"cannot read campaign file {file_path}: {exc}") from exc
+    try:
+        if file_path.suffix.lower() == ".toml":
+            try:
+                tomllib = importlib.import_module("tomllib")
+            except ImportError:  # Python 3.10
+                raise CampaignFileError("TOML campaign files need Python 3.11+") from None
+            data: Any = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        raise CampaignFileError(f"campaign file {file_path} is not valid: {exc}") from exc
+    return parse_campaigns(data)
+
+
+def load_campaigns(
+    source: str | Path | CampaignSet | dict[str, Any] | list[Any] | None,
+) -> CampaignSet:
+    """Accept a path, parsed data (dict or bare list of campaigns), a CampaignSet, or None (demo)."""
+    if source is None:
+        return load_campaign_file(DEMO_CAMPAIGNS)
+    if isinstance(source, CampaignSet):
+        return source
+    if isinstance(source, (str, Path)):
+        return load_campaign_file(source)
+    return parse_campaigns(source)
+
+
+def _date(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value, where)
+    except Exception as exc:  # ApiError from parse_datetime: re-raise as a file error
+        raise CampaignFileError(f"{where}: invalid date-time {value!r}") from exc
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise CampaignFileError(message)
+
+
+def parse_campaigns(data: Any) -> CampaignSet:
+    """Validate and convert campaign data (the parsed file) into a :class:`CampaignSet`."""
+    if isinstance(data, list):
+        data = {"campaigns": data}
+    _require(isinstance(data, dict), "campaign data must be an object or a list of campaigns")
+    result = CampaignSet()
+    app = data.get("application") or {}
+    _require(isinstance(app, dict), "application must be an object")
+    if "id" in app:
+        _require(is_int(app["id"]), "application.id must be an integer")
+        result.application_id = int(app["id"])
+    result.application_name = str(app.get("name", result.application_name))
+    result.currency = str(app.get("currency", result.currency))
+    for index, audience in enumerate(data.get("audiences") or []):
+        _require(
+            isinstance(audience, dict) and is_int(audience.get("id")),
+            f"audiences[{index}] needs an integer id",
+        )
+        result.audiences[int(audience["id"])] = str(
+            audience.get("name", f"Audience {audience['id']}")
+        )
+    for index, program in enumerate(data.get("loyaltyPrograms") or []):
+        _require(
+            isinstance(program, dict) and is_int(program.get("id")),
+            f"loyaltyPrograms[{index}] needs an integer id",
+        )
+        pid = int(program["id"])
+        result.loyalty_programs[pid] = {
+            "id": pid,
+            "name": str(program.get("name", f"program_{pid}")),
+            "title": str(program.get("title", program.get("name", f"Program {pid}"))),
+        }
+    campaigns = data.get("campaigns")
+    _require(isinstance(campaigns, list), "campaigns must be a list")
+    seen: set[int] = set()
+    codes: set[str] = set()
+    for index, raw in enumerate(campaigns):
+        where = f"campaigns[{index}]"
+        _require(isinstance(raw, dict), f"{where} must be an object")
+        _require(is_int(raw.get("id")), f"{where}.id must be an integer")
+        cid = int(raw["id"])
+        _require(cid > 0 and cid not in seen, f"{where}.id must be positive and unique")
+        seen.add(cid)
+        _require(isinstance(raw.get("name"), str) and raw["name"], f"{where}.name is required")
+        trigger = raw.get("trigger")
+        _require(
+            trigger in (None, "coupon", "referral"), f"{where}.trigger must be coupon or referral"
+        )
+        state = raw.get("state", "enabled")
+        _require(state in ("enabled", "disabled"), f"{where}.state must be enabled or disabled")
+        events = raw.get("events", [SESSION_EVENT])
+        _require(
+            isinstance(events, list) and all(isinstance(e, str) and e for e in events),
+            f"{where}.events must be a list of event type names",
+        )
+        conditions = raw.get("conditions", [])
+        _require(isinstance(conditions, list), f"{where}.conditions must be a list")
+        for c_index, cond in enumerate(conditions):
+            _check_condition(cond, f"{where}.conditions[{c_index}]")
+        effects = raw.get("effects", [])
+        _require(isinstance(effects, list), f"{where}.effects must be a list")
+        for e_index, effect in enumerate(effects):
+            _check_effect(effect, f"{where}.effects[{e_index}]", result)
+        limit = raw.get("redemptionLimit", 0)
+        _require(is_int(limit) and limit >= 0, f"{where}.redemptionLimit must be an integer >= 0")
+        campaign = Campaign(
+            id=cid,
+            name=raw["name"],
+            trigger=trigger,
+            state=state,
+            description=str(raw.get("description", "")),
+            rule_name=str(raw.get("ruleName", raw["name"])),
+            events=list(events),
+            conditions=list(conditions),
+            effects=list(effects),
+            start_time=_date(raw.get("startTime"), f"{where}.startTime"),
+            end_time=_date(raw.get("endTime"), f"{where}.endTime"),
+            redemption_limit=int(limit),
+            tags=[str(t) for t in raw.get("tags", [])],
+        )
+        result.campaigns.append(campaign)
+        specs: list[CouponSpec] = []
+        raw_coupons = raw.get("coupons", [])
+        _require(isinstance(raw_coupons, list), f"{where}.coupons must be a list")
+        _require(
+            not raw_coupons or trigger == "coupon",
+            f"{where} declares coupons but its trigger is not 'coupon'",
+        )
+        for k_index, coupon in enumerate(raw_coupons):
+            cwhere = f"{where}.coupons[{k_index}]"
+            if isinstance(coupon, str):
+                coupon = {"value": coupon}
+            _require(isinstance(coupon, dict), f"{cwhere} must be an object or a code")
+            value = coupon.get("value")
+            _require(
+                isinstance(value, str) and 4 <= len(value) <= 100,
+                f"{cwhere}.value must be a 4..100 character code",
+            )
+            _require(value.casefold() not in codes, f"{cwhere}.value {value!r} is declared twice")
+            codes.add(value.casefold())
+            usage_limit = coupon.get("usageLimit", 0)
+            profile_limit = coupon.get("profileLimit", 0)
+            _require(is_int(usage_limit) and 0 <= usage_limit <= 999999, f"{cwhere}.usageLimit")
+            _require(is_int(profile_limit) and profile_limit >= 0, f"{cwhere}.profileLimit")
+            specs.append(
+                CouponSpec(
+                    value=value,
+                    usage_limit=int(usage_limit),
+                    profile_limit=int(profile_limit),
+                    start_date=_date(coupon.get("startDate"), f"{cwhere}.startDate"),
+                    expiry_date=_date(coupon.get("expiryDate"), f"{cwhere}.expiryDate"),
+                    recipient=coupon.get("recipientIntegrationId") or None,
+                    reservation_mandatory=bool(coupon.get("isReservationMandatory", False)),
+                    attributes=dict(coupon.get("attributes") or {}),
+                )
+            )
+        result.coupons[cid] = specs
+    result.campaigns.sort(key=lambda c: c.id)
+    return result
+
+
+def _check_condition(cond: Any, where: str) -> None:
+    _require(isinstance(cond, dict), f"{where} must be an object")
+    ctype = cond.get("type")
+    _require(ctype in CONDITION_TYPES, f"{where}.type must be one of {sorted(CONDITION_TYPES)}")
+    if ctype in ("subtotalAtLeast", "subtotalBelow"):
+        _require(is_number(cond.get("amount")), f"{where}.amount must be a number")
+    elif ctype == "containsSku":
+        _require(isinstance(cond.get("sku"), str), f"{where}.sku must be a string")
+    elif ctype == "containsCategory":
+        _require(isinstance(cond.get("category"), str), f"{where}.category must be a string")
+    elif ctype == "itemQuantityAtLeast":
+        _require(is_int(cond.get("quantity")), f"{where}.quantity must be an integer")
+        _require("sku" in cond or "category" in cond, f"{where} needs sku or category")
+    elif ctype in ("profileAttributeEquals", "sessionAttributeEquals"):
+        _require(isinstance(cond.get("attribute"), str), f"{where}.attribute must be a string")
+        _require("value" in cond, f"{where}.value is required")
+    elif ctype == "audienceMember":
+        _require(is_int(cond.get("audienceId")), f"{where}.audienceId must be an integer")
+
+
+def _check_effect(effect: Any, where: str, result: CampaignSet) -> None:
+    _require(isinstance(effect, dict), f"{where} must be an object")
+    etype = effect.get("type")
+    _require(etype in EFFECT_TYPES, f"{where}.type must be one of {sorted(EFFECT_TYPES)}")
+    if etype in ("setDiscount", "setDiscountPerItem"):
+        has_percent = is_number(effect.get("percent"))
+        has_amount = is_number(effect.get("amount"))
+        _require(has_percent != has_amount, f"{where} needs exactly one of percent or amount")
+    elif etype == "addFreeItem":
+        _require(isinstance(effect.get("sku"), str), f"{where}.sku must be a string")
+    elif etype == "addLoyaltyPoints":
+        _require(is_int(effect.get("programId")), f"{where}.programId must be an integer")
+        _require(
+            is_number(effect.get("points")) or is_number(effect.get("pointsPerAmount")),
+            f"{where} needs points or pointsPerAmount",
+        )
+        pid = int(effect["programId"])
+        result.loyalty_programs.setdefault(
+            pid, {"id": pid, "name": f"program_{pid}", "title": f"Program {pid}"}
+        )
+    elif etype == "showNotification":
+        _require(isinstance(effect.get("body"), str), f"{where}.body must be a string")
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+
+
+@dataclass
+class EvalContext:
+    """The inputs of one evaluation (a session update, profile update or custom event)."""
+
+    now: datetime
+    event_type: str
+    profile: Profile | None
+    profile_id: str
+    cart_items: list[dict[str, Any]]
+    session_attributes: dict[str, Any]
+    first_session: bool
+    coupon_codes: list[str]
+    referral_code: str
+
+
+@dataclass
+class Outcome:
+    """What an evaluation produced: effect objects plus what closing would redeem."""
+
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    accepted_coupons: list[Coupon] = field(default_factory=list)
+    accepted_referral: Referral | None = None
+    triggered: list[int] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Lookups:
+    """Read access the engine needs to the store (kept narrow on purpose)."""
+
+    def __init__(
+        self,
+        coupon: Callable[[str], Coupon | None],
+        referral: Callable[[str], Referral | None],
+        campaign_redemptions: Callable[[int], int],
+        already_referred: Callable[[int, str, str], bool],
+        rng: random.Random,
+    ) -> None:
+        self.coupon = coupon
+        self.referral = referral
+        self.campaign_redemptions = campaign_redemptions
+        self.already_referred = already_referred
+        self.rng = rng
+
+
+def _head(campaign: Campaign | None, effect_type: str, props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "campaignId": campaign.id if campaign else 0,
+        "rulesetId": campaign.ruleset_id if campaign else 0,
+        "ruleIndex": 0,
+        "ruleName": campaign.rule_name if campaign else "",
+        "effectType": effect_type,
+        "props": props,
+    }
+
+
+def subtotal(items: Iterable[dict[str, Any]]) -> float:
+    """Cart item total before discounts."""
+    return money(sum(float(i["price"]) * int(i["quantity"]) for i in items))
+
+
+def _matches_item(item: dict[str, Any], spec: dict[str, Any]) -> bool:
+    if "sku" in spec and item.get("sku") != spec["sku"]:
+        return False
+    return not ("category" in spec and item.get("category") != spec["category"])
+
+
+def _condition_holds(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    ctype = cond["type"]
+    if ctype == "subtotalAtLeast":
+        return subtotal(ctx.cart_items) >= float(cond["amount"])
+    if ctype == "subtotalBelow":
+        return subtotal(ctx.cart_items) < float(cond["amount"])
+    if ctype == "containsSku":
+        return any(i.get("sku") == cond["sku"] for i in ctx.cart_items)
+    if ctype == "containsCategory":
+        return any(i.get("category") == cond["category"] for i in ctx.cart_items)
+    if ctype == "itemQuantityAtLeast":
+        count = sum(int(i["quantity"]) for i in ctx.cart_items if _matches_item(i, cond))
+        return count >= int(cond["quantity"])
+    if ctype == "profileAttributeEquals":
+        return ctx.profile is not None and bool(
+            ctx.profile.attributes.get(cond["attribute"]) == cond["value"]
+        )
+    if ctype == "sessionAttributeEquals":
+        return bool(ctx.session_attributes.get(cond["attribute"]) == cond["value"])
+    if ctype == "audienceMember":
+        return ctx.profile is not None and int(cond["audienceId"]) in ctx.profile.audiences
+    if ctype == "firstSession":
+        return ctx.first_session == bool(cond.get("value", True))
+    if ctype == "profileRequired":
+        return ctx.profile is not None
+    raise CampaignFileError(f"unknown condition type {ctype!r}")  # parse_campaigns prevents this
+
+
+def _failed_condition(campaign: Campaign, ctx: EvalContext) -> int | None:
+    for index, cond in enumerate(campaign.conditions):
+        if not _condition_holds(cond, ctx):
+            return index
+    return None
+
+
+def _coupon_rejection(coupon: Coupon, ctx: EvalContext) -> str | None:
+    """The rejection reason for using this coupon in this context, or None if usable."""
+    if coupon.start_date is not None and ctx.now < coupon.start_date:
+        return "CouponStartDateInFuture"
+    if coupon.expiry_date is not None and ctx.now >= coupon.expiry_date:
+        return "CouponExpired"
+    if coupon.usage_limit and coupon.usage_counter >= coupon.usage_limit:
+        return "CouponLimitReached"
+    needs_profile = coupon.recipient or coupon.reservation_mandatory or coupon.profile_limit
+    if needs_profile and not ctx.profile_id:
+        return "ProfileRequired"
+    if coupon.recipient and coupon.recipient != ctx.profile_id:
+        return "CouponRecipientDoesNotMatch"
+    if coupon.reservation_mandatory and ctx.profile_id not in coupon.reserved_for:
+        return "CouponReservationRequired"
+    if (
+        coupon.profile_limit
+        and coupon.profile_redemptions.get(ctx.profile_id, 0) >= coupon.profile_limit
+    ):
+        return "ProfileLimitReached"
+    return None
+
+
+def _referral_rejection(referral: Referral, ctx: EvalContext, lookups: Lookups) -> str | None:
+    if referral.start_date is not None and ctx.now < referral.start_date:
+        return "ReferralStartDateInFuture"
+    if referral.expiry_date is not None and ctx.now >= referral.expiry_date:
+        return "ReferralExpired"
+    if referral.usage_limit and referral.usage_counter >= referral.usage_limit:
+        return "ReferralLimitReached"
+    if not ctx.profile_id:
+        return "ProfileRequired"
+    if ctx.profile_id == referral.advocate:
+        return "ReferralRecipientIdSameAsAdvocate"
+    if referral.friend and referral.friend != ctx.profile_id:
+        return "ReferralRecipientDoesNotMatch"
+    if lookups.already_referred(referral.campaign_id, ctx.profile_id, referral.code):
+        return "ReferralCustomerAlreadyReferred"
+    return None
+
+
+def _reject(
+    campaign: Campaign | None,
+    kind: str,
+    value: str,
+    reason: str,
+    condition_index: int | None = None,
+) -> dict[str, Any]:
+    props: dict[str, Any] = {"value": value, "rejectionReason": reason}
+    if condition_index is not None:
+        props["conditionIndex"] = condition_index
+    effect = _head(campaign, "rejectCoupon" if kind == "coupon" else "rejectReferral", props)
+    if condition_index is not None:
+        effect["conditionIndex"] = condition_index
+    return effect
+
+
+def _failure(
+    campaign: Campaign,
+    details: str,
+    *,
+    condition_index: int | None = None,
+    coupon: Coupon | None = None,
+    referral: Referral | None = None,
+) -> dict[str, Any]:
+    reason: dict[str, Any] = {
+        "campaignID": campaign.id,
+        "campaignName": campaign.name,
+        "rulesetID": campaign.ruleset_id,
+        "ruleIndex": 0,
+        "ruleName": campaign.rule_name,
+        "details": details,
+    }
+    if condition_index is not None:
+        reason["conditionIndex"] = condition_index
+    if coupon is not None:
+        reason["couponID"] = coupon.id
+        reason["couponValue"] = coupon.value
+    if referral is not None:
+        reason["referralID"] = referral.id
+        reason["referralValue"] = referral.code
+    return reason
+
+
+def evaluate(campaigns: list[Campaign], ctx: EvalContext, lookups: Lookups) -> Outcome:
+    """Run every campaign against the context, in campaign id order."""
+    outcome = Outcome()
+    by_campaign: dict[int, list[tuple[str, Coupon]]] = {}
+    seen_codes: set[str] = set()
+    for code in ctx.coupon_codes:
+        if code.casefold() in seen_codes:
+            continue
+        seen_codes.add(code.casefold())
+        coupon = lookups.coupon(code)
+        if coupon is None:
+            outcome.effects.append(_reject(None, "coupon", code, "CouponNotFound"))
+            continue
+        by_campaign.setdefault(coupon.campaign_id, []).append((code, coupon))
+    referral: Referral | None = None
+    if ctx.referral_code:
+        referral = lookups.referral(ctx.referral_code)
+        if referral is None:
+            outcome.effects.append(_reject(None, "referral", ctx.referral_code, "ReferralNotFound"))
+    known = {c.id for c in campaigns}
+    for cid, entries in by_campaign.items():
+        if cid not in known:  # coupon of a campaign that no longer exists
+            for code, _ in entries:
+                outcome.effects.append(
+                    _reject(None, "coupon", code, "CouponPartOfNotRunningCampaign")
+                )
+    if referral is not None and referral.campaign_id not in known:
+        outcome.effects.append(
+            _reject(None, "referral", ctx.referral_code, "ReferralPartOfNotRunningCampaign")
+        )
+    remaining = subtotal(ctx.cart_items)
+    for campaign in campaigns:
+        coupons_here = by_campaign.get(campaign.id, [])
+        referral_here = (
+            referral if referral is not None and referral.campaign_id == campaign.id else None
+        )
+        if ctx.event_type not in campaign.events:
+            continue
+        if not campaign.running(ctx.now):
+            for code, _ in coupons_here:
+                outcome.effects.append(
+                    _reject(campaign, "coupon", code, "CouponPartOfNotRunningCampaign")
+                )
+            if referral_here is not None:
+                outcome.effects.append(
+                    _reject(
+                        campaign, "referral", ctx.referral_code, "ReferralPartOfNotRunningCampaign"
+                    )
+                )
+            continue
+        trigger_effects: list[dict[str, Any]] = []
+        used_coupon: Coupon | None = None
+        used_referral: Referral | None = None
+        if campaign.trigger == "coupon":
+            if not coupons_here:
+                outcome.failures.append(
+                    _failure(campaign, "no coupon code of this campaign in session")
+                )
+                continue
+            for extra_code, _ in coupons_here[1:]:
+                outcome.effects.append(
+                    _reject(campaign, "coupon", extra_code, "CouponPartOfNotTriggeredCampaign")
+                )
+            code, coupon = coupons_here[0]
+            reason = _coupon_rejection(coupon, ctx)
+            if reason is None:
+                failed = _failed_condition(campaign, ctx)
+                if failed is not None:
+                    outcome.effects.append(
+                        _reject(campaign, "coupon", code, "CouponRejectedByCondition", failed)
+                    )
+                    outcome.failures.append(
+                        _failure(
+                            campaign, "condition not met", condition_index=failed, coupon=coupon
+                        )
+                    )
+                    continue
+            if reason is None and _campaign_exhausted(campaign, lookups):
+                reason = "CampaignLimitReached"
+            if reason is not None:
+                outcome.effects.append(_reject(campaign, "coupon", code, reason))
+                outcome.failures.append(_failure(campaign, reason, coupon=coupon))
+                continue
+            accept = _head(campaign, "acceptCoupon", {"value": code})
+            accept["triggeredByCoupon"] = coupon.id
+            trigger_effects.append(accept)
+            used_coupon = coupon
+        elif campaign.trigger == "referral":
+            if referral_here is None:
+                outcome.failures.append(
+                    _failure(campaign, "no referral code of this campaign in session")
+                )
+                continue
+            reason = _referral_rejection(referral_here, ctx, lookups)
+            if reason is None:
+                failed = _failed_condition(campaign, ctx)
+                if failed is not None:
+                    outcome.effects.append(
+                        _reject(
+                            campaign,
+                            "referral",
+                            ctx.referral_code,
+                            "ReferralRejectedByCondition",
+                            failed,
+                        )
+                    )
+                    outcome.failures.append(
+                        _failure(
+                            campaign,
+                            "condition not met",
+                            condition_index=failed,
+                            referral=referral_here,
+                        )
+                    )
+                    continue
+            if reason is None and _campaign_exhausted(campaign, lookups):
+                reason = "CampaignLimitReached"
+            if reason is not None:
+                outcome.effects.append(_reject(campaign, "referral", ctx.referral_code, reason))
+                outcome.failures.append(_failure(campaign, reason, referral=referral_here))
+                continue
+            trigger_effects.append(_head(campaign, "acceptReferral", {"value": ctx.referral_code}))
+            used_referral = referral_here
+        else:
+            failed = _failed_condition(campaign, ctx)
+            if failed is not None:
+                outcome.failures.append(
+                    _failure(campaign, "condition not met", condition_index=failed)
+                )
+                continue
+            if _campaign_exhausted(campaign, lookups):
+                outcome.failures.append(_failure(campaign, "CampaignLimitReached"))
+                continue
+        produced, remaining = _apply_effects(campaign, ctx, lookups, remaining)
+        if used_coupon is not None:
+            for effect in produced:
+                effect["triggeredByCoupon"] = used_coupon.id
+        outcome.effects.extend(trigger_effects)
+        outcome.effects.extend(produced)
+        outcome.triggered.append(campaign.id)
+        if used_coupon is not None:
+            outcome.accepted_coupons.append(used_coupon)
+        if used_referral is not None:
+            outcome.accepted_referral = used_referral
+    return outcome
+
+
+def _campaign_exhausted(campaign: Campaign, lookups: Lookups) -> bool:
+    return bool(campaign.redemption_limit) and (
+        lookups.campaign_redemptions(campaign.id) >= campaign.redemption_limit
+    )
+
+
+def _apply_effects(
+    campaign: Campaign, ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    produced: list[dict[str, Any]] = []
+    for spec in campaign.effects:
+        etype = spec["type"]
+        name = str(spec.get("name", campaign.name))
+        if etype == "setDiscount":
+            if is_number(spec.get("percent")):
+                value = money(subtotal(ctx.cart_items) * float(spec["percent"]) / 100)
+            else:
+                value = money(float(spec["amount"]))
+            value = money(min(value, remaining))
+            if value <= 0:
+                continue
+            remaining = money(remaining - value)
+            produced.append(_head(campaign, "setDiscount", {"name": name, "value": value}))
+        elif etype == "setDiscountPerItem":
+            for position, item in enumerate(ctx.cart_items):
+                if not _matches_item(item, spec):
+                    continue
+                unit_price = float(item["price"])
+                if is_number(spec.get("percent")):
+                    per_unit = money(unit_price * float(spec["percent"]) / 100)
+                else:
+                    per_unit = money(min(float(spec["amount"]), unit_price))
+                for sub in range(int(item["quantity"])):
+                    value = money(min(per_unit, remaining))
+                    if value <= 0:
+                        break
+                    remaining = money(remaining - value)
+                    produced.append(
+                        _head(
+                            campaign,
+                            "setDiscountPerItem",
+                            {
+                                "name": f"{name}#{position}",
+                                "value": value,
+                                "position": position,
+                                "subPosition": sub,
+                            },
+                        )
+                    )
+        elif etype == "addFreeItem":
+            props: dict[str, Any] = {"sku": spec["sku"], "name": str(spec.get("name", spec["sku"]))}
+            if "quantity" in spec:
+                props["desiredQuantity"] = int(spec["quantity"])
+            produced.append(_head(campaign, "addFreeItem", props))
+        elif etype == "addLoyaltyPoints":
+            if ctx.profile is None and not ctx.profile_id:
+                continue  # loyalty needs a customer profile
+            if is_number(spec.get("points")):
+                points = float(spec["points"])
+            else:
+                points = float(
+                    math.floor(subtotal(ctx.cart_items) * float(spec["pointsPerAmount"]))
+                )
+            if points <= 0:
+                continue
+            produced.append(
+                _head(
+                    campaign,
+                    "addLoyaltyPoints",
+                    {
+                        "name": name,
+                        "programId": int(spec["programId"]),
+                        "subLedgerId": str(spec.get("subLedgerId", "")),
+                        "value": points,
+                        "recipientIntegrationId": ctx.profile_id,
+                        "transactionUUID": str(
+                            uuid.UUID(int=lookups.rng.getrandbits(128), version=4)
+                        ),
+                    },
+                )
+            )
+        elif etype == "showNotification":
+            produced.append(
+                _head(
+                    campaign,
+                    "showNotification",
+                    {
+                        "notificationType": str(spec.get("notificationType", "Info")),
+                        "title": str(spec.get("title", campaign.name)),
+                        "body": spec["body"],
+                    },
+                )
+            )
+    return produced, remaining
+
+
+# --------------------------------------------------------------------------------------------
+# v1 positional effects
+
+
+def to_v1_effect(effect: dict[str, Any]) -> list[Any]:
+    """``[campaignId, rulesetId, ruleIndex, [effectName, args...]]`` (the v1 wire format).
+
+    Uses the client's encoder so the emulator and the client's decoder agree on argument order.
+    """
+    return encode_v1_effect(effect)

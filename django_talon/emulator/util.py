@@ -1,0 +1,129 @@
+"""Small helpers shared by the emulator modules: clock, money rounding, request field checks.
+
+The request checks are hand-written rather than driven by the OpenAPI documents so that the
+emulator has no runtime dependency on the (large, slow to load) spec files and stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+from django_talon.emulator.errors import bad_request
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (one place, so tests could patch it)."""
+    return datetime.now(timezone.utc)
+
+
+def isoformat(moment: datetime) -> str:
+    """RFC 3339 with milliseconds and a ``Z`` suffix, as Talon.One writes timestamps."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def parse_datetime(value: Any, pointer: str) -> datetime:
+    """Parse an RFC 3339 timestamp (``Z`` or offset); naive values are taken as UTC."""
+    if not isinstance(value, str) or not value:
+        raise bad_request(f"{pointer} must be an RFC 3339 date-time string", pointer=pointer)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise bad_request(f"{pointer} is not a valid RFC 3339 date-time", pointer=pointer) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def money(value: float) -> float:
+    """Round to cents; the API carries money as JSON numbers in the application currency."""
+    rounded = round(value + 0.0, 2)
+    return 0.0 if rounded == 0 else rounded
+
+
+def is_number(value: Any) -> bool:
+    """JSON number check that rejects booleans, NaN and infinity."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def is_int(value: Any) -> bool:
+    """JSON integer check that rejects booleans (and accepts 3.0 like the real API)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+def want_object(value: Any, pointer: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad_request(f"{pointer or 'body'} must be a JSON object", pointer=pointer or "/")
+    return value
+
+
+def want_str(
+    value: Any, pointer: str, *, max_length: int | None = None, min_length: int = 0
+) -> str:
+    if not isinstance(value, str):
+        raise bad_request(f"{pointer} must be a string", pointer=pointer)
+    if len(value) < min_length:
+        raise bad_request(f"{pointer} must be at least {min_length} characters", pointer=pointer)
+    if max_length is not None and len(value) > max_length:
+        raise bad_request(f"{pointer} must be at most {max_length} characters", pointer=pointer)
+    return value
+
+
+def want_int(
+    value: Any, pointer: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    if not is_int(value):
+        raise bad_request(f"{pointer} must be an integer", pointer=pointer)
+    number = int(value)
+    if minimum is not None and number < minimum:
+        raise bad_request(f"{pointer} must be >= {minimum}", pointer=pointer)
+    if maximum is not None and number > maximum:
+        raise bad_request(f"{pointer} must be <= {maximum}", pointer=pointer)
+    return number
+
+
+def want_number(value: Any, pointer: str) -> float:
+    if not is_number(value):
+        raise bad_request(f"{pointer} must be a number", pointer=pointer)
+    return float(value)
+
+
+def want_bool(value: Any, pointer: str) -> bool:
+    if not isinstance(value, bool):
+        raise bad_request(f"{pointer} must be a boolean", pointer=pointer)
+    return value
+
+
+def want_list(value: Any, pointer: str, *, max_items: int | None = None) -> list[Any]:
+    if not isinstance(value, list):
+        raise bad_request(f"{pointer} must be an array", pointer=pointer)
+    if max_items is not None and len(value) > max_items:
+        raise bad_request(f"{pointer} must have at most {max_items} items", pointer=pointer)
+    return value
+
+
+def query_bool(query: dict[str, str], name: str, default: bool = False) -> bool:
+    """Parse a boolean query flag the way the API does (``true``/``false``, 400 otherwise)."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise bad_request(f"query parameter {name} must be true or false", parameter=name)

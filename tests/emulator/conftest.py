@@ -1,0 +1,138 @@
+"""Fixtures for the emulator tests: every answer the emulator sends is checked against the spec.
+
+``emulator`` wraps the plugin's ``talon_emulator`` fixture and registers a response hook on the
+running app; at teardown every Integration API answer of the test (success AND error bodies) is
+validated with ``tests.openapi_contract.validate_response``. One documented exception: v1
+answers carry effects in ``event.effects`` as positional arrays (the real wire format, see
+spec/TALON_API.md section 5.4), while the 2021 document declares "array of object"; those are
+checked for the positional shape and then validated with the rest of the body.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from django_talon.client import RetryPolicy, TalonClient
+from django_talon.testing.plugin import EmulatorHandle
+from tests.resources import require_spec
+
+V1_OPERATIONS = {"trackEvent", "updateCustomerSession", "updateCustomerProfile"}
+
+
+def check_response(answer: dict[str, Any]) -> None:
+    """Validate one recorded emulator answer against the official documents."""
+    from tests.openapi_contract import validate_response
+
+    operation = answer["operation"]
+    body = copy.deepcopy(answer["body"])
+    if operation is None:  # unknown path / wrong method: must still be the real error shape
+        assert answer["status"] in (404, 405), answer
+        validate_response("getCustomerSession", status=404, body=body)
+        return
+    if operation in V1_OPERATIONS and answer["status"] < 300:
+        effects = body["event"]["effects"]
+        for effect in effects:
+            assert isinstance(effect, list) and len(effect) == 4, effect
+            assert all(isinstance(x, int) for x in effect[:3]), effect
+            assert isinstance(effect[3], list) and isinstance(effect[3][0], str), effect
+        body["event"]["effects"] = []
+    validate_response(operation, status=answer["status"], body=body)
+
+
+@pytest.fixture
+def emulator(talon_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
+    """The reset emulator; every answer of the test is validated against the spec at teardown."""
+    require_spec()
+    answers: list[dict[str, Any]] = []
+    hooks = talon_emulator.server.app.response_hooks
+    hooks.append(answers.append)
+    try:
+        yield talon_emulator
+    finally:
+        hooks.remove(answers.append)
+    problems = []
+    for answer in answers:
+        try:
+            check_response(answer)
+        except AssertionError as exc:
+            problems.append(f"{answer['method']} {answer['path']} -> {answer['status']}: {exc}")
+    assert not problems, "responses not matching the spec:\n" + "\n".join(problems)
+    assert answers or True
+
+
+@pytest.fixture
+def client(emulator: EmulatorHandle) -> Iterator[TalonClient]:
+    """A TalonClient on the emulator, without retries (tests count calls)."""
+    talon = emulator.client(retry=RetryPolicy.none(), timeout=(2.0, 5.0))
+    try:
+        yield talon
+    finally:
+        talon.close()
+
+
+class Raw:
+    """Plain ``requests`` access, for what the client refuses to send (bad requests)."""
+
+    def __init__(self, handle: EmulatorHandle) -> None:
+        self.url = handle.url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"ApiKey-v1 {handle.api_key}"
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 5)
+        return self.session.request(method, self.url + path, **kwargs)
+
+
+@pytest.fixture
+def raw(emulator: EmulatorHandle) -> Iterator[Raw]:
+    http = Raw(emulator)
+    try:
+        yield http
+    finally:
+        http.session.close()
+
+
+COFFEE = {
+    "sku": "ESPRESSO-250",
+    "name": "Espresso beans 250 g",
+    "price": 8.5,
+    "quantity": 2,
+    "category": "coffee",
+}
+FILTER = {
+    "sku": "FILTER-1KG",
+    "name": "Filter coffee 1 kg",
+    "price": 24.0,
+    "quantity": 1,
+    "category": "coffee",
+}
+GRINDER = {
+    "sku": "GRINDER-X",
+    "name": "Grinder X",
+    "price": 89.0,
+    "quantity": 1,
+    "category": "equipment",
+}
+KETTLE = {
+    "sku": "KETTLE-GOOSENECK",
+    "name": "Gooseneck kettle",
+    "price": 45.0,
+    "quantity": 1,
+    "category": "equipment",
+}
+
+
+def types(state: Any) -> list[str]:
+    """Effect types of a client result (or a raw list of effect dicts)."""
+    effects = state if isinstance(state, list) else state.raw["effects"]
+    return [e["effectType"] for e in effects]
+
+
+def props_of(state: Any, effect_type: str) -> list[dict[str, Any]]:
+    effects = state if isinstance(state, list) else state.raw["effects"]
+    return [e["props"] for e in effects if e["effectType"] == effect_type]

@@ -1,0 +1,198 @@
+"""The server itself: no Django, the CLI, keep-alive, control endpoints, the call log."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from django_talon.emulator import EmulatorControl, EmulatorControlError, EmulatorServer
+from django_talon.testing.plugin import EmulatorHandle
+from tests.emulator.conftest import COFFEE, Raw
+from tests.resources import REPO_ROOT
+
+
+def test_importing_the_emulator_pulls_no_django() -> None:
+    code = (
+        "import sys, django_talon.emulator, django_talon.emulator.__main__, "
+        "django_talon.testing.plugin\n"
+        "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
+        "print(bad)\nsys.exit(1 if bad else 0)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_cli_serves_with_campaigns_key_and_startup_fault(tmp_path: Path) -> None:
+    campaigns = tmp_path / "c.json"
+    campaigns.write_text(
+        json.dumps(
+            {
+                "campaigns": [
+                    {"id": 1, "name": "Two off", "effects": [{"type": "setDiscount", "amount": 2}]}
+                ]
+            }
+        )
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "django_talon.emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--campaigns",
+            str(campaigns),
+            "--api-key",
+            "cli-key",
+            "--fault",
+            "error:status=503,path=/v2/customer_sessions/*,times=1",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        control = EmulatorControl(url, timeout=1)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                control.health()
+                break
+            except EmulatorControlError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        headers = {"Authorization": "ApiKey-v1 cli-key"}
+        body = {"customerSession": {"cartItems": [COFFEE]}}
+        first = requests.put(f"{url}/v2/customer_sessions/x", json=body, headers=headers, timeout=5)
+        assert first.status_code == 503
+        second = requests.put(
+            f"{url}/v2/customer_sessions/x", json=body, headers=headers, timeout=5
+        )
+        assert second.status_code == 200
+        assert second.json()["effects"][0]["props"] == {"name": "Two off", "value": 2.0}
+        assert [c["status"] for c in control.requests()] == [503, 200]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert "PUT /v2/customer_sessions/x -> 200" in output  # one log line per request
+
+
+def test_cli_rejects_a_bad_campaign_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"campaigns": [{"id": 1}]}')
+    result = subprocess.run(
+        [sys.executable, "-m", "django_talon.emulator", "--port", "0", "--campaigns", str(bad)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "campaigns[0].name is required" in result.stderr
+
+
+def test_keep_alive_connection_is_reused(emulator: EmulatorHandle, raw: Raw) -> None:
+    for index in range(5):
+        answer = raw(
+            "PUT",
+            f"/v2/customer_sessions/k{index}",
+            json={"customerSession": {"cartItems": [COFFEE]}},
+        )
+        assert answer.status_code == 200
+    pool = raw.session.get_adapter(emulator.url).poolmanager
+    assert sum(p.num_connections for p in pool.pools._container.values()) == 1
+
+
+def test_control_endpoints_over_http(emulator: EmulatorHandle, raw: Raw) -> None:
+    control = emulator.control
+    raw("PUT", "/v2/customer_sessions/a", json={"customerSession": {"cartItems": [COFFEE]}})
+    raw("GET", "/v2/customer_sessions/a")
+    calls = control.requests("/v2/customer_sessions/")
+    assert [(c["method"], c["path"], c["status"], c["operation"]) for c in calls] == [
+        ("PUT", "/v2/customer_sessions/a", 200, "updateCustomerSessionV2"),
+        ("GET", "/v2/customer_sessions/a", 200, "getCustomerSession"),
+    ]
+    assert calls[0]["body"] == {"customerSession": {"cartItems": [COFFEE]}}
+    assert control.state()["sessions"]["a"]["state"] == "open"
+    control.clear_requests()
+    assert control.requests() == []
+    fault = control.add_fault(kind="error", status=500, times=1)
+    assert fault["kind"] == "error" and control.faults()[0]["id"] == fault["id"]
+    control.clear_faults()
+    assert control.faults() == []
+    control.load_campaigns(
+        [{"id": 9, "name": "Only one", "effects": [{"type": "showNotification", "body": "hi"}]}]
+    )
+    assert [c["id"] for c in control.state()["campaigns"]] == [9]
+    with pytest.raises(EmulatorControlError, match="400"):
+        control.load_campaigns({"campaigns": [{"id": "x"}]})
+    with pytest.raises(EmulatorControlError, match="400"):
+        control.add_fault(kind="meteor")
+    control.reset()
+    assert [c["id"] for c in control.state()["campaigns"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert control.state()["sessions"] == {}
+    assert raw("GET", "/_emulator/nope").status_code == 404
+    assert raw("PUT", "/_emulator/reset").status_code == 405
+
+
+def test_server_context_manager_and_stop() -> None:
+    with EmulatorServer(api_key="k", campaigns=[]) as server:
+        url = server.url
+        answer = requests.get(f"{url}/_emulator/health", timeout=5)
+        assert answer.json() == {"status": "ok"}
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/_emulator/health", timeout=2)
+
+
+@pytest.mark.talon_campaigns(
+    {
+        "campaigns": [
+            {"id": 3, "name": "Marker", "effects": [{"type": "setDiscount", "percent": 50}]}
+        ]
+    }
+)
+@pytest.mark.talon_fault(kind="error", status=502, path="/v1/*")
+def test_fixture_markers_load_campaigns_and_faults(emulator: EmulatorHandle, raw: Raw) -> None:
+    assert [c["id"] for c in emulator.state()["campaigns"]] == [3]
+    assert raw("DELETE", "/v1/customer_data/x").status_code == 502
+    assert emulator.state()["faults"][0]["status"] == 502
+
+
+def test_fixture_resets_between_tests_part_one(emulator: EmulatorHandle, raw: Raw) -> None:
+    raw("PUT", "/v2/customer_sessions/leftover", json={"customerSession": {}})
+    emulator.add_fault(kind="error", status=500, path="/nothing")
+
+
+def test_fixture_resets_between_tests_part_two(emulator: EmulatorHandle) -> None:
+    state = emulator.state()
+    assert state["sessions"] == {} and state["faults"] == [] and emulator.requests() == []
+    assert repr(emulator).startswith("<EmulatorHandle http://127.0.0.1:")
+    assert emulator.api_key not in repr(emulator)
