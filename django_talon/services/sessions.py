@@ -195,7 +195,10 @@ def update_cart(
             session.profile = profile_for_user(user)
         session.cart_items = adapter.cart_items(cart)
         session.attributes = adapter.cart_attributes(cart)
-        _push(session, immediate=immediate)
+        never_pushed = not session.fingerprint
+        empty = not (session.cart_items or session.coupon_codes or session.referral_code)
+        if not (never_pushed and empty):  # a new, empty cart has nothing to evaluate
+            _push(session, immediate=immediate)
     if request is not None:
         remember_session(request, session)
     return session

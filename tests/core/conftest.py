@@ -1,0 +1,139 @@
+"""Fixtures for the core tests: the shop wiring, a recording fake client, the emulator wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from django_talon import resilience
+from django_talon.testing.django import talon_settings  # noqa: F401  (re-exported fixture)
+
+SHOP_TALON: dict[str, Any] = {
+    "DELIVERY": "sync",
+    "SYNC_RELAY_INTERVAL": 0,
+    "ADAPTER": "tests.shopapp.adapters.ShopAdapter",
+    "CART_MODELS": ["shopapp.Cart"],
+    "CART_ITEM_MODELS": ["shopapp.CartItem"],
+    "ORDER_MODELS": ["shopapp.Order"],
+    "MAX_ATTEMPTS": 3,
+    "BREAKER_THRESHOLD": 3,
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_state() -> Iterator[None]:
+    """Breaker, kill switch and relay timestamps live in the cache: start every test clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def shop_settings(settings: Any) -> dict[str, Any]:
+    """TALON wired to the test shop (tests/shopapp), sync delivery, no emulator."""
+    settings.TALON = {**settings.TALON, **SHOP_TALON}
+    return dict(settings.TALON)
+
+
+@dataclass
+class _State:
+    raw: dict[str, Any]
+    effects: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class _Referral:
+    code: str
+    id: int
+    raw: dict[str, Any]
+
+
+class FakeClient:
+    """Records every call; ``fail`` makes the next calls raise; answers with canned effects."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.fail: BaseException | None = None
+        self.effects: list[dict[str, Any]] = []
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((name, args, kwargs))
+        if self.fail is not None:
+            raise self.fail
+
+    def names(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+    def update_customer_session_v2(self, session_id: str, body: Any, **kw: Any) -> _State:
+        self._call("update_customer_session_v2", session_id, body, **kw)
+        effects = list(self.effects)
+        for code in body.get("couponCodes", []):
+            if code == "BOGUS":
+                effects.append(
+                    {
+                        "effectType": "rejectCoupon",
+                        "props": {"value": code, "rejectionReason": "CouponNotFound"},
+                    }
+                )
+        return _State(raw={"effects": effects})
+
+    def update_customer_profile_v2(self, integration_id: str, attributes: Any, **kw: Any) -> None:
+        self._call("update_customer_profile_v2", integration_id, attributes)
+
+    def return_cart_items(self, session_id: str, items: Any, **kw: Any) -> _State:
+        self._call("return_cart_items", session_id, items, **kw)
+        return _State(raw={"effects": []})
+
+    def reopen_customer_session(self, session_id: str) -> _State:
+        self._call("reopen_customer_session", session_id)
+        return _State(raw={"effects": []})
+
+    def create_coupon_reservation(self, code: str, ids: Any) -> None:
+        self._call("create_coupon_reservation", code, ids)
+
+    def delete_coupon_reservation(self, code: str, ids: Any) -> None:
+        self._call("delete_coupon_reservation", code, ids)
+
+    def delete_customer_data(self, integration_id: str) -> None:
+        self._call("delete_customer_data", integration_id)
+
+    def create_referral(self, campaign_id: int, advocate: str, **kw: Any) -> _Referral:
+        self._call("create_referral", campaign_id, advocate, **kw)
+        return _Referral(code="REF-1234", id=1, raw={"code": "REF-1234"})
+
+
+@pytest.fixture
+def fake_client(monkeypatch: pytest.MonkeyPatch, shop_settings: dict[str, Any]) -> FakeClient:
+    """Every delivery goes to a recording fake instead of HTTP."""
+    client = FakeClient()
+    monkeypatch.setattr(resilience, "get_client", lambda **kw: client)
+    resilience.breaker.reset()
+    return client
+
+
+def make_cart(user: Any = None, items: list[tuple[str, str, str, int, str]] | None = None) -> Any:
+    """A shop cart with items ``(sku, name, price, quantity, category)`` (saved one by one,
+    as a shop would; each save fires the receivers when TALON wires the shop models)."""
+    from tests.shopapp.models import Cart, CartItem
+
+    cart = Cart.objects.create(user=user)
+    for sku, name, price, quantity, category in items or []:
+        CartItem.objects.create(
+            cart=cart,
+            sku=sku,
+            name=name,
+            price=Decimal(price),
+            quantity=quantity,
+            category=category,
+        )
+    return cart
+
+
+ESPRESSO = ("ESPRESSO-250", "Espresso beans 250 g", "8.50", 2, "coffee")
+GRINDER = ("GRINDER-X", "Grinder X", "89.00", 1, "equipment")
+KETTLE = ("KETTLE-GOOSENECK", "Gooseneck kettle", "45.00", 1, "equipment")

@@ -1,0 +1,88 @@
+"""Every django_talon system check fires when it should (docs/checks.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from django_talon.checks import check_settings
+
+GOOD = {"BASE_URL": "https://acme.talon.one", "API_KEY": "k"}
+
+
+def ids(**talon: Any) -> list[str]:
+    with override_settings(TALON=talon):
+        return [m.id for m in check_settings()]
+
+
+def test_good_settings_are_clean() -> None:
+    assert ids(**GOOD) == []
+
+
+def test_e001_missing_base_url() -> None:
+    assert ids(API_KEY="k") == ["django_talon.E001"]
+
+
+def test_e002_missing_api_key() -> None:
+    assert ids(BASE_URL="https://acme.talon.one") == ["django_talon.E002"]
+
+
+def test_disabled_needs_no_credentials() -> None:
+    assert ids(ENABLED=False) == []
+
+
+def test_e003_celery_mode_without_celery(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "celery" else real(name, *a)
+    )
+    assert ids(**GOOD, DELIVERY="celery") == ["django_talon.E003"]
+
+
+def test_e004_invalid_adapter_path() -> None:
+    assert ids(**GOOD, ADAPTER="nope.Missing") == ["django_talon.E004"]
+    assert ids(**GOOD, ADAPTER="django_talon.conf.TalonSettings") == ["django_talon.E004"]
+
+
+def test_e005_invalid_choice() -> None:
+    assert ids(**GOOD, ORDER_PLACEMENT="maybe") == ["django_talon.E005"]
+    assert ids(**GOOD, DELIVERY="carrier-pigeon") == ["django_talon.E005"]
+
+
+def test_e006_unknown_model() -> None:
+    assert ids(**GOOD, CART_MODELS=["shop.Nope"]) == ["django_talon.E006"]
+    assert ids(**GOOD, ORDER_MODELS=["shopapp.Order"]) == []
+
+
+def test_e007_talon_not_a_dict() -> None:
+    with override_settings(TALON="https://acme.talon.one"):
+        assert [m.id for m in check_settings()] == ["django_talon.E007"]
+
+
+def test_w001_unknown_key_with_suggestion() -> None:
+    with override_settings(TALON={**GOOD, "MAX_ATTEMPT": 3}):
+        (message,) = check_settings()
+    assert message.id == "django_talon.W001"
+    assert "MAX_ATTEMPTS" in (message.hint or "")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9100", "http://localhost:9100", "http://talon-emulator:9100"]
+)
+def test_w002_local_url_without_debug(url: str) -> None:
+    with override_settings(DEBUG=False):
+        assert ids(BASE_URL=url, API_KEY="k") == ["django_talon.W002"]
+    with override_settings(DEBUG=True):
+        assert ids(BASE_URL=url, API_KEY="k") == []
+
+
+def test_checks_are_registered() -> None:
+    from django.core import checks
+
+    with override_settings(TALON={"API_KEY": "k"}):
+        found = [m.id for m in checks.run_checks()]
+    assert "django_talon.E001" in found

@@ -1,0 +1,295 @@
+"""The outbox engine against a recording fake client: transactions, coalescing, retries,
+dead letters, sweep, breaker, kill switch, fail-closed. No HTTP; see test_journeys.py for
+the same flows against the emulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from django_talon import outbox, resilience, services
+from django_talon.client.errors import TalonBadRequest, TalonConnectionError
+from django_talon.exceptions import OrderRefused
+from django_talon.models import CustomerSession, OutboxMessage
+from tests.core.conftest import ESPRESSO, GRINDER, FakeClient, make_cart
+from tests.shopapp.models import CartItem, Order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_calls(fake: FakeClient) -> list[dict[str, Any]]:
+    return [c[1][1] for c in fake.calls if c[0] == "update_customer_session_v2"]
+
+
+def test_cart_saved_outside_transaction_is_delivered_at_once(fake_client: FakeClient) -> None:
+    fake_client.effects = [{"effectType": "setDiscount", "props": {"name": "x", "value": 1.0}}]
+    cart = make_cart(items=[ESPRESSO])
+    (body,) = session_calls(fake_client)
+    assert body["cartItems"] == [
+        {
+            "sku": "ESPRESSO-250",
+            "name": "Espresso beans 250 g",
+            "quantity": 2,
+            "price": 8.5,
+            "category": "coffee",
+        }
+    ]
+    assert body["profileId"] == "" and body["state"] == "open"
+    session = services.session_for_cart(cart, create=False)
+    assert session is not None and session.effects == fake_client.effects
+    assert session.effects_received_at is not None
+    assert session.pushed_fingerprint == session.fingerprint
+    assert OutboxMessage.objects.get().state == "done"
+
+
+def test_rolled_back_transaction_sends_nothing(fake_client: FakeClient) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_cart(items=[ESPRESSO])
+        raise RuntimeError("order form invalid")
+    assert fake_client.calls == []
+    assert OutboxMessage.objects.count() == 0
+    assert CustomerSession.objects.count() == 0
+
+
+def test_updates_in_one_transaction_are_coalesced(fake_client: FakeClient) -> None:
+    with transaction.atomic():
+        cart = make_cart(items=[ESPRESSO, GRINDER])
+        CartItem.objects.filter(sku="GRINDER-X").first().delete()  # type: ignore[union-attr]
+        assert fake_client.calls == []
+    bodies = session_calls(fake_client)
+    assert len(bodies) == 1, "only the newest cart state is sent"
+    assert [i["sku"] for i in bodies[0]["cartItems"]] == ["ESPRESSO-250"]
+    results = list(OutboxMessage.objects.order_by("id").values_list("result", flat=True))
+    assert results[-1] == "sent" and set(results[:-1]) == {"superseded"}
+    assert services.session_for_cart(cart, create=False) is not None
+
+
+def test_unchanged_cart_costs_no_row_and_no_call(fake_client: FakeClient) -> None:
+    cart = make_cart(items=[ESPRESSO])
+    rows = OutboxMessage.objects.count()
+    calls = len(fake_client.calls)
+    cart.save()
+    services.update_cart(cart)
+    assert OutboxMessage.objects.count() == rows
+    assert len(fake_client.calls) == calls
+
+
+def test_failed_immediate_attempt_is_retried_with_backoff(fake_client: FakeClient) -> None:
+    fake_client.fail = TalonConnectionError("refused")
+    cart = make_cart(items=[ESPRESSO])
+    message = OutboxMessage.objects.get()
+    assert message.state == "pending" and message.attempts == 1
+    assert message.next_attempt_at > timezone.now()
+    assert "refused" in message.last_error
+    session = services.session_for_cart(cart, create=False)
+    assert session is not None and "refused" in session.last_error
+    # Not due yet: relay leaves it alone.
+    assert outbox.relay() == 0
+    fake_client.fail = None
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    assert outbox.relay() == 1
+    message.refresh_from_db()
+    assert message.state == "done" and message.result == "sent"
+
+
+def test_dead_letter_after_max_attempts_then_retry_and_purge(fake_client: FakeClient) -> None:
+    fake_client.fail = TalonConnectionError("down")
+    make_cart(items=[ESPRESSO])
+    key = OutboxMessage.objects.get().key
+    for _ in range(5):
+        outbox.deliver_key(key, force=True)
+    message = OutboxMessage.objects.get()
+    assert message.state == "dead" and message.attempts == 3  # MAX_ATTEMPTS in SHOP_TALON
+    assert list(outbox.dead_letters()) == [message]
+    assert resilience.breaker.state() == "open"  # 3 outages in a row (BREAKER_THRESHOLD)
+    fake_client.fail = None
+    resilience.breaker.reset()
+    assert outbox.retry_dead() == 1  # delivered after commit (autocommit: at once)
+    message.refresh_from_db()
+    assert message.state == "done"
+    assert outbox.purge_dead() == 0
+
+
+def test_bad_request_is_dead_at_once(fake_client: FakeClient) -> None:
+    fake_client.fail = TalonBadRequest(400, "bad cart")
+    make_cart(items=[ESPRESSO])
+    message = OutboxMessage.objects.get()
+    assert message.state == "dead" and message.attempts == 1
+    assert outbox.purge_dead([message.pk]) == 1
+
+
+def test_retried_dead_update_never_moves_the_cart_back(fake_client: FakeClient) -> None:
+    fake_client.fail = TalonBadRequest(400, "bad cart")
+    cart = make_cart(items=[ESPRESSO])
+    fake_client.fail = None
+    CartItem.objects.create(cart=cart, sku="GRINDER-X", name="G", price=89, quantity=1)
+    sent_before = len(fake_client.calls)
+    outbox.retry_dead()
+    assert len(fake_client.calls) == sent_before
+    old = OutboxMessage.objects.order_by("id").first()
+    assert old is not None and old.result == "superseded"
+
+
+def test_per_key_order_is_kept_behind_a_failing_row(fake_client: FakeClient) -> None:
+    fake_client.fail = TalonConnectionError("down")
+    cart = make_cart(items=[ESPRESSO])
+    session = services.session_for_cart(cart, create=False)
+    assert session is not None
+    services.close_session(session)
+    assert OutboxMessage.objects.filter(state="pending").count() == 2
+    fake_client.fail = None
+    outbox.deliver_key(f"session:{session.integration_id}", force=True)
+    bodies = session_calls(fake_client)
+    # The first cart update is superseded by the close (which carries the full cart).
+    assert bodies[-1]["state"] == "closed"
+    assert [m.result for m in OutboxMessage.objects.order_by("id")] == ["superseded", "sent"]
+
+
+def test_sweep_redrives_stranded_rows_and_purges_old_done(fake_client: FakeClient) -> None:
+    fake_client.fail = TalonConnectionError("down")
+    make_cart(items=[ESPRESSO])
+    fake_client.fail = None
+    OutboxMessage.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    done = OutboxMessage.objects.create(operation="session.update", key="session:old", state="done")
+    OutboxMessage.objects.filter(pk=done.pk).update(updated_at=timezone.now() - timedelta(days=30))
+    report = outbox.sweep()
+    assert report == {"redriven": 1, "purged": 1}
+    assert not OutboxMessage.objects.filter(state="pending").exists()
+
+
+def test_breaker_opens_and_stops_calls(fake_client: FakeClient) -> None:
+    fake_client.fail = TalonConnectionError("down")
+    for _ in range(3):  # BREAKER_THRESHOLD
+        make_cart(items=[ESPRESSO])
+    assert resilience.breaker.state() == "open"
+    calls = len(fake_client.calls)
+    make_cart(items=[GRINDER])
+    assert len(fake_client.calls) == calls, "no call while the circuit is open"
+    assert OutboxMessage.objects.filter(state="pending").count() == 4
+    # Cooldown over: one trial goes through and closes the circuit.
+    fake_client.fail = None
+    resilience.breaker.reset()
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    assert outbox.relay() == 4
+    assert not OutboxMessage.objects.filter(state="pending").exists()
+
+
+def test_half_open_lets_exactly_one_trial_through(settings: Any, fake_client: FakeClient) -> None:
+    settings.TALON = {**settings.TALON, "BREAKER_COOLDOWN": 0.0}
+    fake_client.fail = TalonConnectionError("down")
+    for _ in range(3):
+        resilience.breaker.record_failure()
+    assert resilience.breaker.state() == "half_open"
+    assert resilience.breaker.allow() is True
+    assert resilience.breaker.allow() is False
+    resilience.breaker.record_success()
+    assert resilience.breaker.state() == "closed"
+
+
+def test_kill_switch_keeps_writes_in_the_outbox(fake_client: FakeClient) -> None:
+    resilience.set_kill_switch(True)
+    assert resilience.is_enabled() is False
+    cart = make_cart(items=[ESPRESSO])
+    assert fake_client.calls == []
+    assert OutboxMessage.objects.get().state == "pending"
+    resilience.set_kill_switch(False)
+    assert outbox.relay() == 1
+    assert services.session_for_cart(cart, create=False).pushed_fingerprint  # type: ignore[union-attr]
+
+
+def test_disabled_setting_is_a_kill_switch(settings: Any, fake_client: FakeClient) -> None:
+    settings.TALON = {**settings.TALON, "ENABLED": False}
+    make_cart(items=[ESPRESSO])
+    assert fake_client.calls == []
+    assert OutboxMessage.objects.get().state == "pending"
+
+
+def test_fail_closed_refuses_the_order_and_rolls_back(
+    settings: Any, fake_client: FakeClient
+) -> None:
+    settings.TALON = {**settings.TALON, "ORDER_PLACEMENT": "fail_closed"}
+    cart = make_cart(items=[ESPRESSO])
+    order = Order.objects.create(cart=cart, status="pending")
+    fake_client.fail = TalonConnectionError("down")
+    with pytest.raises(OrderRefused) as info, transaction.atomic():
+        order.status = "paid"
+        order.save()
+    assert "not placed" in str(info.value)
+    order.refresh_from_db()
+    assert order.status == "pending"
+    session = services.session_for_cart(cart, create=False)
+    assert session is not None and session.state == "open"
+    assert not OutboxMessage.objects.filter(operation="session.state").exists()
+    # Talon.One back: the same order goes through and the close is delivered synchronously.
+    fake_client.fail = None
+    with transaction.atomic():
+        order.status = "paid"
+        order.save()
+    session.refresh_from_db()
+    assert session.state == "closed" and session_calls(fake_client)[-1]["state"] == "closed"
+
+
+def test_fail_open_places_the_order_and_delivers_later(fake_client: FakeClient) -> None:
+    cart = make_cart(items=[ESPRESSO])
+    fake_client.fail = TalonConnectionError("down")
+    order = Order.objects.create(cart=cart, status="paid")
+    assert order.pk
+    message = OutboxMessage.objects.get(operation="session.state")
+    assert message.state == "pending"
+    fake_client.fail = None
+    outbox.deliver_key(message.key, force=True)
+    message.refresh_from_db()
+    assert message.state == "done"
+    # Saving the paid order again never closes twice.
+    calls = len(fake_client.calls)
+    order.save()
+    assert len(fake_client.calls) == calls
+
+
+def test_rejected_coupon_is_dropped_and_signalled(fake_client: FakeClient) -> None:
+    from django_talon.signals import coupon_rejected
+
+    seen: list[tuple[str, str]] = []
+
+    def receiver(sender: Any, session: Any, code: str, reason: str, **kw: Any) -> None:
+        seen.append((code, reason))
+
+    coupon_rejected.connect(receiver)
+    try:
+        cart = make_cart(items=[ESPRESSO])
+        session = services.apply_coupon(cart, "BOGUS")
+    finally:
+        coupon_rejected.disconnect(receiver)
+    assert seen == [("BOGUS", "CouponNotFound")]
+    assert session.coupon_codes == []
+    assert session.effects[0]["effectType"] == "rejectCoupon"
+
+
+def test_erasure_is_never_dead_and_completes(
+    fake_client: FakeClient, django_user_model: Any
+) -> None:
+    user = django_user_model.objects.create_user("erin", "erin@example.com", "pw")
+    # Even an error that dead-letters other rows (400) only delays an erasure.
+    fake_client.fail = TalonBadRequest(400, "down for maintenance")
+    request = services.erase_customer(user, requested_by="staff:1")
+    key = f"profile:{request.integration_id}"
+    for _ in range(6):
+        outbox.deliver_key(key, force=True)
+    message = OutboxMessage.objects.get(operation="customer.erase")
+    assert message.state == "pending" and message.attempts >= 6
+    request.refresh_from_db()
+    assert request.state == "pending" and request.attempts >= 6 and "down" in request.last_error
+    fake_client.fail = None
+    assert services.process_erasure(request.pk) is True
+    request.refresh_from_db()
+    assert request.state == "completed" and request.completed_at is not None
+    assert services.process_erasure(request.pk) is True  # safe twice
+
+
+def test_enqueue_rejects_unknown_operation(fake_client: FakeClient) -> None:
+    with pytest.raises(KeyError, match="unknown outbox operation"):
+        outbox.enqueue("session.teleport", "session:x", {})
