@@ -129,7 +129,20 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
         return "sent"
     raw_effects = _raw_effects(state.raw)
     changed = store_effects(session, raw_effects)
-    session.pushed_fingerprint = message.fingerprint
+    if "coupon_codes" in changed or "referral_code" in changed:
+        # Rejected codes were dropped locally (Talon.One keeps no rejected code either), so
+        # fingerprint the state without them: entering the same code again (e.g. after staff
+        # reserved it) is then pushed instead of being skipped as "unchanged".
+        from django_talon.outbox import fingerprint
+        from django_talon.services.sessions import session_payload
+
+        new_fp = fingerprint(session_payload(session))
+        if session.fingerprint == message.fingerprint:  # no newer state queued meanwhile
+            session.fingerprint = new_fp
+            changed.append("fingerprint")
+        session.pushed_fingerprint = new_fp
+    else:
+        session.pushed_fingerprint = message.fingerprint
     session.save(update_fields=[*changed, "pushed_fingerprint", "updated_at"])
     _after_store(session, raw_effects)
     new_state = payload["customerSession"].get("state")
