@@ -370,6 +370,13 @@ def _resolve_profiles(data: dict[str, Any]) -> list[CustomerProfile]:
     return profiles
 
 
+class HolderPagination(LimitOffsetPagination):
+    """Always paginated (a popular code may be reserved for many thousands of customers)."""
+
+    default_limit = 100
+    max_limit = 1000
+
+
 ReservationResultSerializer = inline_serializer(
     "ReservationResult",
     fields={
@@ -435,7 +442,7 @@ class StaffReservationHoldersView(TalonGenericView, generics.ListAPIView):  # ty
     permission_classes = [TalonStaffPermission]
     required_perm = "django_talon.view_couponreservation"
     serializer_class = ReservedCustomerSerializer
-    pagination_class = LimitOffsetPagination
+    pagination_class = HolderPagination
 
     def get_queryset(self) -> Any:
         return (
