@@ -208,7 +208,10 @@ class TalonClient:
     def _json_object(reply: Reply, call: str) -> dict[str, Any]:
         if not isinstance(reply.body, dict):
             raise TalonDecodeError(
-                f"{call}: expected a JSON object, got {type(reply.body).__name__}",
+                f"{call} ({reply.method} {reply.path} -> {reply.status}): expected a JSON "
+                f"object, got {type(reply.body).__name__}",
+                method=reply.method,
+                path=reply.path,
                 status=reply.status,
             )
         return reply.body

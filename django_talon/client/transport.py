@@ -89,6 +89,8 @@ class Reply:
     status: int
     body: Any
     headers: Mapping[str, str]
+    method: str = ""
+    path: str = ""
 
 
 class Transport:
@@ -243,7 +245,13 @@ class Transport:
                     path=call.path,
                     status=status,
                 ) from None
-            return Reply(status=status, body=body, headers=dict(response.headers))
+            return Reply(
+                status=status,
+                body=body,
+                headers=dict(response.headers),
+                method=call.method,
+                path=call.path,
+            )
         text = content.decode("utf-8", errors="replace") if decode_error is not None else ""
         error = error_for_status(status, body, method=call.method, path=call.path, text=text)
         raise self._scrub(error)

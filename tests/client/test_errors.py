@@ -96,8 +96,13 @@ def test_undecodable_success_body_raises_decode_error() -> None:
 
 def test_success_body_of_the_wrong_shape_raises_decode_error() -> None:
     adapter = RecordingAdapter(Answer(200, [1, 2, 3]))
-    with pytest.raises(TalonDecodeError, match="expected a JSON object"):
+    with pytest.raises(TalonDecodeError, match="expected a JSON object") as info:
         make_client(adapter).update_customer_session_v2("s", {})
+    assert (info.value.method, info.value.path, info.value.status) == (
+        "PUT",
+        "/v2/customer_sessions/s",
+        200,
+    )
 
 
 def test_validation_error_is_a_value_error() -> None:

@@ -104,3 +104,19 @@ def test_readme_client_example_runs(stub_url: str) -> None:
         "acceptCoupon {'value': 'WELCOME10'}",
         "setDiscount {'name': 'Welcome 10%', 'value': 4.9}",
     ]
+
+
+def test_readme_client_example_runs_against_the_emulator(talon_emulator: Any) -> None:
+    """The same example against the real local emulator (demo campaigns), as the README says."""
+    code = readme_example()
+    assert 'api_key="local-dev-key"' in code
+    code = code.replace(EXAMPLE_URL, talon_emulator.url).replace(
+        'api_key="local-dev-key"', f"api_key={talon_emulator.api_key!r}"
+    )
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    printed = out.getvalue().splitlines()
+    effect_types = [line.split(" ", 1)[0] for line in printed]
+    assert "acceptCoupon" in effect_types and "setDiscount" in effect_types, printed
+    assert "acceptCoupon {'value': 'WELCOME10'}" in printed
