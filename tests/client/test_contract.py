@@ -326,3 +326,28 @@ def test_operation_for_matches_concrete_paths() -> None:
         "getCustomerInventory"
     )
     assert contract.operation_for("GET", "/_emulator/state") is None
+
+
+def test_spec_loader_keeps_odd_scalars_as_strings() -> None:
+    """openapi.yaml holds a bare ``=`` and an invalid timestamp; both must stay strings."""
+    import yaml
+
+    text = "a: =\nb: 2024-04-30T15:04:05Z07:00\nc: 2024-04-30\nd: 3\ne: true\n"
+    assert yaml.load(text, Loader=contract.SpecLoader) == {
+        "a": "=",
+        "b": "2024-04-30T15:04:05Z07:00",
+        "c": "2024-04-30",
+        "d": 3,
+        "e": True,
+    }
+
+
+def test_documents_are_cached_as_json_keyed_by_content_hash() -> None:
+    import hashlib
+
+    spec_dir = contract.require_spec()
+    document = contract.load_document(contract.NEW)
+    assert document["openapi"].startswith("3.1")
+    assert contract.load_document(contract.NEW) is document  # once per process
+    digest = hashlib.sha256((spec_dir / contract.NEW).read_bytes()).hexdigest()[:20]
+    assert (contract.CACHE_DIR / f"{contract.NEW}.{digest}.json").is_file()
