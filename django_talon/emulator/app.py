@@ -133,6 +133,7 @@ class EmulatorApp:
         self._call_id = 0
         self._inflight: set[tuple[str, str]] = set()
         self._inflight_lock = threading.Lock()
+        self._generation = 0
         self._expected_auth = f"ApiKey-v1 {api_key}"
         #: callables receiving every Integration API answer (tests validate them against the spec)
         self.response_hooks: list[Callable[[dict[str, Any]], None]] = []
@@ -266,8 +267,13 @@ class EmulatorApp:
 
     def reset(self) -> None:
         """Back to the start-up campaigns with empty state, no faults and an empty call log."""
-        self.store.reset(self._campaign_source)
+        with self._inflight_lock:
+            # Requests still sleeping in a fault belong to the old world: they are woken by
+            # faults.clear() and then dropped instead of touching the fresh state.
+            self._generation += 1
+            self._inflight.clear()
         self.faults.clear()
+        self.store.reset(self._campaign_source)
         self.clear_calls()
 
     def load_campaigns(self, data: Any) -> CampaignSet:
@@ -456,6 +462,7 @@ class EmulatorApp:
         operation = route.operation if route else None
         status: int | None = None
         lock_key: tuple[str, str] | None = None
+        lock_generation = -1
         try:
             try:
                 if route is None:
@@ -486,10 +493,14 @@ class EmulatorApp:
                                 f"Too many requests are updating this {what} at the same time"
                             )
                         self._inflight.add(lock_key)
+                        lock_generation = self._generation
                 if self.faults:
                     decision = self.faults.decide(method, path)
                     if decision.delay:
-                        time.sleep(decision.delay)
+                        generation = self._generation
+                        self.faults.wake.wait(decision.delay)
+                        if generation != self._generation:
+                            return self._drop(environ, request)
                     fault = decision.terminal
                     if fault is not None:
                         if fault.kind in ("drop", "hang"):
@@ -529,7 +540,8 @@ class EmulatorApp:
         finally:
             if lock_key is not None:
                 with self._inflight_lock:
-                    self._inflight.discard(lock_key)
+                    if lock_generation == self._generation:
+                        self._inflight.discard(lock_key)
             self._record(request, status, operation, started)
             if logger.isEnabledFor(logging.INFO):
                 logger.info(
