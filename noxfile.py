@@ -33,4 +33,14 @@ COMBINATIONS = [
 def tests(session: nox.Session, django: str) -> None:
     """Install the package with its test extra on one Django series and run pytest."""
     session.install("-e", ".[test]", f"Django~={django}.0")
+    # The same two passes as `make pytest`: everything on SQLite, then the tests marked
+    # `postgres` on PostgreSQL (exit code 5 means that pass selected no test).
     session.run("pytest", *session.posargs)
+    session.run(
+        "pytest",
+        "-m",
+        "postgres",
+        *session.posargs,
+        env={"TALON_TEST_DB": "postgres"},
+        success_codes=[0, 5],
+    )
