@@ -33,6 +33,7 @@ __all__ = [
     "check_code",
     "check_customer_session",
     "check_integration_id",
+    "check_sequence_of_mappings",
     "check_session_id",
     "encode_json",
     "to_jsonable",
