@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -120,8 +121,11 @@ def _reserve_action_view(
         "opts": modeladmin.model._meta,
         "form": form,
         "profiles": profiles,
-        "action_name": "reserve_coupon",
+        "action_name": request.POST.get("action", "reserve_coupon"),
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        # "Select all N" re-posts the filter (kept in the URL), not N ids: more than
+        # DATA_UPLOAD_MAX_NUMBER_FIELDS hidden inputs would be refused by Django.
+        "select_across": request.POST.get("select_across") == "1",
         "media": modeladmin.media + form.media,
     }
     return TemplateResponse(request, "admin/django_talon/reserve_coupon.html", context)
@@ -253,7 +257,8 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Send the selected profiles to Talon.One again"))
     def resync(self, request: HttpRequest, queryset: QuerySet[CustomerProfile]) -> None:
-        from django_talon import services
+        from django_talon import outbox, services
+        from django_talon.services.handlers import profile_key
 
         profiles = list(
             queryset.filter(erased_at__isnull=True, user__isnull=False).select_related("user")
@@ -261,7 +266,13 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         count = 0
         for profile in profiles:
             try:
+                # Forget what was delivered so the delivery is not skipped as "unchanged":
+                # a resync is for when Talon.One's copy is suspect.
+                CustomerProfile.objects.filter(pk=profile.pk).update(pushed_fingerprint="")
                 services.sync_profile(profile.user, force=True)
+                # Staff asked for it now: deliver at once instead of waiting for the relay
+                # (failures stay queued in the outbox and show on the profile's last error).
+                outbox.deliver_key(profile_key(profile.integration_id), force=True)
                 count += 1
             except Exception as exc:
                 logger.exception("Resync of profile %s from the admin failed", profile.pk)
@@ -274,7 +285,9 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self.message_user(
             request,
             ngettext(
-                "Queued %(count)d profile for sync.", "Queued %(count)d profiles for sync.", count
+                "Sent %(count)d profile to Talon.One.",
+                "Sent %(count)d profiles to Talon.One.",
+                count,
             )
             % {"count": count},
             messages.SUCCESS,
@@ -312,6 +325,7 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "opts": self.model._meta,
             "profiles": profiles,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across") == "1",
         }
         return TemplateResponse(request, "admin/django_talon/confirm_erasure.html", context)
 
@@ -397,7 +411,8 @@ class CustomerSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             summary.total,
             summary.currency,
         )
-        return format_html("{}<ul>{}</ul>", total, format_html("".join(rows)))  # noqa: S308
+        # Each row was built with format_html (escaped), so joining them is safe.
+        return format_html("{}<ul>{}</ul>", total, mark_safe("".join(rows)))  # noqa: S308
 
 
 # --------------------------------------------------------------------------- outbox
