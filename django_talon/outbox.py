@@ -56,6 +56,8 @@ RELAY_TASK = "django_talon.relay_outbox"
 PENDING = "pending"
 DONE = "done"
 DEAD = "dead"
+#: ``result`` of a dead letter made pending again by :func:`retry_dead`.
+RETRIED = "retried"
 
 
 class PermanentError(Exception):
@@ -222,14 +224,19 @@ class _Busy(Exception):
     pass
 
 
-def _lock_head(key: str) -> OutboxMessage | None:
+def _lock_head(key: str) -> list[OutboxMessage]:
+    """Lock and return the oldest pending row of ``key`` and the one after it (if any).
+
+    Reading the next row in the same query tells the caller, without another query, whether
+    the head is superseded and whether anything is left to do after it.
+    """
     qs = OutboxMessage.objects.filter(key=key, state=PENDING).order_by("id")
     if connection.features.has_select_for_update_nowait:
         qs = qs.select_for_update(nowait=True)
     elif connection.features.has_select_for_update:
         qs = qs.select_for_update()
-    head: OutboxMessage | None = qs.first()
-    return head
+    rows: list[OutboxMessage] = list(qs[:2])
+    return rows
 
 
 def _is_lock_error(exc: DatabaseError) -> bool:
@@ -279,6 +286,12 @@ def deliver_key(
         except _Busy:
             report.stopped = "busy"
             break
+        if outcome == "drained":
+            # Nothing followed the head when it was locked; a row committed meanwhile by a
+            # process that found the key busy relies on us to deliver it (one cheap query).
+            if OutboxMessage.objects.filter(key=key, state=PENDING).exists():
+                continue
+            outcome = "empty"
         if outcome != "next":
             report.stopped = outcome
             break
@@ -299,22 +312,21 @@ def _deliver_head(key: str, report: DeliveryReport, *, immediate: bool, force: b
 
 
 def _deliver_locked(key: str, report: DeliveryReport, *, immediate: bool, force: bool) -> str:
-    head = _lock_head(key)
-    if head is None:
+    rows = _lock_head(key)
+    if not rows:
         return "empty"
+    head = rows[0]
+    following = rows[1] if len(rows) > 1 else None
+    more = "next" if following is not None else "drained"
     now = timezone.now()
     if not force and head.next_attempt_at > now:
         report.retry_in = (head.next_attempt_at - now).total_seconds()
         return "not_due"
     operation = get_operation(head.operation)
-    if operation.superseded_by and (
-        OutboxMessage.objects.filter(key=key, id__gt=head.id, operation__in=operation.superseded_by)
-        .exclude(state=DEAD)
-        .exists()
-    ):
+    if _superseded(head, following, operation):
         _finish(head, "superseded", now)
         report.skipped += 1
-        return "next"
+        return more
     if not resilience.is_enabled():
         report.last_exception = _unavailable("Talon.One calls are switched off (kill switch)")
         return "disabled"
@@ -340,7 +352,28 @@ def _deliver_locked(key: str, report: DeliveryReport, *, immediate: bool, force:
         report.skipped += 1
     else:
         report.sent += 1
-    return "next"
+    return more
+
+
+def _superseded(head: OutboxMessage, following: OutboxMessage | None, operation: Operation) -> bool:
+    """Coalescing: a newer row of a superseding operation makes ``head`` obsolete.
+
+    The next pending row answers it for free. A row revived by :func:`retry_dead` also checks
+    rows already delivered after it (one query), so a retry never sends an older cart.
+    """
+    if not operation.superseded_by:
+        return False
+    if following is not None and following.operation in operation.superseded_by:
+        return True
+    if head.result != RETRIED:
+        return False
+    return bool(
+        OutboxMessage.objects.filter(
+            key=head.key, id__gt=head.id, operation__in=operation.superseded_by
+        )
+        .exclude(state=DEAD)
+        .exists()
+    )
 
 
 def _unavailable(text: str) -> BaseException:
@@ -492,7 +525,11 @@ def retry_dead(
         qs = qs.filter(key=key)
     keys = sorted(set(qs.values_list("key", flat=True)))
     count = qs.update(
-        state=PENDING, attempts=0, next_attempt_at=timezone.now(), updated_at=timezone.now()
+        state=PENDING,
+        attempts=0,
+        result=RETRIED,
+        next_attempt_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     if deliver:
         for k in keys:

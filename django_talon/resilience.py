@@ -91,9 +91,10 @@ def set_kill_switch(on: bool) -> None:
     """Stop (``True``) or resume (``False``) all Talon.One calls in every process sharing the cache."""
     if on:
         _cache().set(_KILL_KEY, True, None)
-    else:
+        logger.warning("django-talon kill switch ON: no Talon.One calls until it is turned off")
+    elif _cache().get(_KILL_KEY):
         _cache().delete(_KILL_KEY)
-    logger.warning("django-talon kill switch %s", "ON" if on else "off")
+        logger.warning("django-talon kill switch off: Talon.One calls resume")
 
 
 def is_enabled() -> bool:
