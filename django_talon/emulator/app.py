@@ -408,10 +408,14 @@ class EmulatorApp:
     def _record(
         self, request: Request, status: int | None, operation: str | None, started: float
     ) -> None:
-        try:
-            body: Any = json.loads(request.raw_body) if request.raw_body.strip() else None
-        except (ValueError, UnicodeDecodeError):
-            body = request.raw_body.decode("utf-8", "replace")
+        body: Any
+        if request._parsed:
+            body = request._json
+        else:
+            try:
+                body = json.loads(request.raw_body) if request.raw_body.strip() else None
+            except (ValueError, UnicodeDecodeError):
+                body = request.raw_body.decode("utf-8", "replace")
         with self._calls_lock:
             self._call_id += 1
             self.calls.append(

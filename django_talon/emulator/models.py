@@ -7,7 +7,7 @@ All mutation goes through :mod:`django_talon.emulator.store`, under its lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -205,6 +205,26 @@ class Session:
     redemption: Redemption | None = None
     returns: list[dict[str, Any]] = field(default_factory=list)
     returned: dict[int, int] = field(default_factory=dict)  # cart position -> returned units
+
+    def clone(self) -> Session:
+        """A copy safe to modify and commit or throw away.
+
+        Containers are copied one level deep: cart item and effect dicts are never mutated in
+        place (updates replace them), so sharing them is safe and much cheaper than deepcopy.
+        The redemption is shared: only cancel/reopen/returns change it, on the stored session.
+        """
+        return replace(
+            self,
+            coupon_codes=list(self.coupon_codes),
+            loyalty_cards=list(self.loyalty_cards),
+            cart_items=list(self.cart_items),
+            additional_costs=dict(self.additional_costs),
+            identifiers=list(self.identifiers),
+            attributes=dict(self.attributes),
+            effects=list(self.effects),
+            returns=list(self.returns),
+            returned=dict(self.returned),
+        )
 
     def cart_item_total(self) -> float:
         return money(sum(float(i["price"]) * int(i["quantity"]) for i in self.cart_items))

@@ -580,7 +580,7 @@ class Store:
                 base.redemption = copy.deepcopy(existing.redemption)
             session = base
         else:
-            session = copy.deepcopy(existing)
+            session = existing.clone()
         current = session.state if existing is not None else None
         if target is None:
             target = current or "open"
@@ -726,7 +726,7 @@ class Store:
     ) -> dict[str, Any]:
         wanted = set(content) if content is not None else {"customerSession", "customerProfile"}
         result: dict[str, Any] = {
-            "effects": copy.deepcopy(effects),
+            "effects": list(effects),
             "createdCoupons": [],
             "createdReferrals": [],
         }

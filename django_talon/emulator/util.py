@@ -7,10 +7,12 @@ emulator has no runtime dependency on the (large, slow to load) spec files and s
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from django_talon.emulator.errors import bad_request
+
+_ZERO = timedelta(0)
 
 
 def utcnow() -> datetime:
@@ -20,9 +22,9 @@ def utcnow() -> datetime:
 
 def isoformat(moment: datetime) -> str:
     """RFC 3339 with milliseconds and a ``Z`` suffix, as Talon.One writes timestamps."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
+    if moment.utcoffset() != _ZERO:
+        moment = moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_datetime(value: Any, pointer: str) -> datetime:
