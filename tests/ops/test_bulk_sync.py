@@ -1,0 +1,190 @@
+"""Bulk profile sync against the emulator over HTTP: call counts, resuming, dry runs, --since."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from django_talon.models import CustomerProfile
+from django_talon.services import bulk_sync
+
+pytestmark = pytest.mark.django_db
+
+BULK_PATH = "/v2/customer_profiles"
+
+
+def make_users(count: int, *, start: int = 0, **fields: Any) -> list[Any]:
+    """Users without password hashing (``!`` = unusable), inserted in one statement per 1000."""
+    user_model = get_user_model()
+    users = [
+        user_model(
+            username=f"bulk-{start + i}", email=f"b{start + i}@example.com", password="!", **fields
+        )
+        for i in range(count)
+    ]
+    return user_model.objects.bulk_create(users, batch_size=1000)
+
+
+def bulk_calls(emulator: Any) -> list[dict[str, Any]]:
+    return [
+        r for r in emulator.control.requests() if r["method"] == "PUT" and r["path"] == BULK_PATH
+    ]
+
+
+def sent_ids(calls: list[dict[str, Any]]) -> list[str]:
+    return [p["integrationId"] for c in calls for p in c["body"]["customerProfiles"]]
+
+
+def test_10000_users_in_10_api_calls(talon_emulator: Any, talon_settings: Any) -> None:
+    make_users(10_000)
+    talon_emulator.control.clear_requests()
+
+    result = bulk_sync.sync_profiles(checkpoint=bulk_sync.NullCheckpoint())
+
+    every_call = talon_emulator.control.requests()
+    calls = bulk_calls(talon_emulator)
+    assert len(every_call) == len(calls) == 10
+    assert all(c["status"] == 204 for c in calls)
+    assert all(len(c["body"]["customerProfiles"]) <= 1000 for c in calls)
+    ids = sent_ids(calls)
+    assert len(ids) == len(set(ids)) == 10_000
+    assert result.sent == 10_000 and result.api_calls == 10 and result.completed
+    assert CustomerProfile.objects.filter(last_synced_at__isnull=False).count() == 10_000
+
+
+def test_unchanged_profiles_cost_no_call_and_force_resends(
+    talon_emulator: Any, talon_settings: Any
+) -> None:
+    make_users(30)
+    bulk_sync.sync_profiles(batch_size=10, checkpoint=bulk_sync.NullCheckpoint())
+    talon_emulator.control.clear_requests()
+
+    again = bulk_sync.sync_profiles(batch_size=10, checkpoint=bulk_sync.NullCheckpoint())
+    assert again.unchanged == 30 and again.sent == 0 and again.api_calls == 0
+    assert talon_emulator.control.requests() == []
+
+    forced = bulk_sync.sync_profiles(
+        batch_size=10, force=True, checkpoint=bulk_sync.NullCheckpoint()
+    )
+    assert forced.api_calls == 3 and forced.sent == 30
+
+
+def test_bulk_sync_agrees_with_the_per_user_path(talon_emulator: Any, talon_settings: Any) -> None:
+    """After a bulk sync, a per-user sync of the same attributes queues nothing."""
+    from django_talon import services
+    from django_talon.models import OutboxMessage
+
+    (user,) = make_users(1)
+    bulk_sync.sync_profiles(checkpoint=bulk_sync.NullCheckpoint())
+    services.sync_profile(user)
+    assert not OutboxMessage.objects.filter(key=f"profile:user-{user.pk}").exists()
+
+
+def test_interrupted_run_resumes_after_the_last_delivered_batch(
+    talon_emulator: Any, talon_settings: Any, tmp_path: Path
+) -> None:
+    users = make_users(2500)
+    checkpoint = bulk_sync.FileCheckpoint(tmp_path / "sync.json")
+
+    first = bulk_sync.sync_profiles(batch_size=1000, checkpoint=checkpoint, max_batches=1)
+    assert not first.completed and first.sent == 1000
+    assert checkpoint.load() is not None
+
+    # Talon.One refuses the next batch: the run stops, the checkpoint does not move.
+    talon_emulator.control.add_fault(kind="error", status=400, path=BULK_PATH, times=1)
+    with pytest.raises(Exception, match="400|injected"):
+        bulk_sync.sync_profiles(batch_size=1000, checkpoint=checkpoint)
+    state = checkpoint.load()
+    assert state is not None and state["last_pk"] == users[999].pk
+
+    last = bulk_sync.sync_profiles(batch_size=1000, checkpoint=checkpoint)
+    assert last.resumed_from == users[999].pk
+    assert last.completed and last.sent == 1500
+    assert checkpoint.load() is None  # a finished run leaves nothing to resume
+
+    delivered = [c for c in bulk_calls(talon_emulator) if c["status"] == 204]
+    ids = sent_ids(delivered)
+    assert len(delivered) == 3
+    assert len(ids) == len(set(ids)) == 2500  # nobody sent twice, nobody missed
+
+
+def test_restart_ignores_the_checkpoint(talon_emulator: Any, talon_settings: Any) -> None:
+    make_users(20)
+    checkpoint = bulk_sync.CacheCheckpoint("test-restart")
+    bulk_sync.sync_profiles(batch_size=10, checkpoint=checkpoint, max_batches=1)
+    result = bulk_sync.sync_profiles(batch_size=10, checkpoint=checkpoint, resume=False, force=True)
+    assert result.resumed_from is None and result.sent == 20
+
+
+def test_dry_run_calls_nothing_and_writes_nothing(talon_emulator: Any, talon_settings: Any) -> None:
+    make_users(15)
+    talon_emulator.control.clear_requests()
+    progress: list[bulk_sync.BulkSyncProgress] = []
+
+    result = bulk_sync.sync_profiles(batch_size=10, dry_run=True, progress=progress.append)
+
+    assert talon_emulator.control.requests() == []
+    assert not CustomerProfile.objects.exists()
+    assert result.dry_run and result.sent == 15 and result.api_calls == 0 and result.batches == 2
+    assert result.sample and result.sample[0]["integrationId"].startswith("user-")
+    assert [p.processed for p in progress] == [10, 15]
+    assert progress[-1].total == 15
+
+
+def test_since_selects_recently_changed_users(talon_emulator: Any, talon_settings: Any) -> None:
+    old = make_users(5, date_joined=timezone.now() - timedelta(days=30))
+    new = make_users(3, start=100)
+    talon_emulator.control.clear_requests()
+
+    result = bulk_sync.sync_profiles(
+        since=timezone.now() - timedelta(days=1), checkpoint=bulk_sync.NullCheckpoint()
+    )
+
+    assert result.sent == 3
+    assert sorted(sent_ids(bulk_calls(talon_emulator))) == sorted(f"user-{u.pk}" for u in new)
+    assert not CustomerProfile.objects.filter(user__in=old).exists()
+
+
+def test_batch_size_is_validated(talon_settings: Any) -> None:
+    with pytest.raises(ValueError, match="between 1 and 1000"):
+        bulk_sync.sync_profiles(batch_size=1001)
+
+
+def test_audiences_and_reservations_sync(talon_emulator: Any, talon_settings: Any) -> None:
+    from django_talon import services
+    from django_talon.models import CouponReservation
+
+    users = make_users(3)
+    calls = bulk_sync.sync_audiences(
+        1, add=[f"user-{u.pk}" for u in users], remove=["user-x"], batch_size=2
+    )
+    assert calls == 2
+    audience_calls = talon_emulator.control.requests("/v2/customer_audiences")
+    assert [len(c["body"]["data"]) for c in audience_calls] == [2, 2]
+
+    # Reserved in Talon.One (e.g. by the Campaign Manager) but not known locally yet.
+    profiles = [services.profile_for_user(u) for u in users]
+    client = talon_emulator.client()
+    client.create_coupon_reservation("VIP20", [p.integration_id for p in profiles[:2]])
+    result = bulk_sync.sync_reservations("VIP20")
+    assert (result.remote, result.added, result.removed) == (2, 2, 0)
+    assert (
+        CouponReservation.objects.filter(coupon_code="VIP20", synced_at__isnull=False).count() == 2
+    )
+
+    again = bulk_sync.sync_reservations("VIP20")
+    assert (again.added, again.removed) == (0, 0)
+
+    client.delete_coupon_reservation("VIP20", [profiles[0].integration_id])
+    after_release = bulk_sync.sync_reservations("VIP20")
+    assert after_release.removed == 1
+    assert list(
+        CouponReservation.objects.filter(coupon_code="VIP20").values_list(
+            "profile__integration_id", flat=True
+        )
+    ) == [profiles[1].integration_id]
