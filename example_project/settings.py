@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "django_talon",
     "example_project.catalog",
     "example_project.cart",
@@ -91,10 +92,23 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 
-# django-talon: the emulator started by `manage.py demo` unless told otherwise.
+# django-talon: the emulator started by `manage.py demo` unless told otherwise. The model
+# lists switch on the signal receivers: a saved cart (or cart line) updates its Talon.One
+# customer session, a saved order closes or cancels it (see talon_adapter.py).
 TALON = {
     "BASE_URL": os.environ.get("TALON_BASE_URL", "http://127.0.0.1:9100"),
     "API_KEY": os.environ.get("TALON_API_KEY", "local-dev-key"),
+    "CURRENCY": SHOP_CURRENCY,
+    "ADAPTER": "example_project.talon_adapter.ShopTalonAdapter",
+    "CART_MODELS": ["cart.Cart"],
+    "CART_ITEM_MODELS": ["cart.CartItem"],
+    "ORDER_MODELS": ["orders.Order"],
+    # The demo campaigns' "Refer a friend" campaign (used by "my coupons").
+    "REFERRAL_CAMPAIGN_ID": 5,
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 LOGGING = {

@@ -1,4 +1,4 @@
-"""URLs of the example shop. django-talon's own URLs are mounted under ``/talon/``."""
+"""URLs of the example shop; django-talon's forms live under /talon/, its REST API under /api/talon/."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -9,4 +9,7 @@ urlpatterns = [
     path("orders/", include("example_project.orders.urls")),
     path("accounts/", include("example_project.accounts.urls")),
     path("admin/", admin.site.urls),
+    # django-talon: the coupon/referral form views and the REST API.
+    path("talon/", include("django_talon.urls")),
+    path("api/talon/", include("django_talon.api.urls")),
 ]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("coupons/", views.my_coupons, name="my_coupons"),
+    path("coupons/referral/", views.create_referral, name="create_referral"),
 ]

@@ -41,17 +41,20 @@ def _user_cart(user: AbstractBaseUser | AnonymousUser) -> Cart | None:
 
 def get_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
     """The open cart of this visitor: the signed-in user's, else the session's guest cart."""
-    cart = _user_cart(request.user)
+    if not hasattr(request, "session"):
+        return None  # e.g. a request built by Client.login(): no visitor, no cart
+    user = getattr(request, "user", None) or AnonymousUser()
+    cart = _user_cart(user)
     if cart is None:
         cart = _session_cart(request)
-        if cart is not None and cart.user_id is not None and cart.user_id != request.user.pk:
+        if cart is not None and cart.user_id is not None and cart.user_id != user.pk:
             # A cart that belongs to someone else (e.g. after logout) is never reused.
             cart = None
     if cart is None and create:
         if not request.session.session_key:
             request.session.save()
         cart = Cart.objects.create(
-            user=request.user if request.user.is_authenticated else None,
+            user=user if user.is_authenticated else None,
             session_key=request.session.session_key or "",
         )
     if cart is not None:

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
+from django_talon import services as talon
 from example_project.cart.models import Cart
 from example_project.orders.models import Order, OrderLine
 from example_project.orders.pricing import CartPricing
+
+logger = logging.getLogger(__name__)
+
+
+def return_order(order: Order) -> None:
+    """The customer sent everything back: the order becomes ``returned`` and Talon.One is
+    told which cart items came back (it adjusts redemptions and loyalty points)."""
+    with transaction.atomic():
+        order.transition(Order.Status.RETURNED)
+        session = talon.session_for_order(order)
+        if session is None:
+            logger.warning("order %s has no Talon.One session: nothing to return", order.pk)
+            return
+        # Positions are those of the cart items sent to Talon.One (free gifts were never sent).
+        bought = [line for line in order.lines.all() if not line.free_item]
+        talon.return_items(
+            session,
+            [{"position": index, "quantity": line.quantity} for index, line in enumerate(bought)],
+        )
 
 
 class CheckoutError(Exception):

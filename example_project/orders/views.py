@@ -12,7 +12,7 @@ from example_project.cart.services import get_cart
 from example_project.orders.forms import PaymentForm
 from example_project.orders.models import Order
 from example_project.orders.pricing import price_cart
-from example_project.orders.services import CheckoutError, place_order
+from example_project.orders.services import CheckoutError, place_order, return_order
 
 
 @login_required
@@ -76,6 +76,9 @@ def order_change(request: HttpRequest, pk: int, status: str) -> HttpResponse:
     if not order.can_become(status):
         messages.error(request, f"An order that is {order.status} cannot be {status}.")
     else:
-        order.transition(status)
+        if status == Order.Status.RETURNED:
+            return_order(order)
+        else:
+            order.transition(status)
         messages.success(request, f"Order {order.pk} is {status}.")
     return redirect(order)

@@ -35,3 +35,15 @@ def alice_client(demo_data: Any) -> Client:
     client = Client()
     assert client.login(username="alice", password="alice-demo-pass")
     return client
+
+
+@pytest.fixture
+def shop_talon(shop_site: Any, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The shop's own TALON settings (adapter, cart/order models), pointed at the emulator.
+
+    Tests using it need ``transactional_db``: django-talon's immediate attempt runs after
+    commit, which never happens inside pytest-django's per-test transaction.
+    """
+    shop_site.TALON = dict(shop_settings.TALON)
+    merged: dict[str, Any] = request.getfixturevalue("talon_settings")
+    return merged

@@ -7,50 +7,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cart', '0001_initial'),
+        ("cart", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('placed', 'Placed'), ('paid', 'Paid'), ('cancelled', 'Cancelled'), ('returned', 'Returned')], default='placed', max_length=10)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('subtotal', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('discount_total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('coupon_codes', models.JSONField(blank=True, default=list)),
-                ('loyalty_points', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('cart', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='order', to='cart.cart')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("placed", "Placed"),
+                            ("paid", "Paid"),
+                            ("cancelled", "Cancelled"),
+                            ("returned", "Returned"),
+                        ],
+                        default="placed",
+                        max_length=10,
+                    ),
+                ),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                (
+                    "subtotal",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10),
+                ),
+                (
+                    "discount_total",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10),
+                ),
+                (
+                    "total",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10),
+                ),
+                ("coupon_codes", models.JSONField(blank=True, default=list)),
+                (
+                    "loyalty_points",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=10),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "cart",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="order",
+                        to="cart.cart",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64)),
-                ('name', models.CharField(max_length=200)),
-                ('category', models.CharField(blank=True, max_length=50)),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('quantity', models.PositiveIntegerField()),
-                ('discount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=10)),
-                ('free_item', models.BooleanField(default=False, help_text='Added by a promotion, at no cost.')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sku", models.CharField(max_length=64)),
+                ("name", models.CharField(max_length=200)),
+                ("category", models.CharField(blank=True, max_length=50)),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("quantity", models.PositiveIntegerField()),
+                (
+                    "discount",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=10),
+                ),
+                (
+                    "free_item",
+                    models.BooleanField(
+                        default=False, help_text="Added by a promotion, at no cost."
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
     ]

@@ -59,20 +59,20 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def stop(process: subprocess.Popen[bytes] | None, name: str, out: Any) -> None:
-    """Ask a child to stop, then insist; each child is ended by its own pid."""
+    """Ask a child to stop (SIGTERM), then insist; each child is ended by its own pid."""
     if process is None or process.poll() is not None:
         return
-    process.send_signal(signal.SIGINT)
+    process.terminate()
     try:
-        process.wait(timeout=5)
+        process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        out.write(f"{name} did not stop on SIGINT; terminating it")
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        out.write(f"{name} did not stop on SIGTERM; killing it")
+        process.kill()
+        process.wait()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -96,8 +96,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        #: Every child started, in order, so an interrupt at any point stops all of them.
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         emulator: subprocess.Popen[bytes] | None = None
-        shop: subprocess.Popen[bytes] | None = None
+        # Ctrl-C, and SIGTERM from a process manager, both stop the two children cleanly
+        # (explicit handlers: a shell may start us with SIGINT ignored).
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             if not options["keep_db"]:
                 self.fresh_database()
@@ -114,8 +119,8 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping the shop and the emulator ...")
         finally:
-            stop(shop, "the shop", self.stdout)
-            stop(emulator, "the emulator", self.stdout)
+            for name, process in reversed(self.children):
+                stop(process, name, self.stdout)
 
     def fresh_database(self) -> None:
         database = settings.DATABASES["default"]
@@ -155,6 +160,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"Starting the Talon.One emulator on {host}:{port} ...")
         process = subprocess.Popen(command)
+        self.children.append(("the emulator", process))
         wait_for_port(host, port, process, timeout=30)
         return process
 
@@ -169,6 +175,7 @@ class Command(BaseCommand):
         command = [sys.executable, str(REPO_DIR / "manage.py"), "runserver", f"{addr}:{port}"]
         self.stdout.write(f"Starting the shop on {addr}:{port} ...")
         process = subprocess.Popen(command, env=env, cwd=REPO_DIR)
+        self.children.append(("the shop", process))
         wait_for_port(addr, port, process, timeout=60)
         return process
 

@@ -1,0 +1,125 @@
+"""The shop wired to django-talon, against the emulator over HTTP (demo campaigns).
+
+These go through the shop's views with Django's test client; the browser tests cover the
+same journeys through Chromium. ``transactional_db`` because django-talon's immediate
+delivery runs after commit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from example_project.demo.data import load_demo_data
+from example_project.orders.models import Order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def shop(shop_talon: dict[str, Any]) -> Client:
+    load_demo_data()
+    client = Client()
+    assert client.login(username="alice", password="alice-demo-pass")
+    return client
+
+
+def add(client: Client, sku: str, quantity: int = 1) -> None:
+    client.post("/cart/add/", {"sku": sku, "quantity": quantity})
+
+
+def emulator_session(talon_emulator: Any) -> dict[str, Any]:
+    (session,) = talon_emulator.control.state()["sessions"].values()
+    return dict(session)
+
+
+def test_cart_lines_reach_talon_with_sku_price_and_category(
+    shop: Client, talon_emulator: Any
+) -> None:
+    add(shop, "ESPRESSO-250", 2)
+    session = emulator_session(talon_emulator)
+    alice = User.objects.get(username="alice")
+    assert session["profileId"] == f"user-{alice.pk}"
+    (item,) = session["cartItems"]
+    assert (item["sku"], item["price"], item["quantity"], item["category"]) == (
+        "ESPRESSO-250",
+        8.5,
+        2,
+        "coffee",
+    )
+
+
+def test_an_unchanged_cart_costs_no_api_call(shop: Client, talon_emulator: Any) -> None:
+    add(shop, "ESPRESSO-250")
+    talon_emulator.control.clear_requests()
+    shop.get("/cart/")
+    shop.get("/orders/checkout/")
+    assert talon_emulator.control.requests("/v2/customer_sessions") == []
+
+
+def test_order_records_talon_discounts_and_free_item_then_closes_session(
+    shop: Client, talon_emulator: Any
+) -> None:
+    add(shop, "GRINDER-X")
+    add(shop, "FILTER-1KG")
+    shop.post("/talon/coupon/apply/", {"code": "WELCOME10", "next": "/cart/"})
+    page = shop.get("/orders/checkout/").content.decode()
+    assert "Canvas tote bag (free)" in page
+    shop.post("/orders/checkout/")
+    order = Order.objects.get()
+    # 113.00 - 1.00 (coffee 1 off) - 11.30 (welcome 10%).
+    assert order.subtotal == Decimal("113.00")
+    assert order.discount_total == Decimal("12.30")
+    assert order.total == Decimal("100.70")
+    assert order.coupon_codes == ["WELCOME10"]
+    assert order.loyalty_points == Decimal("113")
+    free = order.lines.get(free_item=True)
+    assert (free.sku, free.unit_price) == ("FREE-TOTE", Decimal("0.00"))
+    assert order.lines.get(sku="FILTER-1KG").discount == Decimal("1.00")
+    # Placed keeps the session open while the customer pays; paid closes it.
+    assert emulator_session(talon_emulator)["state"] == "open"
+    shop.post(f"/orders/{order.pk}/pay/", {"card_number": "4242424242424242"})
+    assert emulator_session(talon_emulator)["state"] == "closed"
+
+
+def test_return_sends_every_bought_item_back(shop: Client, talon_emulator: Any) -> None:
+    add(shop, "GRINDER-X")
+    add(shop, "ESPRESSO-250", 2)
+    shop.post("/orders/checkout/")
+    order = Order.objects.get()
+    shop.post(f"/orders/{order.pk}/pay/", {"card_number": "4242424242424242"})
+    shop.post(f"/orders/{order.pk}/return/")
+    order.refresh_from_db()
+    assert order.status == Order.Status.RETURNED
+    session = emulator_session(talon_emulator)
+    assert session["state"] == "partially_returned"
+    returned = sorted(
+        (r["position"], r["quantity"]) for r in session["returns"][0]["returnedCartItems"]
+    )
+    assert returned == [(0, 1), (1, 2)]
+
+
+def test_unpaid_order_cancelled_cancels_the_open_session(shop: Client, talon_emulator: Any) -> None:
+    add(shop, "KETTLE-GOOSENECK")
+    shop.post("/orders/checkout/")
+    order = Order.objects.get()
+    shop.post(f"/orders/{order.pk}/cancel/")
+    assert emulator_session(talon_emulator)["state"] == "cancelled"
+
+
+def test_my_coupons_lists_reservations_and_creates_a_referral(
+    shop: Client, talon_emulator: Any
+) -> None:
+    from django_talon import services
+
+    services.reserve_coupon("VIP20", [User.objects.get(username="alice")])
+    page = shop.get("/accounts/coupons/").content.decode()
+    assert "VIP20" in page
+    shop.post("/accounts/coupons/referral/")
+    page = shop.get("/accounts/coupons/").content.decode()
+    (code,) = talon_emulator.control.state()["referrals"]
+    assert code in page
