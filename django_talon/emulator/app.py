@@ -482,7 +482,7 @@ class EmulatorApp:
                 if not self._authorized(request, route):
                     raise ApiError(
                         401,
-                        "unauthorized: the API key is missing or invalid",
+                        "Unauthorized - Invalid API key",
                         title="Unauthorized",
                         details="send 'Authorization: ApiKey-v1 <key>' with a valid key",
                         resource="Authorization",

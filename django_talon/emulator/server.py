@@ -9,6 +9,7 @@ connection alive, sets ``TCP_NODELAY`` and writes each whole response with ONE `
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
 import sys
@@ -58,6 +59,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as exc:  # not TCP (e.g. a socketpair in tests): nothing to tune
             logger.debug("TCP_NODELAY not set: %s", exc)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (bad request line, oversized URI) in the API's JSON error shape."""
+        text = message or self.responses.get(code, ("error",))[0]
+        body = json.dumps(
+            {
+                "message": text,
+                "errors": [{"title": text, "source": {"resource": "request"}}],
+                "StatusCode": code,
+            }
+        ).encode()
+        self.close_connection = True
+        self._write(code, [("Content-Type", "application/json")], body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         logger.debug("%s - %s", self.address_string(), format % args)

@@ -179,3 +179,11 @@ def test_customer_data_deletion_removes_everything(
     assert (
         client.get_customer_profiles_by_attributes({"email": "gone@example.com"}).raw["data"] == []
     )
+
+
+def test_batched_bulk_profile_helper(client: TalonClient, emulator: EmulatorHandle) -> None:
+    profiles = [{"integrationId": f"b{i}", "attributes": {"i": i}} for i in range(2500)]
+    client.update_customer_profiles_v2_batched(profiles)
+    calls = emulator.requests("/v2/customer_profiles")
+    assert [len(c["body"]["customerProfiles"]) for c in calls] == [1000, 1000, 500]
+    assert len(emulator.state()["profiles"]) == 2500

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -196,3 +197,89 @@ def test_fixture_resets_between_tests_part_two(emulator: EmulatorHandle) -> None
     assert state["sessions"] == {} and state["faults"] == [] and emulator.requests() == []
     assert repr(emulator).startswith("<EmulatorHandle http://127.0.0.1:")
     assert emulator.api_key not in repr(emulator)
+
+
+def _raw_http(emulator: EmulatorHandle, payload: bytes) -> bytes:
+    host, port = emulator.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(payload)
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+            if b"\r\n\r\n" in b"".join(chunks) and b"Connection: close" not in b"".join(chunks):
+                break
+        return b"".join(chunks)
+
+
+def test_protocol_errors_are_json(emulator: EmulatorHandle) -> None:
+    answer = _raw_http(emulator, b"NONSENSE\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400")
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert body["StatusCode"] == 400
+    answer = _raw_http(emulator, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 414")
+
+
+def test_chunked_request_body(emulator: EmulatorHandle) -> None:
+    body = json.dumps({"customerSession": {"cartItems": [COFFEE]}}).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    answer = _raw_http(
+        emulator,
+        b"PUT /v2/customer_sessions/chunky HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: ApiKey-v1 " + emulator.api_key.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+    )
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert emulator.state()["sessions"]["chunky"]["cartItemTotal"] == 17.0
+
+
+def test_unusual_methods_get_405_or_404(raw: Raw) -> None:
+    assert raw("OPTIONS", "/v2/customer_sessions/s").status_code == 405
+    assert raw("HEAD", "/v2/nothing").status_code == 404
+
+
+def test_concurrent_closes_never_exceed_a_usage_limit(emulator: EmulatorHandle) -> None:
+    emulator.load_campaigns(
+        [
+            {
+                "id": 1,
+                "name": "Five",
+                "trigger": "coupon",
+                "coupons": [{"value": "FIVE", "usageLimit": 5}],
+                "effects": [{"type": "setDiscount", "amount": 1}],
+            }
+        ]
+    )
+    accepted: list[str] = []
+    lock = threading.Lock()
+
+    def close(index: int) -> None:
+        with requests.Session() as http:
+            http.headers["Authorization"] = f"ApiKey-v1 {emulator.api_key}"
+            answer = http.put(
+                f"{emulator.url}/v2/customer_sessions/c{index}",
+                json={
+                    "customerSession": {
+                        "profileId": f"p{index}",
+                        "cartItems": [COFFEE],
+                        "couponCodes": ["FIVE"],
+                        "state": "closed",
+                    }
+                },
+                timeout=10,
+            )
+            assert answer.status_code == 200
+            if any(e["effectType"] == "acceptCoupon" for e in answer.json()["effects"]):
+                with lock:
+                    accepted.append(f"c{index}")
+
+    threads = [threading.Thread(target=close, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert len(accepted) == 5
+    assert emulator.state()["coupons"]["FIVE"]["usageCounter"] == 5
