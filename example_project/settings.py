@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django_talon.tasks import beat_schedule
+
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
 
@@ -91,6 +93,11 @@ SHOP_CURRENCY = "EUR"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE = beat_schedule(relay_seconds=10, sweep_seconds=60)
 
 # django-talon: the emulator started by `manage.py demo` unless told otherwise. The model
 # lists switch on the signal receivers: a saved cart (or cart line) updates its Talon.One
