@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -90,15 +91,26 @@ def session_for_request(request: HttpRequest, *, create: bool = False) -> Custom
         if stored is not None:
             return stored
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    authenticated = user is not None and user.is_authenticated
+    if authenticated:
         found: CustomerSession | None = (
             CustomerSession.objects.select_related("profile")
             .filter(profile__user=user, state=OPEN)
             .order_by("-updated_at", "-id")
             .first()
         )
-        return found
-    return None
+        if found is not None or not create:
+            return found
+    if not create:
+        return None
+    # No cart known (e.g. a coupon typed before anything was added): a session of its own,
+    # remembered in request.session; update_cart() for a cart never reuses it.
+    created: CustomerSession = CustomerSession.objects.create(
+        integration_id=uuid.uuid4().hex,
+        profile=profile_for_user(user) if authenticated else None,
+    )
+    remember_session(request, created)
+    return created
 
 
 def remember_session(request: HttpRequest, session: CustomerSession) -> None:
@@ -184,23 +196,51 @@ def update_cart(
     """Mirror a shop cart into its Talon.One session (creating it) and queue the update.
 
     Unchanged cart -> no write and no API call. Otherwise one outbox row, delivered right after
-    commit with the short timeout (``immediate``). Query cost: see docs/services.md.
+    commit with the short timeout (``immediate``). A new, empty cart has nothing to evaluate:
+    no session row is written and an unsaved session (``pk is None``) is returned. With
+    ``request``, a cart-less session remembered in ``request.session`` (a coupon typed into an
+    empty cart) is adopted as the cart's session. Query cost: see docs/services.md.
     """
     adapter = get_adapter()
     user = adapter.cart_user(cart)
     with transaction.atomic(savepoint=False):
-        session = session_for_cart(cart, create=True)
+        session = session_for_cart(cart, create=False)
+        if session is None and request is not None:
+            session = _adopt_cartless_session(request, cart)
+        items = adapter.cart_items(cart)
+        if session is None:
+            if not items:
+                return CustomerSession(cart_key=cart_key(cart))
+            session = session_for_cart(cart, create=True)
         assert session is not None
         if user is not None and (session.profile is None or session.profile.user_id != user.pk):
             session.profile = profile_for_user(user)
-        session.cart_items = adapter.cart_items(cart)
+        session.cart_items = items
         session.attributes = adapter.cart_attributes(cart)
         never_pushed = not session.fingerprint
         empty = not (session.cart_items or session.coupon_codes or session.referral_code)
-        if not (never_pushed and empty):  # a new, empty cart has nothing to evaluate
+        if not (never_pushed and empty):
             _push(session, immediate=immediate)
     if request is not None:
         remember_session(request, session)
+    return session
+
+
+def _adopt_cartless_session(request: HttpRequest, cart: Any) -> CustomerSession | None:
+    """A session created before the cart existed (a coupon typed into an empty cart) becomes
+    the cart's session, so its coupon codes are kept."""
+    store = getattr(request, "session", None)
+    session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
+    if not session_id:
+        return None
+    session: CustomerSession | None = (
+        CustomerSession.objects.select_related("profile")
+        .filter(integration_id=session_id, state=OPEN, cart_key="")
+        .first()
+    )
+    if session is not None:
+        session.cart_key = cart_key(cart)
+        session.save(update_fields=["cart_key", "updated_at"])
     return session
 
 
