@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         "'error:status=503,path=/v2/*,times=2' (repeatable)",
     )
     parser.add_argument(
+        "--max-logged-requests",
+        type=int,
+        default=10_000,
+        help="size of the /_emulator/requests call log (oldest entries are dropped)",
+    )
+    parser.add_argument(
         "--seed", type=int, default=0, help="seed for generated codes and random faults"
     )
     parser.add_argument(
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 for f in faults
             ],
             seed=args.seed,
+            max_logged_requests=args.max_logged_requests,
         )
     except (CampaignFileError, FaultSpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)

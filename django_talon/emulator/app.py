@@ -117,7 +117,7 @@ class EmulatorApp:
         campaigns: str | CampaignSet | dict[str, Any] | list[Any] | None = None,
         application_key: str = DEFAULT_APPLICATION_KEY,
         seed: int = 0,
-        max_logged_requests: int = 100_000,
+        max_logged_requests: int = 10_000,
         faults: Iterable[Any] = (),
     ) -> None:
         self.api_key = api_key

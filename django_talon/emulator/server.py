@@ -217,6 +217,7 @@ class EmulatorServer:
         application_key: str = DEFAULT_APPLICATION_KEY,
         faults: list[Any] | None = None,
         seed: int = 0,
+        max_logged_requests: int = 10_000,
     ) -> None:
         self.api_key = api_key
         self.application_key = application_key
@@ -227,6 +228,7 @@ class EmulatorServer:
             application_key=application_key,
             seed=seed,
             faults=faults or [],
+            max_logged_requests=max_logged_requests,
         )
         self._requested_port = port
         self._httpd: _Server | None = None
