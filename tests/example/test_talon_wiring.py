@@ -123,3 +123,19 @@ def test_my_coupons_lists_reservations_and_creates_a_referral(
     page = shop.get("/accounts/coupons/").content.decode()
     (code,) = talon_emulator.control.state()["referrals"]
     assert code in page
+
+
+def test_guest_cart_and_its_coupon_follow_the_customer_at_login(
+    shop_talon: dict[str, Any], talon_emulator: Any
+) -> None:
+    load_demo_data()
+    guest = Client()
+    add(guest, "ESPRESSO-250")
+    guest.post("/talon/coupon/apply/", {"code": "WELCOME10", "next": "/cart/"})
+    guest.post("/accounts/login/", {"username": "alice", "password": "alice-demo-pass"})
+    add(guest, "ESPRESSO-250")
+    session = emulator_session(talon_emulator)
+    alice = User.objects.get(username="alice")
+    assert session["profileId"] == f"user-{alice.pk}"
+    assert session["couponCodes"] == ["WELCOME10"]
+    assert session["cartItems"][0]["quantity"] == 2
