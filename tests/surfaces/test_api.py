@@ -117,10 +117,15 @@ def test_anonymous_shopper_with_a_cart_can_apply_a_coupon(shop: Any) -> None:
     assert client.get(API + "promotions/").json()["total"] == "93.40"
 
 
-def test_anonymous_without_cart_gets_404(shop: Any, client: Client) -> None:
+def test_anonymous_without_cart(shop: Any, client: Client) -> None:
+    # nothing to remove yet
+    assert client.delete(API + "coupons/WELCOME10/").status_code == 404
+    assert "detail" in client.delete(API + "referral/").json()
+    # a code typed before anything is in the cart gets a session of its own (remembered)
     response = post(client, "coupons/", {"code": "WELCOME10"})
-    assert response.status_code == 404
-    assert "detail" in response.json()
+    assert response.status_code in (200, 202)
+    assert response.json()["result"]["code"] == "WELCOME10"
+    assert [c["code"] for c in client.get(API + "promotions/").json()["coupons"]] == ["WELCOME10"]
 
 
 def test_code_attempts_are_throttled(shop: Any, settings: Any, django_user_model: Any) -> None:
