@@ -126,6 +126,8 @@ def _reserve_action_view(
         # "Select all N" re-posts the filter (kept in the URL), not N ids: more than
         # DATA_UPLOAD_MAX_NUMBER_FIELDS hidden inputs would be refused by Django.
         "select_across": request.POST.get("select_across") == "1",
+        # Re-post the rows ticked on *this* changelist (reservation or profile ids).
+        "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
         "media": modeladmin.media + form.media,
     }
     return TemplateResponse(request, "admin/django_talon/reserve_coupon.html", context)
@@ -326,6 +328,7 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "profiles": profiles,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across") == "1",
+            "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/django_talon/confirm_erasure.html", context)
 

@@ -41,7 +41,6 @@ from django_talon.exceptions import TalonUnavailable
 from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
 from django_talon.promotions import (
     CodeResult,
-    PromotionsSummary,
     remember_inventory,
     summarize_request,
     summarize_session,
@@ -70,12 +69,6 @@ class TalonAPIView(APIView):
 
 class TalonGenericView(generics.GenericAPIView):  # type: ignore[type-arg]
     schema = AutoSchema()
-
-
-def _promotions_response(summary: PromotionsSummary, **extra: Any) -> dict[str, Any]:
-    data = dict(PromotionsSerializer(summary).data)
-    data.update(extra)
-    return data
 
 
 def _profile(user: Any) -> CustomerProfile | None:

@@ -86,6 +86,27 @@ def test_reserve_action_through_its_form_reaches_the_emulator(
     assert CouponReservation.objects.count() == 1
 
 
+def test_reserve_another_code_for_customers_of_existing_reservations(
+    shop: Any, staff: Client, django_user_model: Any
+) -> None:
+    from django_talon.services import reserve_coupon
+
+    profiles = _customers(django_user_model, 2)
+    rows = reserve_coupon("WELCOME10", profiles)
+    url = ADMIN + "couponreservation/"
+    selected = [str(rows[1].pk)]
+    page = staff.post(url, {"action": "reserve_for_same_customers", ACTION_CHECKBOX_NAME: selected})
+    assert page.status_code == 200
+    assert f'value="{rows[1].pk}"'.encode() in page.content  # re-posts this changelist's ids
+    staff.post(
+        url,
+        {"action": "reserve_for_same_customers", ACTION_CHECKBOX_NAME: selected, "apply": "1",
+         "code": "VIP20"},
+    )  # fmt: skip
+    reserved = shop.client().get_reserved_customers("VIP20")
+    assert [p.integration_id for p in reserved.data] == [profiles[1].integration_id]
+
+
 def test_reserve_batches_of_at_most_1000_per_call(
     shop: Any, staff: Client, django_user_model: Any
 ) -> None:
