@@ -55,7 +55,11 @@ def client_ident(request: HttpRequest) -> str:
 
 
 class CodeAttemptLimiter:
-    """Sliding-window counter of code attempts per client."""
+    """Fixed-window counter of code attempts per client.
+
+    ``cache.add`` + ``cache.incr`` are atomic on Redis, Memcached and the database cache, so
+    parallel requests from one guesser across several processes cannot overrun the budget.
+    """
 
     cache_prefix = "django_talon:code_attempts:"
     #: Seconds until the next attempt is allowed (set by :meth:`allow`).
@@ -64,23 +68,24 @@ class CodeAttemptLimiter:
     def __init__(self, rate: str | None = None) -> None:
         self.rate = parse_rate(rate if rate is not None else configured_rate())
 
-    def _key(self, request: HttpRequest) -> str:
-        return self.cache_prefix + client_ident(request)
-
     def allow(self, request: HttpRequest) -> bool:
-        """Record one attempt; False when the budget for the window is used up."""
+        """Record one attempt; False when the budget for the current window is used up."""
         self.wait_seconds = 0.0
         if self.rate is None:
             return True
         limit, period = self.rate
         cache = caches[talon_settings.CACHE_ALIAS]
-        key = self._key(request)
         now = time.time()
-        history = [t for t in (cache.get(key) or []) if t > now - period]
-        if len(history) >= limit:
-            self.wait_seconds = max(0.0, period - (now - history[0]))
+        window = int(now // period)
+        key = f"{self.cache_prefix}{client_ident(request)}:{period}:{window}"
+        cache.add(key, 0, period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr: start the window again
+            cache.set(key, 1, period + 1)
+            count = 1
+        if count > limit:
+            self.wait_seconds = max(1.0, (window + 1) * period - now)
             logger.warning("Code attempts throttled for %s", client_ident(request))
             return False
-        history.append(now)
-        cache.set(key, history, period)
         return True
