@@ -56,6 +56,8 @@ def test_coupon_form_lists_codes_with_messages_and_forms() -> None:
     assert "Coupon VIP20 is reserved for selected customers" in html
     assert "talon-coupon-pending" in html and "LATER" in html
     assert 'name="next" value="/cart/"' in html
+    assert 'name="code" value="WELCOME10"' in html  # remove button for an applied code
+    assert 'name="code" value="VIP20"' not in html  # a rejected code has nothing to remove
 
 
 def test_notifications_loyalty_and_assignment_tags() -> None:
