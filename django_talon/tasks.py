@@ -17,6 +17,7 @@ Why they look like this:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -92,9 +93,10 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
-    as_dict = getattr(value, "as_dict", None)
-    if callable(as_dict):
-        return _jsonable(as_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
     return str(value)
 
 

@@ -94,12 +94,13 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write(f"No {options['state']} outbox messages.")
             return
-        self.stdout.write(f"{'id':>7}  {'state':7} {'att':>3}  {'operation':16} {'key':30} error")
+        self.stdout.write(f"{'id':>7}  {'state':7} {'att':>3}  {'operation':16} key / last error")
         for row in rows:
             self.stdout.write(
-                f"{row.pk:>7}  {row.state:7} {row.attempts:>3}  {row.operation:16} "
-                f"{_short(row.key, 30):30} {_short(row.last_error, 60)}"
+                f"{row.pk:>7}  {row.state:7} {row.attempts:>3}  {row.operation:16} {row.key}"
             )
+            if row.last_error:
+                self.stdout.write(f"{'':38}{_short(row.last_error, 200)}")
         if total > len(rows):
             self.stdout.write(f"... {total - len(rows)} more (use --limit)")
 
