@@ -13,7 +13,9 @@ Fixtures:
 Markers: ``@pytest.mark.talon_campaigns(path_or_data)`` loads other campaigns for one test;
 ``@pytest.mark.talon_fault(kind=..., ...)`` (repeatable) installs faults before the test.
 Options: ``--talon-emulator-campaigns FILE`` and ``--talon-emulator-fault SPEC`` (repeatable,
-applied at every reset); the ini key ``talon_emulator_campaigns`` works too.
+applied at every reset); the ini key ``talon_emulator_campaigns`` works too. The ini key
+``talon_emulator_check = "module:function"`` runs a check on every answer the emulator gives
+during a test (this project uses it to validate them all against the OpenAPI documents).
 
 This module must stay importable without Django: nothing Django-related is imported at module
 level, and ``talon_settings`` asks pytest-django for its ``settings`` fixture only when used.
@@ -21,7 +23,8 @@ level, and ``talon_settings`` asks pytest-django for its ``settings`` fixture on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +54,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "talon_emulator_campaigns", "campaign file for the talon_emulator fixture", default=""
+    )
+    parser.addini(
+        "talon_emulator_check",
+        "'module:function' called with every Integration API answer the emulator gives during a "
+        "test (dict: operation, method, path, query, status, body); an AssertionError fails "
+        "the test at teardown",
+        default="",
     )
 
 
@@ -115,6 +125,23 @@ class EmulatorHandle:
         self.server.app.clear_calls()
 
 
+Checker = Callable[[dict[str, Any]], None]
+_CHECKERS: dict[str, Checker] = {}
+
+
+def _checker(config: pytest.Config) -> Checker | None:
+    """The ``talon_emulator_check`` function, imported once."""
+    spec = str(config.getini("talon_emulator_check") or "").strip()
+    if not spec:
+        return None
+    if spec not in _CHECKERS:
+        module_name, _, attribute = spec.partition(":")
+        if not attribute:
+            raise pytest.UsageError(f"talon_emulator_check must be 'module:function', got {spec!r}")
+        _CHECKERS[spec] = getattr(importlib.import_module(module_name), attribute)
+    return _CHECKERS[spec]
+
+
 def _campaign_source(config: pytest.Config) -> str | None:
     option = config.getoption("--talon-emulator-campaigns")
     if option:
@@ -148,7 +175,26 @@ def talon_emulator(
         talon_emulator_server.app.faults.add(spec)
     for fault_marker in request.node.iter_markers("talon_fault"):
         handle.add_fault(**fault_marker.kwargs)
+    checker = _checker(request.config)
+    answers: list[dict[str, Any]] = []
+    hooks = talon_emulator_server.app.response_hooks
+    if checker is not None:
+        hooks.append(answers.append)
     try:
         yield handle
     finally:
+        if checker is not None:
+            hooks.remove(answers.append)
         handle.clear_faults()  # wakes anything still hanging
+    if checker is not None:
+        problems = []
+        for answer in answers:
+            try:
+                checker(answer)
+            except AssertionError as exc:
+                problems.append(f"{answer['method']} {answer['path']} -> {answer['status']}: {exc}")
+        if problems:
+            pytest.fail(
+                "emulator answers failed talon_emulator_check:\n" + "\n".join(problems),
+                pytrace=False,
+            )
