@@ -179,7 +179,9 @@ def _after_commit(key: str, *, immediate: bool) -> None:
         elif celery_enabled():
             dispatch(key)
         else:
-            deliver_key(key)
+            # Without Celery this runs inside the web request: short timeout, no client
+            # retries; a failure waits for the relay instead of holding the response.
+            deliver_key(key, immediate=True)
         if not celery_enabled():
             _maybe_sync_relay()
     except Exception:

@@ -293,3 +293,45 @@ def test_erasure_is_never_dead_and_completes(
 def test_enqueue_rejects_unknown_operation(fake_client: FakeClient) -> None:
     with pytest.raises(KeyError, match="unknown outbox operation"):
         outbox.enqueue("session.teleport", "session:x", {})
+
+
+def test_sync_mode_piggybacks_a_relay_on_requests(settings: Any, fake_client: FakeClient) -> None:
+    settings.TALON = {**settings.TALON, "SYNC_RELAY_INTERVAL": 60}
+    fake_client.fail = TalonConnectionError("down")
+    make_cart(items=[ESPRESSO])
+    fake_client.fail = None
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    from django.core.cache import cache
+
+    cache.delete("django_talon:sync_relay")
+    make_cart(items=[GRINDER])  # its after-commit hook also relays the older due row
+    assert not OutboxMessage.objects.filter(state="pending").exists()
+
+
+def test_no_immediate_attempt_when_switched_off(settings: Any, fake_client: FakeClient) -> None:
+    settings.TALON = {**settings.TALON, "IMMEDIATE_ATTEMPT": False}
+    make_cart(items=[ESPRESSO])  # sync delivery still happens after commit
+    assert OutboxMessage.objects.get().state == "done"
+
+
+def test_evaluate_cart_refuses_when_switched_off(fake_client: FakeClient) -> None:
+    from django_talon.exceptions import TalonUnavailable
+
+    cart = make_cart(items=[ESPRESSO])
+    resilience.set_kill_switch(True)
+    with pytest.raises(TalonUnavailable):
+        services.evaluate_cart(cart)
+
+
+def test_stale_effects_are_not_shown(settings: Any, fake_client: FakeClient) -> None:
+    fake_client.effects = [{"effectType": "setDiscount", "props": {"name": "x", "value": 1.0}}]
+    cart = make_cart(items=[ESPRESSO])
+    fresh = services.get_promotions(cart)
+    assert fresh.effects_raw and not fresh.stale and fresh.in_sync
+    assert fresh.effects[0].effect_type == "setDiscount"
+    CustomerSession.objects.update(effects_received_at=timezone.now() - timedelta(days=2))
+    old = services.get_promotions(cart)
+    assert old.stale and old.effects_raw == []
+    settings.TALON = {**settings.TALON, "EFFECTS_MAX_AGE": 0}
+    assert services.get_promotions(cart).effects_raw  # 0 = no age limit
+    assert services.get_promotions(None).session is None
