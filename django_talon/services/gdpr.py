@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from django_talon import outbox
@@ -18,7 +19,12 @@ from django_talon.models import (
     OutboxMessage,
     Referral,
 )
-from django_talon.services.handlers import CUSTOMER_ERASE, PROFILE_UPDATE, profile_key
+from django_talon.services.handlers import (
+    CUSTOMER_ERASE,
+    PROFILE_UPDATE,
+    profile_key,
+    session_key,
+)
 
 logger = logging.getLogger("django_talon.services")
 
@@ -31,8 +37,8 @@ def erase_customer(
     In the caller's transaction: an audit :class:`DataDeletionRequest` (integration id, who
     asked, when; nothing else personal) is written; the profile's attributes, its link to the
     user, its coupon reservations, referrals and session attributes are purged; queued profile
-    updates are voided. After commit, ``DELETE /v1/customer_data/{id}`` is delivered through
-    the outbox and retried until Talon.One confirms (the request becomes ``completed`` and
+    and session writes for the customer are voided (they would re-create the profile). After
+    commit, ``DELETE /v1/customer_data/{id}`` is delivered through the outbox and retried until Talon.One confirms (the request becomes ``completed`` and
     :data:`django_talon.signals.erasure_completed` fires). The shop's own ``User`` row is the
     shop's business (delete it, or keep it if the law lets you).
 
@@ -55,10 +61,17 @@ def erase_customer(
         )
         if profile is not None:
             purge_local_data(profile)
+        # Queued writes that would re-create the profile in Talon.One after the erasure
+        # (session updates carry its profileId; Talon.One auto-creates unknown profiles).
+        session_keys = [
+            session_key(sid)
+            for sid in CustomerSession.objects.filter(
+                profile__integration_id=integration_id
+            ).values_list("integration_id", flat=True)
+        ]
         OutboxMessage.objects.filter(
-            key=profile_key(integration_id),
-            operation=PROFILE_UPDATE,
-            state=OutboxMessage.State.PENDING,
+            Q(key=profile_key(integration_id), operation=PROFILE_UPDATE) | Q(key__in=session_keys),
+            state="pending",
         ).update(
             state=OutboxMessage.State.DONE,
             result="erased",

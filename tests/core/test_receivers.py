@@ -174,3 +174,18 @@ def test_default_adapter_order_states() -> None:
     assert adapter.order_session_state(FakeOrder("PAID")) == "closed"
     assert adapter.order_session_state(FakeOrder("canceled")) == "cancelled"
     assert adapter.order_session_state(FakeOrder("pending")) is None
+
+
+def test_erasure_voids_queued_session_writes(
+    settings: Any, fake_client: FakeClient, django_user_model: Any
+) -> None:
+    user = django_user_model.objects.create_user("late", "late@example.com", "pw")
+    settings.TALON = {**settings.TALON, "ENABLED": False}  # keep rows pending
+    make_cart(user=user, items=[ESPRESSO])
+    pending = OutboxMessage.objects.get(operation="session.update", state="pending")
+    settings.TALON = {**settings.TALON, "ENABLED": True}
+    user.delete()
+    pending.refresh_from_db()
+    assert pending.result == "erased" and pending.payload == {}
+    assert [c[0] for c in fake_client.calls][-1] == "delete_customer_data"
+    assert "update_customer_session_v2" not in [c[0] for c in fake_client.calls]
