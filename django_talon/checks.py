@@ -111,6 +111,28 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="django_talon.W001",
             )
         )
+    alias = str(conf["CACHE_ALIAS"])
+    caches_setting = getattr(settings, "CACHES", {}) or {}
+    if alias not in caches_setting:
+        messages.append(
+            _error(
+                f"TALON['CACHE_ALIAS'] is {alias!r}, which is not in settings.CACHES.",
+                "Name a configured cache; it holds the circuit breaker and the kill switch.",
+                "E008",
+            )
+        )
+    else:
+        backend = str(caches_setting[alias].get("BACKEND", ""))
+        if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")) and not settings.DEBUG:
+            messages.append(
+                checks.Warning(
+                    f"TALON['CACHE_ALIAS'] {alias!r} uses {backend.rsplit('.', 1)[-1]}: the "
+                    "circuit breaker and the run-time kill switch are per process.",
+                    hint="Use a cache shared by all processes (Redis, Memcached, database) "
+                    "or accept per-process breakers.",
+                    id="django_talon.W003",
+                )
+            )
     base_url = str(conf["BASE_URL"] or "")
     if enabled and base_url and not settings.DEBUG:
         host = (urlsplit(base_url).hostname or "").lower()

@@ -12,8 +12,16 @@ from django_talon.checks import check_settings
 GOOD = {"BASE_URL": "https://acme.talon.one", "API_KEY": "k"}
 
 
+SHARED_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/9",  # never contacted by the checks
+    }
+}
+
+
 def ids(**talon: Any) -> list[str]:
-    with override_settings(TALON=talon):
+    with override_settings(TALON=talon, CACHES=SHARED_CACHE):
         return [m.id for m in check_settings()]
 
 
@@ -64,7 +72,7 @@ def test_e007_talon_not_a_dict() -> None:
 
 
 def test_w001_unknown_key_with_suggestion() -> None:
-    with override_settings(TALON={**GOOD, "MAX_ATTEMPT": 3}):
+    with override_settings(TALON={**GOOD, "MAX_ATTEMPT": 3}, CACHES=SHARED_CACHE):
         (message,) = check_settings()
     assert message.id == "django_talon.W001"
     assert "MAX_ATTEMPTS" in (message.hint or "")
@@ -78,6 +86,18 @@ def test_w002_local_url_without_debug(url: str) -> None:
         assert ids(BASE_URL=url, API_KEY="k") == ["django_talon.W002"]
     with override_settings(DEBUG=True):
         assert ids(BASE_URL=url, API_KEY="k") == []
+
+
+def test_e008_unknown_cache_alias() -> None:
+    assert ids(**GOOD, CACHE_ALIAS="breaker") == ["django_talon.E008"]
+
+
+def test_w003_per_process_cache_without_debug() -> None:
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(TALON=GOOD, CACHES=locmem, DEBUG=False):
+        assert [m.id for m in check_settings()] == ["django_talon.W003"]
+    with override_settings(TALON=GOOD, CACHES=locmem, DEBUG=True):
+        assert [m.id for m in check_settings()] == []
 
 
 def test_checks_are_registered() -> None:
