@@ -7,11 +7,14 @@ render already shows the new discounts (rendering itself never calls Talon.One).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from django_talon import services as talon
 from example_project.cart import services
 from example_project.cart.forms import AddToCartForm, QuantityForm
 from example_project.catalog.models import Product
@@ -19,11 +22,18 @@ from example_project.catalog.models import Product
 
 def cart_detail(request: HttpRequest) -> HttpResponse:
     cart = services.get_cart(request)
-    return render(
-        request,
-        "cart/cart_detail.html",
-        {"cart": cart, "lines": cart.lines() if cart is not None else []},
-    )
+    context: dict[str, object] = {"cart": cart, "lines": []}
+    if cart is not None:
+        # django-talon's mirror of this cart's session (no API call), shared by the tags.
+        promotions = talon.get_promotions(cart, request=request).summary()
+        context.update(
+            lines=cart.lines(),
+            promotions=promotions,
+            item_discount_total=sum(
+                (discount.amount for discount in promotions.item_discounts), Decimal("0")
+            ),
+        )
+    return render(request, "cart/cart_detail.html", context)
 
 
 @require_POST

@@ -61,7 +61,7 @@ def _shop_env(db: Path, talon_url: str, api_key: str) -> dict[str, str]:
         SHOP_DB=str(db),
         TALON_BASE_URL=talon_url,
         TALON_API_KEY=api_key,
-        SHOP_DEBUG="0",
+        SHOP_DEBUG="1",  # tracebacks in failure screenshots; static files served
         PYTHONUNBUFFERED="1",
     )
     env.pop("CELERY_BROKER_URL", None)  # eager Celery, as in the demo
@@ -119,7 +119,6 @@ def shop(shop_template_db: Path, talon_emulator: Any, tmp_path: Path) -> Iterato
                 str(REPO_ROOT / "manage.py"),
                 "runserver",
                 "--noreload",
-                "--insecure",
                 f"127.0.0.1:{port}",
             ],
             env=_shop_env(db, talon_emulator.url, talon_emulator.api_key),
@@ -145,8 +144,10 @@ def shop(shop_template_db: Path, talon_emulator: Any, tmp_path: Path) -> Iterato
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module, closed with it: Playwright's sync API keeps its event
+    loop alive while open, and the rest of the suite should not run beside it."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
