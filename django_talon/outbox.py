@@ -51,6 +51,8 @@ logger = logging.getLogger("django_talon.outbox")
 #: Celery task names (registered by ``django_talon.tasks``; sent by name so this module never
 #: imports Celery at import time).
 DELIVER_TASK = "django_talon.deliver_outbox_key"
+#: Keys a relay piggy-backed on a web request (sync mode) handles at most.
+SYNC_RELAY_KEYS = 10
 RELAY_TASK = "django_talon.relay_outbox"
 
 PENDING = "pending"
@@ -197,7 +199,8 @@ def _maybe_sync_relay() -> None:
 
     cache = caches[str(talon_settings.CACHE_ALIAS)]
     if cache.add("django_talon:sync_relay", True, max(1, int(interval))):
-        relay()
+        # A customer is waiting: a few keys, short timeouts.
+        relay(SYNC_RELAY_KEYS, immediate=True)
 
 
 # -- delivery ---------------------------------------------------------------------------------
@@ -456,11 +459,13 @@ def _due_keys(qs: QuerySet[OutboxMessage], limit: int) -> list[str]:
     return keys
 
 
-def relay(limit: int | None = None, *, dispatch_tasks: bool = False) -> int:
+def relay(
+    limit: int | None = None, *, dispatch_tasks: bool = False, immediate: bool = False
+) -> int:
     """Deliver keys with due pending rows (at most ``limit`` keys). Returns the keys handled.
 
     ``dispatch_tasks=True`` hands each key to Celery instead of delivering inline (a relay
-    task fans out to workers).
+    task fans out to workers); ``immediate=True`` uses the short-timeout client.
     """
     limit = int(limit or talon_settings.RELAY_BATCH_SIZE)
     keys = _due_keys(
@@ -471,7 +476,7 @@ def relay(limit: int | None = None, *, dispatch_tasks: bool = False) -> int:
             if dispatch_tasks:
                 dispatch(key)
             else:
-                deliver_key(key)
+                deliver_key(key, immediate=immediate)
         except Exception:
             logger.exception("relay: delivering outbox key %s failed", key)
     return len(keys)
