@@ -139,3 +139,28 @@ def test_guest_cart_and_its_coupon_follow_the_customer_at_login(
     assert session["profileId"] == f"user-{alice.pk}"
     assert session["couponCodes"] == ["WELCOME10"]
     assert session["cartItems"][0]["quantity"] == 2
+
+
+def test_checkout_never_breaks_while_talon_is_down(shop: Client, talon_emulator: Any) -> None:
+    """Fail open: the order is placed at full price and the closing call waits in the
+    outbox; once Talon.One answers again, the cart's update and the close are delivered."""
+    from django_talon import outbox
+    from django_talon.models import OutboxMessage
+
+    talon_emulator.control.add_fault(kind="drop", path="/v2/customer_sessions/*")
+    add(shop, "GRINDER-X")
+    page = shop.get("/orders/checkout/").content.decode()
+    assert "Your discounts are still being confirmed" in page
+    shop.post("/orders/checkout/")
+    order = Order.objects.get()
+    assert (order.total, order.discount_total) == (Decimal("89.00"), Decimal("0.00"))
+    shop.post(f"/orders/{order.pk}/pay/", {"card_number": "4242424242424242"})
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+    talon_emulator.control.clear_faults()
+    # What the relay does once the backoff has passed, without waiting for it.
+    for key in set(OutboxMessage.objects.filter(state="pending").values_list("key", flat=True)):
+        outbox.deliver_key(key, force=True)
+    session = emulator_session(talon_emulator)
+    assert (session["state"], session["cartItems"][0]["sku"]) == ("closed", "GRINDER-X")
