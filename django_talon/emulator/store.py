@@ -619,7 +619,6 @@ class Store:
                 )
             # closed/partially_returned -> cancelled
             if dry:
-                assert session.redemption is not None or True
                 rollbacks = self._rollback_effects(session.redemption) if session.redemption else []
                 session.state = "cancelled"
                 return session, profile_obj, rollbacks, None
@@ -659,7 +658,7 @@ class Store:
                 profile = self._transient_profile(session.profile_id, now)
             else:
                 profile = self._profile(session.profile_id, create=True, now=now)
-        if existing is None or (dry and existing is None):
+        if existing is None:
             session.first_session = not session.profile_id or (
                 self.profile_session_count.get(session.profile_id, 0) == 0
                 and (profile is None or profile.closed_sessions == 0)
