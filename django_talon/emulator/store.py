@@ -570,7 +570,7 @@ class Store:
         """
         existing = self.sessions.get(session_id)
         target = fields.get("state")
-        if existing is None or dry:
+        if existing is None or (dry and existing.state == "open"):
             base = Session(id=0, integration_id=session_id, created=now, updated=now)
             if existing is not None:  # dry run on an existing session: same identity, payload only
                 base.id, base.created = existing.id, existing.created

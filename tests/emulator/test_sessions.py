@@ -327,3 +327,22 @@ def test_response_content_selects_extra_parts(client: TalonClient) -> None:
     assert raw["loyalty"]["programs"]["1"]["ledger"]["tentativeCurrentBalance"] == 17.0
     assert raw["event"]["type"] == "talon_session_updated"
     assert {r["campaignID"] for r in raw["ruleFailureReasons"]} == {2, 3, 5}
+
+
+def test_dry_run_on_a_closed_session(client: TalonClient, emulator: EmulatorHandle) -> None:
+    client.update_customer_session_v2(
+        "s1",
+        {
+            "profileId": "kim",
+            "cartItems": [COFFEE],
+            "couponCodes": ["WELCOME10"],
+            "state": "closed",
+        },
+    )
+    before = emulator.state()
+    same = client.update_customer_session_v2("s1", {"state": "closed"}, dry=True)
+    assert same.raw["customerSession"]["cartItems"][0]["sku"] == "ESPRESSO-250"
+    cancel = client.update_customer_session_v2("s1", {"state": "cancelled"}, dry=True)
+    assert "rollbackCoupon" in types(cancel)
+    assert cancel.raw["customerSession"]["state"] == "cancelled"
+    assert emulator.state() == before
