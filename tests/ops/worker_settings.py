@@ -23,6 +23,10 @@ TALON = {
     "RETRY_BACKOFF": 0.2,
     "RETRY_BACKOFF_MAX": 1.0,
     "SWEEP_AFTER": 1.0,
+    # Generous client timeouts: a call abandoned on timeout keeps running in the server,
+    # and the next delivery could then overlap it. The tests run on a loaded 2-core box.
+    "TIMEOUT": (3.05, 30.0),
+    "IMMEDIATE_TIMEOUT": 10.0,
 }
 
 CELERY_BROKER_URL = os.environ.get("TALON_TEST_BROKER_URL", "memory://")
