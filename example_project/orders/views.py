@@ -29,10 +29,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("cart:detail")
         return redirect("orders:pay", order.pk)
+    rows = [(item, pricing.line_discounts.get(item.product.sku)) for item in cart.lines()]
     return render(
         request,
         "orders/checkout.html",
-        {"cart": cart, "lines": cart.lines(), "pricing": pricing},
+        {"cart": cart, "rows": rows, "pricing": pricing},
     )
 
 
