@@ -1,0 +1,79 @@
+"""DELIVERY="celery": keys are handed to the ``django_talon.deliver_outbox_key`` task by
+name; eager mode runs it inline; a broker that cannot be reached loses nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from django_talon import outbox
+from django_talon.models import CustomerProfile, OutboxMessage
+from tests.core.conftest import FakeClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def celery_app(
+    settings: Any, fake_client: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    import celery
+
+    import django_talon.tasks  # noqa: F401  (registers the shared tasks)
+
+    # Not set as the process-wide current app (other tests must not see a broker): the
+    # outbox resolves ``celery.current_app`` at call time, so patching it is enough.
+    app = celery.Celery("django_talon_core_tests", set_as_current=False)
+    monkeypatch.setattr(celery, "current_app", app)
+    app.conf.broker_url = "memory://"
+    app.conf.task_always_eager = False
+    settings.TALON = {**settings.TALON, "DELIVERY": "celery"}
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def test_eager_mode_runs_the_task_inline(
+    celery_app: Any, fake_client: FakeClient, django_user_model: Any
+) -> None:
+    celery_app.conf.task_always_eager = True
+    assert outbox.celery_enabled()
+    user = django_user_model.objects.create_user("eager", "eager@example.com", "pw")
+    assert fake_client.names() == ["update_customer_profile_v2"]
+    assert OutboxMessage.objects.get().state == "done"
+    assert CustomerProfile.objects.get(user=user).last_synced_at is not None
+
+
+def test_tasks_are_sent_by_name(
+    celery_app: Any,
+    fake_client: FakeClient,
+    django_user_model: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[str, Any]] = []
+    monkeypatch.setattr(
+        celery_app, "send_task", lambda name, args=None, **kw: sent.append((name, args))
+    )
+    django_user_model.objects.create_user("named", "named@example.com", "pw")
+    message = OutboxMessage.objects.get()
+    assert sent == [("django_talon.deliver_outbox_key", [message.key])]
+    assert message.state == "pending" and fake_client.calls == []
+
+
+def test_unreachable_broker_loses_nothing(
+    celery_app: Any,
+    fake_client: FakeClient,
+    django_user_model: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(celery_app, "send_task", broken)
+    django_user_model.objects.create_user("nobroker", "nobroker@example.com", "pw")
+    assert OutboxMessage.objects.get().state == "pending"
+    assert outbox.relay() == 1  # the beat's relay (or the sweep) delivers it later
+    assert OutboxMessage.objects.get().state == "done"
