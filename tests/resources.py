@@ -80,3 +80,17 @@ def require_rabbitmq() -> str:
     if not _tcp_reachable(host, port):
         pytest.skip(f"RabbitMQ not reachable at {host}:{port} (set TALON_TEST_RABBITMQ_URL)")
     return RABBITMQ_URL
+
+
+CHROMIUM = Path(os.environ.get("TALON_CHROMIUM", "/usr/bin/chromium"))
+
+
+def require_chromium() -> Path:
+    """Return Debian's Chromium for the browser tests, or skip (browsers are never downloaded;
+    ``.ci/run`` installs the ``chromium`` package when it is missing)."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM} (apt-get install chromium, "
+            "or set TALON_CHROMIUM to its path)"
+        )
+    return CHROMIUM

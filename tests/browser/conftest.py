@@ -23,9 +23,8 @@ from typing import Any
 
 import pytest
 
-from tests.resources import REPO_ROOT
+from tests.resources import REPO_ROOT, require_chromium
 
-CHROMIUM = Path(os.environ.get("TALON_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,16 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def require_chromium() -> Path:
-    """Return Debian's Chromium, or skip (browsers are never downloaded)."""
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(
-            f"Chromium not found at {CHROMIUM} (apt-get install chromium, "
-            "or set TALON_CHROMIUM to its path)"
-        )
-    return CHROMIUM
 
 
 def _free_port() -> int:
