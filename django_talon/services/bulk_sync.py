@@ -15,6 +15,9 @@ Why it is shaped like this:
 - **Mirrors updated in bulk**: one SELECT and at most two bulk writes per batch keep
   ``CustomerProfile`` (integration id, attributes last sent, last synced) in step, so the
   per-user signal path does not re-send what the bulk sync just delivered.
+- **Erased customers are never re-sent**: a user whose integration id has a
+  ``DataDeletionRequest`` (or an erased profile) is skipped, even if the shop kept the
+  ``User`` row.
 - **Dry run** builds every payload and counts, but calls nothing and writes nothing.
 - The endpoint does not run the rule engine, so no effects come back to store.
 """
@@ -150,6 +153,7 @@ class BulkSyncResult:
     processed: int = 0
     sent: int = 0
     unchanged: int = 0
+    erased: int = 0  # users whose profile was erased (GDPR): never sent again
     batches: int = 0
     api_calls: int = 0
     total: int = 0
@@ -232,7 +236,7 @@ def sync_profiles(
     from django_talon import resilience
     from django_talon.adapters import get_adapter
     from django_talon.exceptions import TalonUnavailable
-    from django_talon.models import CustomerProfile
+    from django_talon.models import CustomerProfile, DataDeletionRequest
 
     size = int(batch_size or talon_settings.SYNC_BATCH_SIZE)
     if not 1 <= size <= MAX_BATCH_SIZE:
@@ -263,17 +267,46 @@ def sync_profiles(
         if not users:
             result.completed = True
             break
-        existing = {
+        linked = {
             p.user_id: p
             for p in CustomerProfile.objects.filter(user_id__in=[u.pk for u in users]).only(
-                "id", "user_id", "integration_id", "pushed_fingerprint"
+                "id", "user_id", "integration_id", "pushed_fingerprint", "erased_at"
             )
         }
+        # Users without a linked profile: their id may belong to an unlinked or an erased row.
+        new_ids = {u.pk: adapter.integration_id(u) for u in users if u.pk not in linked}
+        by_integration_id = (
+            {
+                p.integration_id: p
+                for p in CustomerProfile.objects.filter(
+                    integration_id__in=list(new_ids.values())
+                ).only("id", "user_id", "integration_id", "pushed_fingerprint", "erased_at")
+            }
+            if new_ids
+            else {}
+        )
+        erased_ids = (
+            set(
+                DataDeletionRequest.objects.filter(
+                    integration_id__in=list(new_ids.values())
+                ).values_list("integration_id", flat=True)
+            )
+            if new_ids
+            else set()
+        )
         items: list[dict[str, Any]] = []
         rows: list[tuple[Any, CustomerProfile | None, str, dict[str, Any], str]] = []
         for user in users:
-            profile = existing.get(user.pk)
-            integration_id = profile.integration_id if profile else adapter.integration_id(user)
+            profile = linked.get(user.pk)
+            if profile is None:
+                integration_id = new_ids[user.pk]
+                profile = by_integration_id.get(integration_id)
+            else:
+                integration_id = profile.integration_id
+            if integration_id in erased_ids or (profile is not None and profile.erased_at):
+                # Erased (GDPR): never send this customer's data to Talon.One again.
+                result.erased += 1
+                continue
             attributes = dict(adapter.profile_attributes(user))
             fingerprint = profile_fingerprint(integration_id, attributes)
             if profile is not None and profile.pushed_fingerprint == fingerprint and not force:
@@ -358,9 +391,11 @@ def _record_profiles(rows: list[tuple[Any, Any, str, dict[str, Any], str]]) -> N
         else:
             for name, value in values.items():
                 setattr(profile, name, value)
+            profile.user = user  # links a profile row that had lost its user
             profile.updated_at = now
             changed.append(profile)
     fields = [
+        "user",
         "attributes",
         "fingerprint",
         "pushed_fingerprint",

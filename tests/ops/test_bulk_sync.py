@@ -188,3 +188,33 @@ def test_audiences_and_reservations_sync(talon_emulator: Any, talon_settings: An
             "profile__integration_id", flat=True
         )
     ) == [profiles[1].integration_id]
+
+
+def test_erased_customers_are_never_sent_again(talon_emulator: Any, talon_settings: Any) -> None:
+    from django_talon import services
+
+    kept, synced_then_erased = make_users(2)
+    bulk_sync.sync_profiles(checkpoint=bulk_sync.NullCheckpoint())
+    (never_synced,) = make_users(1, start=50)
+    # The shop keeps the User rows (the law may let it); django-talon must not re-send them.
+    services.erase_customer(synced_then_erased, requested_by="test")
+    services.erase_customer(never_synced, requested_by="test")
+    talon_emulator.control.clear_requests()
+
+    result = bulk_sync.sync_profiles(force=True, checkpoint=bulk_sync.NullCheckpoint())
+
+    assert result.erased == 2 and result.sent == 1
+    assert sent_ids(bulk_calls(talon_emulator)) == [f"user-{kept.pk}"]
+    erased_profile = CustomerProfile.objects.get(integration_id=f"user-{synced_then_erased.pk}")
+    assert erased_profile.user is None and erased_profile.attributes == {}
+    assert not CustomerProfile.objects.filter(integration_id=f"user-{never_synced.pk}").exists()
+
+
+def test_an_unlinked_profile_is_linked_again(talon_emulator: Any, talon_settings: Any) -> None:
+    (user,) = make_users(1)
+    CustomerProfile.objects.create(integration_id=f"user-{user.pk}")  # e.g. created by an import
+
+    result = bulk_sync.sync_profiles(checkpoint=bulk_sync.NullCheckpoint())
+
+    assert result.sent == 1
+    assert CustomerProfile.objects.get().user == user

@@ -155,6 +155,8 @@ class Command(BaseCommand):
             f"{prefix} {result.sent} profile(s) in {result.batches} batch(es) "
             f"({result.api_calls} API call(s)); {result.unchanged} unchanged."
         )
+        if result.erased:
+            self.stdout.write(f"Skipped {result.erased} erased customer(s) (GDPR).")
         if result.dry_run and result.sample:
             self.stdout.write(f"First payload item: {result.sample[0]}")
         if result.completed:
