@@ -53,6 +53,16 @@ def test_promotions_anonymous_without_cart_is_empty(shop: Any, client: Client) -
     assert data["total"] == "0.00" and data["lines"] == [] and data["coupons"] == []
 
 
+def test_promotions_show_only_my_own_cart(shop: Any, django_user_model: Any) -> None:
+    _, ann, _ = customer(django_user_model, "ann", ESPRESSO, GRINDER)
+    post(ann, "coupons/", {"code": "WELCOME10"})
+    _, bob, _ = customer(django_user_model, "bob")
+    data = bob.get(API + "promotions/").json()
+    assert data["lines"] == [] and data["coupons"] == [] and data["total"] == "0.00"
+    assert bob.delete(API + "coupons/WELCOME10/").status_code == 404  # not on bob's cart
+    assert ann.get(API + "promotions/").json()["total"] == "93.40"
+
+
 # --------------------------------------------------------------------------- coupons
 
 
@@ -179,6 +189,9 @@ def test_referral_bad_input_and_anonymous(
     response = post(advocate, "me/referrals/", {"campaign_id": 999})
     assert response.status_code == 400 and "campaign_id" in response.json()
     _, shopper, _ = customer(django_user_model, "bob", ESPRESSO)
+    for bad in ({}, {"code": ""}, {"code": "TWO WORDS"}, {"code": ["x"]}):
+        response = post(shopper, "referral/", bad)
+        assert response.status_code == 400 and "code" in response.json(), bad
     response = post(shopper, "referral/", {"code": "NOPE-REF"})
     assert response.json()["result"]["status"] == "rejected"
     assert response.json()["result"]["reason"] == "ReferralNotFound"
