@@ -117,6 +117,10 @@ TALON = {
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Bean There (django-talon example shop) API",
+    "VERSION": "1.0",
+}
 
 LOGGING = {
     "version": 1,
