@@ -80,6 +80,7 @@ PROFILE_RESPONSE_CONTENT = {
 MAX_CART_ITEMS = 1000
 MAX_CART_UNITS = 10_000
 MAX_BATCH = 1000
+MAX_EVENTS = 10_000
 
 
 class Store:
@@ -278,6 +279,8 @@ class Store:
                     "created": event["created"],
                 }
             )
+            if len(self.events) > MAX_EVENTS:  # a long-running demo keeps constant memory
+                del self.events[: len(self.events) - MAX_EVENTS]
         return event
 
     # ---------------------------------------------------------------------------- parsing

@@ -69,7 +69,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # only pytest at module level (Django lazily, inside the fixture), so registering it here
     # keeps this plugin usable in projects without Django.
     if not config.pluginmanager.has_plugin("django_talon.testing.django"):
-        config.pluginmanager.import_plugin("django_talon.testing.django")
+        try:
+            config.pluginmanager.import_plugin("django_talon.testing.django")
+        except ImportError as exc:  # keep the emulator fixtures working without it
+            config.issue_config_time_warning(
+                pytest.PytestConfigWarning(f"talon_settings fixture unavailable: {exc}"),
+                stacklevel=2,
+            )
     config.addinivalue_line(
         "markers", "talon_campaigns(source): load these campaigns (path or data) into the emulator"
     )
