@@ -480,9 +480,9 @@ class StoredPromotions:
 
     def summary(self) -> Any:
         """The display layer's neutral ``PromotionsSummary`` for these effects."""
-        from django_talon.promotions import summarize
+        from django_talon.promotions import summarize_stored
 
-        return summarize(self.effects_raw, self.cart_items, currency=self.currency)
+        return summarize_stored(self)
 
 
 def get_promotions(

@@ -335,3 +335,13 @@ def test_stale_effects_are_not_shown(settings: Any, fake_client: FakeClient) -> 
     settings.TALON = {**settings.TALON, "EFFECTS_MAX_AGE": 0}
     assert services.get_promotions(cart).effects_raw  # 0 = no age limit
     assert services.get_promotions(None).session is None
+
+
+def test_stored_promotions_summary(fake_client: FakeClient) -> None:
+    fake_client.effects = [
+        {"effectType": "setDiscount", "campaignId": 1, "props": {"name": "10%", "value": 1.7}}
+    ]
+    cart = make_cart(items=[ESPRESSO])
+    summary = services.get_promotions(cart).summary()
+    assert summary.currency == "EUR" and len(summary.cart_discounts) == 1
+    assert summary.in_sync and not summary.stale
