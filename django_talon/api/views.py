@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -51,13 +52,13 @@ logger = logging.getLogger(__name__)
 
 class ServiceUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Talon.One is not reachable right now; please try again shortly."
+    default_detail = gettext_lazy("Talon.One is not reachable right now; please try again shortly.")
     default_code = "talon_unavailable"
 
 
 class BadGateway(APIException):
     status_code = status.HTTP_502_BAD_GATEWAY
-    default_detail = "Talon.One answered with an error."
+    default_detail = gettext_lazy("Talon.One answered with an error.")
     default_code = "talon_error"
 
 
