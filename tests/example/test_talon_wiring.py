@@ -164,3 +164,19 @@ def test_checkout_never_breaks_while_talon_is_down(shop: Client, talon_emulator:
         outbox.deliver_key(key, force=True)
     session = emulator_session(talon_emulator)
     assert (session["state"], session["cartItems"][0]["sku"]) == ("closed", "GRINDER-X")
+
+
+def test_kept_database_is_replayed_into_a_fresh_emulator(shop: Client, talon_emulator: Any) -> None:
+    """``manage.py demo --keep-db``: profiles and reservations reach the new emulator."""
+    from django_talon import services
+    from example_project.demo.data import replay_to_talon
+
+    services.reserve_coupon("VIP20", [User.objects.get(username="alice")])
+    talon_emulator.control.reset()  # the emulator restarted and forgot everything
+    assert replay_to_talon() == (3, 1)
+    state = talon_emulator.control.state()
+    assert len(state["profiles"]) == 3
+    alice = User.objects.get(username="alice")
+    assert state["coupons"]["VIP20"]["reservedFor"] == [f"user-{alice.pk}"]
+    assert replay_to_talon() == (3, 1)  # twice changes nothing
+    assert talon_emulator.control.state()["coupons"]["VIP20"]["reservedFor"] == [f"user-{alice.pk}"]

@@ -2,7 +2,8 @@
 
 It (1) starts a fresh SQLite database (the emulator keeps its state in memory, so a
 database left from an earlier run would remember reservations and sessions the new
-emulator never heard of; ``--keep-db`` opts out), (2) starts the Talon.One emulator
+emulator never heard of; ``--keep-db`` keeps it and sends its customer profiles and
+coupon reservations to the new emulator), (2) starts the Talon.One emulator
 with its demo campaigns where ``TALON["BASE_URL"]`` points, (3) migrates and loads the
 demo catalog and accounts, (4) starts the shop with ``runserver`` and prints the URLs
 and credentials. Ctrl-C stops both processes.
@@ -26,7 +27,7 @@ from django.core.management import BaseCommand, CommandError, call_command
 from django.core.management.base import CommandParser
 from django.db import connections
 
-from example_project.demo.data import load_demo_data
+from example_project.demo.data import load_demo_data, replay_to_talon
 
 REPO_DIR = Path(__file__).resolve().parents[4]
 
@@ -110,6 +111,12 @@ class Command(BaseCommand):
                 emulator = self.start_emulator()
             call_command("migrate", interactive=False, verbosity=0)
             accounts = load_demo_data()
+            if options["keep_db"] and emulator is not None:
+                profiles, codes = replay_to_talon()
+                self.stdout.write(
+                    f"Sent {profiles} customer profile(s) and {codes} reserved code(s) "
+                    "from the kept database to the fresh emulator."
+                )
             if options["setup_only"]:
                 self.stdout.write(self.style.SUCCESS("Demo database ready."))
                 return
