@@ -17,7 +17,8 @@ import requests
 from django_talon.emulator import EmulatorControl, EmulatorControlError, EmulatorServer
 from django_talon.testing.plugin import EmulatorHandle
 from tests.emulator.conftest import COFFEE, Raw
-from tests.resources import REPO_ROOT
+from tests.emulator.spec_check import check_response
+from tests.resources import REPO_ROOT, require_spec
 
 
 def test_importing_the_emulator_pulls_no_django() -> None:
@@ -46,6 +47,7 @@ def _free_port() -> int:
 
 
 def test_cli_serves_with_campaigns_key_and_startup_fault(tmp_path: Path) -> None:
+    require_spec()
     campaigns = tmp_path / "c.json"
     campaigns.write_text(
         json.dumps(
@@ -100,6 +102,16 @@ def test_cli_serves_with_campaigns_key_and_startup_fault(tmp_path: Path) -> None
         assert second.status_code == 200
         assert second.json()["effects"][0]["props"] == {"name": "Two off", "value": 2.0}
         assert [c["status"] for c in control.requests()] == [503, 200]
+        for answer in (first, second):
+            check_response(
+                {
+                    "operation": "updateCustomerSessionV2",
+                    "status": answer.status_code,
+                    "body": answer.json(),
+                    "method": "PUT",
+                    "path": "/v2/customer_sessions/x",
+                }
+            )
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
