@@ -128,7 +128,10 @@ def quantize_money(value: Any, currency: str, rounding: str = ROUND_HALF_UP) -> 
 def _points(value: Any) -> Decimal:
     try:
         points = Decimal(str(value))
-        return points if points.is_finite() else Decimal(0)
+        if not points.is_finite():
+            return Decimal(0)
+        # JSON floats come as 106.0: show whole points as 106, keep real fractions as sent.
+        return points.quantize(Decimal(1)) if points == points.to_integral_value() else points
     except (InvalidOperation, ValueError, TypeError):
         logger.warning("Ignoring non-numeric loyalty points %r in a Talon.One effect", value)
         return Decimal(0)
