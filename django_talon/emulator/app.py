@@ -459,6 +459,15 @@ class EmulatorApp:
                 return self._respond(start_response, control_status, control_payload)
             except ApiError as exc:
                 return self._respond(start_response, exc.status, exc.body(), exc.headers)
+            except Exception as exc:  # a bug: answer JSON, keep the traceback in the log
+                logger.exception("emulator error handling control call %s %s", method, path)
+                error = ApiError(
+                    500,
+                    f"emulator internal error: {type(exc).__name__}",
+                    title="Internal error",
+                    resource=path,
+                )
+                return self._respond(start_response, 500, error.body())
 
         request = Request(method, path, [], query, headers, body)
         route, params, allowed = self._match(method, raw_path)
@@ -504,13 +513,13 @@ class EmulatorApp:
                         generation = self._generation
                         self.faults.wake.wait(decision.delay)
                         if generation != self._generation:
-                            return self._drop(environ, request)
+                            return self._drop(environ)
                     fault = decision.terminal
                     if fault is not None:
                         if fault.kind in ("drop", "hang"):
                             if fault.kind == "hang":
                                 self.faults.wake.wait(fault.seconds)
-                            return self._drop(environ, request)
+                            return self._drop(environ)
                         if fault.kind == "conflict":
                             raise conflict(
                                 fault.message
@@ -570,7 +579,7 @@ class EmulatorApp:
             )
 
     @staticmethod
-    def _drop(environ: dict[str, Any], request: Request) -> Iterable[bytes]:
+    def _drop(environ: dict[str, Any]) -> Iterable[bytes]:
         """Ask our server to close the socket unanswered (the call is logged with status None)."""
         if DROP_KEY in environ:
             environ[DROP_KEY] = True

@@ -13,8 +13,6 @@ import copy
 import random
 import string
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -149,11 +147,6 @@ class Store:
             r.campaign_id == campaign_id and profile_id in r.referred and r.code != code
             for r in self.referrals.values()
         )
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with self.lock:
-            yield
 
     # ---------------------------------------------------------------------------- helpers
 
