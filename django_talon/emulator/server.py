@@ -197,7 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + (payload if code != 204 else b""))
+        # HEAD answers carry the headers only, or the next keep-alive response would be garbled
+        send_body = code != 204 and self.command != "HEAD"
+        self.wfile.write(head + (payload if send_body else b""))
 
 
 class EmulatorServer:

@@ -251,6 +251,8 @@ def test_chunked_request_body(emulator: EmulatorHandle) -> None:
 def test_unusual_methods_get_405_or_404(raw: Raw) -> None:
     assert raw("OPTIONS", "/v2/customer_sessions/s").status_code == 405
     assert raw("HEAD", "/v2/nothing").status_code == 404
+    # the keep-alive connection is still in sync after a HEAD
+    assert raw("GET", "/v2/customer_sessions/none").status_code == 404
 
 
 def test_concurrent_closes_never_exceed_a_usage_limit(emulator: EmulatorHandle) -> None:
@@ -295,3 +297,33 @@ def test_concurrent_closes_never_exceed_a_usage_limit(emulator: EmulatorHandle) 
         thread.join(20)
     assert len(accepted) == 5
     assert emulator.state()["coupons"]["FIVE"]["usageCounter"] == 5
+
+
+def test_the_app_is_plain_wsgi() -> None:
+    import io
+    from wsgiref.util import setup_testing_defaults
+
+    from django_talon.emulator import EmulatorApp
+    from django_talon.emulator.app import DropConnection
+
+    app = EmulatorApp(api_key="k", campaigns=[])
+    body = json.dumps({"customerSession": {"cartItems": [COFFEE]}}).encode()
+    environ: dict[str, object] = {}
+    setup_testing_defaults(environ)
+    environ.update(
+        {
+            "REQUEST_METHOD": "PUT",
+            "PATH_INFO": "/v2/customer_sessions/w",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "HTTP_AUTHORIZATION": "ApiKey-v1 k",
+            "CONTENT_TYPE": "application/json",
+        }
+    )
+    seen: list[str] = []
+    answer = b"".join(app(environ, lambda status, headers: seen.append(status)))
+    assert seen == ["200 OK"] and json.loads(answer)["customerSession"]["integrationId"] == "w"
+    app.faults.add({"kind": "drop"})
+    environ["wsgi.input"] = io.BytesIO(body)
+    with pytest.raises(DropConnection):  # other WSGI servers: the exception ends the connection
+        app(environ, lambda status, headers: None)
