@@ -67,7 +67,8 @@ def emulator_process() -> Iterator[str]:
             proc.wait()
 
 
-def _create_pg_database(name: str) -> None:
+def _pg_admin(name: str, *, create: bool) -> None:
+    """Drop (and create) the benchmark database, connected to the ``postgres`` database."""
     import psycopg
 
     conn = psycopg.connect(
@@ -79,7 +80,8 @@ def _create_pg_database(name: str) -> None:
     )
     with conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 @contextmanager
@@ -93,7 +95,7 @@ def django_project(url: str, *, postgres: bool = False) -> Iterator[None]:
     with tempfile.TemporaryDirectory(prefix="django-talon-bench-") as tmp:
         if postgres:
             os.environ["TALON_BENCH_PG_NAME"] = "django_talon_bench"
-            _create_pg_database("django_talon_bench")
+            _pg_admin("django_talon_bench", create=True)
         else:
             os.environ["TALON_BENCH_SQLITE"] = str(Path(tmp) / "bench.sqlite3")
         import django
@@ -107,3 +109,5 @@ def django_project(url: str, *, postgres: bool = False) -> Iterator[None]:
             from django.db import connections
 
             connections.close_all()
+            if postgres:
+                _pg_admin("django_talon_bench", create=False)

@@ -72,7 +72,13 @@ if os.environ.get("TALON_TEST_DB") == "postgres":
             "USER": os.environ.get("TALON_TEST_PG_USER", "postgres"),
             "HOST": os.environ.get("TALON_TEST_PG_HOST", "127.0.0.1"),
             "PORT": os.environ.get("TALON_TEST_PG_PORT", "5432"),
-            "TEST": {"NAME": os.environ.get("TALON_TEST_PG_TEST_NAME", "test_django_talon")},
+            # One test database per pytest process: two runs at once on one machine (several
+            # checkouts, nox and make) must not drop each other's database.
+            "TEST": {
+                "NAME": os.environ.get(
+                    "TALON_TEST_PG_TEST_NAME", f"test_django_talon_{os.getpid()}"
+                )
+            },
         }
     }
 else:

@@ -175,3 +175,24 @@ def test_parallel_updates_of_one_session_never_draw_a_409(
         remote["cartItems"][0]["quantity"]
         == newest.payload["customerSession"]["cartItems"][0]["quantity"]
     )
+
+
+def test_lost_messages_are_delivered_by_the_beat_relay(
+    web_settings: Any,
+    talon_emulator: Any,
+    start_worker: Callable[..., CeleryWorker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The broker never hears of these writes (a message lost between commit and publish):
+    the relay that beat runs finds the pending rows in the database and delivers them."""
+    from django_talon import outbox
+
+    monkeypatch.setattr(outbox, "dispatch", lambda key, **kwargs: None)
+    for cart in (21, 22):
+        services.update_cart(OpsCart(cart, 1))
+    assert undelivered() == 2
+    worker = start_worker("w1", beat=True)
+
+    wait_until(lambda: undelivered() == 0, DRAIN_TIMEOUT, "the beat relay", worker.log_tail)
+    assert "django_talon.relay_outbox" in worker.log_text()
+    assert len(session_calls(talon_emulator)) == 2
