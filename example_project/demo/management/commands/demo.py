@@ -102,8 +102,7 @@ class Command(BaseCommand):
         emulator: subprocess.Popen[bytes] | None = None
         # Ctrl-C, and SIGTERM from a process manager, both stop the two children cleanly
         # (explicit handlers: a shell may start us with SIGINT ignored).
-        signal.signal(signal.SIGINT, _interrupt)
-        signal.signal(signal.SIGTERM, _interrupt)
+        previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             if not options["keep_db"]:
                 self.fresh_database()
@@ -128,6 +127,8 @@ class Command(BaseCommand):
         finally:
             for name, process in reversed(self.children):
                 stop(process, name, self.stdout)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def fresh_database(self) -> None:
         database = settings.DATABASES["default"]
