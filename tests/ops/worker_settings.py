@@ -36,6 +36,10 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("TALON_TEST_QUEUE", "celery")
 # with --beat runs it).
 from django_talon.tasks import beat_schedule  # noqa: E402
 
+# In-memory beat scheduler: interval entries lose nothing on restart, and Celery's default
+# PersistentScheduler shelve file fails on Python 3.13 (dbm.sqlite3 "locking protocol") when
+# beat runs inside a worker that is killed and restarted.
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 CELERY_BEAT_SCHEDULE = beat_schedule(
     relay_seconds=float(os.environ.get("TALON_TEST_RELAY_EVERY", "1")),
     sweep_seconds=float(os.environ.get("TALON_TEST_SWEEP_EVERY", "2")),
