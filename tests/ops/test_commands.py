@@ -254,3 +254,27 @@ def test_emulator_command_serves_with_the_project_key(tmp_path: Path) -> None:
 def test_emulator_command_rejects_a_missing_campaigns_file(settings: Any) -> None:
     with pytest.raises(CommandError, match="campaigns file not found"):
         run("talon_emulator", "--campaigns", "/nonexistent/campaigns.json", "--port", "0")
+
+
+def test_progress_bar_stays_on_one_line_on_a_terminal() -> None:
+    from django.core.management.base import OutputWrapper
+
+    from django_talon.management.commands.talon_sync_profiles import ProgressBar
+    from django_talon.services.bulk_sync import BulkSyncProgress
+
+    class Terminal(StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    raw = Terminal()
+    bar = ProgressBar(OutputWrapper(raw))
+    for done in (10, 20):
+        bar(
+            BulkSyncProgress(
+                processed=done, total=20, sent=done, unchanged=0, batches=done // 10, last_pk=done
+            )
+        )
+    bar.close()
+    text = raw.getvalue()
+    assert text.count("\r") == 2 and text.count("\n") == 1 and text.endswith("\n")
+    assert "[" + "#" * 30 + "] 20/20 users" in text

@@ -8,7 +8,6 @@ delivered batch (see docs/commands.md); ``--restart`` starts over.
 from __future__ import annotations
 
 import re
-import sys
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -56,16 +55,20 @@ class ProgressBar:
             f"[{bar}] {p.processed}/{p.total} users, {p.sent} sent, "
             f"{p.unchanged} unchanged, batch {p.batches}"
         )
-        if self.tty:
-            self.stream.write("\r" + line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        self._write("\r" + line if self.tty else line + "\n")
 
     def close(self) -> None:
         if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
+
+    def _write(self, text: str) -> None:
+        # Django's OutputWrapper appends "\n" unless told otherwise: that would break the
+        # one-line bar on a terminal.
+        try:
+            self.stream.write(text, ending="")
+        except TypeError:
+            self.stream.write(text)
+        self.stream.flush()
 
 
 class Command(BaseCommand):
@@ -120,8 +123,13 @@ class Command(BaseCommand):
             if options["checkpoint_file"]
             else bulk_sync.CacheCheckpoint()
         )
+        size = options["batch_size"]
+        if size is not None and not 1 <= size <= bulk_sync.MAX_BATCH_SIZE:
+            raise CommandError(
+                f"--batch-size must be between 1 and {bulk_sync.MAX_BATCH_SIZE}, got {size}"
+            )
         show_progress = int(options["verbosity"]) >= 1
-        bar = ProgressBar(self.stdout if show_progress else sys.stderr)
+        bar = ProgressBar(self.stdout)
         try:
             result = bulk_sync.sync_profiles(
                 batch_size=options["batch_size"],
@@ -133,12 +141,11 @@ class Command(BaseCommand):
                 progress=bar if show_progress else None,
                 max_batches=options["max_batches"],
             )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
         except Exception as exc:
             from django_talon.resilience import describe
 
-            bar.close()
+            if show_progress:
+                bar.close()
             raise CommandError(
                 f"bulk sync stopped: {describe(exc)}. Run the command again to resume "
                 "after the last delivered batch."
