@@ -196,3 +196,41 @@ def test_lost_messages_are_delivered_by_the_beat_relay(
     wait_until(lambda: undelivered() == 0, DRAIN_TIMEOUT, "the beat relay", worker.log_tail)
     assert "django_talon.relay_outbox" in worker.log_text()
     assert len(session_calls(talon_emulator)) == 2
+
+
+def test_named_tasks_run_on_a_real_worker_with_json_arguments(
+    web_settings: Any,
+    talon_emulator: Any,
+    celery_client_app: Any,
+    start_worker: Callable[..., CeleryWorker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a shop (or another code base) sends by name reaches the tasks: bulk sync and
+    erasure, with plain JSON arguments only."""
+    from django.contrib.auth import get_user_model
+
+    from django_talon import outbox
+    from django_talon.models import CustomerProfile, DataDeletionRequest
+
+    monkeypatch.setattr(outbox, "dispatch", lambda key, **kwargs: None)  # only our messages
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create(
+        [user_model(username=f"w-{i}", password="!") for i in range(3)]
+    )
+    request = services.erase_customer(users[0], requested_by="test")
+    worker = start_worker("w1")
+
+    celery_client_app.send_task("django_talon.sync_profiles", kwargs={"batch_size": 2})
+    celery_client_app.send_task("django_talon.erase_customer", args=[request.pk])
+
+    def done() -> bool:
+        request.refresh_from_db()
+        synced = CustomerProfile.objects.filter(last_synced_at__isnull=False).count()
+        return request.state == DataDeletionRequest.State.COMPLETED and synced == 2
+
+    wait_until(done, DRAIN_TIMEOUT, "the bulk sync and the erasure", worker.log_tail)
+    bulk = talon_emulator.control.requests("/v2/customer_profiles")
+    # Batches of 2 users: [erased (skipped), user 1] and [user 2].
+    assert [len(c["body"]["customerProfiles"]) for c in bulk] == [1, 1]
+    deletes = talon_emulator.control.requests("/v1/customer_data/")
+    assert [d["status"] for d in deletes] in ([204], [404])
