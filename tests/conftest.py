@@ -48,9 +48,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     import os
 
     if os.environ.get("TALON_TEST_DB") == "postgres":
+        _skip_everything_without_postgres(items)
         return
     selected = [item for item in items if item.get_closest_marker("postgres") is None]
     deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+
+def _skip_everything_without_postgres(items: list[pytest.Item]) -> None:
+    """In the PostgreSQL pass, skip (with the reason) when no server answers.
+
+    Without this, pytest-django would try to create the test database before any test body
+    could call ``require_postgres()`` and every test would *error* on a machine without
+    PostgreSQL. A skip mark is evaluated before fixtures, so nothing connects; strict mode
+    still turns the skips into failures.
+    """
+    from tests.resources import PG_HOST, PG_PORT, _tcp_reachable
+
+    if _tcp_reachable(PG_HOST, PG_PORT):
+        return
+    skip = pytest.mark.skip(
+        reason=f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT} (set TALON_TEST_PG_HOST/PORT)"
+    )
+    for item in items:
+        item.add_marker(skip)
