@@ -126,12 +126,7 @@ def test_check_fails_when_talon_is_unreachable(settings: Any) -> None:
 
 
 # -- talon_outbox -----------------------------------------------------------------------------
-def test_outbox_list_retry_purge(
-    settings: Any,
-    talon_settings: Any,
-    talon_emulator: Any,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
+def test_outbox_list_retry_purge(settings: Any, talon_settings: Any, talon_emulator: Any) -> None:
     settings.TALON = {**settings.TALON, "DELIVERY": "sync"}
     from django_talon import outbox
 
@@ -150,8 +145,7 @@ def test_outbox_list_retry_purge(
     with pytest.raises(CommandError, match="which dead letters"):
         run("talon_outbox", "retry")
     talon_emulator.control.clear_faults()
-    with django_capture_on_commit_callbacks(execute=True):  # the command's commit, in a test
-        assert "Retried 1 dead letter(s)." in run("talon_outbox", "retry", str(dead.pk))
+    assert "Retried 1 dead letter(s)." in run("talon_outbox", "retry", str(dead.pk))
     dead.refresh_from_db()
     assert dead.state == "done"
 
@@ -278,3 +272,26 @@ def test_progress_bar_stays_on_one_line_on_a_terminal() -> None:
     text = raw.getvalue()
     assert text.count("\r") == 2 and text.count("\n") == 1 and text.endswith("\n")
     assert "[" + "#" * 30 + "] 20/20 users" in text
+
+
+def test_check_reports_the_kill_switch(talon_settings: Any, talon_emulator: Any) -> None:
+    from django_talon import resilience
+
+    resilience.set_kill_switch(True)
+    try:
+        with pytest.raises(CommandError, match="kill switch is on"):
+            run("talon_check", "--skip-outbox")
+    finally:
+        resilience.set_kill_switch(False)
+
+
+def test_emulator_command_defaults_follow_the_settings(settings: Any) -> None:
+    from django_talon.management.commands.talon_emulator import default_campaigns, default_port
+
+    settings.TALON = {**settings.TALON, "BASE_URL": "http://localhost:9234"}
+    assert default_port() == 9234  # the shop already points at this port
+    settings.TALON = {**settings.TALON, "BASE_URL": "https://acme.europe-west1.talon.one"}
+    assert default_port() == 9100  # EMULATOR_PORT
+    assert default_campaigns().endswith("campaigns/demo.json")
+    settings.TALON = {**settings.TALON, "EMULATOR_CAMPAIGNS": "/srv/campaigns.toml"}
+    assert default_campaigns() == "/srv/campaigns.toml"

@@ -110,9 +110,17 @@ class Command(BaseCommand):
         ids = options["ids"] or None
         if ids is None and not options["key"] and not options["all"]:
             raise CommandError("say which dead letters to retry: ids, --key KEY or --all")
+        selected = outbox.dead_letters()
+        if ids is not None:
+            selected = selected.filter(pk__in=ids)
+        if options["key"]:
+            selected = selected.filter(key=options["key"])
         with transaction.atomic():
-            count = outbox.retry_dead(ids, key=options["key"])
-        # retry_dead delivers after commit (inline, or through Celery when it is configured).
+            keys = sorted(set(selected.values_list("key", flat=True)))
+            count = outbox.retry_dead(ids, key=options["key"], deliver=False)
+        # Committed: deliver now (inline, or through Celery when it is configured).
+        for key in keys:
+            outbox.dispatch(key)
         still_dead = outbox.dead_letters()
         if ids is not None:
             still_dead = still_dead.filter(pk__in=ids)
