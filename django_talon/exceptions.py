@@ -7,6 +7,19 @@ class TalonUnavailable(Exception):
     """Talon.One could not be reached (disabled, circuit open, timeout, connection refused)."""
 
 
+class TalonRequestFailed(TalonUnavailable):
+    """Talon.One answered a read with an error that is not an outage (e.g. 400/401/403).
+
+    A subclass of :class:`TalonUnavailable` so that a shop page that only catches
+    ``TalonUnavailable`` still shows its "not available right now" fallback; the REST API
+    tells the two apart (503 for an outage, 502 for this). ``status`` is the HTTP status.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class OrderRefused(TalonUnavailable):
     """Fail-closed order placement: the order was refused because Talon.One did not confirm.
 

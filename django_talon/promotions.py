@@ -20,6 +20,7 @@ Loyalty points are not money: they are kept exactly as sent (as ``Decimal``).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +47,7 @@ __all__ = [
     "Notification",
     "PromotionsSummary",
     "currency_exponent",
+    "discount_display_name",
     "quantize_money",
     "summarize",
     "summarize_request",
@@ -137,6 +139,27 @@ def _points(value: Any) -> Decimal:
         return Decimal(0)
 
 
+#: Talon.One names a per-item discount effect ``"<rule name>#<position>"`` (and
+#: ``#<position>.<sub position>`` for units of one line), so that names are unique per cart
+#: item. Shoppers should see the rule name only.
+_POSITION_SUFFIX = re.compile(r"#\d+(?:\.\d+)?$")
+
+#: Effect types whose ``name`` carries that suffix.
+PER_ITEM_DISCOUNT_TYPES = frozenset({"setDiscountPerItem", "setDiscountPerAdditionalCostPerItem"})
+
+
+def discount_display_name(name: str, effect_type: str = "setDiscountPerItem") -> str:
+    """The name to show for a discount: per-item discounts lose Talon.One's ``#<position>``.
+
+    ``"Coffee 1 off each#0"`` -> ``"Coffee 1 off each"``. Other effect types keep their name
+    as sent (a cart discount may legitimately end in ``#1``).
+    """
+    if effect_type in PER_ITEM_DISCOUNT_TYPES:
+        stripped = _POSITION_SUFFIX.sub("", name)
+        return stripped or name
+    return name
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -149,7 +172,11 @@ def _int_or_none(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class Discount:
-    """One discount effect: cart-level (``position`` None) or on a cart line."""
+    """One discount effect: cart-level (``position`` None) or on a cart line.
+
+    ``name`` is the display name (per-item discounts without Talon.One's ``#<position>``
+    suffix, see :func:`discount_display_name`); ``raw_name`` is the name exactly as sent.
+    """
 
     name: str
     amount: Decimal
@@ -159,6 +186,7 @@ class Discount:
     position: int | None = None
     sub_position: int | None = None
     additional_cost: str = ""
+    raw_name: str = ""
 
 
 @dataclass
@@ -292,6 +320,17 @@ class PromotionsSummary:
     def total_discount(self) -> Decimal:
         """Sum of all rounded discount amounts (cart, item and additional-cost discounts)."""
         return sum((d.amount for d in self.discounts), self._zero)
+
+    @property
+    def cart_discount_total(self) -> Decimal:
+        """Sum of the cart-level discounts (``cart_discounts``)."""
+        return sum((d.amount for d in self.cart_discounts), self._zero)
+
+    @property
+    def item_discount_total(self) -> Decimal:
+        """Sum of the per-item discounts (``item_discounts``), e.g. for one "Item discounts"
+        line under a cart table that already shows each line's discount."""
+        return sum((d.amount for d in self.item_discounts), self._zero)
 
     @property
     def total(self) -> Decimal:
@@ -503,20 +542,23 @@ def _apply(
 ) -> None:
     currency = summary.currency
     if etype in ("setDiscount", "setDiscountPerAdditionalCost"):
+        raw_name = str(props.get("name", ""))
         summary.cart_discounts.append(
             Discount(
-                name=str(props.get("name", "")),
+                name=raw_name,
                 amount=quantize_money(props["value"], currency, rounding),
                 effect_type=etype,
                 campaign_id=campaign_id,
                 scope=str(props.get("scope") or ""),
                 additional_cost=str(props.get("additionalCost") or ""),
+                raw_name=raw_name,
             )
         )
     elif etype in ("setDiscountPerItem", "setDiscountPerAdditionalCostPerItem"):
         position = _int_or_none(props.get("position"))
+        raw_name = str(props.get("name", ""))
         discount = Discount(
-            name=str(props.get("name", "")),
+            name=discount_display_name(raw_name, etype),
             amount=quantize_money(props["value"], currency, rounding),
             effect_type=etype,
             campaign_id=campaign_id,
@@ -524,6 +566,7 @@ def _apply(
             position=position,
             sub_position=_int_or_none(props.get("subPosition")),
             additional_cost=str(props.get("additionalCost") or ""),
+            raw_name=raw_name,
         )
         summary.item_discounts.append(discount)
         if position is not None and position in by_position:

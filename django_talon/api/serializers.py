@@ -18,7 +18,10 @@ MAX_CODE_LENGTH = 100  # Talon.One's limit for couponCodes[] and referralCode
 
 
 class DiscountSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    name = serializers.CharField(read_only=True)
+    name = serializers.CharField(
+        read_only=True, help_text=_("Display name (per-item discounts without '#<position>').")
+    )
+    raw_name = serializers.CharField(read_only=True, help_text=_("Name as Talon.One sent it."))
     amount = serializers.CharField(read_only=True, help_text=_("Discount in the shop currency."))
     effect_type = serializers.CharField(read_only=True)
     campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
@@ -81,9 +84,12 @@ class PromotionsSerializer(serializers.Serializer):  # type: ignore[type-arg]
     currency = serializers.CharField(read_only=True)
     subtotal = serializers.CharField(read_only=True)
     total_discount = serializers.CharField(read_only=True)
+    cart_discount_total = serializers.CharField(read_only=True)
+    item_discount_total = serializers.CharField(read_only=True)
     total = serializers.CharField(read_only=True, help_text=_("Total after discounts."))
     lines = CartLineSerializer(many=True, read_only=True)
     cart_discounts = DiscountSerializer(many=True, read_only=True)
+    item_discounts = DiscountSerializer(many=True, read_only=True)
     free_items = FreeItemSerializer(many=True, read_only=True)
     coupons = CodeResultSerializer(many=True, read_only=True)
     referrals = CodeResultSerializer(many=True, read_only=True)

@@ -40,12 +40,7 @@ from django_talon.api.throttles import CodeAttemptThrottle
 from django_talon.conf import talon_settings
 from django_talon.exceptions import TalonUnavailable
 from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
-from django_talon.promotions import (
-    CodeResult,
-    remember_inventory,
-    summarize_request,
-    summarize_session,
-)
+from django_talon.promotions import CodeResult, summarize_request, summarize_session
 
 logger = logging.getLogger(__name__)
 
@@ -246,32 +241,19 @@ class MyInventoryView(TalonAPIView):
         operation_id="talon_my_inventory",
     )
     def get(self, request: Request) -> Response:
-        from django_talon import resilience
-        from django_talon.client.errors import TalonError, TalonNotFound
+        from django_talon.exceptions import TalonRequestFailed
 
-        profile = _profile(request.user)
-        if profile is None:
-            return Response({"coupons": [], "referrals": [], "loyalty": None})
-        if not resilience.can_call():
-            raise ServiceUnavailable()
         try:
-            inventory = resilience.get_client().get_customer_inventory(
-                profile.integration_id, coupons=True, referrals=True, loyalty=True
-            )
-        except TalonNotFound:
-            return Response({"coupons": [], "referrals": [], "loyalty": None})
-        except TalonError as exc:
-            logger.warning("Inventory of %s failed: %s", profile.integration_id, exc)
-            if resilience.is_outage(exc):
-                raise ServiceUnavailable() from exc
+            inventory = services.customer_inventory(request.user)
+        except TalonRequestFailed as exc:
             raise BadGateway() from exc
-        raw = dict(getattr(inventory, "raw", None) or {})
-        remember_inventory(profile.integration_id, raw)
+        except TalonUnavailable as exc:
+            raise ServiceUnavailable() from exc
         return Response(
             {
-                "coupons": raw.get("coupons") or [],
-                "referrals": raw.get("referrals") or [],
-                "loyalty": raw.get("loyalty"),
+                "coupons": inventory.coupons,
+                "referrals": inventory.referrals,
+                "loyalty": inventory.loyalty,
             }
         )
 
@@ -284,7 +266,7 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
     pagination_class = None
 
     def get_queryset(self) -> Any:
-        return Referral.objects.filter(advocate__user=self.request.user).order_by("-created_at")
+        return services.referrals_for_user(self.request.user)
 
     @extend_schema(
         request=ReferralCreateSerializer,

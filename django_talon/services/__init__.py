@@ -6,6 +6,11 @@ tasks use them too. Every write goes through the outbox in the caller's transact
 docs/services.md.
 """
 
+from django_talon.services.customers import (
+    CustomerInventory,
+    customer_inventory,
+    referrals_for_user,
+)
 from django_talon.services.gdpr import erase_customer, process_erasure, purge_local_data
 from django_talon.services.profiles import (
     create_referral,
@@ -39,6 +44,7 @@ from django_talon.services.sessions import (
 )
 
 __all__ = [
+    "CustomerInventory",
     "StoredPromotions",
     "apply_coupon",
     "apply_referral",
@@ -47,12 +53,14 @@ __all__ = [
     "clear_cart",
     "close_session",
     "create_referral",
+    "customer_inventory",
     "erase_customer",
     "evaluate_cart",
     "get_promotions",
     "process_erasure",
     "profile_for_user",
     "purge_local_data",
+    "referrals_for_user",
     "release_coupon",
     "remember_session",
     "remove_coupon",

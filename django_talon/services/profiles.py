@@ -55,7 +55,10 @@ def profile_for_user(user: Any, *, create: bool = True) -> CustomerProfile:
 def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
     """Queue the user's profile attributes for Talon.One (coalesced, delivered asynchronously).
 
-    Unchanged attributes -> no outbox row (``force=True`` queues anyway).
+    Unchanged attributes -> no outbox row. ``force=True`` queues anyway *and* forgets that
+    this payload was delivered before (``pushed_fingerprint``), because delivery skips a
+    payload Talon.One already has: a forced sync is for a Talon.One that lost it (a fresh
+    emulator, a restored or switched Application), so it must really be sent again.
     """
     profile = profile_for_user(user)
     attributes = get_adapter().profile_attributes(user)
@@ -66,7 +69,11 @@ def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
     with transaction.atomic(savepoint=False):
         profile.attributes = attributes
         profile.fingerprint = fp
-        profile.save(update_fields=["attributes", "fingerprint", "updated_at"])
+        fields = ["attributes", "fingerprint", "updated_at"]
+        if force:
+            profile.pushed_fingerprint = ""
+            fields.append("pushed_fingerprint")
+        profile.save(update_fields=fields)
         outbox.enqueue(
             PROFILE_UPDATE,
             profile_key(profile.integration_id),

@@ -121,6 +121,23 @@ def _render(context: template.Context, template_name: str, extra: dict[str, Any]
     return mark_safe(render_to_string(template_name, ctx, request=request))  # noqa: S308
 
 
+def _render_in_page(
+    context: template.Context, template_name: str, extra: dict[str, Any]
+) -> SafeString:
+    """Render like ``{% include %}``: the partial sees the page's whole context plus ``extra``.
+
+    A shop's own summary template (``template=``) can then use the page's variables (its
+    cart, its product rows) next to ``promotions`` instead of re-implementing the tag.
+    """
+    engine = getattr(getattr(context, "template", None), "engine", None)
+    if engine is None:  # rendered outside a template (e.g. called from Python)
+        return _render(context, template_name, extra)
+    partial = engine.get_template(template_name)
+    with context.push(**extra):
+        html: str = partial.render(context)
+    return mark_safe(html)  # noqa: S308
+
+
 @register.filter(name="talon_money")
 def talon_money(value: Any, currency: str = "EUR") -> str:
     """Format an amount in ``currency``: ``{{ amount|talon_money:promotions.currency }}``.
@@ -163,9 +180,20 @@ def talon_cart_summary(
     context: template.Context,
     promotions: PromotionsSummary | None = None,
     template: str = "django_talon/cart_summary.html",
+    show_lines: bool = True,
 ) -> SafeString:
-    """Discount lines, free items and totals after discount."""
-    return _render(context, template, {"promotions": _summary(context, promotions)})
+    """Discount lines, free items and totals after discount of the current request's cart.
+
+    ``show_lines=False`` leaves out the line table (for a cart page whose own table already
+    lists the items): per-item discounts are then shown as one "Item discounts" total. The
+    template renders inside the page's context (like ``{% include %}``), so an overriding
+    template can use the page's own variables too.
+    """
+    return _render_in_page(
+        context,
+        template,
+        {"promotions": _summary(context, promotions), "show_lines": bool(show_lines)},
+    )
 
 
 @register.simple_tag(takes_context=True)

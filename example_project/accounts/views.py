@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 from django_talon import services
 from django_talon.client import TalonError
 from django_talon.exceptions import TalonUnavailable
-from django_talon.models import Referral
 from example_project.accounts.forms import SignUpForm
 
 logger = logging.getLogger(__name__)
@@ -40,12 +39,27 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+#: Seconds the "my coupons" page waits for the loyalty balance before showing its fallback.
+BALANCE_TIMEOUT = 1.5
+
+
 @login_required
 def my_coupons(request: HttpRequest) -> HttpResponse:
-    """Reserved coupons and loyalty come from django-talon's tags and REST API; the
-    referral codes are the customer's ``django_talon.models.Referral`` rows."""
-    referrals = Referral.objects.filter(advocate__user_id=request.user.pk).order_by("-created_at")
-    return render(request, "accounts/my_coupons.html", {"referrals": referrals})
+    """Reserved coupons (template tag), referral codes (mirror) and the loyalty balance.
+
+    The balance is not mirrored: ``services.customer_inventory`` reads it from Talon.One
+    while the customer waits, so the page asks for the loyalty part only, with a short
+    timeout, and says "not available right now" when Talon.One is slow or down.
+    """
+    try:
+        inventory = services.customer_inventory(
+            request.user, coupons=False, referrals=False, timeout=BALANCE_TIMEOUT
+        )
+    except TalonUnavailable as exc:
+        logger.warning("loyalty balance of user %s unavailable: %s", request.user.pk, exc)
+        inventory = None
+    context = {"referrals": services.referrals_for_user(request.user), "inventory": inventory}
+    return render(request, "accounts/my_coupons.html", context)
 
 
 @require_POST

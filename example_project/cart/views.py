@@ -7,8 +7,6 @@ render already shows the new discounts (rendering itself never calls Talon.One).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,13 +24,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     if cart is not None:
         # django-talon's mirror of this cart's session (no API call), shared by the tags.
         promotions = talon.get_promotions(cart, request=request).summary()
-        context.update(
-            lines=cart.lines(),
-            promotions=promotions,
-            item_discount_total=sum(
-                (discount.amount for discount in promotions.item_discounts), Decimal("0")
-            ),
-        )
+        context.update(lines=cart.lines(), promotions=promotions)
     return render(request, "cart/cart_detail.html", context)
 
 

@@ -7,13 +7,11 @@ Loading is idempotent: running it twice changes nothing.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import transaction
 
 from example_project.catalog.models import Category, Product
@@ -80,16 +78,19 @@ def replay_to_talon() -> tuple[int, int]:
     """Send what the shop's database knows to a Talon.One that forgot it (a restarted
     emulator with ``--keep-db``): every customer profile and every coupon reservation.
 
-    Profiles go through ``talon_sync_profiles --force`` (the outbox would skip them: it
-    remembers they were delivered), reservations through ``services.reserve_coupon``. Both
-    are upserts, so replaying to a Talon.One that already knows them changes nothing.
-    Returns (profiles, codes).
+    Profiles go through ``services.sync_profile(user, force=True)`` (forced: the outbox
+    remembers they were delivered and would skip them otherwise; for thousands of users
+    ``manage.py talon_sync_profiles --force`` sends them in batches instead), reservations
+    through ``services.reserve_coupon``. Both are upserts, so replaying to a Talon.One that
+    already knows them changes nothing. Returns (profiles, codes).
     """
     from django_talon import services
     from django_talon.models import CouponReservation
 
-    call_command("talon_sync_profiles", "--force", "--restart", stdout=io.StringIO())
-    users = get_user_model().objects.count()
+    users = 0
+    for user in get_user_model().objects.order_by("pk"):
+        services.sync_profile(user, force=True)
+        users += 1
     holders: dict[str, list[Any]] = {}
     for reservation in CouponReservation.objects.select_related("profile"):
         holders.setdefault(reservation.coupon_code, []).append(reservation.profile)
