@@ -67,13 +67,6 @@ class TalonGenericView(generics.GenericAPIView):  # type: ignore[type-arg]
     schema = AutoSchema()
 
 
-def _profile(user: Any) -> CustomerProfile | None:
-    try:
-        return user.talon_profile  # type: ignore[no-any-return]
-    except CustomerProfile.DoesNotExist:
-        return None
-
-
 CodeAppliedSerializer = inline_serializer(
     "CodeApplied",
     fields={
