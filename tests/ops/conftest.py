@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from tests.ops.workers import CeleryWorker
-from tests.resources import require_postgres, require_rabbitmq, require_redis
+from tests.resources import REDIS_URL, require_postgres, require_rabbitmq, require_redis
 
 BROKERS = ("redis", "rabbitmq")
+QUEUE_PREFIX = "django-talon-test-"
 
 
 @pytest.fixture(params=BROKERS)
@@ -28,19 +29,37 @@ def broker_url(request: pytest.FixtureRequest) -> str:
     return require_redis() if request.param == "redis" else require_rabbitmq()
 
 
+@pytest.fixture(scope="session")
+def _redis_cleanup() -> Iterator[None]:
+    """At the end of the run, drop what kombu leaves in the test Redis database for our
+    queues (binding keys, and queue lists re-created when a later worker restores messages
+    a SIGKILLed worker had not acknowledged)."""
+    yield
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"*{QUEUE_PREFIX}*"))
+        if keys:
+            client.delete(*keys)
+    except Exception as exc:  # leftovers are harmless, but say so
+        print(f"could not clean the test Redis database: {exc}")
+
+
 @pytest.fixture
-def celery_queue(broker_url: str) -> Iterator[str]:
+def celery_queue(broker_url: str, _redis_cleanup: None) -> Iterator[str]:
     """A queue of our own: nothing left over from another run (or another test) reaches it."""
-    name = f"django-talon-test-{uuid.uuid4().hex[:10]}"
+    name = f"{QUEUE_PREFIX}{uuid.uuid4().hex[:10]}"
     yield name
     from kombu import Connection, Exchange, Queue
 
     try:
         with Connection(broker_url, connect_timeout=5) as conn:
-            queue = Queue(name, Exchange(name, type="direct"), routing_key=name)
-            bound = queue(conn.default_channel)
+            exchange = Exchange(name, type="direct")
+            bound = Queue(name, exchange, routing_key=name)(conn.default_channel)
             bound.purge()
             bound.delete()
+            exchange(conn.default_channel).delete()
     except Exception as exc:  # leftover queue is harmless, but say so
         print(f"could not delete test queue {name}: {exc}")
 
