@@ -203,10 +203,16 @@ def _jsonable_pk(pk: Any) -> Any:
     return pk if isinstance(pk, int) else str(pk)
 
 
-def _run_signature(since: datetime | None, queryset: QuerySet[Any] | None) -> dict[str, Any]:
-    """What must match for a checkpoint to be resumed (a different run starts over)."""
+def _run_signature(
+    since: datetime | None, selection: str | None, queryset: QuerySet[Any] | None
+) -> dict[str, Any]:
+    """What must match for a checkpoint to be resumed (a different run starts over).
+
+    ``selection`` names the ``since`` as the user gave it (``"7d"``): a relative value is a
+    different instant on every run, yet an interrupted ``--since 7d`` run must resume.
+    """
     return {
-        "since": since.isoformat() if since else None,
+        "since": selection if selection is not None else (since.isoformat() if since else None),
         "query": str(queryset.query) if queryset is not None else None,
     }
 
@@ -224,11 +230,14 @@ def sync_profiles(
     queryset: QuerySet[Any] | None = None,
     max_batches: int | None = None,
     client: Any = None,
+    selection: str | None = None,
 ) -> BulkSyncResult:
     """Send every user (or those changed ``since``) to Talon.One in batches.
 
     ``queryset`` narrows the users (default: all of ``AUTH_USER_MODEL``). ``max_batches``
     stops early with the checkpoint saved (a time-sliced task, or a test simulating a crash).
+    ``selection`` is how the caller spelled ``since`` (e.g. ``"7d"``); a resumed run with the
+    same spelling keeps the instant the interrupted run computed.
     Raises the client's error (or :class:`~django_talon.exceptions.TalonUnavailable` when
     the kill switch or the circuit breaker forbids calls); the checkpoint then still points
     after the last delivered batch.
@@ -242,17 +251,19 @@ def sync_profiles(
     if not 1 <= size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {size}")
     checkpoint = NullCheckpoint() if dry_run else (checkpoint or CacheCheckpoint())
-    user_model = get_user_model()
-    base: QuerySet[Any] = queryset if queryset is not None else user_model._default_manager.all()
-    if since is not None:
-        base = base.filter(since_filter(base.model, since))
-    signature = _run_signature(since, queryset)
-
-    result = BulkSyncResult(dry_run=dry_run, since=signature["since"])
+    signature = _run_signature(since, selection, queryset)
     state = checkpoint.load() if resume else None
     if state and state.get("signature") != signature:
         logger.info("bulk sync: checkpoint is for another selection; starting over")
         state = None
+    if state and state.get("since"):
+        since = datetime.fromisoformat(str(state["since"]))  # the interrupted run's instant
+    user_model = get_user_model()
+    base: QuerySet[Any] = queryset if queryset is not None else user_model._default_manager.all()
+    if since is not None:
+        base = base.filter(since_filter(base.model, since))
+
+    result = BulkSyncResult(dry_run=dry_run, since=since.isoformat() if since else None)
     last_pk: Any = state.get("last_pk") if state else None
     result.resumed_from = last_pk
     remaining = base if last_pk is None else base.filter(pk__gt=last_pk)
@@ -338,6 +349,7 @@ def sync_profiles(
         checkpoint.save(
             {
                 "signature": signature,
+                "since": since.isoformat() if since else None,
                 "last_pk": _jsonable_pk(last_pk),
                 "saved_at": timezone.now().isoformat(),
             }

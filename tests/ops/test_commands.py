@@ -295,3 +295,15 @@ def test_emulator_command_defaults_follow_the_settings(settings: Any) -> None:
     assert default_campaigns().endswith("campaigns/demo.json")
     settings.TALON = {**settings.TALON, "EMULATOR_CAMPAIGNS": "/srv/campaigns.toml"}
     assert default_campaigns() == "/srv/campaigns.toml"
+
+
+def test_relative_since_resumes_the_interrupted_run(
+    talon_settings: Any, talon_emulator: Any, tmp_path: Path
+) -> None:
+    """``--since 7d`` is a different instant on every run; the resumed run keeps the first."""
+    make_users(25)
+    checkpoint = str(tmp_path / "cp.json")
+    args = ["--since", "7d", "--batch-size", "10", "--checkpoint-file", checkpoint]
+    assert "Stopped after" in run("talon_sync_profiles", *args, "--max-batches", "1")
+    second = run("talon_sync_profiles", *args)
+    assert "Resumed after user pk" in second and "Sent 15 profile(s)" in second

@@ -140,6 +140,7 @@ class Command(BaseCommand):
                 checkpoint=checkpoint,
                 progress=bar if show_progress else None,
                 max_batches=options["max_batches"],
+                selection=options["since"],
             )
         except Exception as exc:
             from django_talon.resilience import describe
