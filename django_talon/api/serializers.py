@@ -158,7 +158,8 @@ class StaffReservationSerializer(serializers.Serializer):  # type: ignore[type-a
         max_length=10000,
     )
     user_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        # Bounded by the largest database integer: a bigger id is a 400, not a 500.
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         default=list,
         max_length=10000,

@@ -126,3 +126,15 @@ def test_my_referrals_lists_only_mine(shop: Any, django_user_model: Any) -> None
     made = ann_client.post(API + "me/referrals/", {}, content_type="application/json").json()
     assert [r["code"] for r in ann_client.get(API + "me/referrals/").json()] == [made["code"]]
     assert bob_client.get(API + "me/referrals/").json() == []
+
+
+@pytest.mark.django_db
+def test_staff_reserve_rejects_user_ids_beyond_database_integers(admin_client: Any) -> None:
+    """Found by schemathesis: a user id above 2**63 - 1 crashed the query (500)."""
+    response = admin_client.post(
+        API + "staff/reservations/",
+        {"code": "VIP20", "user_ids": [2**64]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "user_ids" in response.json()
