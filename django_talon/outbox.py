@@ -25,7 +25,6 @@ Flow (docs/outbox.md):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -131,8 +130,53 @@ def enqueue(
         fingerprint=fingerprint_value or fingerprint(payload),
     )
     if deliver:
-        transaction.on_commit(lambda: _after_commit(key, immediate=immediate))
+        _schedule(key, immediate=immediate)
     return message
+
+
+class _KeyDelivery:
+    """The post-commit callback of one key (``immediate`` can be upgraded while queued)."""
+
+    def __init__(self, key: str, immediate: bool) -> None:
+        self.key = key
+        self.immediate = immediate
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        _after_commit(self.key, immediate=self.immediate)
+
+
+def _schedule(key: str, *, immediate: bool) -> None:
+    """Deliver ``key`` after the current transaction commits, once per key per transaction.
+
+    One delivery drains every row of the key, so a second callback for the same key would
+    only cost a "nothing left" query. The callbacks already scheduled are remembered on the
+    connection together with the identity of Django's ``run_on_commit`` list: Django replaces
+    that list on commit, rollback and savepoint rollback, so a changed list means "forget
+    what you remember" (a callback discarded with a rolled-back savepoint is then scheduled
+    again rather than silently missing; at worst a key is scheduled twice). A callback that
+    already ran without the list changing (``TestCase.captureOnCommitCallbacks(execute=True)``
+    runs them inside the test's transaction) does not count as scheduled.
+    """
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        _after_commit(key, immediate=immediate)  # autocommit: on_commit would run it now
+        return
+    hooks = conn.run_on_commit
+    memo: tuple[list[Any], dict[str, _KeyDelivery]] | None = getattr(
+        conn, "_django_talon_scheduled", None
+    )
+    if memo is None or memo[0] is not hooks:
+        memo = (hooks, {})
+        conn._django_talon_scheduled = memo
+    scheduled = memo[1].get(key)
+    if scheduled is not None and not scheduled.ran:
+        scheduled.immediate = scheduled.immediate or immediate
+        return
+    callback = _KeyDelivery(key, immediate)
+    memo[1][key] = callback
+    transaction.on_commit(callback)
 
 
 def celery_enabled() -> bool:
@@ -306,17 +350,49 @@ def deliver_key(
     return report
 
 
+@dataclass
+class _Claim:
+    """A head row whose attempt was counted and committed; the API call comes next."""
+
+    message: OutboxMessage
+    operation: Operation
+    more: str  # "next" | "drained": what follows once this row is done
+
+
 def _deliver_head(key: str, report: DeliveryReport, *, immediate: bool, force: bool) -> str:
+    """Deliver the oldest pending row of ``key`` in two transactions.
+
+    1. *Claim* (short, committed before any HTTP): lock the head (``NOWAIT``), settle what
+       needs no call (superseded, kill switch, open circuit, attempts used up), otherwise
+       count the attempt (``attempts + 1``) and set a lease (``next_attempt_at = now +
+       backoff(attempts)``). A worker killed during the call therefore still used up an
+       attempt: a message that crashes every worker becomes a dead letter after
+       ``MAX_ATTEMPTS`` instead of being retried forever, and nobody re-drives it before the
+       lease ends (relay/sweep only pick due rows).
+    2. *Call*: lock the row again and check it is still the one claimed (pending, same
+       ``attempts``), then call the API and store the answer with the row's ``done`` in one
+       transaction. The lock is held during the call, so a second process still finds the
+       key busy (never two calls for one key at once), even if the call outlives the lease.
+    """
     try:
         with transaction.atomic():
-            return _deliver_locked(key, report, immediate=immediate, force=force)
+            claimed = _claim_head(key, report, force=force)
+    except OperationalError as exc:
+        if _is_lock_error(exc):
+            raise _Busy() from exc
+        raise
+    if isinstance(claimed, str):
+        return claimed
+    try:
+        with transaction.atomic():
+            return _call_claimed(claimed, report, immediate=immediate)
     except OperationalError as exc:
         if _is_lock_error(exc):
             raise _Busy() from exc
         raise
 
 
-def _deliver_locked(key: str, report: DeliveryReport, *, immediate: bool, force: bool) -> str:
+def _claim_head(key: str, report: DeliveryReport, *, force: bool) -> str | _Claim:
     rows = _lock_head(key)
     if not rows:
         return "empty"
@@ -335,6 +411,12 @@ def _deliver_locked(key: str, report: DeliveryReport, *, immediate: bool, force:
     if not resilience.is_enabled():
         report.last_exception = _unavailable("Talon.One calls are switched off (kill switch)")
         return "disabled"
+    if head.attempts >= int(talon_settings.MAX_ATTEMPTS) and not operation.never_dead:
+        # Every allowed attempt was claimed and the last one never finished (a failure would
+        # have dead-lettered the row already): its worker died mid-call. Give up without
+        # another call, so a message that kills workers cannot kill them forever.
+        _record_failure(head, operation, _unfinished(head), report, now)
+        return "failed"
     if not resilience.breaker.allow():
         until = resilience.breaker.open_until()
         if until is not None:
@@ -343,21 +425,44 @@ def _deliver_locked(key: str, report: DeliveryReport, *, immediate: bool, force:
         report.retry_in = float(talon_settings.BREAKER_COOLDOWN)
         report.last_exception = _unavailable("Talon.One is unavailable (circuit open)")
         return "circuit_open"
+    head.attempts += 1
+    head.next_attempt_at = now + timedelta(seconds=backoff(head.attempts))
+    head.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
+    return _Claim(head, operation, more)
+
+
+def _unfinished(message: OutboxMessage) -> BaseException:
+    return PermanentError(
+        f"attempt {message.attempts} never finished (the worker died or lost its database "
+        f"connection during the call); previous error: {message.last_error or 'none'}"
+    )
+
+
+def _call_claimed(claim: _Claim, report: DeliveryReport, *, immediate: bool) -> str:
+    head, operation = claim.message, claim.operation
+    qs = OutboxMessage.objects.filter(pk=head.pk, state=PENDING, attempts=head.attempts)
+    if connection.features.has_select_for_update:
+        # Blocking, not NOWAIT: the only holders are a deliverer that locked the row between
+        # our two transactions (it finds our lease and leaves at once) or one that claimed it
+        # after us (then ``attempts`` differs and we leave once it is done).
+        qs = qs.select_for_update()
+    if not list(qs.values_list("pk", flat=True)):
+        return "busy"  # claimed again by another process meanwhile: it delivers the key
     client = resilience.get_client(immediate=immediate)
     try:
         result = operation.handler(head, client)
     except DatabaseError:
         raise
     except Exception as exc:
-        _record_failure(head, operation, exc, report, now)
+        _record_failure(head, operation, exc, report, timezone.now())
         return "failed"
     resilience.breaker.record_success()
-    _finish(head, result or "sent", now)
+    _finish(head, result or "sent", timezone.now())
     if result in ("unchanged", "superseded"):
         report.skipped += 1
     else:
         report.sent += 1
-    return more
+    return claim.more
 
 
 def _superseded(head: OutboxMessage, following: OutboxMessage | None, operation: Operation) -> bool:
@@ -402,9 +507,9 @@ def _record_failure(
     report: DeliveryReport,
     now: datetime,
 ) -> None:
+    """Record a failed attempt (already counted by its claim): back off, or dead-letter."""
     if resilience.is_outage(exc):
         resilience.breaker.record_failure()
-    message.attempts += 1
     message.last_error = resilience.describe(exc)
     report.failed += 1
     report.errors.append(message.last_error)
@@ -540,7 +645,7 @@ def retry_dead(
     )
     if deliver:
         for k in keys:
-            transaction.on_commit(functools.partial(_after_commit, k, immediate=False))
+            _schedule(k, immediate=False)
     return count
 
 

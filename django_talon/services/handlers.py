@@ -51,12 +51,16 @@ def coupon_key(code: str) -> str:
     return f"coupon:{code}"
 
 
-def store_effects(session: CustomerSession, raw_effects: list[dict[str, Any]]) -> list[str]:
-    """Store an answer's effects on the mirror and send the app's signals.
+def store_effects(
+    session: CustomerSession, raw_effects: list[dict[str, Any]], *, drop_rejected: bool = True
+) -> list[str]:
+    """Store an answer's effects on the mirror and send the app's accept/reject signals.
 
-    Rejected coupon codes / referral codes are dropped from the local state so that they are
-    not sent again (the rejection stays visible in the stored effects until the next answer).
-    Returns the fields changed (for ``save(update_fields=...)``).
+    With ``drop_rejected``, rejected coupon codes / referral codes are dropped from the local
+    state so that they are not sent again (the rejection stays visible in the stored effects
+    until the next answer). Only pass ``drop_rejected=True`` for a ``session`` read under
+    lock whose state is the one Talon.One evaluated (see :func:`deliver_session`). Returns
+    the fields changed (for ``save(update_fields=...)``).
     """
     session.effects = raw_effects
     session.effects_received_at = timezone.now()
@@ -72,7 +76,7 @@ def store_effects(session: CustomerSession, raw_effects: list[dict[str, Any]]) -
         elif kind == "acceptCoupon" and code:
             signals.coupon_accepted.send(sender=CustomerSession, session=session, code=code)
         elif kind == "rejectReferral" and code:
-            if session.referral_code == code:
+            if drop_rejected and session.referral_code == code:
                 session.referral_code = ""
                 changed.append("referral_code")
             signals.referral_rejected.send(
@@ -81,13 +85,36 @@ def store_effects(session: CustomerSession, raw_effects: list[dict[str, Any]]) -
                 code=code,
                 reason=str(props.get("rejectionReason", "")),
             )
-    if rejected:
+    if rejected and drop_rejected:
         codes = {code for code, _ in rejected}
         kept = [c for c in session.coupon_codes if c not in codes]
         if kept != session.coupon_codes:
             session.coupon_codes = kept
             changed.append("coupon_codes")
     return changed
+
+
+def _has_rejection(raw_effects: list[dict[str, Any]]) -> bool:
+    return any(e.get("effectType") in ("rejectCoupon", "rejectReferral") for e in raw_effects)
+
+
+def _without_rejected(body: dict[str, Any], raw_effects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pushed ``customerSession`` body minus the codes Talon.One rejected in its answer."""
+    coupons = {
+        str((e.get("props") or {}).get("value", ""))
+        for e in raw_effects
+        if e.get("effectType") == "rejectCoupon"
+    }
+    referrals = {
+        str((e.get("props") or {}).get("value", ""))
+        for e in raw_effects
+        if e.get("effectType") == "rejectReferral"
+    }
+    kept = dict(body)
+    kept["couponCodes"] = [c for c in body.get("couponCodes") or [] if c not in coupons]
+    if body.get("referralCode") in referrals:
+        kept["referralCode"] = ""
+    return kept
 
 
 def _after_store(session: CustomerSession, raw_effects: list[dict[str, Any]]) -> None:
@@ -109,10 +136,26 @@ def _raw_effects(raw: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
-    """PUT /v2/customer_sessions/{id} with the full queued cart state."""
+    """PUT /v2/customer_sessions/{id} with the full queued cart state.
+
+    No write of a concurrent request may be lost, and the mirror is not locked during the
+    HTTP call (a cart save must not wait for Talon.One). So the answer only writes the fields
+    the delivery owns (``effects``, ``effects_received_at``, ``last_error``,
+    ``pushed_fingerprint``) with ``update_fields``; the cart, coupon codes and referral code
+    belong to the shop's requests and are never written from the stale copy read before the
+    call. The one exception, dropping codes Talon.One rejected, is a read-modify-write: it
+    re-reads the mirror ``SELECT ... FOR UPDATE`` after the call (only when the answer
+    rejected something) and drops codes only if ``fingerprint`` still equals this row's,
+    i.e. nobody queued a newer state meanwhile (every queued change rewrites
+    ``fingerprint``). Otherwise the newer row is evaluated next and its answer drops what is
+    still rejected. Lock-and-compare was chosen over a version column because
+    ``fingerprint`` already is that version, and over a blind ``update_fields`` write
+    because the codes list must be recomputed from the current value.
+    """
+    from django_talon.outbox import fingerprint
+
     payload = message.payload
     session_id = str(payload["session_id"])
-    # No row lock on the mirror: a cart save must not wait for an HTTP call.
     session = CustomerSession.objects.filter(integration_id=session_id).first()
     if (
         message.operation == SESSION_UPDATE
@@ -128,21 +171,23 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     if session is None:  # the mirror was deleted meanwhile; Talon.One still got the write
         return "sent"
     raw_effects = _raw_effects(state.raw)
-    changed = store_effects(session, raw_effects)
-    if "coupon_codes" in changed or "referral_code" in changed:
-        # Rejected codes were dropped locally (Talon.One keeps no rejected code either), so
-        # fingerprint the state without them: entering the same code again (e.g. after staff
-        # reserved it) is then pushed instead of being skipped as "unchanged".
-        from django_talon.outbox import fingerprint
-        from django_talon.services.sessions import session_payload
-
-        new_fp = fingerprint(session_payload(session))
-        if session.fingerprint == message.fingerprint:  # no newer state queued meanwhile
-            session.fingerprint = new_fp
-            changed.append("fingerprint")
-        session.pushed_fingerprint = new_fp
-    else:
-        session.pushed_fingerprint = message.fingerprint
+    pushed_fp = message.fingerprint
+    drop = False
+    if _has_rejection(raw_effects):
+        session = CustomerSession.objects.select_for_update().filter(pk=session.pk).first()
+        if session is None:
+            return "sent"
+        drop = session.fingerprint == message.fingerprint  # no newer state queued
+        # What Talon.One now holds: the pushed state without the rejected codes. Entering a
+        # rejected code again (e.g. after staff reserved it) is then pushed, not "unchanged".
+        pushed_body = _without_rejected(payload["customerSession"], raw_effects)
+        if pushed_body != payload["customerSession"]:
+            pushed_fp = fingerprint(pushed_body)
+    changed = store_effects(session, raw_effects, drop_rejected=drop)
+    if drop and ("coupon_codes" in changed or "referral_code" in changed):
+        session.fingerprint = pushed_fp  # the local state is now exactly what was pushed
+        changed.append("fingerprint")
+    session.pushed_fingerprint = pushed_fp
     session.save(update_fields=[*changed, "pushed_fingerprint", "updated_at"])
     _after_store(session, raw_effects)
     new_state = payload["customerSession"].get("state")
@@ -172,7 +217,9 @@ def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
     session = CustomerSession.objects.filter(integration_id=session_id).first()
     if session is not None:
         raw_effects = _raw_effects(state.raw)
-        changed = store_effects(session, raw_effects)
+        # Only the delivery's own fields: a return/reopen answer is not about the codes the
+        # shop may have changed meanwhile, so nothing is dropped (no stale overwrite).
+        changed = store_effects(session, raw_effects, drop_rejected=False)
         session.save(update_fields=[*changed, "updated_at"])
         _after_store(session, raw_effects)
     return "sent"
@@ -185,7 +232,9 @@ def deliver_reopen(message: OutboxMessage, client: TalonClient) -> str:
     session = CustomerSession.objects.filter(integration_id=session_id).first()
     if session is not None:
         raw_effects = _raw_effects(result.raw)
-        changed = store_effects(session, raw_effects)
+        # Only the delivery's own fields: a return/reopen answer is not about the codes the
+        # shop may have changed meanwhile, so nothing is dropped (no stale overwrite).
+        changed = store_effects(session, raw_effects, drop_rejected=False)
         session.save(update_fields=[*changed, "updated_at"])
         _after_store(session, raw_effects)
     return "sent"
