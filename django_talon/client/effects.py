@@ -301,22 +301,22 @@ class RollbackDiscount(Effect):
 
 
 # --- coupons and referrals ---------------------------------------------------------------
+# Coupon and referral codes travel in the same ``value`` prop and are rejected with the same
+# props (Talon.One's rejectCoupon/rejectReferral share one props schema), so the fields are
+# declared once here. The bases are not registered: each effect type stays its own class.
 
 
-@_register("acceptCoupon")
 @dataclass(frozen=True, kw_only=True)
-class AcceptCoupon(Effect):
-    """Coupon ``value`` is valid for this session."""
+class _CodeEffect(Effect):
+    """An effect about one coupon or referral code, sent as the ``value`` prop."""
 
     value: str = ""
 
 
-@_register("rejectCoupon")
 @dataclass(frozen=True, kw_only=True)
-class RejectCoupon(Effect):
-    """Coupon ``value`` was rejected; ``rejection_reason`` is an open set (kept verbatim)."""
+class _CodeRejection(_CodeEffect):
+    """A rejected code: why (open set, kept verbatim) and which condition/effect refused it."""
 
-    value: str = ""
     rejection_reason: str = ""
     condition_index: int | None = None
     effect_index: int | None = None
@@ -324,12 +324,23 @@ class RejectCoupon(Effect):
     campaign_exclusion_reason: str | None = None
 
 
+@_register("acceptCoupon")
+@dataclass(frozen=True, kw_only=True)
+class AcceptCoupon(_CodeEffect):
+    """Coupon ``value`` is valid for this session."""
+
+
+@_register("rejectCoupon")
+@dataclass(frozen=True, kw_only=True)
+class RejectCoupon(_CodeRejection):
+    """Coupon ``value`` was rejected; ``rejection_reason`` is an open set (kept verbatim)."""
+
+
 @_register("couponCreated")
 @dataclass(frozen=True, kw_only=True)
-class CouponCreated(Effect):
+class CouponCreated(_CodeEffect):
     """A coupon was generated for profile ``profile_id`` (full object in createdCoupons)."""
 
-    value: str = ""
     profile_id: str = ""
 
 
@@ -345,39 +356,26 @@ class ReserveCoupon(Effect):
 
 @_register("rollbackCoupon")
 @dataclass(frozen=True, kw_only=True)
-class RollbackCoupon(Effect):
+class RollbackCoupon(_CodeEffect):
     """The redemption of coupon ``value`` was rolled back."""
-
-    value: str = ""
 
 
 @_register("acceptReferral")
 @dataclass(frozen=True, kw_only=True)
-class AcceptReferral(Effect):
+class AcceptReferral(_CodeEffect):
     """Referral code ``value`` is valid for this session."""
-
-    value: str = ""
 
 
 @_register("rejectReferral")
 @dataclass(frozen=True, kw_only=True)
-class RejectReferral(Effect):
+class RejectReferral(_CodeRejection):
     """Referral code ``value`` was rejected; ``rejection_reason`` is an open set."""
-
-    value: str = ""
-    rejection_reason: str = ""
-    condition_index: int | None = None
-    effect_index: int | None = None
-    details: str | None = None
-    campaign_exclusion_reason: str | None = None
 
 
 @_register("referralCreated")
 @dataclass(frozen=True, kw_only=True)
-class ReferralCreated(Effect):
+class ReferralCreated(_CodeEffect):
     """A referral code was generated (full object in createdReferrals)."""
-
-    value: str = ""
 
 
 @_register("redeemReferral")
@@ -391,13 +389,30 @@ class RedeemReferral(Effect):
 
 @_register("rollbackReferral")
 @dataclass(frozen=True, kw_only=True)
-class RollbackReferral(Effect):
+class RollbackReferral(_CodeEffect):
     """The redemption of referral code ``value`` was rolled back."""
-
-    value: str = ""
 
 
 # --- loyalty ------------------------------------------------------------------------------
+# Effects that start with the ledger they touch share these bases; field order is the v1
+# argument order, so a base is only used where its fields really come first.
+
+
+@dataclass(frozen=True, kw_only=True)
+class _LoyaltyLedgerEffect(Effect):
+    """An effect on one loyalty (sub)ledger."""
+
+    program_id: int = 0
+    sub_ledger_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _LoyaltyPointsRollback(_LoyaltyLedgerEffect):
+    """Points of a rolled-back session's transaction are reverted for the recipient."""
+
+    value: Decimal = Decimal(0)
+    recipient_integration_id: str = ""
+    transaction_uuid: str = _prop("", name="transactionUUID")
 
 
 @_register("addLoyaltyPoints")
@@ -439,14 +454,9 @@ class DeductLoyaltyPoints(Effect):
 
 @_register("rollbackAddedLoyaltyPoints")
 @dataclass(frozen=True, kw_only=True)
-class RollbackAddedLoyaltyPoints(Effect):
+class RollbackAddedLoyaltyPoints(_LoyaltyPointsRollback):
     """Points added by a rolled-back session are removed again."""
 
-    program_id: int = 0
-    sub_ledger_id: str = ""
-    value: Decimal = Decimal(0)
-    recipient_integration_id: str = ""
-    transaction_uuid: str = _prop("", name="transactionUUID")
     cart_item_position: int | None = None
     cart_item_sub_position: int | None = None
     card_identifier: str | None = None
@@ -454,14 +464,9 @@ class RollbackAddedLoyaltyPoints(Effect):
 
 @_register("rollbackDeductedLoyaltyPoints")
 @dataclass(frozen=True, kw_only=True)
-class RollbackDeductedLoyaltyPoints(Effect):
+class RollbackDeductedLoyaltyPoints(_LoyaltyPointsRollback):
     """Points spent by a rolled-back session are given back."""
 
-    program_id: int = 0
-    sub_ledger_id: str = ""
-    value: Decimal = Decimal(0)
-    recipient_integration_id: str = ""
-    transaction_uuid: str = _prop("", name="transactionUUID")
     start_date: str | None = None
     expiry_date: str | None = None
     card_identifier: str | None = None
@@ -482,22 +487,18 @@ class ChangeLoyaltyTierLevel(Effect):
 
 @_register("setLoyaltyPointsExpiryDate")
 @dataclass(frozen=True, kw_only=True)
-class SetLoyaltyPointsExpiryDate(Effect):
+class SetLoyaltyPointsExpiryDate(_LoyaltyLedgerEffect):
     """Points of some transactions now expire at ``new_expiry_date``."""
 
-    program_id: int = 0
-    sub_ledger_id: str = ""
     new_expiry_date: str = ""
     affected_transactions: list[Any] | None = None
 
 
 @_register("extendLoyaltyPointsExpiryDate")
 @dataclass(frozen=True, kw_only=True)
-class ExtendLoyaltyPointsExpiryDate(Effect):
+class ExtendLoyaltyPointsExpiryDate(_LoyaltyLedgerEffect):
     """Points expiry extended by ``extension_duration`` (e.g. ``12h``)."""
 
-    program_id: int = 0
-    sub_ledger_id: str = ""
     extension_duration: str = ""
     previous_expiration_date: str | None = None
     affected_transactions: list[Any] | None = None
@@ -580,48 +581,50 @@ class ErrorEffect(Effect):
 # --- giveaways, audiences, achievements ----------------------------------------------------
 
 
-@_register("awardGiveaway")
 @dataclass(frozen=True, kw_only=True)
-class AwardGiveaway(Effect):
-    """Giveaway code ``code`` from pool ``pool_id`` goes to the recipient."""
+class _GiveawayEffect(Effect):
+    """A giveaway from pool ``pool_id`` for the recipient (now or when the session closes)."""
 
     pool_id: int = 0
     pool_name: str = ""
     recipient_integration_id: str = ""
+
+
+@_register("awardGiveaway")
+@dataclass(frozen=True, kw_only=True)
+class AwardGiveaway(_GiveawayEffect):
+    """Giveaway code ``code`` from pool ``pool_id`` goes to the recipient."""
+
     giveaway_id: int = 0
     code: str = ""
 
 
 @_register("willAwardGiveaway")
 @dataclass(frozen=True, kw_only=True)
-class WillAwardGiveaway(Effect):
+class WillAwardGiveaway(_GiveawayEffect):
     """A giveaway will be awarded when the session closes."""
 
-    pool_id: int = 0
-    pool_name: str = ""
-    recipient_integration_id: str = ""
+
+@dataclass(frozen=True, kw_only=True)
+class _AudienceMembershipEffect(Effect):
+    """A profile's membership of an audience changed (same props for joining and leaving)."""
+
+    audience_id: int | None = None
+    audience_name: str | None = None
+    profile_integration_id: str | None = None
+    profile_id: int | None = None
 
 
 @_register("addToAudience")
 @dataclass(frozen=True, kw_only=True)
-class AddToAudience(Effect):
+class AddToAudience(_AudienceMembershipEffect):
     """The profile joined an audience."""
-
-    audience_id: int | None = None
-    audience_name: str | None = None
-    profile_integration_id: str | None = None
-    profile_id: int | None = None
 
 
 @_register("removeFromAudience")
 @dataclass(frozen=True, kw_only=True)
-class RemoveFromAudience(Effect):
+class RemoveFromAudience(_AudienceMembershipEffect):
     """The profile left an audience."""
-
-    audience_id: int | None = None
-    audience_name: str | None = None
-    profile_integration_id: str | None = None
-    profile_id: int | None = None
 
 
 @_register("increaseAchievementProgress")
