@@ -204,6 +204,31 @@ class TalonClient:
             )
         )
 
+    def _send_for_object(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        has_body: bool = False,
+        query: Mapping[str, str] | None = None,
+        safe_to_retry: bool,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`_send`, then the reply body as a JSON object (named after ``operation``)."""
+        reply = self._send(
+            operation,
+            method,
+            path,
+            body=body,
+            has_body=has_body,
+            query=query,
+            safe_to_retry=safe_to_retry,
+            headers=headers,
+        )
+        return self._json_object(reply, operation)
+
     @staticmethod
     def _json_object(reply: Reply, call: str) -> dict[str, Any]:
         if not isinstance(reply.body, dict):
@@ -243,7 +268,7 @@ class TalonClient:
         content = _response_content(response_content, "response_content")
         if content is not None:
             body["responseContent"] = content
-        reply = self._send(
+        data = self._send_for_object(
             "updateCustomerSessionV2",
             "PUT",
             f"/v2/customer_sessions/{_seg(session_id)}",
@@ -252,18 +277,18 @@ class TalonClient:
             query=query,
             safe_to_retry=True,
         )
-        return IntegrationStateV2.from_json(self._json_object(reply, "updateCustomerSessionV2"))
+        return IntegrationStateV2.from_json(data)
 
     def get_customer_session(self, session_id: str) -> CustomerSessionState:
         """Read a session and its currently valid effects (GET /v2/customer_sessions/{id})."""
         check_session_id(session_id, "session_id")
-        reply = self._send(
+        data = self._send_for_object(
             "getCustomerSession",
             "GET",
             f"/v2/customer_sessions/{_seg(session_id)}",
             safe_to_retry=True,
         )
-        return CustomerSessionState.from_json(self._json_object(reply, "getCustomerSession"))
+        return CustomerSessionState.from_json(data)
 
     def return_cart_items(
         self,
@@ -296,7 +321,7 @@ class TalonClient:
             if not idempotency_key or len(idempotency_key) > _MAX_IDEMPOTENCY_KEY:
                 raise TalonValidationError("must be 1..255 characters", field="idempotency_key")
             headers["Idempotency-Key"] = idempotency_key
-        reply = self._send(
+        data = self._send_for_object(
             "returnCartItems",
             "POST",
             f"/v2/customer_sessions/{_seg(session_id)}/returns",
@@ -306,18 +331,18 @@ class TalonClient:
             safe_to_retry=dry or idempotency_key is not None,
             headers=headers,
         )
-        return IntegrationStateV2.from_json(self._json_object(reply, "returnCartItems"))
+        return IntegrationStateV2.from_json(data)
 
     def reopen_customer_session(self, session_id: str) -> ReopenSessionResult:
         """Reopen a closed session (PUT /v2/customer_sessions/{id}/reopen)."""
         check_session_id(session_id, "session_id")
-        reply = self._send(
+        data = self._send_for_object(
             "reopenCustomerSession",
             "PUT",
             f"/v2/customer_sessions/{_seg(session_id)}/reopen",
             safe_to_retry=False,
         )
-        return ReopenSessionResult.from_json(self._json_object(reply, "reopenCustomerSession"))
+        return ReopenSessionResult.from_json(data)
 
     # --- v2 customer profiles and audiences --------------------------------------------------
 
@@ -356,7 +381,7 @@ class TalonClient:
             query["runRuleEngine"] = "true"
         if dry:
             query["dry"] = "true"
-        reply = self._send(
+        data = self._send_for_object(
             "updateCustomerProfileV2",
             "PUT",
             f"/v2/customer_profiles/{_seg(integration_id)}",
@@ -365,7 +390,7 @@ class TalonClient:
             query=query,
             safe_to_retry=dry or not run_rule_engine,
         )
-        return IntegrationStateV2.from_json(self._json_object(reply, "updateCustomerProfileV2"))
+        return IntegrationStateV2.from_json(data)
 
     def update_customer_profiles_v2(
         self, profiles: Sequence[Mapping[str, Any]], *, silent: bool = True
@@ -456,7 +481,7 @@ class TalonClient:
         """Reserve a coupon for up to 1000 profiles (POST /v1/coupon_reservations/{code})."""
         check_code(coupon_value, "coupon_value")
         ids = self._integration_ids(integration_ids)
-        reply = self._send(
+        data = self._send_for_object(
             "createCouponReservation",
             "POST",
             f"/v1/coupon_reservations/{_seg(coupon_value)}",
@@ -464,7 +489,7 @@ class TalonClient:
             has_body=True,
             safe_to_retry=False,
         )
-        return Coupon.from_json(self._json_object(reply, "createCouponReservation"))
+        return Coupon.from_json(data)
 
     def delete_coupon_reservation(self, coupon_value: str, integration_ids: Sequence[str]) -> None:
         """Remove reservations of a coupon (DELETE /v1/coupon_reservations/{code}, JSON body)."""
@@ -482,24 +507,24 @@ class TalonClient:
     def get_reserved_customers(self, coupon_value: str) -> Page[CustomerProfile]:
         """Profiles holding a reservation of the coupon (GET .../customerprofiles/{code})."""
         check_code(coupon_value, "coupon_value")
-        reply = self._send(
+        data = self._send_for_object(
             "getReservedCustomers",
             "GET",
             f"/v1/coupon_reservations/customerprofiles/{_seg(coupon_value)}",
             safe_to_retry=True,
         )
-        return Page.of_profiles(self._json_object(reply, "getReservedCustomers"))
+        return Page.of_profiles(data)
 
     def get_reserved_coupons(self, integration_id: str) -> Page[Coupon]:
         """Coupons reserved for a profile (GET /v1/coupon_reservations/coupons/{id}, legacy)."""
         check_integration_id(integration_id, "integration_id")
-        reply = self._send(
+        data = self._send_for_object(
             "getReservedCoupons",
             "GET",
             f"/v1/coupon_reservations/coupons/{_seg(integration_id)}",
             safe_to_retry=True,
         )
-        return Page.of_coupons(self._json_object(reply, "getReservedCoupons"))
+        return Page.of_coupons(data)
 
     # --- referrals, customer data, inventory, search ---------------------------------------
 
@@ -539,10 +564,10 @@ class TalonClient:
             body["usageLimit"] = usage_limit
         if attributes is not None:
             body["attributes"] = _require_mapping(attributes, "attributes")
-        reply = self._send(
+        data = self._send_for_object(
             "createReferral", "POST", "/v1/referrals", body=body, has_body=True, safe_to_retry=False
         )
-        return Referral.from_json(self._json_object(reply, "createReferral"))
+        return Referral.from_json(data)
 
     def delete_customer_data(self, integration_id: str) -> None:
         """Erase a profile's data in all Applications (DELETE /v1/customer_data/{id})."""
@@ -578,21 +603,21 @@ class TalonClient:
             "giveaways": giveaways,
             "achievements": achievements,
         }
-        reply = self._send(
+        data = self._send_for_object(
             "getCustomerInventory",
             "GET",
             f"/v1/customer_profiles/{_seg(integration_id)}/inventory",
             query={name: "true" for name, on in flags.items() if on},
             safe_to_retry=True,
         )
-        return CustomerInventory.from_json(self._json_object(reply, "getCustomerInventory"))
+        return CustomerInventory.from_json(data)
 
     def get_customer_profiles_by_attributes(
         self, attributes: Mapping[str, Any]
     ) -> Page[CustomerProfile]:
         """Profiles whose attributes equal all given ones (POST /v1/customer_profiles_search)."""
         body = {"attributes": _require_mapping(attributes, "attributes")}
-        reply = self._send(
+        data = self._send_for_object(
             "getCustomerProfilesByAttributes",
             "POST",
             "/v1/customer_profiles_search",
@@ -600,7 +625,7 @@ class TalonClient:
             has_body=True,
             safe_to_retry=True,
         )
-        return Page.of_profiles(self._json_object(reply, "getCustomerProfilesByAttributes"))
+        return Page.of_profiles(data)
 
     # --- v1 (legacy) ----------------------------------------------------------------------
 
@@ -625,7 +650,7 @@ class TalonClient:
             "sessionId": session_id,
             "profileId": profile_id,
         }
-        reply = self._send(
+        data = self._send_for_object(
             "trackEvent",
             "POST",
             "/v1/events",
@@ -634,14 +659,14 @@ class TalonClient:
             query={"dry": "true"} if dry else {},
             safe_to_retry=dry,
         )
-        return IntegrationStateV1.from_json(self._json_object(reply, "trackEvent"))
+        return IntegrationStateV1.from_json(data)
 
     def update_customer_profile_v1(
         self, integration_id: str, attributes: Mapping[str, Any], *, dry: bool = False
     ) -> IntegrationStateV1:
         """Update a profile (PUT /v1/customer_profiles/{id}, legacy, runs profile rules)."""
         check_integration_id(integration_id, "integration_id")
-        reply = self._send(
+        data = self._send_for_object(
             "updateCustomerProfile",
             "PUT",
             f"/v1/customer_profiles/{_seg(integration_id)}",
@@ -650,7 +675,7 @@ class TalonClient:
             query={"dry": "true"} if dry else {},
             safe_to_retry=dry,
         )
-        return IntegrationStateV1.from_json(self._json_object(reply, "updateCustomerProfile"))
+        return IntegrationStateV1.from_json(data)
 
     def update_customer_session_v1(
         self, session_id: str, customer_session: Mapping[str, Any], *, dry: bool = False
@@ -658,7 +683,7 @@ class TalonClient:
         """Update a session (PUT /v1/customer_sessions/{id}, legacy: one ``coupon`` string)."""
         check_session_id(session_id, "session_id")
         check_customer_session(customer_session, "customer_session", v1=True)
-        reply = self._send(
+        data = self._send_for_object(
             "updateCustomerSession",
             "PUT",
             f"/v1/customer_sessions/{_seg(session_id)}",
@@ -667,4 +692,4 @@ class TalonClient:
             query={"dry": "true"} if dry else {},
             safe_to_retry=True,
         )
-        return IntegrationStateV1.from_json(self._json_object(reply, "updateCustomerSession"))
+        return IntegrationStateV1.from_json(data)
