@@ -399,11 +399,13 @@ def _record_profiles(rows: list[tuple[Any, Any, str, dict[str, Any], str]]) -> N
             "last_error": "",
         }
         if profile is None:
-            new.append(CustomerProfile(user=user, integration_id=integration_id, **values))
+            # user_id, not user=: the one-to-one caches would tie profile and user in a
+            # reference cycle, which only the cyclic GC frees (memory then saw-tooths).
+            new.append(CustomerProfile(user_id=user.pk, integration_id=integration_id, **values))
         else:
             for name, value in values.items():
                 setattr(profile, name, value)
-            profile.user = user  # links a profile row that had lost its user
+            profile.user_id = user.pk  # links a profile row that had lost its user
             profile.updated_at = now
             changed.append(profile)
     fields = [
