@@ -81,6 +81,21 @@ MAX_BATCH = 1000
 MAX_EVENTS = 10_000
 
 
+def _profile_context(profile: Profile, integration_id: str, now: datetime) -> EvalContext:
+    """Evaluation inputs of a profile update (v1 and v2 alike): no session, cart or codes."""
+    return EvalContext(
+        now=now,
+        event_type=PROFILE_EVENT,
+        profile=profile,
+        profile_id=integration_id,
+        cart_items=[],
+        session_attributes={},
+        first_session=False,
+        coupon_codes=[],
+        referral_code="",
+    )
+
+
 class Store:
     """All emulator state plus the operations of the Integration API."""
 
@@ -1094,18 +1109,9 @@ class Store:
             effects: list[dict[str, Any]] = []
             outcome: Outcome | None = None
             if run:
-                ctx = EvalContext(
-                    now=now,
-                    event_type=PROFILE_EVENT,
-                    profile=profile,
-                    profile_id=integration_id,
-                    cart_items=[],
-                    session_attributes={},
-                    first_session=False,
-                    coupon_codes=[],
-                    referral_code="",
+                outcome = evaluate(
+                    self.campaigns, _profile_context(profile, integration_id, now), self.lookups
                 )
-                outcome = evaluate(self.campaigns, ctx, self.lookups)
                 effects = outcome.effects
             result: dict[str, Any] = {
                 "customerProfile": self._render_profile(profile),
@@ -1558,17 +1564,7 @@ class Store:
             if not dry:
                 profile.last_activity = now
             profile.attributes.update(attributes)
-            ctx = EvalContext(
-                now=now,
-                event_type=PROFILE_EVENT,
-                profile=profile,
-                profile_id=integration_id,
-                cart_items=[],
-                session_attributes={},
-                first_session=False,
-                coupon_codes=[],
-                referral_code="",
-            )
+            ctx = _profile_context(profile, integration_id, now)
             effects = evaluate(self.campaigns, ctx, self.lookups).effects
             placeholder = Session(
                 id=0,
