@@ -43,6 +43,20 @@ def _pretty_json(value: Any) -> str:
     )
 
 
+class _ViewOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A mirror whose rows are written by the services/outbox, never added or edited by hand.
+
+    Staff change them only through actions, which call Talon.One as well; a hand-edited row
+    would no longer match what Talon.One knows.
+    """
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 # --------------------------------------------------------------------------- reservations
 
 
@@ -134,7 +148,9 @@ def _reserve_action_view(
 
 
 @admin.register(CouponReservation)
-class CouponReservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CouponReservationAdmin(_ViewOnlyAdmin):
+    # Reservations are created through the action (which calls Talon.One), never by typing
+    # rows that Talon.One would not know about: no add/change (_ViewOnlyAdmin), no delete.
     list_display = ["coupon_code", "profile", "customer", "created_at", "synced"]
     list_filter = [("synced_at", admin.EmptyFieldListFilter), "created_at", "coupon_code"]
     search_fields = ["coupon_code", "profile__integration_id", "profile__user__email"]
@@ -151,14 +167,6 @@ class CouponReservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(boolean=True, description=_("delivered"))
     def synced(self, obj: CouponReservation) -> bool:
         return obj.synced_at is not None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Reservations are created through the action (which calls Talon.One), never by
-        # typing rows that Talon.One would not know about.
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Deleting a row must release it in Talon.One too: use the "release" action.
@@ -337,7 +345,7 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CustomerSession)
-class CustomerSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CustomerSessionAdmin(_ViewOnlyAdmin):
     list_display = [
         "integration_id",
         "profile",
@@ -367,12 +375,6 @@ class CustomerSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "updated_at",
     ]
     readonly_fields = list(fields)  # type: ignore[arg-type]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("items"))
     def item_count(self, obj: CustomerSession) -> int:
@@ -422,7 +424,7 @@ class CustomerSessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OutboxMessageAdmin(_ViewOnlyAdmin):
     list_display = [
         "id",
         "operation",
@@ -450,12 +452,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ]
     readonly_fields = list(fields)  # type: ignore[arg-type]
     actions = ["retry_dead_letters"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: OutboxMessage) -> str:
@@ -487,7 +483,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(DataDeletionRequest)
-class DataDeletionRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DataDeletionRequestAdmin(_ViewOnlyAdmin):
     """Read-only audit trail: rows are created by the erasure service, never edited."""
 
     list_display = [
@@ -510,12 +506,6 @@ class DataDeletionRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "last_error",
         "completed_at",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
