@@ -218,3 +218,35 @@ def test_an_unlinked_profile_is_linked_again(talon_emulator: Any, talon_settings
 
     assert result.sent == 1
     assert CustomerProfile.objects.get().user == user
+
+
+def test_memory_does_not_grow_with_the_user_count(talon_settings: Any) -> None:
+    """Peak Python memory of a sync over 3x the users stays within the same bound
+    (benchmarks/bulk_sync.py shows 10k vs 100k). The API is a stub here: the in-process
+    emulator keeps every profile it receives, which would be counted too."""
+    import tracemalloc
+
+    class CountingClient:
+        calls = 0
+
+        def update_customer_profiles_v2(self, profiles: Any, *, silent: bool = True) -> None:
+            assert len(profiles) <= 250
+            self.calls += 1
+
+    def peak_for(count: int) -> tuple[int, int]:
+        CustomerProfile.objects.all().delete()
+        get_user_model().objects.all().delete()
+        make_users(count)
+        client = CountingClient()
+        tracemalloc.start()
+        try:
+            bulk_sync.sync_profiles(
+                batch_size=250, checkpoint=bulk_sync.NullCheckpoint(), client=client
+            )
+            return tracemalloc.get_traced_memory()[1], client.calls
+        finally:
+            tracemalloc.stop()
+
+    (small, small_calls), (large, large_calls) = peak_for(1000), peak_for(3000)
+    assert (small_calls, large_calls) == (4, 12)
+    assert large < small * 1.5, (small, large)
