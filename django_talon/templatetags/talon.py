@@ -196,6 +196,27 @@ def talon_cart_summary(
     )
 
 
+def _render_code_form(
+    context: template.Context,
+    template_name: str,
+    promotions: PromotionsSummary | None,
+    next_url: str | None,
+    **urls: str,
+) -> SafeString:
+    """A coupon/referral form: the summary, the URLs it posts to, and where to come back to
+    (the current page unless ``next_url`` says otherwise)."""
+    request = _request(context)
+    return _render(
+        context,
+        template_name,
+        {
+            "promotions": _summary(context, promotions),
+            **urls,
+            "next_url": next_url or (request.get_full_path() if request else ""),
+        },
+    )
+
+
 @register.simple_tag(takes_context=True)
 def talon_coupon_form(
     context: template.Context,
@@ -204,16 +225,13 @@ def talon_coupon_form(
     next_url: str | None = None,
 ) -> SafeString:
     """Enter/remove coupon codes; shows each code's status and rejection message."""
-    request = _request(context)
-    return _render(
+    return _render_code_form(
         context,
         template,
-        {
-            "promotions": _summary(context, promotions),
-            "apply_url": _url("django_talon:coupon-apply"),
-            "remove_url": _url("django_talon:coupon-remove"),
-            "next_url": next_url or (request.get_full_path() if request else ""),
-        },
+        promotions,
+        next_url,
+        apply_url=_url("django_talon:coupon-apply"),
+        remove_url=_url("django_talon:coupon-remove"),
     )
 
 
@@ -225,15 +243,8 @@ def talon_referral_form(
     next_url: str | None = None,
 ) -> SafeString:
     """Enter a referral code; shows whether it was accepted or why not."""
-    request = _request(context)
-    return _render(
-        context,
-        template,
-        {
-            "promotions": _summary(context, promotions),
-            "apply_url": _url("django_talon:referral-apply"),
-            "next_url": next_url or (request.get_full_path() if request else ""),
-        },
+    return _render_code_form(
+        context, template, promotions, next_url, apply_url=_url("django_talon:referral-apply")
     )
 
 
