@@ -356,6 +356,24 @@ ReservationResultSerializer = inline_serializer(
 )
 
 
+def _reservation_request(request: Request) -> tuple[str, list[CustomerProfile]]:
+    """The code and customers of a staff reserve/release request (invalid ones are a 400)."""
+    serializer = StaffReservationSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    profiles = _resolve_profiles(serializer.validated_data)
+    return serializer.validated_data["code"], profiles
+
+
+def _reservation_result(
+    code: str, count: int, profiles: list[CustomerProfile], *, status_code: int = 200
+) -> Response:
+    """The ``ReservationResult`` body shared by reserve and release."""
+    return Response(
+        {"code": code, "count": count, "integration_ids": [p.integration_id for p in profiles]},
+        status=status_code,
+    )
+
+
 class StaffReserveView(TalonAPIView):
     """Reserve a coupon code for customers (staff or ``add_couponreservation``)."""
 
@@ -368,19 +386,9 @@ class StaffReserveView(TalonAPIView):
         operation_id="talon_staff_reserve",
     )
     def post(self, request: Request) -> Response:
-        serializer = StaffReservationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        profiles = _resolve_profiles(serializer.validated_data)
-        code = serializer.validated_data["code"]
+        code, profiles = _reservation_request(request)
         rows = services.reserve_coupon(code, profiles)
-        return Response(
-            {
-                "code": code,
-                "count": len(rows),
-                "integration_ids": [p.integration_id for p in profiles],
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return _reservation_result(code, len(rows), profiles, status_code=status.HTTP_201_CREATED)
 
 
 class StaffReleaseView(TalonAPIView):
@@ -395,14 +403,9 @@ class StaffReleaseView(TalonAPIView):
         operation_id="talon_staff_release",
     )
     def post(self, request: Request) -> Response:
-        serializer = StaffReservationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        profiles = _resolve_profiles(serializer.validated_data)
-        code = serializer.validated_data["code"]
+        code, profiles = _reservation_request(request)
         count = services.release_coupon(code, profiles)
-        return Response(
-            {"code": code, "count": count, "integration_ids": [p.integration_id for p in profiles]}
-        )
+        return _reservation_result(code, count, profiles)
 
 
 class StaffReservationHoldersView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
