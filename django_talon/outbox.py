@@ -12,7 +12,10 @@ Flow (docs/outbox.md):
 3. :func:`deliver_key` delivers the rows of one key strictly in order. It locks the oldest
    pending row of the key with ``SELECT ... FOR UPDATE NOWAIT``; a second process finds it
    locked and leaves (the holder drains the key), so one session is never updated in
-   parallel (Talon.One would answer 409). SQLite serialises writers anyway.
+   parallel (Talon.One would answer 409). SQLite serialises writers anyway. Each attempt is
+   counted and committed, with a lease, before the API call (see :func:`_deliver_head`), so
+   a worker killed mid-call still uses it up. Several rows of one key queued in one
+   transaction schedule one post-commit delivery (:func:`_schedule`).
 4. Coalescing: a cart update followed by a newer update of the same session is marked
    ``superseded`` without a call; an update whose payload equals the last delivered one is
    marked ``unchanged`` without a call.
