@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,17 +11,15 @@ from django.core.cache import cache
 
 from django_talon import resilience
 from django_talon.testing.django import talon_settings  # noqa: F401  (re-exported fixture)
+from tests.core.shop import (  # noqa: F401  (re-exported for the tests)
+    ESPRESSO,
+    GRINDER,
+    KETTLE,
+    SHOP_WIRING,
+    make_cart,
+)
 
-SHOP_TALON: dict[str, Any] = {
-    "DELIVERY": "sync",
-    "SYNC_RELAY_INTERVAL": 0,
-    "ADAPTER": "tests.shopapp.adapters.ShopAdapter",
-    "CART_MODELS": ["shopapp.Cart"],
-    "CART_ITEM_MODELS": ["shopapp.CartItem"],
-    "ORDER_MODELS": ["shopapp.Order"],
-    "MAX_ATTEMPTS": 3,
-    "BREAKER_THRESHOLD": 3,
-}
+SHOP_TALON: dict[str, Any] = {**SHOP_WIRING, "MAX_ATTEMPTS": 3, "BREAKER_THRESHOLD": 3}
 
 
 @pytest.fixture(autouse=True)
@@ -114,26 +111,3 @@ def fake_client(monkeypatch: pytest.MonkeyPatch, shop_settings: dict[str, Any]) 
     monkeypatch.setattr(resilience, "get_client", lambda **kw: client)
     resilience.breaker.reset()
     return client
-
-
-def make_cart(user: Any = None, items: list[tuple[str, str, str, int, str]] | None = None) -> Any:
-    """A shop cart with items ``(sku, name, price, quantity, category)`` (saved one by one,
-    as a shop would; each save fires the receivers when TALON wires the shop models)."""
-    from tests.shopapp.models import Cart, CartItem
-
-    cart = Cart.objects.create(user=user)
-    for sku, name, price, quantity, category in items or []:
-        CartItem.objects.create(
-            cart=cart,
-            sku=sku,
-            name=name,
-            price=Decimal(price),
-            quantity=quantity,
-            category=category,
-        )
-    return cart
-
-
-ESPRESSO = ("ESPRESSO-250", "Espresso beans 250 g", "8.50", 2, "coffee")
-GRINDER = ("GRINDER-X", "Grinder X", "89.00", 1, "equipment")
-KETTLE = ("KETTLE-GOOSENECK", "Gooseneck kettle", "45.00", 1, "equipment")

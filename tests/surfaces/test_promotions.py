@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
 
 from django.utils import translation
 
 from django_talon.promotions import quantize_money, summarize
-
-CART = [
-    {"sku": "ESPRESSO-250", "name": "Espresso 250g", "quantity": 2, "price": 8.5,
-     "category": "coffee"},
-    {"sku": "GRINDER-X", "name": "Grinder X", "quantity": 1, "price": 89.0,
-     "category": "equipment"},
-]  # fmt: skip
-
-
-def eff(effect_type: str, campaign_id: int = 1, **props: Any) -> dict[str, Any]:
-    return {
-        "campaignId": campaign_id,
-        "rulesetId": 10,
-        "ruleIndex": 0,
-        "ruleName": "rule",
-        "effectType": effect_type,
-        "props": props,
-    }
+from tests.surfaces.helpers import CART
+from tests.surfaces.helpers import effect as eff
 
 
 def test_empty_effects_gives_plain_totals() -> None:
