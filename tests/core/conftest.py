@@ -31,6 +31,13 @@ def _clean_state() -> Iterator[None]:
 
 
 @pytest.fixture
+def shop(settings: Any, talon_settings: dict[str, Any], talon_emulator: Any) -> Any:  # noqa: F811
+    """The test shop wired to the emulator; returns the emulator handle."""
+    settings.TALON = {**settings.TALON, **SHOP_TALON}
+    return talon_emulator
+
+
+@pytest.fixture
 def shop_settings(settings: Any) -> dict[str, Any]:
     """TALON wired to the test shop (tests/shopapp), sync delivery, no emulator."""
     settings.TALON = {**settings.TALON, **SHOP_TALON}

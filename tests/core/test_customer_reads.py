@@ -17,16 +17,10 @@ from django.contrib.auth.models import AnonymousUser
 from django_talon import resilience, services
 from django_talon.exceptions import TalonRequestFailed, TalonUnavailable
 from django_talon.promotions import known_loyalty_balances
-from tests.core.conftest import ESPRESSO, GRINDER, SHOP_TALON, make_cart
+from tests.core.conftest import ESPRESSO, GRINDER, make_cart
 from tests.shopapp.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def shop(settings: Any, talon_settings: dict[str, Any], talon_emulator: Any) -> Any:
-    settings.TALON = {**settings.TALON, **SHOP_TALON}
-    return talon_emulator
 
 
 def inventory_calls(emulator: Any) -> list[dict[str, Any]]:

@@ -21,17 +21,10 @@ from django_talon.models import (
     DataDeletionRequest,
     OutboxMessage,
 )
-from tests.core.conftest import ESPRESSO, GRINDER, KETTLE, SHOP_TALON, make_cart
+from tests.core.conftest import ESPRESSO, GRINDER, KETTLE, make_cart
 from tests.shopapp.models import Cart, CartItem, Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def shop(settings: Any, talon_settings: dict[str, Any], talon_emulator: Any) -> Any:
-    """The test shop wired to the emulator; returns the emulator handle."""
-    settings.TALON = {**settings.TALON, **SHOP_TALON}
-    return talon_emulator
 
 
 def session_writes(emulator: Any) -> list[dict[str, Any]]:

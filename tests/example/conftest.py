@@ -30,11 +30,16 @@ def demo_data(db: None) -> Any:
     return load_demo_data()
 
 
-@pytest.fixture
-def alice_client(demo_data: Any) -> Client:
+def _alice() -> Client:
+    """A test client signed in as the demo customer alice."""
     client = Client()
     assert client.login(username="alice", password="alice-demo-pass")
     return client
+
+
+@pytest.fixture
+def alice_client(demo_data: Any) -> Client:
+    return _alice()
 
 
 @pytest.fixture
@@ -47,3 +52,13 @@ def shop_talon(shop_site: Any, request: pytest.FixtureRequest) -> dict[str, Any]
     shop_site.TALON = dict(shop_settings.TALON)
     merged: dict[str, Any] = request.getfixturevalue("talon_settings")
     return merged
+
+
+@pytest.fixture
+def shop(shop_talon: dict[str, Any]) -> Client:
+    """alice signed in to the shop wired to the emulator (demo data loaded after the wiring,
+    so its writes reach Talon.One)."""
+    from example_project.demo.data import load_demo_data
+
+    load_demo_data()
+    return _alice()

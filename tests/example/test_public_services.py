@@ -13,20 +13,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from example_project.demo.data import load_demo_data
 from example_project.orders.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOP_DIR = Path(__file__).resolve().parents[2] / "example_project"
-
-
-@pytest.fixture
-def shop(shop_talon: dict[str, Any]) -> Client:
-    load_demo_data()
-    client = Client()
-    assert client.login(username="alice", password="alice-demo-pass")
-    return client
 
 
 def balance_text(page: str) -> str:

@@ -20,14 +20,6 @@ from example_project.orders.models import Order
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def shop(shop_talon: dict[str, Any]) -> Client:
-    load_demo_data()
-    client = Client()
-    assert client.login(username="alice", password="alice-demo-pass")
-    return client
-
-
 def add(client: Client, sku: str, quantity: int = 1) -> None:
     client.post("/cart/add/", {"sku": sku, "quantity": quantity})
 
