@@ -148,6 +148,21 @@ def _checker(config: pytest.Config) -> Checker | None:
     return _CHECKERS[spec]
 
 
+def answer_problems(answers: list[dict[str, Any]], check: Checker) -> list[str]:
+    """One line per recorded emulator answer that ``check`` rejects with an AssertionError.
+
+    Shared by the ``talon_emulator_check`` option and suites that check answers themselves,
+    so a failing answer is reported the same way (``METHOD path -> status: why``).
+    """
+    problems = []
+    for answer in answers:
+        try:
+            check(answer)
+        except AssertionError as exc:
+            problems.append(f"{answer['method']} {answer['path']} -> {answer['status']}: {exc}")
+    return problems
+
+
 def _campaign_source(config: pytest.Config) -> str | None:
     option = config.getoption("--talon-emulator-campaigns")
     if option:
@@ -193,12 +208,7 @@ def talon_emulator(
             hooks.remove(answers.append)
         handle.clear_faults()  # wakes anything still hanging
     if checker is not None:
-        problems = []
-        for answer in answers:
-            try:
-                checker(answer)
-            except AssertionError as exc:
-                problems.append(f"{answer['method']} {answer['path']} -> {answer['status']}: {exc}")
+        problems = answer_problems(answers, checker)
         if problems:
             pytest.fail(
                 "emulator answers failed talon_emulator_check:\n" + "\n".join(problems),

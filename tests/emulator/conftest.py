@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from django_talon.client import RetryPolicy, TalonClient
-from django_talon.testing.plugin import EmulatorHandle
+from django_talon.testing.plugin import EmulatorHandle, answer_problems
 from tests.emulator.spec_check import check_response
 from tests.resources import require_spec
 
@@ -42,12 +42,7 @@ def emulator(
         yield talon_emulator
     finally:
         hooks.remove(answers.append)
-    problems = []
-    for answer in answers:
-        try:
-            check_response(answer)
-        except AssertionError as exc:
-            problems.append(f"{answer['method']} {answer['path']} -> {answer['status']}: {exc}")
+    problems = answer_problems(answers, check_response)
     assert not problems, "responses not matching the spec:\n" + "\n".join(problems)
     assert answers or True
 
