@@ -11,13 +11,12 @@ import contextlib
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tests.client.support import JSONHandler, serve_http
 from tests.resources import REPO_ROOT
 
 EXAMPLE_URL = "http://127.0.0.1:9100"
@@ -32,21 +31,18 @@ def readme_example() -> str:
     return match.group(1)
 
 
-class _Stub(BaseHTTPRequestHandler):
+class _Stub(JSONHandler):
     received: list[dict[str, Any]] = []
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
 
     def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"null")
         self.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
         if self.headers.get("Authorization") != f"ApiKey-v1 {EXAMPLE_KEY}":
-            self._send(401, {"message": "Unauthorized", "errors": []})
+            self.send_json(401, {"message": "Unauthorized", "errors": []})
             return
         if not self.path.startswith("/v2/customer_sessions/"):
-            self._send(404, {"message": "Not found", "errors": []})
+            self.send_json(404, {"message": "Not found", "errors": []})
             return
         items = body["customerSession"]["cartItems"]
         subtotal = sum(item["price"] * item["quantity"] for item in items)
@@ -64,29 +60,14 @@ class _Stub(BaseHTTPRequestHandler):
                 ("setDiscount", {"name": "Welcome 10%", "value": round(subtotal * 0.1, 2)}),
             )
         ]
-        self._send(200, {"effects": effects, "createdCoupons": [], "createdReferrals": []})
-
-    def _send(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(200, {"effects": effects, "createdCoupons": [], "createdReferrals": []})
 
 
 @pytest.fixture
 def stub_url() -> Iterator[str]:
     _Stub.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_http(_Stub) as url:
+        yield url
 
 
 def test_readme_client_example_runs(stub_url: str) -> None:

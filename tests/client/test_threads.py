@@ -2,52 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from django_talon.client import RetryPolicy, TalonClient
-from tests.client.support import API_KEY
+from tests.client.support import API_KEY, JSONHandler, serve_http
 
 
-class _KeepAlive(BaseHTTPRequestHandler):
+class _KeepAlive(JSONHandler):
     protocol_version = "HTTP/1.1"  # keep connections open so the client can reuse them
     peers: set[tuple[str, int]] = set()
     lock = threading.Lock()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:
         with self.lock:
             self.peers.add(self.client_address)
         session_id = self.path.rsplit("/", 1)[-1]
-        data = json.dumps({"customerSession": {"integrationId": session_id}, "effects": []})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data.encode())
+        self.send_json(200, {"customerSession": {"integrationId": session_id}, "effects": []})
 
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
     _KeepAlive.peers = set()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_http(_KeepAlive) as url:
+        yield url
 
 
 def test_shared_client_across_threads(server_url: str) -> None:
