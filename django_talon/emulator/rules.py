@@ -399,14 +399,28 @@ def _failed_condition(campaign: Campaign, ctx: EvalContext) -> int | None:
     return None
 
 
+def _lifetime_rejection(
+    code: Coupon | Referral, ctx: EvalContext, reasons: tuple[str, str, str]
+) -> str | None:
+    """Coupons and referrals expire and run out alike: ``reasons`` names (not yet valid,
+    expired, used up) in the code kind's own rejection vocabulary."""
+    not_yet, expired, used_up = reasons
+    if code.start_date is not None and ctx.now < code.start_date:
+        return not_yet
+    if code.expiry_date is not None and ctx.now >= code.expiry_date:
+        return expired
+    if code.usage_limit and code.usage_counter >= code.usage_limit:
+        return used_up
+    return None
+
+
 def _coupon_rejection(coupon: Coupon, ctx: EvalContext) -> str | None:
     """The rejection reason for using this coupon in this context, or None if usable."""
-    if coupon.start_date is not None and ctx.now < coupon.start_date:
-        return "CouponStartDateInFuture"
-    if coupon.expiry_date is not None and ctx.now >= coupon.expiry_date:
-        return "CouponExpired"
-    if coupon.usage_limit and coupon.usage_counter >= coupon.usage_limit:
-        return "CouponLimitReached"
+    lifetime = _lifetime_rejection(
+        coupon, ctx, ("CouponStartDateInFuture", "CouponExpired", "CouponLimitReached")
+    )
+    if lifetime is not None:
+        return lifetime
     needs_profile = coupon.recipient or coupon.reservation_mandatory or coupon.profile_limit
     if needs_profile and not ctx.profile_id:
         return "ProfileRequired"
@@ -423,12 +437,11 @@ def _coupon_rejection(coupon: Coupon, ctx: EvalContext) -> str | None:
 
 
 def _referral_rejection(referral: Referral, ctx: EvalContext, lookups: Lookups) -> str | None:
-    if referral.start_date is not None and ctx.now < referral.start_date:
-        return "ReferralStartDateInFuture"
-    if referral.expiry_date is not None and ctx.now >= referral.expiry_date:
-        return "ReferralExpired"
-    if referral.usage_limit and referral.usage_counter >= referral.usage_limit:
-        return "ReferralLimitReached"
+    lifetime = _lifetime_rejection(
+        referral, ctx, ("ReferralStartDateInFuture", "ReferralExpired", "ReferralLimitReached")
+    )
+    if lifetime is not None:
+        return lifetime
     if not ctx.profile_id:
         return "ProfileRequired"
     if ctx.profile_id == referral.advocate:
