@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from django_talon import resilience
+from django_talon import resilience, services
+from django_talon.models import CustomerSession
 from django_talon.testing.django import talon_settings  # noqa: F401  (re-exported fixture)
 from tests.core.shop import (  # noqa: F401  (re-exported for the tests)
     ESPRESSO,
@@ -118,3 +119,13 @@ def fake_client(monkeypatch: pytest.MonkeyPatch, shop_settings: dict[str, Any]) 
     monkeypatch.setattr(resilience, "get_client", lambda **kw: client)
     resilience.breaker.reset()
     return client
+
+
+def queued_session(settings: Any, code: str) -> tuple[Any, CustomerSession]:
+    """A cart (with ESPRESSO) whose session has ``code`` queued and undelivered: the kill
+    switch is on while the coupon is applied, so the outbox rows stay pending."""
+    settings.TALON = {**settings.TALON, "ENABLED": False}
+    cart = make_cart(items=[ESPRESSO])
+    session = services.apply_coupon(cart, code)
+    settings.TALON = {**settings.TALON, "ENABLED": True}
+    return cart, session

@@ -19,25 +19,16 @@ from django_talon.models import CustomerSession, OutboxMessage
 from django_talon.services.handlers import SESSION_STATE
 from django_talon.services.sessions import session_payload
 from django_talon.signals import effects_updated, outbox_message_dead
-from tests.core.conftest import ESPRESSO, FakeClient, make_cart
+from tests.core.conftest import ESPRESSO, FakeClient, make_cart, queued_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _pending_session_with(settings: Any, code: str) -> tuple[Any, CustomerSession]:
-    """A cart whose session has ``code`` queued and undelivered (kill switch on meanwhile)."""
-    settings.TALON = {**settings.TALON, "ENABLED": False}
-    cart = make_cart(items=[ESPRESSO])
-    session = services.apply_coupon(cart, code)
-    settings.TALON = {**settings.TALON, "ENABLED": True}
-    return cart, session
 
 
 # -- 1. no lost write ---------------------------------------------------------------------------
 def test_coupon_applied_during_the_call_survives_the_delivery(
     settings: Any, fake_client: FakeClient
 ) -> None:
-    _cart, session = _pending_session_with(settings, "BOGUS")
+    _cart, session = queued_session(settings, "BOGUS")
     key = f"session:{session.integration_id}"
     answer = fake_client.update_customer_session_v2
 
@@ -83,7 +74,7 @@ def test_coupon_applied_during_the_call_survives_the_delivery(
 def test_rejected_code_dropped_when_nothing_newer_was_queued(
     settings: Any, fake_client: FakeClient
 ) -> None:
-    cart, session = _pending_session_with(settings, "BOGUS")
+    cart, session = queued_session(settings, "BOGUS")
     outbox.deliver_key(f"session:{session.integration_id}", force=True)
     stored = CustomerSession.objects.get(pk=session.pk)
     assert stored.coupon_codes == []
@@ -102,7 +93,7 @@ class WorkerKilled(BaseException):
 def test_attempt_killed_mid_call_is_counted_and_the_message_goes_dead(
     settings: Any, fake_client: FakeClient
 ) -> None:
-    _cart, session = _pending_session_with(settings, "WELCOME10")
+    _cart, session = queued_session(settings, "WELCOME10")
     key = f"session:{session.integration_id}"
     (row,) = OutboxMessage.objects.filter(key=key, state="pending")
     dead: list[OutboxMessage] = []
@@ -133,7 +124,7 @@ def test_attempt_killed_mid_call_is_counted_and_the_message_goes_dead(
 
 
 def test_killed_attempt_is_redriven_after_the_lease(settings: Any, fake_client: FakeClient) -> None:
-    _cart, session = _pending_session_with(settings, "WELCOME10")
+    _cart, session = queued_session(settings, "WELCOME10")
     key = f"session:{session.integration_id}"
     fake_client.fail = WorkerKilled()
     with pytest.raises(WorkerKilled):

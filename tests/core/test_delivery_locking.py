@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from django_talon import outbox, services
 from django_talon.models import CustomerSession, OutboxMessage
-from tests.core.conftest import ESPRESSO, FakeClient, make_cart
+from tests.core.conftest import FakeClient, queued_session
 from tests.resources import require_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -36,20 +36,12 @@ def _in_thread(target: Any) -> tuple[threading.Thread, list[BaseException]]:
     return thread, errors
 
 
-def _queued(settings: Any, code: str) -> tuple[Any, CustomerSession]:
-    settings.TALON = {**settings.TALON, "ENABLED": False}  # rows stay pending
-    cart = make_cart(items=[ESPRESSO])
-    session = services.apply_coupon(cart, code)
-    settings.TALON = {**settings.TALON, "ENABLED": True}
-    return cart, session
-
-
 def test_coupon_applied_from_another_connection_during_the_call_is_kept(
     settings: Any, fake_client: FakeClient
 ) -> None:
     require_postgres()
     assert connection.vendor == "postgresql"
-    cart, session = _queued(settings, "BOGUS")
+    cart, session = queued_session(settings, "BOGUS")
     answer = fake_client.update_customer_session_v2
     concurrent: list[list[BaseException]] = []
 
@@ -79,7 +71,7 @@ def test_attempt_stays_counted_when_the_connection_dies_mid_call(
     settings: Any, fake_client: FakeClient
 ) -> None:
     require_postgres()
-    _cart, session = _queued(settings, "WELCOME10")
+    _cart, session = queued_session(settings, "WELCOME10")
     key = f"session:{session.integration_id}"
     answer = fake_client.update_customer_session_v2
     in_call = threading.Event()
