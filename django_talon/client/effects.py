@@ -260,27 +260,29 @@ class SetDiscountPerItem(Effect):
     excluded_from_price_history: bool | None = None
 
 
-@_register("setDiscountPerAdditionalCost")
 @dataclass(frozen=True, kw_only=True)
-class SetDiscountPerAdditionalCost(Effect):
-    """Discount on a session-level additional cost (e.g. shipping)."""
+class _AdditionalCostDiscount(Effect):
+    """A discount of ``value`` on additional cost ``additional_cost`` (e.g. shipping)."""
 
     name: str = ""
     additional_cost_id: int = 0
     additional_cost: str = ""
     value: Decimal = Decimal(0)
+
+
+@_register("setDiscountPerAdditionalCost")
+@dataclass(frozen=True, kw_only=True)
+class SetDiscountPerAdditionalCost(_AdditionalCostDiscount):
+    """Discount on a session-level additional cost (e.g. shipping)."""
+
     desired_value: Decimal | None = None
 
 
 @_register("setDiscountPerAdditionalCostPerItem")
 @dataclass(frozen=True, kw_only=True)
-class SetDiscountPerAdditionalCostPerItem(Effect):
+class SetDiscountPerAdditionalCostPerItem(_AdditionalCostDiscount):
     """Discount on an additional cost of one cart item."""
 
-    name: str = ""
-    additional_cost_id: int = 0
-    additional_cost: str = ""
-    value: Decimal = Decimal(0)
     position: int = 0
     sub_position: int | None = None
     desired_value: Decimal | None = None
