@@ -24,6 +24,7 @@ from django_talon.emulator.errors import ApiError, bad_request, conflict, not_fo
 from django_talon.emulator.faults import FaultSet, FaultSpecError
 from django_talon.emulator.rules import CampaignFileError, CampaignSet, load_campaigns
 from django_talon.emulator.store import Store
+from django_talon.emulator.util import load_json
 
 logger = logging.getLogger("django_talon.emulator")
 
@@ -78,7 +79,7 @@ class Request:
                 self._json = None
             else:
                 try:
-                    self._json = json.loads(self.raw_body)
+                    self._json = load_json(self.raw_body)
                 except (ValueError, UnicodeDecodeError) as exc:
                     raise bad_request(
                         f"the request body is not valid JSON: {exc}", pointer="/"
@@ -300,7 +301,7 @@ class EmulatorApp:
 
         def data() -> Any:
             try:
-                return json.loads(body) if body.strip() else None
+                return load_json(body) if body.strip() else None
             except ValueError as exc:
                 raise bad_request(
                     f"the request body is not valid JSON: {exc}", pointer="/"
@@ -413,7 +414,7 @@ class EmulatorApp:
             body = request._json
         else:
             try:
-                body = json.loads(request.raw_body) if request.raw_body.strip() else None
+                body = load_json(request.raw_body) if request.raw_body.strip() else None
             except (ValueError, UnicodeDecodeError):
                 body = request.raw_body.decode("utf-8", "replace")
         with self._calls_lock:

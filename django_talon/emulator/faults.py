@@ -22,7 +22,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django_talon.emulator.util import is_int, is_number
+from django_talon.emulator.util import is_int, is_number, load_json
 
 KINDS = ("latency", "error", "conflict", "drop", "hang")
 
@@ -115,10 +115,8 @@ def parse_fault_text(text: str) -> dict[str, Any]:
     """``error:status=503,path=/v2/*,times=2`` -> dict (the CLI's compact form; JSON also works)."""
     text = text.strip()
     if text.startswith("{"):
-        import json
-
         try:
-            data = json.loads(text)
+            data = load_json(text)
         except ValueError as exc:
             raise FaultSpecError(f"invalid fault JSON: {exc}") from exc
         if not isinstance(data, dict):

@@ -10,7 +10,6 @@ fails at load time with a clear message instead of half-working at request time.
 from __future__ import annotations
 
 import importlib
-import json
 import math
 import random
 import uuid
@@ -22,7 +21,7 @@ from typing import Any
 
 from django_talon.client.effects import encode_v1_effect
 from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
-from django_talon.emulator.util import is_int, is_number, money, parse_datetime
+from django_talon.emulator.util import is_int, is_number, load_json, money, parse_datetime
 
 DEMO_CAMPAIGNS = Path(__file__).resolve().parent / "campaigns" / "demo.json"
 
@@ -86,7 +85,7 @@ def load_campaign_file(path: str | Path) -> CampaignSet:
     file_path = Path(path)
     try:
         text = file_path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
         raise CampaignFileError(f"cannot read campaign file {file_path}: {exc}") from exc
     try:
         if file_path.suffix.lower() == ".toml":
@@ -96,7 +95,7 @@ def load_campaign_file(path: str | Path) -> CampaignSet:
                 raise CampaignFileError("TOML campaign files need Python 3.11+") from None
             data: Any = tomllib.loads(text)
         else:
-            data = json.loads(text)
+            data = load_json(text)
     except (ValueError, TypeError) as exc:
         raise CampaignFileError(f"campaign file {file_path} is not valid: {exc}") from exc
     return parse_campaigns(data)

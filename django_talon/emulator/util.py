@@ -6,6 +6,7 @@ emulator has no runtime dependency on the (large, slow to load) spec files and s
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -13,6 +14,18 @@ from typing import Any
 from django_talon.emulator.errors import bad_request
 
 _ZERO = timedelta(0)
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` whose every failure is a ``ValueError``.
+
+    Why: deeply nested input (``[[[[...]]]]``) makes ``json.loads`` raise ``RecursionError``,
+    which the callers' ``except ValueError`` would miss, turning a bad request into a 500.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def utcnow() -> datetime:

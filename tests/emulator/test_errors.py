@@ -82,6 +82,41 @@ def test_invalid_json_and_missing_body(raw: Raw, emulator: EmulatorHandle) -> No
     assert emulator.state()["sessions"] == {}
 
 
+DEEP = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError, not ValueError
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/v2/customer_sessions/s"),
+        ("PUT", "/v1/customer_profiles/p"),
+        ("POST", "/v1/coupon_reservations/WELCOME10"),
+        ("POST", "/_emulator/campaigns"),
+        ("POST", "/_emulator/faults"),
+    ],
+)
+def test_deeply_nested_json_is_a_400(raw: Raw, method: str, path: str) -> None:
+    headers = {"Content-Type": "application/json"}
+    error = assert_error(raw(method, path, data=DEEP, headers=headers), 400)
+    assert "nested too deeply" in error["message"]
+
+
+def test_body_on_a_get_is_logged_without_breaking_the_answer(
+    raw: Raw, emulator: EmulatorHandle
+) -> None:
+    answer = raw("GET", "/v1/customer_profiles/nobody/inventory", data=DEEP)
+    assert_error(answer, 404)  # the call log keeps the body as text instead of dropping the call
+    assert emulator.requests()[-1]["status"] == 404
+
+
+@pytest.mark.parametrize("path", ["\\ud800", "bad\\u0000name.json"])
+def test_unusable_campaign_file_path_is_a_400(raw: Raw, path: str) -> None:
+    headers = {"Content-Type": "application/json"}
+    data = f'"{path}"'.encode()
+    error = assert_error(raw("POST", "/_emulator/campaigns", data=data, headers=headers), 400)
+    assert "cannot read campaign file" in error["message"]
+
+
 def test_bad_query_flags(raw: Raw) -> None:
     error = assert_error(
         raw("PUT", "/v2/customer_sessions/s?dry=maybe", json={"customerSession": {}}), 400
