@@ -54,7 +54,8 @@ def coupon_key(code: str) -> str:
 def store_effects(
     session: CustomerSession, raw_effects: list[dict[str, Any]], *, drop_rejected: bool = True
 ) -> list[str]:
-    """Store an answer's effects on the mirror and send the app's accept/reject signals.
+    """Store an answer's effects on the mirror (unsaved; the caller saves, then
+    :func:`_after_store` sends the app's signals about the stored answer).
 
     With ``drop_rejected``, rejected coupon codes / referral codes are dropped from the local
     state so that they are not sent again (the rejection stays visible in the stored effects
@@ -73,18 +74,9 @@ def store_effects(
         code = str(props.get("value", ""))
         if kind == "rejectCoupon" and code:
             rejected.append((code, str(props.get("rejectionReason", ""))))
-        elif kind == "acceptCoupon" and code:
-            signals.coupon_accepted.send(sender=CustomerSession, session=session, code=code)
-        elif kind == "rejectReferral" and code:
-            if drop_rejected and session.referral_code == code:
-                session.referral_code = ""
-                changed.append("referral_code")
-            signals.referral_rejected.send(
-                sender=CustomerSession,
-                session=session,
-                code=code,
-                reason=str(props.get("rejectionReason", "")),
-            )
+        elif kind == "rejectReferral" and code and drop_rejected and session.referral_code == code:
+            session.referral_code = ""
+            changed.append("referral_code")
     if rejected and drop_rejected:
         codes = {code for code, _ in rejected}
         kept = [c for c in session.coupon_codes if c not in codes]
@@ -118,15 +110,23 @@ def _without_rejected(body: dict[str, Any], raw_effects: list[dict[str, Any]]) -
 
 
 def _after_store(session: CustomerSession, raw_effects: list[dict[str, Any]]) -> None:
+    """Send the answer's signals once the session row is saved, so receivers that query it
+    (or act after commit) see the effects the signal announces."""
     signals.effects_updated.send(sender=CustomerSession, session=session, effects=raw_effects)
     for effect in raw_effects:
-        if effect.get("effectType") == "rejectCoupon":
-            props = effect.get("props") or {}
+        kind = effect.get("effectType")
+        props = effect.get("props") or {}
+        code = str(props.get("value", ""))
+        reason = str(props.get("rejectionReason", ""))
+        if kind == "rejectCoupon":
             signals.coupon_rejected.send(
-                sender=CustomerSession,
-                session=session,
-                code=str(props.get("value", "")),
-                reason=str(props.get("rejectionReason", "")),
+                sender=CustomerSession, session=session, code=code, reason=reason
+            )
+        elif kind == "acceptCoupon" and code:
+            signals.coupon_accepted.send(sender=CustomerSession, session=session, code=code)
+        elif kind == "rejectReferral" and code:
+            signals.referral_rejected.send(
+                sender=CustomerSession, session=session, code=code, reason=reason
             )
 
 
