@@ -16,9 +16,16 @@ from django_talon.client import (
     TalonServerError,
     TalonTimeoutError,
 )
-from django_talon.emulator.faults import FaultSpecError, parse_fault
+from django_talon.emulator.faults import KINDS, FaultSpecError, parse_fault
 from django_talon.testing.plugin import EmulatorHandle
-from tests.emulator.conftest import COFFEE, Raw
+from tests.emulator.conftest import (
+    COFFEE,
+    FAULT_CASES,
+    Raw,
+    assert_fault_fires_once,
+    assert_latency_logged,
+    fault_spec,
+)
 
 CART = {"customerSession": {"cartItems": [COFFEE]}}
 
@@ -202,3 +209,30 @@ def test_compact_fault_text() -> None:
         "PUT",
     )
     assert parse_fault('{"kind": "hang"}').seconds == 30.0
+
+
+def test_every_kind_is_covered() -> None:
+    assert sorted(FAULT_CASES) == sorted(KINDS)
+
+
+@pytest.mark.parametrize("kind", sorted(FAULT_CASES))
+def test_every_kind_through_the_control_endpoint(emulator: EmulatorHandle, kind: str) -> None:
+    control = emulator.control  # over HTTP: POST /_emulator/faults
+    assert control.add_fault(**fault_spec(kind))["kind"] == kind
+    try:
+        assert_fault_fires_once(emulator.url, emulator.api_key, kind)
+    finally:
+        control.clear_faults()  # wakes a hanging handler thread at once
+    if kind == "latency":
+        assert_latency_logged(control.requests())
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.talon_fault(**fault_spec(k))) for k in sorted(FAULT_CASES)],
+)
+def test_every_kind_from_the_fixture_marker(emulator: EmulatorHandle, kind: str) -> None:
+    assert [f["kind"] for f in emulator.state()["faults"]] == [kind]
+    assert_fault_fires_once(emulator.url, emulator.api_key, kind)
+    if kind == "latency":
+        assert_latency_logged(emulator.requests())

@@ -16,7 +16,14 @@ import requests
 
 from django_talon.emulator import EmulatorControl, EmulatorControlError, EmulatorServer
 from django_talon.testing.plugin import EmulatorHandle
-from tests.emulator.conftest import COFFEE, Raw
+from tests.emulator.conftest import (
+    COFFEE,
+    FAULT_CASES,
+    Raw,
+    assert_fault_fires_once,
+    assert_latency_logged,
+    fault_spec,
+)
 from tests.emulator.spec_check import check_response
 from tests.resources import REPO_ROOT, require_spec
 
@@ -116,6 +123,41 @@ def test_cli_serves_with_campaigns_key_and_startup_fault(tmp_path: Path) -> None
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert "PUT /v2/customer_sessions/x -> 200" in output  # one log line per request
+
+
+def test_cli_installs_every_fault_kind() -> None:
+    faults = []
+    for kind in sorted(FAULT_CASES):
+        spec = fault_spec(kind)
+        options = ",".join(f"{key}={value}" for key, value in spec.items() if key != "kind")
+        faults += ["--fault", f"{kind}:{options}"]  # the compact text form
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "django_talon.emulator", "--port", str(port), "--api-key", "k"]
+        + faults,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        control = EmulatorControl(url, timeout=1)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                control.health()
+                break
+            except EmulatorControlError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        assert sorted(f["kind"] for f in control.faults()) == sorted(FAULT_CASES)
+        for kind in sorted(FAULT_CASES):
+            assert_fault_fires_once(url, "k", kind)
+        assert_latency_logged(control.requests())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_cli_rejects_a_bad_campaign_file(tmp_path: Path) -> None:
