@@ -267,6 +267,10 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Send the selected profiles to Talon.One again"))
     def resync(self, request: HttpRequest, queryset: QuerySet[CustomerProfile]) -> None:
+        # Calls Talon.One: like the other actions it needs a permission, not only staff
+        # status (a support user who may view the profiles must not push them).
+        if not request.user.has_perm("django_talon.change_customerprofile"):
+            raise PermissionDenied
         from django_talon import outbox, services
         from django_talon.services.handlers import profile_key
 
