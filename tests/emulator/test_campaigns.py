@@ -1,4 +1,5 @@
-"""Campaign files: the shipped demo file, TOML, and clear errors for invalid campaigns."""
+"""Campaign files: the shipped demo file, TOML, clear errors for invalid campaigns, and each
+condition type both met and missed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from django_talon.client import TalonClient
 from django_talon.emulator import DEMO_CAMPAIGNS, CampaignFileError, load_campaigns
+from django_talon.emulator.rules import CONDITION_TYPES
 from django_talon.testing.plugin import EmulatorHandle
-from tests.emulator.conftest import COFFEE, FILTER, Raw
+from tests.emulator.conftest import COFFEE, FILTER, GRINDER, Raw
 
 
 def test_demo_file_holds_the_seven_pinned_campaigns() -> None:
@@ -143,3 +146,105 @@ def test_campaign_window_and_disabled_state(emulator: EmulatorHandle, raw: Raw) 
     body["customerSession"]["attributes"] = {"ch": "app"}
     answer = raw("PUT", "/v2/customer_sessions/s", json=body).json()
     assert answer["effects"] == []
+
+
+def _known_profiles(client: TalonClient) -> None:
+    """``gold`` (tier gold, in audience 1) and ``old`` (has had a session) for the conditions."""
+    client.update_customer_profile_v2("gold", {"tier": "gold"}, audiences_changes={"adds": [1]})
+    client.update_customer_profile_v2("plain", {"tier": "basic"})
+    client.update_customer_session_v2("old-0", {"profileId": "old", "cartItems": [COFFEE]})
+
+
+ONE_COFFEE = {**COFFEE, "quantity": 1}
+# condition -> (a session that meets it, one that does not); each condition alone in a campaign
+CONDITION_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+    "subtotalAtLeast": (
+        {"amount": 17},
+        {"cartItems": [COFFEE]},
+        {"cartItems": [ONE_COFFEE]},
+    ),
+    "subtotalBelow": ({"amount": 20}, {"cartItems": [COFFEE]}, {"cartItems": [GRINDER]}),
+    "containsSku": ({"sku": "ESPRESSO-250"}, {"cartItems": [COFFEE]}, {"cartItems": [GRINDER]}),
+    "containsCategory": (
+        {"category": "coffee"},
+        {"cartItems": [GRINDER, FILTER]},
+        {"cartItems": [GRINDER]},
+    ),
+    "itemQuantityAtLeast": (
+        {"sku": "ESPRESSO-250", "quantity": 2},
+        {"cartItems": [COFFEE]},
+        {"cartItems": [ONE_COFFEE, FILTER]},
+    ),
+    "profileAttributeEquals": (
+        {"attribute": "tier", "value": "gold"},
+        {"profileId": "gold", "cartItems": [COFFEE]},
+        {"profileId": "plain", "cartItems": [COFFEE]},
+    ),
+    "sessionAttributeEquals": (
+        {"attribute": "ch", "value": "web"},
+        {"cartItems": [COFFEE], "attributes": {"ch": "web"}},
+        {"cartItems": [COFFEE], "attributes": {"ch": "app"}},
+    ),
+    "audienceMember": (
+        {"audienceId": 1},
+        {"profileId": "gold", "cartItems": [COFFEE]},
+        {"profileId": "plain", "cartItems": [COFFEE]},
+    ),
+    "firstSession": (
+        {},
+        {"profileId": "newcomer", "cartItems": [COFFEE]},
+        {"profileId": "old", "cartItems": [COFFEE]},
+    ),
+    "profileRequired": (
+        {},
+        {"profileId": "plain", "cartItems": [COFFEE]},
+        {"cartItems": [COFFEE]},
+    ),
+}
+
+
+def test_every_condition_type_has_a_case() -> None:
+    assert sorted(CONDITION_CASES) == sorted(CONDITION_TYPES)
+
+
+@pytest.mark.parametrize("ctype", sorted(CONDITION_CASES))
+def test_each_condition_type_decides(
+    emulator: EmulatorHandle, client: TalonClient, ctype: str
+) -> None:
+    options, meets, misses = CONDITION_CASES[ctype]
+    emulator.load_campaigns(
+        {
+            "audiences": [{"id": 1, "name": "Gold"}],
+            "campaigns": [
+                {
+                    "id": 1,
+                    "name": "Only if",
+                    "conditions": [{"type": ctype, **options}],
+                    "effects": [{"type": "showNotification", "body": "yes"}],
+                }
+            ],
+        }
+    )
+    _known_profiles(client)
+    hit = client.update_customer_session_v2("meets", meets)
+    assert [e.effect_type for e in hit.effects] == ["showNotification"]
+    assert client.update_customer_session_v2("misses", misses).effects == []
+
+
+def test_first_session_condition_can_ask_for_returning_customers(
+    emulator: EmulatorHandle, client: TalonClient
+) -> None:
+    emulator.load_campaigns(
+        [
+            {
+                "id": 1,
+                "name": "Welcome back",
+                "conditions": [{"type": "firstSession", "value": False}],
+                "effects": [{"type": "showNotification", "body": "back"}],
+            }
+        ]
+    )
+    first = client.update_customer_session_v2("a1", {"profileId": "ann", "cartItems": [COFFEE]})
+    assert first.effects == []
+    again = client.update_customer_session_v2("a2", {"profileId": "ann", "cartItems": [COFFEE]})
+    assert [e.effect_type for e in again.effects] == ["showNotification"]
