@@ -187,3 +187,35 @@ def test_batched_bulk_profile_helper(client: TalonClient, emulator: EmulatorHand
     calls = emulator.requests("/v2/customer_profiles")
     assert [len(c["body"]["customerProfiles"]) for c in calls] == [1000, 1000, 500]
     assert len(emulator.state()["profiles"]) == 2500
+
+
+def test_referral_rejected_by_condition_and_by_a_paused_campaign(
+    client: TalonClient, emulator: EmulatorHandle
+) -> None:
+    emulator.load_campaigns(
+        [
+            {
+                "id": 5,
+                "name": "Big first orders",
+                "trigger": "referral",
+                "conditions": [{"type": "subtotalAtLeast", "amount": 50}],
+                "effects": [{"type": "setDiscount", "name": "Refer a friend", "amount": 5.0}],
+            },
+            {
+                "id": 8,
+                "name": "Paused referrals",
+                "trigger": "referral",
+                "state": "disabled",
+                "effects": [{"type": "setDiscount", "amount": 1}],
+            },
+        ]
+    )
+    code = client.create_referral(5, "adv").raw["code"]
+    state = client.update_customer_session_v2(
+        "small", {"profileId": "f1", "cartItems": [COFFEE], "referralCode": code}
+    )
+    assert props_of(state, "rejectReferral") == [
+        {"value": code, "rejectionReason": "ReferralRejectedByCondition", "conditionIndex": 0}
+    ]
+    paused = client.create_referral(8, "adv").raw["code"]
+    assert referral_reason(client, paused, "f2", "paused") == "ReferralPartOfNotRunningCampaign"
