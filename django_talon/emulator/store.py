@@ -920,12 +920,15 @@ class Store:
                     store=True,
                 )
                 ret_obj["eventId"] = event["id"]
-                for p, q in returned_now.items():
-                    session.returned[p] = session.returned.get(p, 0) + q
-                session.state = "partially_returned"
-                session.updated = now
-                session.update_count += 1
-                session.returns.append(ret_obj)
+            # On the copy, dry or not: a dry run answers with the session as the return
+            # would leave it (partially_returned, returned quantities), and stores nothing.
+            for p, q in returned_now.items():
+                session.returned[p] = session.returned.get(p, 0) + q
+            session.state = "partially_returned"
+            session.updated = now
+            session.update_count += 1
+            session.returns.append(ret_obj)
+            if not dry:
                 if profile is not None:
                     profile.total_sales = money(max(0.0, profile.total_sales - returned_value))
                     for effect in rollbacks:

@@ -120,6 +120,33 @@ def test_dry_run_changes_nothing(client: TalonClient, emulator: EmulatorHandle) 
     assert dry.raw["customerSession"]["cartItems"] == []
 
 
+def test_every_dry_operation_changes_nothing(client: TalonClient, emulator: EmulatorHandle) -> None:
+    """Not only session updates: returns, v1 updates, profile updates and events, too."""
+    client.update_customer_session_v2(
+        "s1",
+        {
+            "profileId": "dee",
+            "cartItems": [COFFEE],
+            "couponCodes": ["WELCOME10"],
+            "state": "closed",
+        },
+    )
+    client.update_customer_session_v2("s2", {"profileId": "dee", "cartItems": [COFFEE]})
+    before = emulator.state()
+    returned = client.return_cart_items("s1", [{"position": 0, "quantity": 1}], dry=True)
+    assert returned.raw["customerSession"]["state"] == "partially_returned"
+    assert "rollbackDiscount" in types(returned)
+    client.update_customer_session_v1("s2", {"profileId": "dee", "state": "closed"}, dry=True)
+    client.update_customer_session_v1("v1-new", {"profileId": "v1-person"}, dry=True)
+    client.update_customer_profile_v2(
+        "dee", {"tier": "gold"}, audiences_changes={"adds": [], "deletes": []}, dry=True
+    )
+    client.update_customer_profile_v2("new-person", {"tier": "x"}, run_rule_engine=True, dry=True)
+    client.update_customer_profile_v1("dee", {"tier": "v1"}, dry=True)
+    client.track_event("page_viewed", {}, "s2", "dee", dry=True)
+    assert emulator.state() == before
+
+
 def test_dry_run_at_a_future_time_sees_coupon_expiry(
     client: TalonClient, emulator: EmulatorHandle, raw: Raw
 ) -> None:
