@@ -112,6 +112,14 @@ class Transport:
             raise TalonValidationError("must be an http(s) URL", field="base_url")
         if not api_key:
             raise TalonValidationError("must not be empty", field="api_key")
+        if not all("!" <= ch <= "~" for ch in api_key):
+            # requests would refuse the header with an error quoting the key escaped (so the
+            # redaction below could not find it); say what is wrong without repeating it.
+            raise TalonValidationError(
+                "must be printable ASCII without spaces or line breaks "
+                "(a trailing newline from a secrets file?)",
+                field="api_key",
+            )
         if sign_v1 and (application_id is None or not application_key):
             raise TalonValidationError(
                 "sign_v1=True needs application_id and application_key", field="sign_v1"

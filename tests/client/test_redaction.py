@@ -7,7 +7,13 @@ import logging
 import pytest
 import requests
 
-from django_talon.client import RetryPolicy, TalonAPIError, TalonConnectionError
+from django_talon.client import (
+    RetryPolicy,
+    TalonAPIError,
+    TalonClient,
+    TalonConnectionError,
+    TalonValidationError,
+)
 from django_talon.client.transport import Transport
 from tests.client.support import API_KEY, Answer, FakeClock, RecordingAdapter, make_client
 
@@ -88,3 +94,19 @@ def test_log_record_carries_method_path_status_duration(
     assert record.talon_duration_ms >= 0  # type: ignore[attr-defined]
     assert record.talon_operation == "updateCustomerSessionV2"  # type: ignore[attr-defined]
     assert "PUT /v2/customer_sessions/cart%201 -> 200" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [f"{API_KEY}\n", f" {API_KEY}", f"{API_KEY[:8]} {API_KEY[8:]}", f"{API_KEY}\x00", "kéy-1234"],
+    ids=["trailing newline", "leading space", "inner space", "NUL", "non-ASCII"],
+)
+def test_a_key_no_header_can_carry_is_rejected_without_echoing_it(bad_key: str) -> None:
+    """A key read from a secrets file often ends in a newline. requests would refuse the header
+    with an error quoting it *escaped* (``'ApiKey-v1 ...\\n'``), which the redaction of the raw key
+    cannot match: so the client refuses such a key up front, without repeating it."""
+    with pytest.raises(TalonValidationError) as info:
+        TalonClient("https://talon.example.com", bad_key)
+    assert info.value.field == "api_key"
+    text = str(info.value) + repr(info.value)
+    assert API_KEY[:8] not in text and repr(bad_key)[1:-1] not in text
