@@ -70,10 +70,9 @@ def store_effects(
     rejected: list[tuple[str, str]] = []
     for effect in raw_effects:
         kind = effect.get("effectType")
-        props = effect.get("props") or {}
-        code = str(props.get("value", ""))
+        code = str(_props(effect).get("value", ""))
         if kind == "rejectCoupon" and code:
-            rejected.append((code, str(props.get("rejectionReason", ""))))
+            rejected.append((code, str(_props(effect).get("rejectionReason", ""))))
         elif kind == "rejectReferral" and code and drop_rejected and session.referral_code == code:
             session.referral_code = ""
             changed.append("referral_code")
@@ -86,6 +85,13 @@ def store_effects(
     return changed
 
 
+def _props(effect: dict[str, Any]) -> dict[str, Any]:
+    """An effect's ``props``, or ``{}`` when Talon.One sent something else: one malformed
+    effect must not fail the delivery of the whole answer (the summary lists it raw)."""
+    props = effect.get("props")
+    return props if isinstance(props, dict) else {}
+
+
 def _has_rejection(raw_effects: list[dict[str, Any]]) -> bool:
     return any(e.get("effectType") in ("rejectCoupon", "rejectReferral") for e in raw_effects)
 
@@ -93,12 +99,12 @@ def _has_rejection(raw_effects: list[dict[str, Any]]) -> bool:
 def _without_rejected(body: dict[str, Any], raw_effects: list[dict[str, Any]]) -> dict[str, Any]:
     """The pushed ``customerSession`` body minus the codes Talon.One rejected in its answer."""
     coupons = {
-        str((e.get("props") or {}).get("value", ""))
+        str(_props(e).get("value", ""))
         for e in raw_effects
         if e.get("effectType") == "rejectCoupon"
     }
     referrals = {
-        str((e.get("props") or {}).get("value", ""))
+        str(_props(e).get("value", ""))
         for e in raw_effects
         if e.get("effectType") == "rejectReferral"
     }
@@ -115,10 +121,10 @@ def _after_store(session: CustomerSession, raw_effects: list[dict[str, Any]]) ->
     signals.effects_updated.send(sender=CustomerSession, session=session, effects=raw_effects)
     for effect in raw_effects:
         kind = effect.get("effectType")
-        props = effect.get("props") or {}
+        props = _props(effect)
         code = str(props.get("value", ""))
         reason = str(props.get("rejectionReason", ""))
-        if kind == "rejectCoupon":
+        if kind == "rejectCoupon" and code:
             signals.coupon_rejected.send(
                 sender=CustomerSession, session=session, code=code, reason=reason
             )
