@@ -11,6 +11,8 @@ import nox
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 
+# Django 4.2 supports Python up to 3.12 and 6.0 needs >= 3.12, hence no 3.13 x 4.2 and no
+# 6.0 below 3.12 (https://docs.djangoproject.com/en/stable/faq/install/).
 COMBINATIONS = [
     ("3.10", "4.2"),
     ("3.10", "5.2"),
