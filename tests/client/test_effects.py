@@ -18,6 +18,7 @@ from django_talon.client.effects import (
     decode_v1_effect,
     encode_v1_effect,
 )
+from tests.resources import require_spec
 
 # effectType -> (props as Talon.One sends them, expected typed fields). Every type listed in
 # spec/TALON_API.md section 4.
@@ -334,6 +335,22 @@ def _wire(effect_type: str, props: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_documented_type_is_registered() -> None:
     assert set(CASES) == set(EFFECT_TYPES)
+
+
+def test_registry_matches_the_spec_digest_table() -> None:
+    """CASES is checked against the client's own registry above; this ties the registry to the
+    effect table of spec/TALON_API.md section 4 (a type added there fails here)."""
+    digest = require_spec() / "TALON_API.md"
+    if not digest.is_file():
+        pytest.skip(f"{digest} not found")
+    section = digest.read_text(encoding="utf-8").split("\n## 4.", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        name.split("(")[0].strip()  # "redeemReferral (deprecated → acceptReferral)"
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| effectType")
+        for name in line.split("|")[1].split("/")
+    }
+    assert documented == set(EFFECT_TYPES)
 
 
 @pytest.mark.parametrize("effect_type", sorted(CASES))
