@@ -671,15 +671,22 @@ class LoyaltyBalance:
 
 
 def loyalty_balances_from_inventory(inventory: Mapping[str, Any] | None) -> list[LoyaltyBalance]:
-    """Extract per-programme balances from a ``CustomerInventory`` JSON body."""
-    programs = ((inventory or {}).get("loyalty") or {}).get("programs") or {}
+    """Extract per-programme balances from a ``CustomerInventory`` JSON body.
+
+    Parts of the wrong shape are skipped (an answer is data from the network: a page or the
+    REST endpoint showing the balance must not fail on it).
+    """
+    loyalty = inventory.get("loyalty") if isinstance(inventory, Mapping) else None
+    programs = loyalty.get("programs") if isinstance(loyalty, Mapping) else None
     out: list[LoyaltyBalance] = []
     if not isinstance(programs, Mapping):
         return out
     for key, program in programs.items():
         if not isinstance(program, Mapping):
             continue
-        ledger = program.get("ledger") or {}
+        ledger = program.get("ledger")
+        if not isinstance(ledger, Mapping):
+            ledger = {}
         out.append(
             LoyaltyBalance(
                 program_id=_int_or_none(program.get("id", key)),

@@ -115,12 +115,17 @@ def customer_inventory(
         remember_inventory(integration_id, raw)
     return CustomerInventory(
         integration_id=integration_id,
-        coupons=[c for c in raw.get("coupons") or [] if isinstance(c, dict)],
-        referrals=[r for r in raw.get("referrals") or [] if isinstance(r, dict)],
+        coupons=_objects(raw.get("coupons")),
+        referrals=_objects(raw.get("referrals")),
         loyalty=raw.get("loyalty") if isinstance(raw.get("loyalty"), dict) else None,
         loyalty_balances=loyalty_balances_from_inventory(raw) if loyalty else [],
         raw=raw,
     )
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list from an answer; anything of another shape is dropped."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def referrals_for_user(user: Any) -> list[Referral]:
