@@ -373,3 +373,73 @@ def test_dry_run_on_a_closed_session(client: TalonClient, emulator: EmulatorHand
     assert "rollbackCoupon" in types(cancel)
     assert cancel.raw["customerSession"]["state"] == "cancelled"
     assert emulator.state() == before
+
+
+# start state -> move -> state afterwards, or None for "400, nothing changes" (spec/TALON_API.md
+# 3.2: open->closed/cancelled, closed->cancelled, closed->partially_returned via /returns only,
+# closed->open via /reopen only, partially_returned->cancelled; repeating a state is a no-op).
+STATE_MACHINE: dict[str, dict[str, str | None]] = {
+    "open": {
+        "open": "open",
+        "closed": "closed",
+        "cancelled": "cancelled",
+        "partially_returned": None,
+        "REOPEN": None,
+        "RETURN": None,
+    },
+    "closed": {
+        "open": None,
+        "closed": "closed",
+        "cancelled": "cancelled",
+        "partially_returned": None,
+        "REOPEN": "open",
+        "RETURN": "partially_returned",
+    },
+    "cancelled": {
+        "open": None,
+        "closed": None,
+        "cancelled": "cancelled",
+        "partially_returned": None,
+        "REOPEN": None,
+        "RETURN": None,
+    },
+    "partially_returned": {
+        "open": None,
+        "closed": None,
+        "cancelled": "cancelled",
+        "partially_returned": "partially_returned",
+        "REOPEN": None,
+        "RETURN": "partially_returned",
+    },
+}
+
+
+@pytest.mark.parametrize("start", sorted(STATE_MACHINE))
+def test_every_state_and_move(client: TalonClient, start: str) -> None:
+    three_coffees = {**COFFEE, "quantity": 3}
+    for move, expected in STATE_MACHINE[start].items():
+        sid = f"{start}-{move}"
+        client.update_customer_session_v2(sid, {"cartItems": [three_coffees]})
+        if start != "open":
+            client.update_customer_session_v2(sid, {"state": "closed"})
+        if start == "cancelled":
+            client.update_customer_session_v2(sid, {"state": "cancelled"})
+        if start == "partially_returned":
+            client.return_cart_items(sid, [{"position": 0, "quantity": 1}])
+
+        def act(sid: str = sid, move: str = move) -> object:
+            if move == "REOPEN":
+                return client.reopen_customer_session(sid)
+            if move == "RETURN":
+                return client.return_cart_items(sid, [{"position": 0, "quantity": 1}])
+            return client.update_customer_session_v2(sid, {"state": move})
+
+        if expected is None:
+            with pytest.raises(TalonBadRequest):
+                act()
+            expected = start
+        else:
+            act()
+        session = client.get_customer_session(sid).customer_session
+        assert session is not None
+        assert (move, session.state) == (move, expected)
