@@ -219,3 +219,13 @@ def test_referral_rejected_by_condition_and_by_a_paused_campaign(
     ]
     paused = client.create_referral(8, "adv").raw["code"]
     assert referral_reason(client, paused, "f2", "paused") == "ReferralPartOfNotRunningCampaign"
+
+
+@pytest.mark.parametrize(
+    "flag", ["profile", "referrals", "coupons", "loyalty", "giveaways", "achievements"]
+)
+def test_each_inventory_flag_adds_exactly_its_part(client: TalonClient, flag: str) -> None:
+    client.update_customer_profile_v2("inv", {"name": "Inv"})
+    assert client.get_customer_inventory("inv").raw == {}
+    answer = client.get_customer_inventory("inv", **{flag: True}).raw
+    assert list(answer) == [flag]
