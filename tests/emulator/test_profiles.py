@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from django_talon.client import TalonBadRequest, TalonClient, TalonNotFound
@@ -229,3 +231,21 @@ def test_each_inventory_flag_adds_exactly_its_part(client: TalonClient, flag: st
     assert client.get_customer_inventory("inv").raw == {}
     answer = client.get_customer_inventory("inv", **{flag: True}).raw
     assert list(answer) == [flag]
+
+
+def test_last_activity_moves_with_sessions_and_profile_updates(
+    client: TalonClient, emulator: EmulatorHandle
+) -> None:
+    def last_activity() -> str:
+        return str(emulator.state()["profiles"]["act"]["lastActivity"])
+
+    created = client.update_customer_profile_v2("act", {"name": "Act"})
+    first = last_activity()
+    assert created.raw["customerProfile"]["lastActivity"] == first
+    time.sleep(0.002)  # timestamps have millisecond resolution
+    client.update_customer_session_v2("act-s", {"profileId": "act", "cartItems": [COFFEE]})
+    second = last_activity()
+    assert second > first  # RFC 3339 UTC strings of one format sort by time
+    time.sleep(0.002)
+    client.update_customer_profile_v2("act", {"name": "Act 2"})
+    assert last_activity() > second
