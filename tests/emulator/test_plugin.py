@@ -35,6 +35,14 @@ def test_fault_marker(talon_emulator):
     assert answer.status_code == 503
 
 
+def test_fault_from_the_command_line_option(talon_emulator):
+    # --talon-emulator-fault (see the run below) is installed at every reset, this path only
+    assert [f["status"] for f in talon_emulator.state()["faults"]] == [418]
+    answer = requests.delete(talon_emulator.url + "/v1/customer_data/x",
+                             headers={"Authorization": "ApiKey-v1 " + talon_emulator.api_key})
+    assert answer.status_code == 418
+
+
 def test_checked_answer(talon_emulator):
     requests.get(talon_emulator.url + "/v2/customer_sessions/missing")
 """
@@ -61,6 +69,8 @@ def test_plugin_in_a_shop_project(tmp_path: Path) -> None:
             "no:cacheprovider",
             "-p",
             "no:django",
+            "--talon-emulator-fault",
+            "error:status=418,path=/v1/customer_data/*",
             str(tmp_path),
         ],
         cwd=tmp_path,
@@ -70,5 +80,5 @@ def test_plugin_in_a_shop_project(tmp_path: Path) -> None:
         timeout=120,
     )
     output = result.stdout + result.stderr
-    assert "4 passed, 1 error" in output, output
+    assert "5 passed, 1 error" in output, output
     assert "GET /v2/customer_sessions/missing -> 401: unauthenticated call" in output, output
