@@ -266,12 +266,13 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
         responses={
             201: ReferralSerializer,
             400: OpenApiResponse(description="Invalid input"),
+            502: OpenApiResponse(description="Talon.One answered an error or no usable code"),
             503: OpenApiResponse(description="Talon.One unavailable"),
         },
         operation_id="talon_my_referral_create",
     )
     def post(self, request: Request) -> Response:
-        from django_talon.client.errors import TalonAPIError, TalonError
+        from django_talon.client.errors import TalonAPIError, TalonDecodeError, TalonError
 
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -289,6 +290,8 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
                 raise ValidationError(
                     {"campaign_id": [_("Talon.One refused this referral campaign.")]}
                 ) from exc
+            raise BadGateway() from exc
+        except TalonDecodeError as exc:  # an answer we cannot use: Talon.One's error
             raise BadGateway() from exc
         except TalonError as exc:
             raise ServiceUnavailable() from exc

@@ -179,10 +179,23 @@ def create_referral(
             resilience.breaker.record_failure()
         raise
     resilience.breaker.record_success()
+    code = made.code if isinstance(made.code, str) else ""
+    if not code or Referral.objects.filter(code=code).exists():
+        # Talon.One's answer, not the caller, is wrong: an empty or already known code would
+        # be stored as a referral nobody can use (and the code column is unique).
+        from django_talon.client.errors import TalonDecodeError
+
+        logger.error("createReferral answered without a new code: %r", made.raw)
+        raise TalonDecodeError(
+            "Talon.One answered createReferral without a new referral code",
+            method="POST",
+            path="/v1/referrals",
+            status=201,
+        )
     referral: Referral = Referral.objects.create(
         advocate=profile,
         campaign_id=campaign_id,
-        code=made.code,
+        code=code,
         talon_id=made.id,
         friend_integration_id=friend_id or "",
         start_date=start_date,
