@@ -148,6 +148,8 @@ def test_campaign_redemption_limit(coupons: EmulatorHandle, client: TalonClient)
         "s1", {"profileId": "p", "cartItems": [COFFEE], "couponCodes": ["CAP1"], "state": "closed"}
     )
     assert reason(client, "CAP2", "q", "s2") == "CampaignLimitReached"
+    client.update_customer_session_v2("s1", {"state": "cancelled"})  # gives the redemption back
+    assert reason(client, "CAP2", "q", "s3") is None
 
 
 def test_audience_condition_passes_after_joining(

@@ -249,3 +249,23 @@ def test_last_activity_moves_with_sessions_and_profile_updates(
     time.sleep(0.002)
     client.update_customer_profile_v2("act", {"name": "Act 2"})
     assert last_activity() > second
+
+
+@pytest.mark.parametrize("undo", ["cancel", "reopen"])
+def test_undoing_a_closed_session_gives_the_referral_back(client: TalonClient, undo: str) -> None:
+    code = client.create_referral(5, "adv", usage_limit=1).raw["code"]
+    client.update_customer_session_v2(
+        "s1", {"profileId": "friend", "cartItems": [COFFEE], "referralCode": code}
+    )
+    client.update_customer_session_v2("s1", {"state": "closed"})
+    used = client.get_customer_inventory("adv", referrals=True).raw["referrals"][0]
+    assert (used["usageCounter"], used["referredCustomers"]) == (1, ["friend"])
+    assert referral_reason(client, code, "other", "s2") == "ReferralLimitReached"
+    if undo == "cancel":
+        rolled = client.update_customer_session_v2("s1", {"state": "cancelled"}).raw["effects"]
+    else:
+        rolled = client.reopen_customer_session("s1").raw["effects"]
+    assert {"value": code} in props_of(rolled, "rollbackReferral")
+    freed = client.get_customer_inventory("adv", referrals=True).raw["referrals"][0]
+    assert (freed["usageCounter"], freed["referredCustomers"]) == (0, [])
+    assert referral_reason(client, code, "other", "s3") is None
