@@ -242,6 +242,8 @@ class Transport:
                 body = json.loads(content)
             except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
                 decode_error = exc
+            except RecursionError:  # deep nesting ([[[[...]]]]): undecodable all the same
+                decode_error = ValueError("JSON nested too deeply")
         if 200 <= status < 300:
             if decode_error is not None:
                 raise TalonDecodeError(

@@ -94,6 +94,18 @@ def test_undecodable_success_body_raises_decode_error() -> None:
     assert "not JSON" in str(info.value)
 
 
+def test_deeply_nested_answers_are_decode_errors_not_recursion_errors() -> None:
+    """``json.loads`` raises RecursionError (not ValueError) on deep nesting."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    adapter = RecordingAdapter(Answer(200, raw=deep))
+    with pytest.raises(TalonDecodeError, match="nested too deeply"):
+        make_client(adapter).get_customer_session("s")
+    adapter = RecordingAdapter(Answer(502, raw=deep))
+    with pytest.raises(TalonServerError) as info:
+        make_client(adapter, retry=RetryPolicy.none()).get_customer_session("s")
+    assert info.value.status == 502
+
+
 def test_success_body_of_the_wrong_shape_raises_decode_error() -> None:
     adapter = RecordingAdapter(Answer(200, [1, 2, 3]))
     with pytest.raises(TalonDecodeError, match="expected a JSON object") as info:
