@@ -140,7 +140,8 @@ def test_breaker_shares_state_through_the_cache(settings: Any, shop: Any) -> Non
     for _ in range(3):  # BREAKER_THRESHOLD in SHOP_TALON
         make_cart(items=[ESPRESSO])
     assert resilience.breaker.state() == "open"
-    # Another process reading the same cache sees the open circuit: the next cart costs no call.
+    # Whoever reads the same cache sees the open circuit: the next cart costs no call
+    # (a real second process over Redis: tests/ops/test_shared_breaker.py).
     before = OutboxMessage.objects.get(pk=OutboxMessage.objects.order_by("id").first().pk)  # type: ignore[union-attr]
     make_cart(items=[GRINDER])
     newest = OutboxMessage.objects.order_by("-id").first()
