@@ -60,8 +60,23 @@ def to_jsonable(value: Any, field: str = "body") -> Any:
 
     ``Decimal`` becomes a JSON number (exact for money-sized values), an aware ``datetime``
     an RFC 3339 string; a naive ``datetime`` is taken to be UTC (Talon.One needs an offset).
-    NaN and infinities are rejected because JSON has no spelling for them.
+    NaN and infinities are rejected because JSON has no spelling for them, and so is nesting
+    deeper than ``MAX_DEPTH`` (in practice a reference cycle, which would otherwise end in a
+    ``RecursionError``).
     """
+    return _jsonable(value, field, 0)
+
+
+#: Attribute values nested deeper than this are refused (no real attribute comes close).
+MAX_DEPTH = 100
+
+
+def _jsonable(value: Any, field: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        shown = field if len(field) <= 120 else field[:120] + "..."
+        raise TalonValidationError(
+            f"nested deeper than {MAX_DEPTH} levels (a reference cycle?)", field=shown
+        )
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
@@ -90,11 +105,11 @@ def to_jsonable(value: Any, field: str = "body") -> Any:
                 raise TalonValidationError(
                     f"object keys must be strings, got {type(key).__name__}", field=field
                 )
-            out[key] = to_jsonable(item, f"{field}.{key}")
+            out[key] = _jsonable(item, f"{field}.{key}", depth + 1)
         return out
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return [to_jsonable(item, f"{field}[{i}]") for i, item in enumerate(items)]
+        return [_jsonable(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(items)]
     raise TalonValidationError(
         f"{type(value).__name__} is not JSON serialisable "
         "(convert it to str, int, float, Decimal, datetime, list or dict)",

@@ -204,6 +204,26 @@ def test_to_jsonable_rejects_non_string_keys() -> None:
         to_jsonable({1: "x"})
 
 
+def test_reference_cycles_and_absurd_nesting_are_rejected_before_sending() -> None:
+    cyclic: dict[str, Any] = {"name": "loop"}
+    cyclic["self"] = cyclic
+    adapter = RecordingAdapter(Answer(200, {}))
+    with pytest.raises(TalonValidationError, match="nested deeper than") as info:
+        make_client(adapter).update_customer_profile_v2("p", cyclic)
+    assert "attributes.self.self" in info.value.field
+    assert len(str(info.value)) < 300  # the path is shortened, not 100 levels long
+    assert adapter.sent == []
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(TalonValidationError, match="nested deeper than"):
+        to_jsonable({"deep": deep}, "attributes")
+    fine: list[Any] = []
+    for _ in range(50):
+        fine = [fine]
+    assert to_jsonable(fine) == fine
+
+
 def test_empty_codes_clear_and_are_allowed() -> None:
     adapter = RecordingAdapter(Answer(200, {"effects": []}))
     make_client(adapter).update_customer_session_v2("s", {"couponCodes": [], "referralCode": ""})
