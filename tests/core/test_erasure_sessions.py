@@ -22,6 +22,7 @@ def test_erasure_clears_session_attributes_and_referral_codes(
     user = django_user_model.objects.create_user("gone", "gone@example.com", "pw")
     cart = make_cart(user=user, items=[ESPRESSO])
     session = services.apply_referral(cart, referral.code)
+    assert session.referral_code == referral.code  # accepted, so there is something to erase
     CustomerSession.objects.filter(pk=session.pk).update(attributes={"email": "gone@x.test"})
     services.erase_customer(user, requested_by="test")
 
