@@ -38,6 +38,15 @@ from .models import (
     Referral,
     ReopenSessionResult,
 )
+from .payloads import (
+    AdditionalCost,
+    CartItem,
+    CustomerProfileAudienceRequestItem,
+    MultipleCustomerProfileIntegrationRequestItem,
+    NewCustomerSessionV2,
+    ProfileAudiencesChanges,
+    ReturnedCartItem,
+)
 from .retry import RetryPolicy
 from .transport import USER_AGENT
 from .validation import MAX_BATCH, batched, to_jsonable
@@ -46,7 +55,10 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_BATCH",
     "USER_AGENT",
+    "AdditionalCost",
+    "CartItem",
     "Coupon",
+    "CustomerProfileAudienceRequestItem",
     "CustomerInventory",
     "CustomerProfile",
     "CustomerSession",
@@ -54,10 +66,14 @@ __all__ = [
     "Effect",
     "IntegrationStateV1",
     "IntegrationStateV2",
+    "MultipleCustomerProfileIntegrationRequestItem",
     "MultipleProfilesResult",
+    "NewCustomerSessionV2",
     "Page",
+    "ProfileAudiencesChanges",
     "Referral",
     "ReopenSessionResult",
+    "ReturnedCartItem",
     "RetryPolicy",
     "TalonAPIError",
     "TalonBadRequest",

@@ -55,6 +55,13 @@ from .models import (
     Referral,
     ReopenSessionResult,
 )
+from .payloads import (
+    CustomerProfileAudienceRequestItem,
+    MultipleCustomerProfileIntegrationRequestItem,
+    NewCustomerSessionV2,
+    ProfileAudiencesChanges,
+    ReturnedCartItem,
+)
 from .retry import RetryPolicy
 from .transport import Call, Reply, Timeout, Transport
 from .validation import (
@@ -246,7 +253,7 @@ class TalonClient:
     def update_customer_session_v2(
         self,
         session_id: str,
-        customer_session: Mapping[str, Any],
+        customer_session: NewCustomerSessionV2 | Mapping[str, Any],
         *,
         dry: bool = False,
         now: datetime | str | None = None,
@@ -293,7 +300,7 @@ class TalonClient:
     def return_cart_items(
         self,
         session_id: str,
-        returned_items: Sequence[Mapping[str, Any]],
+        returned_items: Sequence[ReturnedCartItem | Mapping[str, Any]],
         *,
         dry: bool = False,
         idempotency_key: str | None = None,
@@ -351,7 +358,7 @@ class TalonClient:
         integration_id: str,
         attributes: Mapping[str, Any] | None = None,
         *,
-        audiences_changes: Mapping[str, Sequence[int]] | None = None,
+        audiences_changes: ProfileAudiencesChanges | Mapping[str, Sequence[int]] | None = None,
         run_rule_engine: bool = False,
         dry: bool = False,
         response_content: Sequence[str] | None = None,
@@ -393,7 +400,10 @@ class TalonClient:
         return IntegrationStateV2.from_json(data)
 
     def update_customer_profiles_v2(
-        self, profiles: Sequence[Mapping[str, Any]], *, silent: bool = True
+        self,
+        profiles: Sequence[MultipleCustomerProfileIntegrationRequestItem | Mapping[str, Any]],
+        *,
+        silent: bool = True,
     ) -> MultipleProfilesResult:
         """Update up to 1000 profiles' attributes (PUT /v2/customer_profiles).
 
@@ -435,7 +445,9 @@ class TalonClient:
             for chunk in batched(profiles, batch_size)
         ]
 
-    def update_customer_profile_audiences(self, actions: Sequence[Mapping[str, Any]]) -> None:
+    def update_customer_profile_audiences(
+        self, actions: Sequence[CustomerProfileAudienceRequestItem | Mapping[str, Any]]
+    ) -> None:
         """Add profiles to / remove them from audiences (POST /v2/customer_audiences).
 
         Each action: ``{"action": "add"|"delete", "profileIntegrationId": "...",
