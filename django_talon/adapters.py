@@ -61,6 +61,8 @@ class TalonAdapter:
 
         Uses ``cart.talon_cart_items()`` when the cart defines it, else iterates ``cart.items``
         reading ``sku``, ``name``, ``price``, ``quantity``, ``category`` (missing ones skipped).
+        Lines with a quantity below 1 are left out: Talon.One refuses them, and one such line
+        would make the whole session write fail (a dead letter, no discount for the cart).
         """
         custom = getattr(cart, "talon_cart_items", None)
         if callable(custom):
@@ -69,10 +71,13 @@ class TalonAdapter:
         rows = manager.all() if manager is not None and hasattr(manager, "all") else []
         items: list[dict[str, Any]] = []
         for row in rows:
+            quantity = int(row.quantity)
+            if quantity < 1:
+                continue
             item: dict[str, Any] = {
                 "sku": str(row.sku),
                 "name": str(getattr(row, "name", "") or row.sku),
-                "quantity": int(row.quantity),
+                "quantity": quantity,
                 "price": _money(row.price),
             }
             category = getattr(row, "category", None)
