@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._support import django_project, emulator_process  # noqa: E402
+from benchmarks._support import django_project, emulator_process
 
 ATTRIBUTES_NOTE = "2 attributes per profile (Name, SignupDate)"
 

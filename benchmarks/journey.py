@@ -19,13 +19,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._support import django_project, emulator_process  # noqa: E402
+from benchmarks._support import django_project, emulator_process
 
 
 class BenchCart:
     """A shop cart as the default adapter sees it (``talon_cart_items()``, ``user``)."""
 
-    class _meta:  # noqa: N801  (mimics a model's Meta for the cart key)
+    class _meta:
         label_lower = "bench.cart"
 
     def __init__(self, pk: int) -> None:

@@ -421,7 +421,7 @@ class CustomerSessionAdmin(_ViewOnlyAdmin):
             summary.currency,
         )
         # Each row was built with format_html (escaped), so joining them is safe.
-        return format_html("{}<ul>{}</ul>", total, mark_safe("".join(rows)))  # noqa: S308
+        return format_html("{}<ul>{}</ul>", total, mark_safe("".join(rows)))
 
 
 # --------------------------------------------------------------------------- outbox

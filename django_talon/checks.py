@@ -101,6 +101,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                         "E006",
                     )
                 )
+    for key, problem in talon_settings.invalid_values().items():
+        messages.append(
+            _error(
+                f"TALON[{key!r}] is {problem}; its default {DEFAULTS[key]!r} is used.",
+                "See docs/configuration.md for the type each setting takes.",
+                "E009",
+            )
+        )
     for key in talon_settings.unknown_keys():
         close = difflib.get_close_matches(key, DEFAULTS.keys(), n=1)
         hint = f"Did you mean {close[0]!r}?" if close else "See docs/configuration.md."

@@ -4,65 +4,104 @@ Every module reads configuration through :data:`talon_settings` instead of
 ``django.conf.settings.TALON`` so that defaults live in one place, typos are caught by the
 system checks (``django_talon.W001``) and tests that override ``TALON`` with
 ``override_settings`` / the pytest ``settings`` fixture see the new values at once.
+
+The values are a frozen :class:`TalonConfig` dataclass built from :data:`DEFAULTS` and the
+user's dict, so ``talon_settings.MAX_ATTEMPTS`` is an ``int`` to mypy and at run time: call
+sites need no ``int(...)`` or ``cast``. A value of the wrong type (``"MAX_ATTEMPTS": "ten"``)
+never crashes an import: the default is used and the system check ``django_talon.E009``
+names the key.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.dispatch import receiver
 
-#: Every supported key with its default. docs/configuration.md documents each one.
-DEFAULTS: dict[str, Any] = {
+Timeout = float | tuple[float, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class TalonConfig:
+    """Every supported key with its type and default; docs/configuration.md documents each."""
+
     # Connection
-    "BASE_URL": "",
-    "API_KEY": "",
-    "APPLICATION_ID": None,
-    "APPLICATION_KEY": "",
-    "TIMEOUT": (3.05, 10.0),
-    "IMMEDIATE_TIMEOUT": 1.5,
-    "CLIENT_MAX_ATTEMPTS": 2,
-    "CURRENCY": "EUR",
-    "RESPONSE_CONTENT": ["customerSession", "customerProfile"],
+    BASE_URL: str = ""
+    API_KEY: str = dataclasses.field(default="", repr=False)
+    APPLICATION_ID: int | None = None
+    APPLICATION_KEY: str = dataclasses.field(default="", repr=False)
+    TIMEOUT: Timeout = (3.05, 10.0)
+    IMMEDIATE_TIMEOUT: float = 1.5
+    CLIENT_MAX_ATTEMPTS: int = 2
+    CURRENCY: str = "EUR"
+    RESPONSE_CONTENT: tuple[str, ...] = ("customerSession", "customerProfile")
     # Switches
-    "ENABLED": True,
-    "DELIVERY": "auto",
-    "IMMEDIATE_ATTEMPT": True,
-    "ORDER_PLACEMENT": "fail_open",
+    ENABLED: bool = True
+    DELIVERY: str = "auto"
+    IMMEDIATE_ATTEMPT: bool = True
+    ORDER_PLACEMENT: str = "fail_open"
     # Outbox
-    "MAX_ATTEMPTS": 8,
-    "RETRY_BACKOFF": 2.0,
-    "RETRY_BACKOFF_MAX": 600.0,
-    "RELAY_BATCH_SIZE": 100,
-    "SYNC_RELAY_INTERVAL": 30.0,
-    "SWEEP_AFTER": 300.0,
-    "DONE_RETENTION": 7 * 24 * 3600.0,
+    MAX_ATTEMPTS: int = 8
+    RETRY_BACKOFF: float = 2.0
+    RETRY_BACKOFF_MAX: float = 600.0
+    RELAY_BATCH_SIZE: int = 100
+    SYNC_RELAY_INTERVAL: float = 30.0
+    SWEEP_AFTER: float = 300.0
+    DONE_RETENTION: float = 7 * 24 * 3600.0
     # Resilience
-    "BREAKER_THRESHOLD": 5,
-    "BREAKER_COOLDOWN": 30.0,
-    "CACHE_ALIAS": "default",
-    "EFFECTS_MAX_AGE": 24 * 3600.0,
+    BREAKER_THRESHOLD: int = 5
+    BREAKER_COOLDOWN: float = 30.0
+    CACHE_ALIAS: str = "default"
+    EFFECTS_MAX_AGE: float = 24 * 3600.0
     # Adapters and automatic wiring
-    "ADAPTER": "django_talon.adapters.TalonAdapter",
-    "CART_MODELS": [],
-    "CART_ITEM_MODELS": [],
-    "ORDER_MODELS": [],
-    "SYNC_PROFILES_ON_SAVE": True,
-    "ATTACH_ON_LOGIN": True,
-    "ERASE_ON_USER_DELETE": True,
+    ADAPTER: str = "django_talon.adapters.TalonAdapter"
+    CART_MODELS: tuple[str, ...] = ()
+    CART_ITEM_MODELS: tuple[str, ...] = ()
+    ORDER_MODELS: tuple[str, ...] = ()
+    SYNC_PROFILES_ON_SAVE: bool = True
+    ATTACH_ON_LOGIN: bool = True
+    ERASE_ON_USER_DELETE: bool = True
     # Bulk sync, management commands, emulator (used by tasks and commands)
-    "SYNC_BATCH_SIZE": 1000,
-    "EMULATOR_CAMPAIGNS": None,
-    "EMULATOR_HOST": "127.0.0.1",
-    "EMULATOR_PORT": 9100,
+    SYNC_BATCH_SIZE: int = 1000
+    EMULATOR_CAMPAIGNS: str | None = None
+    EMULATOR_HOST: str = "127.0.0.1"
+    EMULATOR_PORT: int = 9100
     # Display layer (promotions, template tags, REST API): docs/messages.md, docs/rest-api.md
-    "REJECTION_MESSAGES": {},
-    "CODE_ATTEMPT_RATE": "10/minute",
-    "REFERRAL_CAMPAIGN_ID": None,
-}
+    REJECTION_MESSAGES: dict[str, str] = dataclasses.field(default_factory=dict)
+    CODE_ATTEMPT_RATE: str = "10/minute"
+    REFERRAL_CAMPAIGN_ID: int | None = None
+
+    # Values that need normalising, named for what the caller wants.
+    @property
+    def timeout(self) -> Timeout:
+        """``TIMEOUT`` as the client expects it: one float or a (connect, read) pair."""
+        return self.TIMEOUT
+
+    @property
+    def immediate_timeout(self) -> float:
+        return self.IMMEDIATE_TIMEOUT
+
+    @property
+    def fail_closed(self) -> bool:
+        return self.ORDER_PLACEMENT == "fail_closed"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TalonConfig)}
+
+
+def _default(name: str) -> Any:
+    f = _FIELDS[name]
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+#: Every supported key with its default (the values :class:`TalonConfig` starts from).
+DEFAULTS: dict[str, Any] = {name: _default(name) for name in _FIELDS}
 
 #: Keys whose value must be one of a fixed set (checked by ``django_talon.E005``).
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -71,17 +110,138 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
-class TalonSettings:
-    """Attribute access to ``settings.TALON`` merged over :data:`DEFAULTS`.
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a number is needed, not a bool")
+    return float(value)
 
-    ``talon_settings.BASE_URL`` returns the user's value or the default; unknown attribute
-    names raise ``AttributeError`` (a typo in code fails loudly, a typo in settings is
-    reported by the checks). The merged dict is cached and dropped on ``setting_changed``.
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise TypeError("a whole number is needed")
+    return int(value)
+
+
+def _as_optional_int(value: Any) -> int | None:
+    return None if value is None or value == "" else _as_int(value)
+
+
+def _as_str(value: Any) -> str:
+    if value is None:  # os.environ.get() of an unset variable: "not set", as the default
+        return ""
+    if not isinstance(value, str):
+        raise TypeError("a string is needed")
+    return value
+
+
+def _as_optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _as_bool(value: Any) -> bool:
+    if not isinstance(value, bool | int):
+        raise TypeError("True or False is needed")
+    return bool(value)
+
+
+def _as_strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise TypeError("a list of strings is needed")
+    return tuple(str(v) for v in value)
+
+
+def _as_timeout(value: Any) -> Timeout:
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise TypeError("a number or a (connect, read) pair is needed")
+        return (_as_float(value[0]), _as_float(value[1]))
+    return _as_float(value)
+
+
+def _as_mapping(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("a dict is needed")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+_COERCE: dict[str, Callable[[Any], Any]] = {
+    "BASE_URL": _as_str,
+    "API_KEY": _as_str,
+    "APPLICATION_ID": _as_optional_int,
+    "APPLICATION_KEY": _as_str,
+    "TIMEOUT": _as_timeout,
+    "IMMEDIATE_TIMEOUT": _as_float,
+    "CLIENT_MAX_ATTEMPTS": _as_int,
+    "CURRENCY": _as_str,
+    "RESPONSE_CONTENT": _as_strings,
+    "ENABLED": _as_bool,
+    "DELIVERY": _as_str,
+    "IMMEDIATE_ATTEMPT": _as_bool,
+    "ORDER_PLACEMENT": _as_str,
+    "MAX_ATTEMPTS": _as_int,
+    "RETRY_BACKOFF": _as_float,
+    "RETRY_BACKOFF_MAX": _as_float,
+    "RELAY_BATCH_SIZE": _as_int,
+    "SYNC_RELAY_INTERVAL": _as_float,
+    "SWEEP_AFTER": _as_float,
+    "DONE_RETENTION": _as_float,
+    "BREAKER_THRESHOLD": _as_int,
+    "BREAKER_COOLDOWN": _as_float,
+    "CACHE_ALIAS": _as_str,
+    "EFFECTS_MAX_AGE": _as_float,
+    "ADAPTER": _as_str,
+    "CART_MODELS": _as_strings,
+    "CART_ITEM_MODELS": _as_strings,
+    "ORDER_MODELS": _as_strings,
+    "SYNC_PROFILES_ON_SAVE": _as_bool,
+    "ATTACH_ON_LOGIN": _as_bool,
+    "ERASE_ON_USER_DELETE": _as_bool,
+    "SYNC_BATCH_SIZE": _as_int,
+    "EMULATOR_CAMPAIGNS": _as_optional_str,
+    "EMULATOR_HOST": _as_str,
+    "EMULATOR_PORT": _as_int,
+    "REJECTION_MESSAGES": _as_mapping,
+    "CODE_ATTEMPT_RATE": _as_str,
+    "REFERRAL_CAMPAIGN_ID": _as_optional_int,
+}
+assert set(_COERCE) == set(_FIELDS), "every TalonConfig field needs a coercion"
+
+
+def build_config(user: dict[str, Any]) -> tuple[TalonConfig, dict[str, str]]:
+    """The typed config for a user dict, and ``{key: problem}`` for values it could not use
+    (those keep their default; ``django_talon.E009`` reports them). Unknown keys are ignored
+    here (``django_talon.W001`` reports them)."""
+    values: dict[str, Any] = {}
+    invalid: dict[str, str] = {}
+    for name, raw in user.items():
+        coerce = _COERCE.get(name)
+        if coerce is None:
+            continue
+        try:
+            values[name] = coerce(raw)
+        except (TypeError, ValueError) as exc:
+            invalid[name] = f"{raw!r} cannot be used ({exc})"
+    return TalonConfig(**values), invalid
+
+
+if TYPE_CHECKING:
+    _Typed = TalonConfig
+else:
+    _Typed = object
+
+
+class TalonSettings(_Typed):
+    """Attribute access to the current :class:`TalonConfig` (``settings.TALON`` over defaults).
+
+    ``talon_settings.BASE_URL`` returns the user's value or the default, typed; unknown
+    attribute names raise ``AttributeError`` (a typo in code fails loudly, a typo in settings
+    is reported by the checks). The config is cached and dropped on ``setting_changed``.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[str, Any] | None = None
+        self._config: TalonConfig | None = None
+        self._invalid: dict[str, str] = {}
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -91,49 +251,40 @@ class TalonSettings:
             raise TypeError("settings.TALON must be a dict")
         return value
 
-    def as_dict(self) -> dict[str, Any]:
-        """Defaults merged with the user's values (a copy; safe to mutate)."""
-        cached = self._cache
-        if cached is None:
+    @property
+    def config(self) -> TalonConfig:
+        """The current typed, frozen config."""
+        config = self._config
+        if config is None:
             with self._lock:
-                merged = dict(DEFAULTS)
-                merged.update(self.user_settings)
-                self._cache = cached = merged
-        return dict(cached)
+                config, self._invalid = build_config(self.user_settings)
+                self._config = config
+        return config
+
+    def as_dict(self) -> dict[str, Any]:
+        """The current values as a dict (a copy; safe to mutate)."""
+        config = self.config
+        return {name: getattr(config, name) for name in _FIELDS}
 
     def unknown_keys(self) -> list[str]:
         """Keys in ``settings.TALON`` that this version does not know (likely typos)."""
-        return sorted(k for k in self.user_settings if k not in DEFAULTS)
+        return sorted(k for k in self.user_settings if k not in _FIELDS)
+
+    def invalid_values(self) -> dict[str, str]:
+        """``{key: problem}`` for values of the wrong type (their default is used instead)."""
+        _ = self.config
+        return dict(self._invalid)
 
     def reload(self) -> None:
-        """Forget the merged values; the next access reads ``settings.TALON`` again."""
+        """Forget the config; the next access reads ``settings.TALON`` again."""
         with self._lock:
-            self._cache = None
+            self._config = None
+            self._invalid = {}
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in DEFAULTS:
+        if name.startswith("_") or (name not in _FIELDS and not hasattr(TalonConfig, name)):
             raise AttributeError(f"unknown TALON setting {name!r}")
-        cached = self._cache
-        if cached is None:
-            cached = self.as_dict()
-        return cached[name]
-
-    # Typed helpers for values that need normalising.
-    @property
-    def timeout(self) -> float | tuple[float, float]:
-        """``TIMEOUT`` as the client expects it: one float or a (connect, read) pair."""
-        value = self.TIMEOUT
-        if isinstance(value, list | tuple):
-            return (float(value[0]), float(value[1]))
-        return float(value)
-
-    @property
-    def immediate_timeout(self) -> float:
-        return float(self.IMMEDIATE_TIMEOUT)
-
-    @property
-    def fail_closed(self) -> bool:
-        return bool(self.ORDER_PLACEMENT == "fail_closed")
+        return getattr(self.config, name)
 
     def __repr__(self) -> str:
         # Never show the API key or the application key.
@@ -146,12 +297,18 @@ class TalonSettings:
 
 talon_settings = TalonSettings()
 
+#: Called with no arguments after ``settings.TALON`` changed (modules that cache objects
+#: built from the settings, e.g. the resilience module's clients, register here, so this
+#: module imports none of them).
+reload_hooks: list[Callable[[], None]] = []
 
-@receiver(setting_changed)
+
 def _reload_talon_settings(*, setting: str, **kwargs: Any) -> None:
-    """Drop cached values (and clients built from them) when a test overrides TALON."""
+    """Drop the cached config (and what was built from it) when a test overrides TALON."""
     if setting == "TALON":
         talon_settings.reload()
-        from django_talon import resilience
+        for hook in list(reload_hooks):
+            hook()
 
-        resilience.reset_clients()
+
+setting_changed.connect(_reload_talon_settings, dispatch_uid="django_talon.conf.reload")

@@ -9,6 +9,12 @@
   Memcached, database cache). With the default ``LocMemCache`` it is per process.
 * Kill switch: ``TALON["ENABLED"] = False`` in settings, or :func:`set_kill_switch` at run
   time (stored in the same cache), stops every API call; writes wait in the outbox.
+* The guarded call path, :func:`guarded`: the one way the Django side calls Talon.One. It
+  checks the kill switch and the breaker, hands out the client, records the outcome for the
+  breaker and turns the client's errors into :mod:`django_talon.exceptions`. Inside the
+  ``with`` block code speaks the client's language (it may catch ``TalonNotFound`` and call
+  that a result); outside it, callers see only ``TalonUnavailableError`` and
+  ``TalonRequestFailedError``.
 """
 
 from __future__ import annotations
@@ -16,11 +22,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
 
+from django_talon import conf
 from django_talon.conf import talon_settings
+from django_talon.exceptions import TalonRequestFailedError, TalonUnavailableError
 
 if TYPE_CHECKING:
     from django.core.cache.backends.base import BaseCache
@@ -42,6 +52,9 @@ def reset_clients() -> None:
     """Forget cached clients (called when ``settings.TALON`` changes)."""
     with _clients_lock:
         _clients.clear()
+
+
+conf.reload_hooks.append(reset_clients)
 
 
 def get_client(*, immediate: bool = False) -> TalonClient:
@@ -174,11 +187,7 @@ def is_outage(exc: BaseException) -> bool:
 
 def describe(exc: BaseException) -> str:
     """A log/admin-safe one-line description of an error (never includes the API key)."""
-    text = f"{type(exc).__name__}: {exc}"
-    key = str(talon_settings.API_KEY or "")
-    if key:
-        text = text.replace(key, "***")
-    return text[:2000]
+    return redact(f"{type(exc).__name__}: {exc}")[:2000]
 
 
 def health() -> dict[str, Any]:
@@ -188,3 +197,88 @@ def health() -> dict[str, Any]:
         "breaker": breaker.state(),
         "open_until": breaker.open_until(),
     }
+
+
+# -- the guarded call path --------------------------------------------------------------------
+@contextmanager
+def guarded(
+    action: str,
+    *,
+    immediate: bool = False,
+    timeout: float | tuple[float, float] | None = None,
+) -> Iterator[TalonClient]:
+    """Call Talon.One the one sanctioned way::
+
+        with resilience.guarded("read the inventory") as client:
+            answer = client.get_customer_inventory(integration_id)
+
+    * Refuses with :class:`~django_talon.exceptions.TalonUnavailableError` when the kill
+      switch is on or the circuit is open (no client is built, nothing is sent).
+    * ``immediate=True`` gives the short-timeout client without retries (a customer waits);
+      ``timeout`` overrides the timeout of this call alone (and turns client retries off).
+    * A block that ends normally counts as a success for the breaker. An outage (no answer,
+      timeout, 5xx) counts as a failure and is raised as ``TalonUnavailableError``; any
+      other client error (4xx, undecodable answer, input refused before sending) is raised
+      as :class:`~django_talon.exceptions.TalonRequestFailedError` with the status and
+      Talon.One's message. Both chain the client's error (``__cause__``) and carry a
+      redacted one-line description starting with ``action``.
+    * Exceptions that are not the client's (database errors, a handler's own errors) pass
+      through untouched.
+    """
+    from django_talon.client import RetryPolicy
+    from django_talon.client.errors import TalonError
+
+    if not can_call():
+        raise TalonUnavailableError(
+            f"{action}: Talon.One calls are switched off or the circuit is open"
+        )
+    client = get_client(immediate=immediate)
+    if timeout is not None:
+        client = client.with_options(timeout=timeout, retry=RetryPolicy.none())
+    try:
+        yield client
+    except TalonError as exc:
+        raise translate(exc, action) from exc
+    breaker.record_success()
+
+
+def translate(exc: BaseException, action: str) -> TalonUnavailableError:
+    """The Django-side error for a client error (and the breaker's bookkeeping for it).
+
+    Only :func:`guarded` and the outbox's delivery call this; everything else goes through
+    :func:`guarded`.
+    """
+    from django_talon.client.errors import (
+        TalonAPIError,
+        TalonBadRequest,
+        TalonDecodeError,
+        TalonNotFound,
+        TalonValidationError,
+    )
+
+    text = f"{action}: {describe(exc)}" if action else describe(exc)
+    if is_outage(exc):
+        breaker.record_failure()
+        return TalonUnavailableError(text)
+    status: int | None = None
+    api_message = ""
+    errors: list[dict[str, Any]] = []
+    if isinstance(exc, TalonAPIError):
+        status, api_message, errors = exc.status, redact(exc.message), exc.errors
+    elif isinstance(exc, TalonDecodeError):
+        status = exc.status or None
+    return TalonRequestFailedError(
+        text,
+        status=status,
+        api_message=api_message,
+        errors=errors,
+        permanent=isinstance(exc, TalonBadRequest | TalonNotFound | TalonValidationError),
+    )
+
+
+def redact(text: str) -> str:
+    """``text`` with the configured API key (and application key) replaced by ``***``."""
+    for secret in (talon_settings.API_KEY, talon_settings.APPLICATION_KEY):
+        if secret:
+            text = text.replace(str(secret), "***")
+    return text

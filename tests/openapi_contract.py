@@ -141,7 +141,7 @@ def load_document(name: str) -> dict[str, Any]:
         return json.loads(cached.read_bytes())  # type: ignore[no-any-return]
     except (OSError, ValueError):
         pass  # no or broken cache: parse the YAML below and (re)write it
-    document = yaml.load(data, Loader=SpecLoader)  # noqa: S506 - a SafeLoader subclass
+    document = yaml.load(data, Loader=SpecLoader)
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")

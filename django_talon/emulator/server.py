@@ -73,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._write(code, [("Content-Type", "application/json")], body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - %s", self.address_string(), format % args)
 
     def handle_one_request(self) -> None:

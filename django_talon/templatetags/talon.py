@@ -118,7 +118,7 @@ def _url(name: str) -> str:
 def _render(context: template.Context, template_name: str, extra: dict[str, Any]) -> SafeString:
     request = _request(context)
     ctx = {"request": request, **extra}
-    return mark_safe(render_to_string(template_name, ctx, request=request))  # noqa: S308
+    return mark_safe(render_to_string(template_name, ctx, request=request))
 
 
 def _render_in_page(
@@ -135,7 +135,7 @@ def _render_in_page(
     partial = engine.get_template(template_name)
     with context.push(**extra):
         html: str = partial.render(context)
-    return mark_safe(html)  # noqa: S308
+    return mark_safe(html)
 
 
 @register.filter(name="talon_money")
