@@ -1,12 +1,19 @@
 """Signals django-talon sends so that shops can react without subclassing anything.
 
 All are sent after the database change they describe has been made (within the same
-transaction when one is open). Receivers get keyword arguments only.
+transaction when one is open). Receivers get keyword arguments only. django-talon sends
+them through :func:`emit` (``send_robust``): a receiver that raises is logged and never
+undoes or fails the work the signal announces.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.dispatch import Signal
+
+logger = logging.getLogger("django_talon.signals")
 
 #: New effects were stored on a session. kwargs: ``session``, ``effects`` (raw list).
 effects_updated = Signal()
@@ -26,3 +33,21 @@ profile_synced = Signal()
 erasure_completed = Signal()
 #: An outbox row was given up on (dead letter). kwargs: ``message``, ``error``.
 outbox_message_dead = Signal()
+
+
+def emit(signal: Signal, sender: type[Any], **kwargs: Any) -> None:
+    """Send one of the signals above with ``send_robust``: every receiver runs, and a receiver
+    that raises is logged (with its traceback) instead of turning the API call that already
+    succeeded into a failed attempt. Use this, never ``signal.send``, for the app's signals."""
+    for receiver, result in signal.send_robust(sender=sender, **kwargs):
+        if isinstance(result, BaseException):
+            logger.error(
+                "a receiver of django-talon's %s signal raised; the other receivers ran and "
+                "django-talon went on: %s",
+                _names.get(id(signal), "app"),
+                receiver,
+                exc_info=result,
+            )
+
+
+_names = {id(value): name for name, value in dict(globals()).items() if isinstance(value, Signal)}
