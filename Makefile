@@ -25,9 +25,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# ruff (incl. complexity <= 15) and the import-linter layer contracts in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .
