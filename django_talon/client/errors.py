@@ -15,16 +15,22 @@ from typing import Any
 __all__ = [
     "TalonAPIError",
     "TalonBadRequest",
+    "TalonBadRequestError",
     "TalonConflict",
+    "TalonConflictError",
     "TalonConnectionError",
     "TalonDecodeError",
     "TalonError",
     "TalonForbidden",
+    "TalonForbiddenError",
     "TalonNotFound",
+    "TalonNotFoundError",
     "TalonRateLimited",
+    "TalonRateLimitedError",
     "TalonServerError",
     "TalonTimeoutError",
     "TalonUnauthorized",
+    "TalonUnauthorizedError",
     "TalonValidationError",
     "error_for_status",
 ]
@@ -98,32 +104,42 @@ class TalonAPIError(TalonError):
         )
 
 
-class TalonBadRequest(TalonAPIError):
+class TalonBadRequestError(TalonAPIError):
     """400: the payload or a parameter was rejected (``errors`` says which)."""
 
 
-class TalonUnauthorized(TalonAPIError):
+class TalonUnauthorizedError(TalonAPIError):
     """401: missing, wrong or expired API key (or a bad Content-Signature)."""
 
 
-class TalonForbidden(TalonAPIError):
+class TalonForbiddenError(TalonAPIError):
     """403: the key may not do this (e.g. a key of another Application)."""
 
 
-class TalonNotFound(TalonAPIError):
+class TalonNotFoundError(TalonAPIError):
     """404: the coupon, profile, session or referral does not exist."""
 
 
-class TalonConflict(TalonAPIError):
+class TalonConflictError(TalonAPIError):
     """409: a parallel update of the same session or profile is in progress (or a limit hit)."""
 
 
-class TalonRateLimited(TalonAPIError):
+class TalonRateLimitedError(TalonAPIError):
     """429: too many requests (not documented by Talon.One, but proxies send it)."""
 
 
 class TalonServerError(TalonAPIError):
     """5xx: Talon.One (or a proxy in front of it) failed."""
+
+
+# The names before N818 (issue 9): kept as aliases, so ``except TalonNotFound`` in a shop or a
+# test catches exactly what it caught before (same class object, not a subclass).
+TalonBadRequest = TalonBadRequestError
+TalonUnauthorized = TalonUnauthorizedError
+TalonForbidden = TalonForbiddenError
+TalonNotFound = TalonNotFoundError
+TalonConflict = TalonConflictError
+TalonRateLimited = TalonRateLimitedError
 
 
 class TalonDecodeError(TalonError):
@@ -147,12 +163,12 @@ class TalonValidationError(TalonError, ValueError):
 
 
 _BY_STATUS: dict[int, type[TalonAPIError]] = {
-    400: TalonBadRequest,
-    401: TalonUnauthorized,
-    403: TalonForbidden,
-    404: TalonNotFound,
-    409: TalonConflict,
-    429: TalonRateLimited,
+    400: TalonBadRequestError,
+    401: TalonUnauthorizedError,
+    403: TalonForbiddenError,
+    404: TalonNotFoundError,
+    409: TalonConflictError,
+    429: TalonRateLimitedError,
 }
 
 

@@ -7,17 +7,18 @@ import pytest
 from django_talon.client import (
     RetryPolicy,
     TalonAPIError,
-    TalonBadRequest,
-    TalonConflict,
+    TalonBadRequestError,
+    TalonConflictError,
     TalonDecodeError,
     TalonError,
-    TalonForbidden,
-    TalonNotFound,
-    TalonRateLimited,
+    TalonForbiddenError,
+    TalonNotFoundError,
+    TalonRateLimitedError,
     TalonServerError,
-    TalonUnauthorized,
+    TalonUnauthorizedError,
     error_for_status,
 )
+from django_talon.client import errors as client_errors
 from tests.client.support import Answer, RecordingAdapter, make_client
 
 ERROR_BODY = {
@@ -30,14 +31,37 @@ ERROR_BODY = {
 
 
 @pytest.mark.parametrize(
+    "old_name",
+    [
+        "TalonBadRequest",
+        "TalonUnauthorized",
+        "TalonForbidden",
+        "TalonNotFound",
+        "TalonConflict",
+        "TalonRateLimited",
+    ],
+)
+def test_names_before_n818_are_the_same_classes(old_name: str) -> None:
+    """``except TalonNotFound`` written before the rename catches exactly what it did."""
+    import django_talon.client as client_package
+
+    new = getattr(client_errors, old_name + "Error")
+    assert getattr(client_errors, old_name) is new
+    assert getattr(client_package, old_name) is new
+    assert getattr(client_package, old_name + "Error") is new
+    assert {old_name, old_name + "Error"} <= set(client_errors.__all__)
+    assert {old_name, old_name + "Error"} <= set(client_package.__all__)
+
+
+@pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, TalonBadRequest),
-        (401, TalonUnauthorized),
-        (403, TalonForbidden),
-        (404, TalonNotFound),
-        (409, TalonConflict),
-        (429, TalonRateLimited),
+        (400, TalonBadRequestError),
+        (401, TalonUnauthorizedError),
+        (403, TalonForbiddenError),
+        (404, TalonNotFoundError),
+        (409, TalonConflictError),
+        (429, TalonRateLimitedError),
         (500, TalonServerError),
         (502, TalonServerError),
         (503, TalonServerError),
@@ -65,7 +89,7 @@ def test_status_maps_to_exception(status: int, cls: type[TalonAPIError]) -> None
 
 
 def test_error_for_status_is_the_single_mapping() -> None:
-    assert type(error_for_status(404, None)) is TalonNotFound
+    assert type(error_for_status(404, None)) is TalonNotFoundError
     assert type(error_for_status(504, None)) is TalonServerError
     assert error_for_status(404, None).message == "HTTP 404"
 
@@ -81,7 +105,7 @@ def test_non_json_error_body_uses_text_as_message() -> None:
 
 def test_odd_errors_list_does_not_break_mapping() -> None:
     adapter = RecordingAdapter(Answer(400, {"message": "x", "errors": ["plain string", 3]}))
-    with pytest.raises(TalonBadRequest) as info:
+    with pytest.raises(TalonBadRequestError) as info:
         make_client(adapter).get_customer_session("s")
     assert info.value.errors == [{"title": "plain string"}, {"title": "3"}]
 

@@ -13,11 +13,11 @@ import requests
 
 from django_talon.client import (
     RetryPolicy,
-    TalonBadRequest,
+    TalonBadRequestError,
     TalonClient,
-    TalonConflict,
+    TalonConflictError,
     TalonConnectionError,
-    TalonNotFound,
+    TalonNotFoundError,
     TalonServerError,
     TalonTimeoutError,
 )
@@ -35,7 +35,7 @@ def _client(adapter: RecordingAdapter, clock: FakeClock, **policy: Any) -> Talon
 def test_retryable_status_is_retried_up_to_max_attempts(status: int) -> None:
     clock = FakeClock()
     adapter = RecordingAdapter(Answer(status, {"message": "busy"}))
-    with pytest.raises((TalonConflict, TalonServerError)):
+    with pytest.raises((TalonConflictError, TalonServerError)):
         _client(adapter, clock).update_customer_session_v2("s", {})
     assert len(adapter.sent) == 3
     assert len(clock.sleeps) == 2
@@ -51,7 +51,9 @@ def test_success_after_transient_failures() -> None:
     assert len(adapter.sent) == 3
 
 
-@pytest.mark.parametrize(("status", "cls"), [(400, TalonBadRequest), (404, TalonNotFound)])
+@pytest.mark.parametrize(
+    ("status", "cls"), [(400, TalonBadRequestError), (404, TalonNotFoundError)]
+)
 def test_client_errors_are_not_retried(status: int, cls: type[Exception]) -> None:
     clock = FakeClock()
     adapter = RecordingAdapter(Answer(status, {"message": "no"}))
@@ -150,7 +152,7 @@ def test_unsafe_operations_are_never_retried(
 ) -> None:
     clock = FakeClock()
     adapter = RecordingAdapter(answer)
-    with pytest.raises((TalonServerError, TalonConflict, TalonConnectionError)):
+    with pytest.raises((TalonServerError, TalonConflictError, TalonConnectionError)):
         call(_client(adapter, clock, max_attempts=5))
     assert len(adapter.sent) == 1
     assert clock.sleeps == []
