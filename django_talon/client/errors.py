@@ -10,6 +10,7 @@ exception is built.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -179,12 +180,17 @@ def error_for_status(
     method: str = "",
     path: str = "",
     text: str = "",
+    redact: Callable[[str], str] | None = None,
 ) -> TalonAPIError:
     """Build the exception for a non-2xx answer: the one place that maps status to class.
 
     ``body`` is the decoded JSON (or ``None``); ``text`` the raw text used as the message
     when the body carries none (e.g. an HTML page from a proxy), shortened to 200 chars.
+    ``redact`` (the transport's) runs on the whole ``text`` *before* it is shortened: a
+    secret echoed across the cut would no longer match afterwards and its prefix would stay.
     """
+    if redact is not None:
+        text = redact(text)
     if status >= 500:
         cls: type[TalonAPIError] = TalonServerError
     else:

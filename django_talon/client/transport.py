@@ -157,12 +157,24 @@ class Transport:
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key={_REDACTED!r})"
 
+    def _secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._api_key, self._application_key) if s)
+
     def redact(self, text: str) -> str:
-        """Remove the API key and the application key from ``text``."""
-        for secret in (self._api_key, self._application_key):
-            if secret:
-                text = text.replace(secret, _REDACTED)
+        """Remove the API key and the application key from ``text``.
+
+        Always on the whole text, before anything shortens it: a key cut in two by a
+        truncation no longer matches, and the part before the cut would survive.
+        """
+        for secret in self._secrets():
+            text = text.replace(secret, _REDACTED)
         return text
+
+    def _redact_bytes(self, data: bytes) -> bytes:
+        """:meth:`redact` for a raw body, before a prefix of it is quoted in a message."""
+        for secret in self._secrets():
+            data = data.replace(secret.encode(), _REDACTED.encode())
+        return data
 
     def _headers(self, call: Call) -> dict[str, str]:
         headers = {
@@ -249,7 +261,7 @@ class Transport:
                 raise TalonDecodeError(
                     self.redact(
                         f"{call.method} {call.path} -> {status}: body is not JSON "
-                        f"({decode_error}); starts with {content[:80]!r}"
+                        f"({decode_error}); starts with {self._redact_bytes(content)[:80]!r}"
                     ),
                     method=call.method,
                     path=call.path,
@@ -263,7 +275,9 @@ class Transport:
                 path=call.path,
             )
         text = content.decode("utf-8", errors="replace") if decode_error is not None else ""
-        error = error_for_status(status, body, method=call.method, path=call.path, text=text)
+        error = error_for_status(
+            status, body, method=call.method, path=call.path, text=text, redact=self.redact
+        )
         raise self._scrub(error)
 
     def _scrub(self, error: TalonAPIError) -> TalonAPIError:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -12,10 +14,19 @@ from django_talon.client import (
     TalonAPIError,
     TalonClient,
     TalonConnectionError,
+    TalonDecodeError,
     TalonValidationError,
+    error_for_status,
 )
 from django_talon.client.transport import Transport
-from tests.client.support import API_KEY, Answer, FakeClock, RecordingAdapter, make_client
+from tests.client.support import (
+    API_KEY,
+    Answer,
+    FakeClock,
+    RecordingAdapter,
+    make_client,
+    serve_http,
+)
 
 APP_KEY = "fefecafedeadbeef"
 
@@ -110,3 +121,58 @@ def test_a_key_no_header_can_carry_is_rejected_without_echoing_it(bad_key: str) 
     assert info.value.field == "api_key"
     text = str(info.value) + repr(info.value)
     assert API_KEY[:8] not in text and repr(bad_key)[1:-1] not in text
+
+
+#: Not the repetitive support key: every 8-character piece of this one is unique and cannot
+#: occur by chance in a path, a port or the padding.
+ECHOED_KEY = "k3Y9vQ7zR2mX8wL4tN6pB1cD5fG0hJsEcReT42uW"
+
+
+class _EchoAuthorization(BaseHTTPRequestHandler):
+    """A proxy gone wrong: answers ``/v2/customer_sessions/<status>-<pad>`` with a text body of
+    ``pad`` filler characters and then the request's Authorization header (the API key)."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        status, pad = unquote(self.path.rsplit("/", 1)[1]).split("-")
+        text = "x" * int(pad) + f" Authorization: {self.headers['Authorization']} (echoed)"
+        data = text.encode()
+        self.send_response(int(status))
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _texts_of(error: BaseException) -> list[str]:
+    texts = [str(error), repr(error), repr(error.args)]
+    for name in ("message", "body", "errors"):
+        texts.append(repr(getattr(error, name, None)))
+    return texts
+
+
+@pytest.mark.parametrize("status", [200, 400, 502])
+def test_an_echoed_key_is_redacted_before_any_truncation(status: int) -> None:
+    """The client shortens non-JSON bodies (a decode error quotes the first 80 bytes, an error
+    message keeps 200 characters). Redacting *after* shortening would miss a key cut in two
+    and leave its prefix in the message: so the key is placed across every cut point, and no
+    8-character piece of it may survive anywhere in the exception."""
+    pieces = {ECHOED_KEY[i : i + 8] for i in range(len(ECHOED_KEY) - 7)}
+    expected = TalonDecodeError if status == 200 else TalonAPIError
+    with serve_http(_EchoAuthorization) as url:
+        client = TalonClient(url, ECHOED_KEY, retry=RetryPolicy.none(), timeout=5)
+        with client:
+            for pad in range(20, 200):
+                with pytest.raises(expected) as info:
+                    client.get_customer_session(f"{status}-{pad}")
+                for text in _texts_of(info.value):
+                    leaked = sorted(piece for piece in pieces if piece in text)
+                    assert leaked == [], f"pad={pad}: {text!r} contains {leaked}"
+
+
+def test_error_for_status_redacts_the_text_before_shortening_it() -> None:
+    text = "y" * 190 + f" {ECHOED_KEY} tail"
+    error = error_for_status(502, None, text=text, redact=lambda t: t.replace(ECHOED_KEY, "***"))
+    assert ECHOED_KEY[:8] not in str(error) and error.message.endswith("y *** tail")
