@@ -1,0 +1,65 @@
+"""The emulator's state and every Integration API operation on it, one room per API area.
+
+:class:`Store` holds profiles, sessions, coupons, referrals, reservations and loyalty ledgers.
+It is assembled from one mixin per area, so the code for an endpoint is found by its area:
+
+==================  ===================================================================
+``state.py``        the state itself, the lock, reset/dump, id counters, the event log
+``parsing.py``      request validation shared by the areas (sessions, cart items, limits)
+``render.py``       loyalty ledgers and campaigns as they appear inside answers
+``redemption.py``   what closing a session redeems and what cancel/reopen rolls back
+``sessions.py``     ``/v2/customer_sessions/{id}`` (update, get, reopen)
+``returns.py``      ``/v2/customer_sessions/{id}/returns``
+``profiles.py``     ``/v2/customer_profiles``, audiences, search, deletion, inventory
+``coupons.py``      coupon reservations and referrals
+``v1.py``           the deprecated v1 sessions, profiles and events
+==================  ===================================================================
+
+Every public method takes the store lock for its whole duration, so each API call is atomic.
+"""
+
+from __future__ import annotations
+
+from django_talon.emulator.store.coupons import CouponsMixin
+from django_talon.emulator.store.parsing import (
+    MAX_BATCH,
+    MAX_CART_ITEMS,
+    MAX_CART_UNITS,
+    PROFILE_RESPONSE_CONTENT,
+    RESPONSE_CONTENT,
+    SESSION_STATES,
+)
+from django_talon.emulator.store.profiles import ProfilesMixin, profile_context
+from django_talon.emulator.store.redemption import RedemptionMixin
+from django_talon.emulator.store.render import RenderMixin
+from django_talon.emulator.store.returns import ReturnsMixin
+from django_talon.emulator.store.sessions import SessionsMixin
+from django_talon.emulator.store.state import MAX_EVENTS, StoreState
+from django_talon.emulator.store.v1 import V1Mixin
+
+_profile_context = profile_context  # the name it had when the store was one module
+
+
+class Store(
+    V1Mixin,
+    ReturnsMixin,
+    SessionsMixin,
+    RedemptionMixin,
+    ProfilesMixin,
+    CouponsMixin,
+    RenderMixin,
+    StoreState,
+):
+    """All emulator state plus the operations of the Integration API."""
+
+
+__all__ = [
+    "MAX_BATCH",
+    "MAX_CART_ITEMS",
+    "MAX_CART_UNITS",
+    "MAX_EVENTS",
+    "PROFILE_RESPONSE_CONTENT",
+    "RESPONSE_CONTENT",
+    "SESSION_STATES",
+    "Store",
+]

@@ -1,0 +1,157 @@
+"""Request bodies in, validated plain dicts out: sessions, cart items, ``responseContent``.
+
+Why a room of its own: every write operation validates the *whole* request before it takes the
+store lock, so a 400 never leaves a half-applied update behind. These functions touch no state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_talon.emulator.errors import bad_request
+from django_talon.emulator.util import want_int, want_list, want_number, want_object, want_str
+
+SESSION_STATES = ("open", "closed", "partially_returned", "cancelled")
+RESPONSE_CONTENT = {
+    "customerSession",
+    "customerProfile",
+    "coupons",
+    "triggeredCampaigns",
+    "referral",
+    "loyalty",
+    "event",
+    "awardedGiveaways",
+    "ruleFailureReasons",
+    "previousReturns",
+    "campaignEligibility",
+    "achievements",
+}
+PROFILE_RESPONSE_CONTENT = {
+    "customerProfile",
+    "triggeredCampaigns",
+    "loyalty",
+    "event",
+    "awardedGiveaways",
+    "ruleFailureReasons",
+    "campaignEligibility",
+    "achievements",
+}
+MAX_CART_ITEMS = 1000
+MAX_CART_UNITS = 10_000
+MAX_BATCH = 1000
+
+
+def parse_cart_item(raw: Any, pointer: str, *, legacy: bool) -> dict[str, Any]:
+    item = want_object(raw, pointer)
+    out: dict[str, Any] = {}
+    out["sku"] = want_str(item.get("sku"), f"{pointer}/sku", min_length=1)
+    if "quantity" not in item:
+        raise bad_request(f"{pointer}/quantity is required", pointer=f"{pointer}/quantity")
+    out["quantity"] = want_int(item["quantity"], f"{pointer}/quantity", minimum=1)
+    if "price" not in item:
+        raise bad_request(f"{pointer}/price is required (no catalog)", pointer=f"{pointer}/price")
+    price = want_number(item["price"], f"{pointer}/price")
+    out["price"] = (
+        int(price) if float(price).is_integer() and isinstance(item["price"], int) else price
+    )
+    if "name" in item:
+        out["name"] = want_str(item["name"], f"{pointer}/name", min_length=1 if legacy else 0)
+    elif legacy:
+        raise bad_request(f"{pointer}/name is required", pointer=f"{pointer}/name")
+    if "category" in item:
+        out["category"] = want_str(item["category"], f"{pointer}/category")
+    for dim in ("weight", "height", "width", "length"):
+        if dim in item:
+            out[dim] = want_number(item[dim], f"{pointer}/{dim}")
+    if "attributes" in item:
+        out["attributes"] = dict(want_object(item["attributes"], f"{pointer}/attributes"))
+    if "product" in item and not legacy:
+        product = want_object(item["product"], f"{pointer}/product")
+        out["product"] = {"name": want_str(product.get("name"), f"{pointer}/product/name")}
+    return out
+
+
+def parse_session_v2(raw: Any) -> dict[str, Any]:
+    """Validate a NewCustomerSessionV2; returns only the fields that were present."""
+    cs = want_object(raw, "/customerSession")
+    out: dict[str, Any] = {}
+    if "profileId" in cs:
+        out["profileId"] = want_str(cs["profileId"], "/customerSession/profileId", max_length=1000)
+    if "storeIntegrationId" in cs:
+        out["storeIntegrationId"] = want_str(
+            cs["storeIntegrationId"],
+            "/customerSession/storeIntegrationId",
+            min_length=1,
+            max_length=1000,
+        )
+    if "evaluableCampaignIds" in cs:
+        ids = want_list(cs["evaluableCampaignIds"], "/customerSession/evaluableCampaignIds")
+        out["evaluableCampaignIds"] = [
+            want_int(v, f"/customerSession/evaluableCampaignIds/{i}") for i, v in enumerate(ids)
+        ]
+    if "couponCodes" in cs:
+        codes = want_list(cs["couponCodes"], "/customerSession/couponCodes")
+        out["couponCodes"] = [
+            want_str(c, f"/customerSession/couponCodes/{i}", max_length=100)
+            for i, c in enumerate(codes)
+        ]
+    if "referralCode" in cs:
+        out["referralCode"] = want_str(
+            cs["referralCode"], "/customerSession/referralCode", max_length=100
+        )
+    if "loyaltyCards" in cs:
+        cards = want_list(cs["loyaltyCards"], "/customerSession/loyaltyCards", max_items=1)
+        out["loyaltyCards"] = [
+            want_str(c, f"/customerSession/loyaltyCards/{i}") for i, c in enumerate(cards)
+        ]
+    if "state" in cs:
+        state = want_str(cs["state"], "/customerSession/state")
+        if state not in SESSION_STATES:
+            raise bad_request(
+                f"/customerSession/state must be one of {', '.join(SESSION_STATES)}",
+                pointer="/customerSession/state",
+            )
+        out["state"] = state
+    if "cartItems" in cs:
+        items = want_list(cs["cartItems"], "/customerSession/cartItems", max_items=MAX_CART_ITEMS)
+        parsed = [
+            parse_cart_item(it, f"/customerSession/cartItems/{i}", legacy=False)
+            for i, it in enumerate(items)
+        ]
+        if sum(i["quantity"] for i in parsed) > MAX_CART_UNITS:
+            raise bad_request(
+                f"the cart holds more than {MAX_CART_UNITS} units",
+                pointer="/customerSession/cartItems",
+            )
+        out["cartItems"] = parsed
+    if "additionalCosts" in cs:
+        costs = want_object(cs["additionalCosts"], "/customerSession/additionalCosts")
+        parsed_costs: dict[str, dict[str, Any]] = {}
+        for name, cost in costs.items():
+            pointer = f"/customerSession/additionalCosts/{name}"
+            cost_obj = want_object(cost, pointer)
+            parsed_costs[name] = {"price": want_number(cost_obj.get("price"), f"{pointer}/price")}
+        out["additionalCosts"] = parsed_costs
+    if "identifiers" in cs:
+        idents = want_list(cs["identifiers"], "/customerSession/identifiers", max_items=5)
+        out["identifiers"] = [
+            want_str(v, f"/customerSession/identifiers/{i}") for i, v in enumerate(idents)
+        ]
+    if "attributes" in cs:
+        out["attributes"] = dict(want_object(cs["attributes"], "/customerSession/attributes"))
+    return out
+
+
+def parse_response_content(body: dict[str, Any], allowed: set[str]) -> list[str] | None:
+    if "responseContent" not in body:
+        return None
+    values = want_list(body["responseContent"], "/responseContent")
+    result = []
+    for i, value in enumerate(values):
+        text = want_str(value, f"/responseContent/{i}")
+        if text not in allowed:
+            raise bad_request(
+                f"/responseContent/{i}: unknown value {text!r}", pointer=f"/responseContent/{i}"
+            )
+        result.append(text)
+    return result

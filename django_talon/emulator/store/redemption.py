@@ -1,0 +1,132 @@
+"""Closing a session redeems (counters move, points are confirmed); cancel/reopen undoes it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django_talon.emulator.models import Profile, Redemption, Session
+from django_talon.emulator.rules import Outcome
+from django_talon.emulator.store.state import StoreState
+from django_talon.emulator.util import money
+
+
+class RedemptionMixin(StoreState):
+    """Redeem on close, unredeem on cancel/reopen, and the rollback effects that go with it."""
+
+    def _redeem(self, session: Session, outcome: Outcome, profile: Profile | None) -> None:
+        """Closing a session: move coupon/referral/campaign counters and confirm loyalty points."""
+        redemption = Redemption(
+            coupon_values=[c.value for c in outcome.accepted_coupons],
+            referral_codes=[outcome.accepted_referral.code] if outcome.accepted_referral else [],
+            campaign_ids=list(outcome.triggered),
+            effects=copy.deepcopy(outcome.effects),
+            total=session.cart_item_total() + session.additional_cost_total(),
+            profile_id=session.profile_id,
+        )
+        for coupon in outcome.accepted_coupons:
+            coupon.usage_counter += 1
+            if session.profile_id:
+                coupon.profile_redemptions[session.profile_id] = (
+                    coupon.profile_redemptions.get(session.profile_id, 0) + 1
+                )
+        if outcome.accepted_referral is not None:
+            outcome.accepted_referral.usage_counter += 1
+            outcome.accepted_referral.referred.append(session.profile_id)
+        for cid in outcome.triggered:
+            self.campaign_redemptions[cid] = self.campaign_redemptions.get(cid, 0) + 1
+        if profile is not None:
+            profile.closed_sessions += 1
+            profile.total_sales = money(profile.total_sales + redemption.total)
+            for effect in outcome.effects:
+                if effect["effectType"] == "addLoyaltyPoints":
+                    pid = int(effect["props"]["programId"])
+                    profile.loyalty[pid] = money(
+                        profile.loyalty.get(pid, 0.0) + float(effect["props"]["value"])
+                    )
+        session.redemption = redemption
+
+    def _rollback_effects(self, redemption: Redemption) -> list[dict[str, Any]]:
+        rollbacks: list[dict[str, Any]] = []
+        for effect in redemption.effects:
+            head = {k: v for k, v in effect.items() if k not in ("effectType", "props")}
+            props = effect["props"]
+            etype = effect["effectType"]
+            if etype == "acceptCoupon":
+                rollbacks.append(
+                    {**head, "effectType": "rollbackCoupon", "props": {"value": props["value"]}}
+                )
+            elif etype == "acceptReferral":
+                rollbacks.append(
+                    {**head, "effectType": "rollbackReferral", "props": {"value": props["value"]}}
+                )
+            elif etype == "setDiscount":
+                rollbacks.append(
+                    {
+                        **head,
+                        "effectType": "rollbackDiscount",
+                        "props": {"name": props["name"], "value": props["value"]},
+                    }
+                )
+            elif etype == "setDiscountPerItem":
+                rollbacks.append(
+                    {
+                        **head,
+                        "effectType": "rollbackDiscount",
+                        "props": {
+                            "name": props["name"],
+                            "value": props["value"],
+                            "cartItemPosition": props["position"],
+                            "cartItemSubPosition": props.get("subPosition", 0),
+                        },
+                    }
+                )
+            elif etype == "addLoyaltyPoints":
+                rollbacks.append(
+                    {
+                        **head,
+                        "effectType": "rollbackAddedLoyaltyPoints",
+                        "props": {
+                            "programId": props["programId"],
+                            "subLedgerId": props["subLedgerId"],
+                            "value": props["value"],
+                            "recipientIntegrationId": props["recipientIntegrationId"],
+                            "transactionUUID": props["transactionUUID"],
+                        },
+                    }
+                )
+        return rollbacks
+
+    def _unredeem(self, session: Session, profile: Profile | None) -> list[dict[str, Any]]:
+        """Cancel/reopen of a closed session: restore counters; return the rollback effects."""
+        redemption = session.redemption
+        if redemption is None:
+            return []
+        rollbacks = self._rollback_effects(redemption)
+        for value in redemption.coupon_values:
+            coupon = self.coupons.get(value.casefold())
+            if coupon is not None:
+                coupon.usage_counter = max(0, coupon.usage_counter - 1)
+                if redemption.profile_id in coupon.profile_redemptions:
+                    coupon.profile_redemptions[redemption.profile_id] -= 1
+                    if coupon.profile_redemptions[redemption.profile_id] <= 0:
+                        del coupon.profile_redemptions[redemption.profile_id]
+        for code in redemption.referral_codes:
+            referral = self.referrals.get(code.casefold())
+            if referral is not None:
+                referral.usage_counter = max(0, referral.usage_counter - 1)
+                if redemption.profile_id in referral.referred:
+                    referral.referred.remove(redemption.profile_id)
+        for cid in redemption.campaign_ids:
+            self.campaign_redemptions[cid] = max(0, self.campaign_redemptions.get(cid, 0) - 1)
+        if profile is not None:
+            profile.closed_sessions = max(0, profile.closed_sessions - 1)
+            profile.total_sales = money(max(0.0, profile.total_sales - redemption.total))
+            for effect in redemption.effects:
+                if effect["effectType"] == "addLoyaltyPoints":
+                    pid = int(effect["props"]["programId"])
+                    profile.loyalty[pid] = money(
+                        profile.loyalty.get(pid, 0.0) - float(effect["props"]["value"])
+                    )
+        session.redemption = None
+        return rollbacks

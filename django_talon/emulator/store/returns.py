@@ -1,0 +1,255 @@
+"""Returns: ``POST /v2/customer_sessions/{id}/returns`` and the partial rollbacks it computes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django_talon.emulator.errors import bad_request, not_found
+from django_talon.emulator.models import ACCOUNT_ID, Redemption, Session
+from django_talon.emulator.store.parsing import (
+    MAX_CART_ITEMS,
+    RESPONSE_CONTENT,
+    parse_response_content,
+)
+from django_talon.emulator.store.sessions import SessionsMixin
+from django_talon.emulator.util import (
+    isoformat,
+    money,
+    query_bool,
+    utcnow,
+    want_int,
+    want_list,
+    want_object,
+)
+
+
+class ReturnsMixin(SessionsMixin):
+    """Returning cart items of a closed session."""
+
+    def return_items(
+        self, session_id: str, body: Any, query: dict[str, str], idempotency_key: str | None
+    ) -> dict[str, Any]:
+        """POST /v2/customer_sessions/{id}/returns."""
+        dry = query_bool(query, "dry")
+        query_bool(query, "runRuleEngine")
+        body = want_object(body, "")
+        ret = want_object(body.get("return"), "/return")
+        items = want_list(
+            ret.get("returnedCartItems"), "/return/returnedCartItems", max_items=MAX_CART_ITEMS
+        )
+        content = parse_response_content(body, RESPONSE_CONTENT)
+        with self.lock:
+            if (
+                idempotency_key
+                and not dry
+                and (session_id, idempotency_key) in self.idempotent_returns
+            ):
+                return copy.deepcopy(self.idempotent_returns[(session_id, idempotency_key)])
+            existing = self.sessions.get(session_id)
+            if existing is None:
+                raise not_found(f"customer session {session_id!r} not found", "customerSession")
+            if existing.state not in ("closed", "partially_returned"):
+                raise bad_request(
+                    f"only closed sessions accept returns; session {session_id!r} is {existing.state}",
+                    pointer="/return",
+                )
+            session = copy.deepcopy(existing)
+            returned_now: dict[int, int] = {}
+            parsed_items = []
+            for index, raw in enumerate(items):
+                pointer = f"/return/returnedCartItems/{index}"
+                item = want_object(raw, pointer)
+                position = want_int(item.get("position"), f"{pointer}/position", minimum=0)
+                if position >= len(session.cart_items):
+                    raise bad_request(
+                        f"{pointer}/position {position} is not in the cart",
+                        pointer=f"{pointer}/position",
+                    )
+                quantity = want_int(item.get("quantity", 1), f"{pointer}/quantity", minimum=1)
+                cart_item = session.cart_items[position]
+                if "sku" in item and item["sku"] != cart_item["sku"]:
+                    raise bad_request(
+                        f"{pointer}/sku does not match the cart item", pointer=f"{pointer}/sku"
+                    )
+                already = session.returned.get(position, 0) + returned_now.get(position, 0)
+                if already + quantity > int(cart_item["quantity"]):
+                    raise bad_request(
+                        f"{pointer}/quantity exceeds the remaining quantity",
+                        pointer=f"{pointer}/quantity",
+                    )
+                returned_now[position] = returned_now.get(position, 0) + quantity
+                parsed_items.append(
+                    {"position": position, "quantity": quantity, "sku": cart_item["sku"]}
+                )
+            now = utcnow()
+            rollbacks = self._return_rollbacks(session, returned_now)
+            profile = self.profiles.get(session.profile_id) if session.profile_id else None
+            returned_value = money(
+                sum(float(session.cart_items[p]["price"]) * q for p, q in returned_now.items())
+            )
+            ret_obj = {
+                "id": self._next("return") if not dry else 0,
+                "created": isoformat(now),
+                "applicationId": self.application_id,
+                "accountId": ACCOUNT_ID,
+                "returnedCartItems": parsed_items,
+                "eventId": 0,
+                "sessionId": session.id,
+                "sessionIntegrationId": session_id,
+                "profileIntegrationId": session.profile_id,
+            }
+            if profile is not None:
+                ret_obj["profileId"] = profile.id
+            previous = copy.deepcopy(session.returns)
+            if not dry:
+                event = self._event(
+                    "talon_session_returned",
+                    profile_id=session.profile_id,
+                    session_id=session_id,
+                    attributes={},
+                    effects=[],
+                    now=now,
+                    store=True,
+                )
+                ret_obj["eventId"] = event["id"]
+            # On the copy, dry or not: a dry run answers with the session as the return
+            # would leave it (partially_returned, returned quantities), and stores nothing.
+            for p, q in returned_now.items():
+                session.returned[p] = session.returned.get(p, 0) + q
+            session.state = "partially_returned"
+            session.updated = now
+            session.update_count += 1
+            session.returns.append(ret_obj)
+            if not dry:
+                if profile is not None:
+                    profile.total_sales = money(max(0.0, profile.total_sales - returned_value))
+                    for effect in rollbacks:
+                        if effect["effectType"] == "rollbackAddedLoyaltyPoints":
+                            pid = int(effect["props"]["programId"])
+                            profile.loyalty[pid] = money(
+                                profile.loyalty.get(pid, 0.0) - float(effect["props"]["value"])
+                            )
+                if session.redemption is not None:
+                    session.redemption.total = money(session.redemption.total - returned_value)
+                    self._shrink_redemption(session.redemption, rollbacks)
+                existing_id = existing.id
+                self.sessions[session_id] = session
+                session.id = existing_id
+            result = self._state_v2(
+                session,
+                profile,
+                rollbacks,
+                None,
+                content,
+                now,
+                dry=dry,
+                extra={"return": ret_obj, "previousReturns": previous},
+            )
+            if idempotency_key and not dry:
+                self.idempotent_returns[(session_id, idempotency_key)] = copy.deepcopy(result)
+            return result
+
+    def _return_rollbacks(
+        self, session: Session, returned_now: dict[int, int]
+    ) -> list[dict[str, Any]]:
+        """Rollback effects for returned units: per-item discounts, a share of cart discounts and points."""
+        redemption = session.redemption
+        if redemption is None or not returned_now:
+            return []
+        total = session.cart_item_total()
+        returned_value = sum(
+            float(session.cart_items[p]["price"]) * q for p, q in returned_now.items()
+        )
+        share = returned_value / total if total else 0.0
+        rollbacks: list[dict[str, Any]] = []
+        for effect in redemption.effects:
+            head = {k: v for k, v in effect.items() if k not in ("effectType", "props")}
+            props = effect["props"]
+            etype = effect["effectType"]
+            if etype == "setDiscountPerItem":
+                position = int(props["position"])
+                if position not in returned_now:
+                    continue
+                quantity = int(session.cart_items[position]["quantity"])
+                already = session.returned.get(position, 0)
+                # units are returned from the highest unit index down
+                first_returned = quantity - already - returned_now[position]
+                if first_returned <= int(props.get("subPosition", 0)) < quantity - already:
+                    rollbacks.append(
+                        {
+                            **head,
+                            "effectType": "rollbackDiscount",
+                            "props": {
+                                "name": props["name"],
+                                "value": props["value"],
+                                "cartItemPosition": position,
+                                "cartItemSubPosition": props.get("subPosition", 0),
+                            },
+                        }
+                    )
+            elif etype == "setDiscount" and share:
+                value = money(float(props["value"]) * share)
+                if value > 0:
+                    rollbacks.append(
+                        {
+                            **head,
+                            "effectType": "rollbackDiscount",
+                            "props": {"name": props["name"], "value": value},
+                        }
+                    )
+            elif etype == "addLoyaltyPoints" and share:
+                value = float(int(float(props["value"]) * share))
+                if value > 0:
+                    rollbacks.append(
+                        {
+                            **head,
+                            "effectType": "rollbackAddedLoyaltyPoints",
+                            "props": {
+                                "programId": props["programId"],
+                                "subLedgerId": props["subLedgerId"],
+                                "value": value,
+                                "recipientIntegrationId": props["recipientIntegrationId"],
+                                "transactionUUID": props["transactionUUID"],
+                            },
+                        }
+                    )
+        return rollbacks
+
+    @staticmethod
+    def _shrink_redemption(redemption: Redemption, rollbacks: list[dict[str, Any]]) -> None:
+        """After a return, what a later cancel would roll back is only what is left."""
+        for rollback in rollbacks:
+            props = rollback["props"]
+            for effect in redemption.effects:
+                eprops = effect["props"]
+                if (
+                    rollback["effectType"] == "rollbackDiscount"
+                    and effect["effectType"] == "setDiscountPerItem"
+                ):
+                    if (
+                        eprops.get("name") == props["name"]
+                        and eprops.get("position") == props.get("cartItemPosition")
+                        and eprops.get("subPosition", 0) == props.get("cartItemSubPosition")
+                    ):
+                        eprops["value"] = 0.0
+                elif (
+                    rollback["effectType"] == "rollbackDiscount"
+                    and effect["effectType"] == "setDiscount"
+                ):
+                    if eprops.get("name") == props["name"] and "cartItemPosition" not in props:
+                        eprops["value"] = money(float(eprops["value"]) - float(props["value"]))
+                elif (
+                    rollback["effectType"] == "rollbackAddedLoyaltyPoints"
+                    and effect["effectType"] == "addLoyaltyPoints"
+                    and eprops.get("transactionUUID") == props["transactionUUID"]
+                ):
+                    eprops["value"] = money(float(eprops["value"]) - float(props["value"]))
+        redemption.effects = [
+            e
+            for e in redemption.effects
+            if not (
+                e["effectType"] in ("setDiscount", "setDiscountPerItem", "addLoyaltyPoints")
+                and float(e["props"]["value"]) <= 0
+            )
+        ]
