@@ -76,7 +76,7 @@ class CacheCheckpoint:
     def _cache(self) -> Any:
         from django.core.cache import caches
 
-        return caches[str(talon_settings.CACHE_ALIAS)]
+        return caches[talon_settings.CACHE_ALIAS]
 
     def load(self) -> dict[str, Any] | None:
         value = self._cache().get(self.key)
@@ -218,6 +218,9 @@ def _run_signature(
 
 
 # -- the sync -----------------------------------------------------------------------------------
+Row = tuple[Any, Any, str, dict[str, Any], str]  # user, profile or None, id, attributes, fp
+
+
 def sync_profiles(
     *,
     batch_size: int | None = None,
@@ -237,107 +240,47 @@ def sync_profiles(
     ``queryset`` narrows the users (default: all of ``AUTH_USER_MODEL``). ``max_batches``
     stops early with the checkpoint saved (a time-sliced task, or a test simulating a crash).
     ``selection`` is how the caller spelled ``since`` (e.g. ``"7d"``); a resumed run with the
-    same spelling keeps the instant the interrupted run computed.
-    Raises the client's error (or :class:`~django_talon.exceptions.TalonUnavailable` when
-    the kill switch or the circuit breaker forbids calls); the checkpoint then still points
-    after the last delivered batch.
+    same spelling keeps the instant the interrupted run computed. ``client`` replaces the
+    configured client (a stub in benchmarks); the calls still go through
+    :func:`~django_talon.resilience.guarded`.
+    Raises :class:`~django_talon.exceptions.TalonUnavailableError` when the kill switch or
+    the circuit breaker forbids calls or Talon.One is unreachable, and
+    :class:`~django_talon.exceptions.TalonRequestFailedError` when it refuses a batch; the
+    checkpoint then still points after the last delivered batch.
     """
-    from django_talon import resilience
     from django_talon.adapters import get_adapter
-    from django_talon.exceptions import TalonUnavailable
-    from django_talon.models import CustomerProfile, DataDeletionRequest
 
-    size = int(batch_size or talon_settings.SYNC_BATCH_SIZE)
+    size = batch_size or talon_settings.SYNC_BATCH_SIZE
     if not 1 <= size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {size}")
     checkpoint = NullCheckpoint() if dry_run else (checkpoint or CacheCheckpoint())
     signature = _run_signature(since, selection, queryset)
-    state = checkpoint.load() if resume else None
-    if state and state.get("signature") != signature:
-        logger.info("bulk sync: checkpoint is for another selection; starting over")
-        state = None
+    state = _resumable_state(checkpoint, signature) if resume else None
     if state and state.get("since"):
         since = datetime.fromisoformat(str(state["since"]))  # the interrupted run's instant
-    user_model = get_user_model()
-    base: QuerySet[Any] = queryset if queryset is not None else user_model._default_manager.all()
+    base: QuerySet[Any] = (
+        queryset if queryset is not None else get_user_model()._default_manager.all()
+    )
     if since is not None:
         base = base.filter(since_filter(base.model, since))
 
     result = BulkSyncResult(dry_run=dry_run, since=since.isoformat() if since else None)
     last_pk: Any = state.get("last_pk") if state else None
     result.resumed_from = last_pk
-    remaining = base if last_pk is None else base.filter(pk__gt=last_pk)
-    result.total = remaining.count()
+    result.total = (base if last_pk is None else base.filter(pk__gt=last_pk)).count()
     result.last_pk = last_pk
 
     adapter = get_adapter()
-    api = None if dry_run else (client or resilience.get_client())
     while max_batches is None or result.batches < max_batches:
         page = base if last_pk is None else base.filter(pk__gt=last_pk)
         users = list(page.order_by("pk")[:size])
         if not users:
             result.completed = True
             break
-        linked = {
-            p.user_id: p
-            for p in CustomerProfile.objects.filter(user_id__in=[u.pk for u in users]).only(
-                "id", "user_id", "integration_id", "pushed_fingerprint", "erased_at"
-            )
-        }
-        # Users without a linked profile: their id may belong to an unlinked or an erased row.
-        new_ids = {u.pk: adapter.integration_id(u) for u in users if u.pk not in linked}
-        by_integration_id = (
-            {
-                p.integration_id: p
-                for p in CustomerProfile.objects.filter(
-                    integration_id__in=list(new_ids.values())
-                ).only("id", "user_id", "integration_id", "pushed_fingerprint", "erased_at")
-            }
-            if new_ids
-            else {}
-        )
-        erased_ids = (
-            set(
-                DataDeletionRequest.objects.filter(
-                    integration_id__in=list(new_ids.values())
-                ).values_list("integration_id", flat=True)
-            )
-            if new_ids
-            else set()
-        )
-        items: list[dict[str, Any]] = []
-        rows: list[tuple[Any, CustomerProfile | None, str, dict[str, Any], str]] = []
-        for user in users:
-            profile = linked.get(user.pk)
-            if profile is None:
-                integration_id = new_ids[user.pk]
-                profile = by_integration_id.get(integration_id)
-            else:
-                integration_id = profile.integration_id
-            if integration_id in erased_ids or (profile is not None and profile.erased_at):
-                # Erased (GDPR): never send this customer's data to Talon.One again.
-                result.erased += 1
-                continue
-            attributes = dict(adapter.profile_attributes(user))
-            fingerprint = profile_fingerprint(integration_id, attributes)
-            if profile is not None and profile.pushed_fingerprint == fingerprint and not force:
-                result.unchanged += 1
-                continue
-            items.append({"integrationId": integration_id, "attributes": attributes})
-            rows.append((user, profile, integration_id, attributes, fingerprint))
-
-        if items and api is not None:
-            if not resilience.can_call():
-                raise TalonUnavailable("Talon.One calls are off (kill switch or circuit open)")
-            try:
-                api.update_customer_profiles_v2(items, silent=True)
-            except Exception as exc:
-                if resilience.is_outage(exc):
-                    resilience.breaker.record_failure()
-                raise
-            resilience.breaker.record_success()
+        items, rows = _batch(users, adapter, force=force, result=result)
+        if items and not dry_run:
+            _send_batch(items, rows, client)
             result.api_calls += 1
-            _record_profiles(rows)
         elif dry_run and len(result.sample) < 3:
             result.sample.extend(items[: 3 - len(result.sample)])
 
@@ -355,16 +298,7 @@ def sync_profiles(
             }
         )
         if progress is not None:
-            progress(
-                BulkSyncProgress(
-                    processed=result.processed,
-                    total=result.total,
-                    sent=result.sent,
-                    unchanged=result.unchanged,
-                    batches=result.batches,
-                    last_pk=result.last_pk,
-                )
-            )
+            progress(_progress(result))
         if len(users) < size:
             result.completed = True
             break
@@ -383,7 +317,89 @@ def sync_profiles(
     return result
 
 
-def _record_profiles(rows: list[tuple[Any, Any, str, dict[str, Any], str]]) -> None:
+def _resumable_state(checkpoint: Checkpoint, signature: dict[str, Any]) -> dict[str, Any] | None:
+    """The checkpoint of an interrupted run of *this* selection (another selection starts over)."""
+    state = checkpoint.load()
+    if state and state.get("signature") != signature:
+        logger.info("bulk sync: checkpoint is for another selection; starting over")
+        return None
+    return state
+
+
+def _progress(result: BulkSyncResult) -> BulkSyncProgress:
+    return BulkSyncProgress(
+        processed=result.processed,
+        total=result.total,
+        sent=result.sent,
+        unchanged=result.unchanged,
+        batches=result.batches,
+        last_pk=result.last_pk,
+    )
+
+
+def _batch(
+    users: list[Any], adapter: Any, *, force: bool, result: BulkSyncResult
+) -> tuple[list[dict[str, Any]], list[Row]]:
+    """The payload items of one page of users, and the rows to mirror once it is delivered.
+
+    Counts the erased and unchanged users on ``result``. Costs one SELECT of linked
+    profiles, and for users without one, one SELECT each of profiles and erasures by id.
+    """
+    from django_talon.models import CustomerProfile, DataDeletionRequest
+
+    fields = ("id", "user_id", "integration_id", "pushed_fingerprint", "erased_at")
+    linked = {
+        p.user_id: p
+        for p in CustomerProfile.objects.filter(user_id__in=[u.pk for u in users]).only(*fields)
+    }
+    # Users without a linked profile: their id may belong to an unlinked or an erased row.
+    new_ids = {u.pk: adapter.integration_id(u) for u in users if u.pk not in linked}
+    by_integration_id: dict[str, Any] = {}
+    erased_ids: set[str] = set()
+    if new_ids:
+        wanted = list(new_ids.values())
+        by_integration_id = {
+            p.integration_id: p
+            for p in CustomerProfile.objects.filter(integration_id__in=wanted).only(*fields)
+        }
+        erased_ids = set(
+            DataDeletionRequest.objects.filter(integration_id__in=wanted).values_list(
+                "integration_id", flat=True
+            )
+        )
+    items: list[dict[str, Any]] = []
+    rows: list[Row] = []
+    for user in users:
+        profile = linked.get(user.pk)
+        if profile is None:
+            integration_id = new_ids[user.pk]
+            profile = by_integration_id.get(integration_id)
+        else:
+            integration_id = profile.integration_id
+        if integration_id in erased_ids or (profile is not None and profile.erased_at):
+            # Erased (GDPR): never send this customer's data to Talon.One again.
+            result.erased += 1
+            continue
+        attributes = dict(adapter.profile_attributes(user))
+        fingerprint = profile_fingerprint(integration_id, attributes)
+        if profile is not None and profile.pushed_fingerprint == fingerprint and not force:
+            result.unchanged += 1
+            continue
+        items.append({"integrationId": integration_id, "attributes": attributes})
+        rows.append((user, profile, integration_id, attributes, fingerprint))
+    return items, rows
+
+
+def _send_batch(items: list[dict[str, Any]], rows: list[Row], client: Any) -> None:
+    """One ``PUT /v2/customer_profiles`` through the guarded call path, then the mirror."""
+    from django_talon import resilience
+
+    with resilience.guarded("send a batch of profiles") as configured:
+        (client or configured).update_customer_profiles_v2(items, silent=True)
+    _record_profiles(rows)
+
+
+def _record_profiles(rows: list[Row]) -> None:
     """Mirror what was just delivered: one bulk INSERT for new profiles, one bulk UPDATE."""
     from django_talon.models import CustomerProfile
 
@@ -454,10 +470,10 @@ def sync_audiences(
 
     ``add``/``remove`` are integration ids; actions go out in batches of ≤ 1000 (the API's
     limit), adds first. Repeating a call is harmless (membership is a set). Returns the
-    number of API calls made.
+    number of API calls made. Each batch goes through :func:`~django_talon.resilience.guarded`
+    (the breaker sees its outcome); a failure raises the ``django_talon.exceptions`` error.
     """
     from django_talon import resilience
-    from django_talon.exceptions import TalonUnavailable
 
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {batch_size}")
@@ -468,12 +484,12 @@ def sync_audiences(
         {"action": "delete", "profileIntegrationId": str(i), "audienceId": int(audience_id)}
         for i in remove
     ]
-    api = client or resilience.get_client()
     calls = 0
     for start in range(0, len(actions), batch_size):
-        if not resilience.can_call():
-            raise TalonUnavailable("Talon.One calls are off (kill switch or circuit open)")
-        api.update_customer_profile_audiences(actions[start : start + batch_size])
+        with resilience.guarded("update audience memberships") as configured:
+            (client or configured).update_customer_profile_audiences(
+                actions[start : start + batch_size]
+            )
         calls += 1
     return calls
 
@@ -503,14 +519,11 @@ def sync_reservations(code: str, *, client: Any = None) -> ReservationSyncResult
     Talon.One simply has not seen yet. Running it twice changes nothing the second time.
     """
     from django_talon import resilience
-    from django_talon.exceptions import TalonUnavailable
     from django_talon.models import CouponReservation, CustomerProfile
 
     code = code.strip()
-    if not resilience.can_call():
-        raise TalonUnavailable("Talon.One calls are off (kill switch or circuit open)")
-    api = client or resilience.get_client()
-    page = api.get_reserved_customers(code)
+    with resilience.guarded("read a coupon's reservations") as configured:
+        page = (client or configured).get_reserved_customers(code)
     remote_ids = {p.integration_id for p in page.data if p.integration_id}
     result = ReservationSyncResult(code=code, remote=len(remote_ids))
     now = timezone.now()

@@ -3,9 +3,10 @@
 The inventory (coupons, referrals, loyalty balances) is not mirrored locally, so reading it
 is one of the few places where django-talon calls Talon.One synchronously. Callers are pages
 and API views a customer is waiting on, so every failure is mapped to the app's own
-exceptions (:class:`~django_talon.exceptions.TalonUnavailable` and its subclass
-:class:`~django_talon.exceptions.TalonRequestFailed`): a shop catches one exception and shows
-"not available right now" instead of answering a 500.
+exceptions (:class:`~django_talon.exceptions.TalonUnavailableError` and its subclass
+:class:`~django_talon.exceptions.TalonRequestFailedError`, by way of
+:func:`~django_talon.resilience.guarded`): a shop catches one exception and shows "not
+available right now" instead of answering a 500.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django_talon.exceptions import TalonRequestFailed, TalonUnavailable
+from django_talon.exceptions import TalonUnavailableError
 from django_talon.models import CustomerProfile, Referral
 from django_talon.promotions import (
     LoyaltyBalance,
@@ -72,14 +73,13 @@ def customer_inventory(
     loyalty balances are remembered (``TALON["CACHE_ALIAS"]``, a day) so that
     ``{% talon_loyalty %}`` can show them later without an API call.
 
-    Raises :class:`~django_talon.exceptions.TalonUnavailable` when the kill switch or the
-    circuit breaker stops calls or Talon.One is unreachable/slow/5xx (these count against
-    the breaker), and :class:`~django_talon.exceptions.TalonRequestFailed` (a subclass) for
-    any other error answer.
+    Raises :class:`~django_talon.exceptions.TalonUnavailableError` when the kill switch or
+    the circuit breaker stops calls or Talon.One is unreachable/slow/5xx (these count against
+    the breaker), and :class:`~django_talon.exceptions.TalonRequestFailedError` (a subclass,
+    with the ``status``) for any other error answer.
     """
     from django_talon import resilience
-    from django_talon.client import RetryPolicy
-    from django_talon.client.errors import TalonAPIError, TalonError, TalonNotFound
+    from django_talon.client.errors import TalonNotFound
 
     if user is None or not getattr(user, "is_authenticated", False):
         return CustomerInventory(integration_id="", found=False)
@@ -87,29 +87,18 @@ def customer_inventory(
     if profile is None:
         return CustomerInventory(integration_id="", found=False)
     integration_id = profile.integration_id
-    if not resilience.can_call():
-        raise TalonUnavailable("Talon.One calls are switched off or the circuit is open")
-    client = resilience.get_client()
-    if timeout is not None:
-        client = client.with_options(timeout=timeout, retry=RetryPolicy.none())
     try:
-        answer = client.get_customer_inventory(
-            integration_id, coupons=coupons, referrals=referrals, loyalty=loyalty
-        )
-    except TalonNotFound:
-        resilience.breaker.record_success()
-        return CustomerInventory(integration_id=integration_id, found=False)
-    except TalonError as exc:
-        text = resilience.describe(exc)
-        logger.warning("Inventory of %s failed: %s", integration_id, text)
-        if resilience.is_outage(exc):
-            resilience.breaker.record_failure()
-            raise TalonUnavailable(f"Talon.One is not reachable: {text}") from exc
-        status = exc.status if isinstance(exc, TalonAPIError) else None
-        raise TalonRequestFailed(
-            f"Talon.One refused the inventory read: {text}", status=status
-        ) from exc
-    resilience.breaker.record_success()
+        with resilience.guarded("read the inventory", timeout=timeout) as client:
+            try:
+                answer = client.get_customer_inventory(
+                    integration_id, coupons=coupons, referrals=referrals, loyalty=loyalty
+                )
+            except TalonNotFound:  # Talon.One does not know the customer yet: a result
+                return CustomerInventory(integration_id=integration_id, found=False)
+    except TalonUnavailableError as exc:
+        if exc.__cause__ is not None:  # a failed call, not calls switched off
+            logger.warning("Inventory of %s failed: %s", integration_id, exc)
+        raise
     raw = dict(getattr(answer, "raw", None) or {})
     if loyalty:
         remember_inventory(integration_id, raw)

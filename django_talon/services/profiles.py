@@ -154,18 +154,19 @@ def create_referral(
     """Create a referral code for ``user`` now (synchronous: the code comes from Talon.One).
 
     Delivers the user's pending profile writes first so the advocate exists in Talon.One.
-    Raises ``TalonUnavailable`` (kill switch / circuit open) or the client's errors.
+    Raises :class:`~django_talon.exceptions.TalonUnavailableError` (kill switch, circuit
+    open, Talon.One unreachable) or :class:`~django_talon.exceptions.TalonRequestFailedError`
+    (an error answer, with its ``status``; also an answer without a new code, ``status``
+    201), never the client's own errors.
     """
     from django_talon import resilience
-    from django_talon.exceptions import TalonUnavailable
+    from django_talon.exceptions import TalonRequestFailedError
 
     profile = sync_profile(user)
-    if not resilience.can_call():
-        raise TalonUnavailable("Talon.One calls are switched off or the circuit is open")
-    outbox.deliver_key(profile_key(profile.integration_id), force=True)
-    friend_id = _profiles([friend])[0].integration_id if friend is not None else None
-    try:
-        made = resilience.get_client().create_referral(
+    with resilience.guarded("create a referral") as client:
+        outbox.deliver_key(profile_key(profile.integration_id), force=True)
+        friend_id = _profiles([friend])[0].integration_id if friend is not None else None
+        made = client.create_referral(
             campaign_id,
             profile.integration_id,
             friend_profile_integration_id=friend_id,
@@ -174,22 +175,13 @@ def create_referral(
             usage_limit=usage_limit,
             attributes=attributes,
         )
-    except Exception as exc:
-        if resilience.is_outage(exc):
-            resilience.breaker.record_failure()
-        raise
-    resilience.breaker.record_success()
     code = made.code if isinstance(made.code, str) else ""
     if not code or Referral.objects.filter(code=code).exists():
         # Talon.One's answer, not the caller, is wrong: an empty or already known code would
         # be stored as a referral nobody can use (and the code column is unique).
-        from django_talon.client.errors import TalonDecodeError
-
         logger.error("createReferral answered without a new code: %r", made.raw)
-        raise TalonDecodeError(
-            "Talon.One answered createReferral without a new referral code",
-            method="POST",
-            path="/v1/referrals",
+        raise TalonRequestFailedError(
+            "create a referral: Talon.One answered createReferral without a new referral code",
             status=201,
         )
     referral: Referral = Referral.objects.create(

@@ -258,11 +258,13 @@ def clear_cart(cart: Any) -> CustomerSession | None:
 def evaluate_cart(target: SessionOrCart) -> list[Effect]:
     """Dry-run the cart now (``dry=true``: Talon.One persists nothing) and return the effects.
 
-    Synchronous: raises ``TalonUnavailable`` when the kill switch or the circuit breaker stops
-    calls, and the client's errors otherwise. Nothing is stored.
+    Synchronous, through :func:`~django_talon.resilience.guarded` with the short timeout:
+    raises :class:`~django_talon.exceptions.TalonUnavailableError` when the kill switch or
+    the circuit breaker stops calls or Talon.One is unreachable, and
+    :class:`~django_talon.exceptions.TalonRequestFailedError` for an error answer. Nothing
+    is stored.
     """
     from django_talon import resilience
-    from django_talon.exceptions import TalonUnavailable
 
     if isinstance(target, CustomerSession):
         session = target
@@ -272,11 +274,10 @@ def evaluate_cart(target: SessionOrCart) -> list[Effect]:
         )
         session.cart_items = get_adapter().cart_items(target)
         session.attributes = get_adapter().cart_attributes(target)
-    if not resilience.can_call():
-        raise TalonUnavailable("Talon.One calls are switched off or the circuit is open")
-    state = resilience.get_client(immediate=True).update_customer_session_v2(
-        session.integration_id, session_payload(session), dry=True
-    )
+    with resilience.guarded("evaluate the cart", immediate=True) as client:
+        state = client.update_customer_session_v2(
+            session.integration_id, session_payload(session), dry=True
+        )
     return list(state.effects)
 
 
@@ -350,7 +351,7 @@ def _change_state(
     session: CustomerSession, state: str, *, fail_closed: bool | None = None
 ) -> CustomerSession:
     from django_talon import resilience
-    from django_talon.exceptions import OrderRefused
+    from django_talon.exceptions import OrderRefusedError
 
     if fail_closed is None:
         fail_closed = talon_settings.fail_closed
@@ -367,7 +368,7 @@ def _change_state(
                 session.integration_id,
                 resilience.describe(exc),
             )
-            raise OrderRefused(cause=resilience.describe(exc)) from exc
+            raise OrderRefusedError(cause=resilience.describe(exc)) from exc
         session.refresh_from_db()
     return _refreshed(session)
 
@@ -376,7 +377,7 @@ def close_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> 
     """Order placed/paid: close the session (budgets and redemptions are consumed).
 
     ``fail_closed`` (default: ``TALON["ORDER_PLACEMENT"] == "fail_closed"``) delivers at once
-    inside the caller's transaction and raises :class:`~django_talon.exceptions.OrderRefused`
+    inside the caller's transaction and raises :class:`~django_talon.exceptions.OrderRefusedError`
     when Talon.One does not confirm; otherwise the close is queued and never lost.
     """
     return _change_state(_resolve(target, create=False), CLOSED, fail_closed=fail_closed)
@@ -498,11 +499,11 @@ def get_promotions(
         session = session_for_request(request)
     else:
         session = None
-    currency = str(talon_settings.CURRENCY)
+    currency = talon_settings.CURRENCY
     if session is None:
         return StoredPromotions(session=None, currency=currency)
     received = session.effects_received_at
-    max_age = float(talon_settings.EFFECTS_MAX_AGE)
+    max_age = talon_settings.EFFECTS_MAX_AGE
     stale = bool(
         received is not None
         and max_age > 0

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from django_talon import services
-from django_talon.client import TalonError
+from django_talon.exceptions import TalonRequestFailedError
 from django_talon.models import Referral
 from tests.client.support import JSONHandler, serve_http
 
@@ -51,7 +51,7 @@ def test_referral_answer_without_a_new_code(
             client.post("/api/talon/me/referrals/", {}, content_type="application/json")
             for _ in range(2)
         ]
-        with pytest.raises(TalonError, match="code"):
+        with pytest.raises(TalonRequestFailedError, match="code"):
             services.create_referral(user, 5)
 
     if answer is REPEATED:
