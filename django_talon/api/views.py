@@ -3,7 +3,9 @@
 Customer endpoints act on the caller's own cart/profile only (there is no id in the URL that
 could point at someone else's data, and detail lookups are filtered by owner, so foreign
 objects answer 404). Staff endpoints need ``is_staff`` or the matching ``CouponReservation``
-model permission. Code attempts are throttled (:class:`CodeAttemptThrottle`).
+model permission. Code attempts are throttled (:class:`CodeAttemptThrottle`). Views do not
+catch django-talon's errors: :mod:`django_talon.api.errors` answers them (503/502, or the
+4xx a view's ``talon_refused`` gives a refusal).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -25,6 +26,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_talon import services
+from django_talon.api.errors import (  # the two exceptions lived here first: re-exported
+    BadGateway,  # noqa: F401
+    ServiceUnavailable,  # noqa: F401
+    TalonErrorHandlingMixin,
+)
 from django_talon.api.permissions import TalonStaffPermission
 from django_talon.api.serializers import (
     CodeResultSerializer,
@@ -38,32 +44,21 @@ from django_talon.api.serializers import (
 )
 from django_talon.api.throttles import CodeAttemptThrottle
 from django_talon.conf import talon_settings
-from django_talon.exceptions import TalonUnavailable
+from django_talon.exceptions import TalonRequestFailedError
 from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
 from django_talon.promotions import CodeResult, summarize_request, summarize_session
 
 logger = logging.getLogger(__name__)
 
 
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = gettext_lazy("Talon.One is not reachable right now; please try again shortly.")
-    default_code = "talon_unavailable"
-
-
-class BadGateway(APIException):
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_detail = gettext_lazy("Talon.One answered with an error.")
-    default_code = "talon_error"
-
-
-class TalonAPIView(APIView):
-    """Base view: drf-spectacular's schema class even if the project's default differs."""
+class TalonAPIView(TalonErrorHandlingMixin, APIView):
+    """Base view: drf-spectacular's schema class even if the project's default differs, and
+    django-talon's errors answered by :mod:`django_talon.api.errors` (no try/except here)."""
 
     schema = AutoSchema()
 
 
-class TalonGenericView(generics.GenericAPIView):  # type: ignore[type-arg]
+class TalonGenericView(TalonErrorHandlingMixin, generics.GenericAPIView):  # type: ignore[type-arg]
     schema = AutoSchema()
 
 
@@ -107,13 +102,10 @@ class _CodeView(TalonAPIView):
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data["code"]
         session = self._session(request, create=True)
-        try:
-            if self.kind == "coupon":
-                session = services.apply_coupon(session, code)
-            else:
-                session = services.apply_referral(session, code)
-        except TalonUnavailable as exc:
-            raise ServiceUnavailable() from exc
+        if self.kind == "coupon":
+            session = services.apply_coupon(session, code)
+        else:
+            session = services.apply_referral(session, code)
         services.remember_session(request._request, session)
         summary = summarize_session(session)
         results = summary.coupons if self.kind == "coupon" else summary.referrals
@@ -234,14 +226,7 @@ class MyInventoryView(TalonAPIView):
         operation_id="talon_my_inventory",
     )
     def get(self, request: Request) -> Response:
-        from django_talon.exceptions import TalonRequestFailed
-
-        try:
-            inventory = services.customer_inventory(request.user)
-        except TalonRequestFailed as exc:
-            raise BadGateway() from exc
-        except TalonUnavailable as exc:
-            raise ServiceUnavailable() from exc
+        inventory = services.customer_inventory(request.user)
         return Response(
             {
                 "coupons": inventory.coupons,
@@ -271,9 +256,15 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
         },
         operation_id="talon_my_referral_create",
     )
-    def post(self, request: Request) -> Response:
-        from django_talon.client.errors import TalonAPIError, TalonDecodeError, TalonError
+    def talon_refused(self, exc: TalonRequestFailedError) -> APIException | None:
+        # Talon.One refuses an unknown or unsuitable campaign with 400/404: the caller's input.
+        if exc.status in (400, 404):
+            return ValidationError(
+                {"campaign_id": [_("Talon.One refused this referral campaign.")]}
+            )
+        return None
 
+    def post(self, request: Request) -> Response:
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         campaign_id = (
@@ -281,20 +272,7 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
         )
         if not campaign_id:
             raise ValidationError({"campaign_id": [_("This field is required.")]})
-        try:
-            referral = services.create_referral(request.user, int(campaign_id))
-        except TalonUnavailable as exc:
-            raise ServiceUnavailable() from exc
-        except TalonAPIError as exc:
-            if exc.status in (400, 404):
-                raise ValidationError(
-                    {"campaign_id": [_("Talon.One refused this referral campaign.")]}
-                ) from exc
-            raise BadGateway() from exc
-        except TalonDecodeError as exc:  # an answer we cannot use: Talon.One's error
-            raise BadGateway() from exc
-        except TalonError as exc:
-            raise ServiceUnavailable() from exc
+        referral = services.create_referral(request.user, campaign_id)
         return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
 
 
