@@ -13,9 +13,9 @@ See docs/emulator.md for campaigns, control endpoints and faults.
 from __future__ import annotations
 
 from django_talon.emulator.app import EmulatorApp
+from django_talon.emulator.campaign_file import DEMO_CAMPAIGNS, CampaignFileError, load_campaigns
 from django_talon.emulator.control import EmulatorControl, EmulatorControlError
 from django_talon.emulator.faults import Fault, FaultSpecError
-from django_talon.emulator.rules import DEMO_CAMPAIGNS, CampaignFileError, load_campaigns
 from django_talon.emulator.server import EmulatorServer
 
 __all__ = [

@@ -8,8 +8,8 @@ import os
 import sys
 
 from django_talon.emulator.app import DEFAULT_APPLICATION_KEY
+from django_talon.emulator.campaign_file import DEMO_CAMPAIGNS, CampaignFileError
 from django_talon.emulator.faults import FaultSpecError, parse_fault
-from django_talon.emulator.rules import DEMO_CAMPAIGNS, CampaignFileError
 from django_talon.emulator.server import EmulatorServer
 
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
+from django_talon.emulator.campaign_file import CampaignFileError, CampaignSet, load_campaigns
 from django_talon.emulator.errors import ApiError, bad_request, conflict, not_found
 from django_talon.emulator.faults import FaultSet, FaultSpecError
-from django_talon.emulator.rules import CampaignFileError, CampaignSet, load_campaigns
 from django_talon.emulator.store import Store
 from django_talon.emulator.util import load_json
 

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from django_talon.emulator.app import DEFAULT_APPLICATION_KEY, DROP_KEY, EmulatorApp
-from django_talon.emulator.rules import CampaignSet
+from django_talon.emulator.campaign_file import CampaignSet
 
 if TYPE_CHECKING:
     from django_talon.emulator.control import EmulatorControl

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django_talon.emulator.campaign_file import PROFILE_EVENT
+from django_talon.emulator.engine import EvalContext, Outcome, evaluate
 from django_talon.emulator.errors import bad_request, not_found
 from django_talon.emulator.models import Profile
-from django_talon.emulator.rules import PROFILE_EVENT, EvalContext, Outcome, evaluate
 from django_talon.emulator.store.coupons import CouponsMixin
 from django_talon.emulator.store.parsing import (
     MAX_BATCH,

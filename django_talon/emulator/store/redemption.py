@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django_talon.emulator.engine import Outcome
 from django_talon.emulator.models import Profile, Redemption, Session
-from django_talon.emulator.rules import Outcome
 from django_talon.emulator.store.state import StoreState
 from django_talon.emulator.util import money
 

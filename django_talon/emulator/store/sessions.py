@@ -11,9 +11,10 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from django_talon.emulator.campaign_file import SESSION_EVENT
+from django_talon.emulator.engine import EvalContext, Outcome, evaluate
 from django_talon.emulator.errors import bad_request, not_found
 from django_talon.emulator.models import Profile, Session
-from django_talon.emulator.rules import SESSION_EVENT, EvalContext, Outcome, evaluate
 from django_talon.emulator.store.parsing import (
     RESPONSE_CONTENT,
     parse_response_content,

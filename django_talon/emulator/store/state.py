@@ -15,8 +15,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from django_talon.emulator.campaign_file import CampaignSet
+from django_talon.emulator.engine import Lookups
 from django_talon.emulator.models import Campaign, Coupon, Profile, Referral, Session
-from django_talon.emulator.rules import CampaignSet, Lookups
 from django_talon.emulator.util import isoformat, utcnow
 
 MAX_EVENTS = 10_000

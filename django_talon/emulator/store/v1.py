@@ -1,7 +1,7 @@
 """The deprecated v1 API: sessions, profiles and custom events (v2 semantics underneath).
 
 ``PUT /v1/customer_sessions/{id}``, ``PUT /v1/customer_profiles/{id}``, ``POST /v1/events``.
-Effects travel in the v1 positional wire format (:func:`~django_talon.emulator.rules.to_v1_effect`).
+Effects travel in the v1 positional wire format (:func:`~django_talon.emulator.engine.to_v1_effect`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from django_talon.emulator.campaign_file import PROFILE_EVENT, SESSION_EVENT
+from django_talon.emulator.engine import evaluate, to_v1_effect
 from django_talon.emulator.errors import bad_request
 from django_talon.emulator.models import ACCOUNT_ID, Profile, Session
-from django_talon.emulator.rules import PROFILE_EVENT, SESSION_EVENT, evaluate, to_v1_effect
 from django_talon.emulator.store.parsing import MAX_CART_ITEMS, parse_cart_item
 from django_talon.emulator.store.profiles import ProfilesMixin, profile_context
 from django_talon.emulator.store.sessions import SessionsMixin
