@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from .effects import Effect, decode_effects, to_bool, to_decimal, to_dict, to_int, to_str
+from .effects import Effect, decode_effects
+from .effects.convert import to_bool, to_decimal, to_dict, to_int, to_str
 
 __all__ = [
     "Coupon",
