@@ -271,8 +271,7 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # status (a support user who may view the profiles must not push them).
         if not request.user.has_perm("django_talon.change_customerprofile"):
             raise PermissionDenied
-        from django_talon import outbox, services
-        from django_talon.services.handlers import profile_key
+        from django_talon import services
 
         profiles = list(
             queryset.filter(erased_at__isnull=True, user__isnull=False).select_related("user")
@@ -280,13 +279,7 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         count = 0
         for profile in profiles:
             try:
-                # Forget what was delivered so the delivery is not skipped as "unchanged":
-                # a resync is for when Talon.One's copy is suspect.
-                CustomerProfile.objects.filter(pk=profile.pk).update(pushed_fingerprint="")
-                services.sync_profile(profile.user, force=True)
-                # Staff asked for it now: deliver at once instead of waiting for the relay
-                # (failures stay queued in the outbox and show on the profile's last error).
-                outbox.deliver_key(profile_key(profile.integration_id), force=True)
+                services.resync_profile(profile)
                 count += 1
             except Exception as exc:
                 logger.exception("Resync of profile %s from the admin failed", profile.pk)
@@ -469,10 +462,10 @@ class OutboxMessageAdmin(_ViewOnlyAdmin):
     def retry_dead_letters(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         if not request.user.has_perm("django_talon.change_outboxmessage"):
             raise PermissionDenied
-        from django_talon import outbox
+        from django_talon import services
 
         ids = list(queryset.filter(state=OutboxMessage.State.DEAD).values_list("pk", flat=True))
-        count = outbox.retry_dead(ids=ids) if ids else 0
+        count = services.retry_dead_letters(ids) if ids else 0
         self.message_user(
             request,
             ngettext(

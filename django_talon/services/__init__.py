@@ -1,7 +1,8 @@
 """Public service API: the only layer that uses both the client and the models.
 
-Shops that prefer explicit calls to signal wiring use these functions; receivers and Celery
-tasks use them too. Every write goes through the outbox in the caller's transaction; reads
+Shops that prefer explicit calls to signal wiring use these functions; receivers, Celery
+tasks, the admin and the management commands use them too (operator actions live in
+:mod:`django_talon.services.operations`). Every write goes through the outbox in the caller's transaction; reads
 (:func:`get_promotions`, :func:`session_for_request`) never call the API. See
 docs/services.md.
 """
@@ -12,6 +13,16 @@ from django_talon.services.customers import (
     referrals_for_user,
 )
 from django_talon.services.gdpr import erase_customer, process_erasure, purge_local_data
+from django_talon.services.operations import (
+    DeadLetterRetry,
+    purge_dead_letters,
+    redeliver_dead_letters,
+    relay_outbox,
+    resync_profile,
+    retry_dead_letters,
+    retry_unconfirmed_erasures,
+    sweep_outbox,
+)
 from django_talon.services.profiles import (
     create_referral,
     profile_for_user,
@@ -45,6 +56,7 @@ from django_talon.services.sessions import (
 
 __all__ = [
     "CustomerInventory",
+    "DeadLetterRetry",
     "StoredPromotions",
     "apply_coupon",
     "apply_referral",
@@ -59,8 +71,11 @@ __all__ = [
     "get_promotions",
     "process_erasure",
     "profile_for_user",
+    "purge_dead_letters",
     "purge_local_data",
+    "redeliver_dead_letters",
     "referrals_for_user",
+    "relay_outbox",
     "release_coupon",
     "remember_session",
     "remove_coupon",
@@ -68,11 +83,15 @@ __all__ = [
     "reopen_session",
     "reserve_coupon",
     "reserved_coupons",
+    "resync_profile",
+    "retry_dead_letters",
+    "retry_unconfirmed_erasures",
     "return_items",
     "session_for_cart",
     "session_for_order",
     "session_for_request",
     "session_payload",
+    "sweep_outbox",
     "sync_order",
     "sync_profile",
     "update_cart",

@@ -92,17 +92,11 @@ class Command(BaseCommand):
 
     def _retry(self) -> None:
         from django_talon import services
-        from django_talon.models import DataDeletionRequest
 
-        ids = list(
-            DataDeletionRequest.objects.exclude(state=DataDeletionRequest.State.COMPLETED)
-            .order_by("requested_at")
-            .values_list("pk", flat=True)
-        )
-        confirmed = sum(1 for pk in ids if services.process_erasure(pk))
-        self.stdout.write(f"{confirmed} of {len(ids)} unconfirmed erasure(s) now confirmed.")
-        if confirmed < len(ids):
-            raise CommandError(f"{len(ids) - confirmed} erasure(s) still unconfirmed")
+        confirmed, total = services.retry_unconfirmed_erasures()
+        self.stdout.write(f"{confirmed} of {total} unconfirmed erasure(s) now confirmed.")
+        if confirmed < total:
+            raise CommandError(f"{total - confirmed} erasure(s) still unconfirmed")
 
     def _list(self, options: dict[str, Any]) -> None:
         from django_talon.models import DataDeletionRequest

@@ -3,7 +3,8 @@
 Dead letters are writes Talon.One refused (400/404) or that failed ``MAX_ATTEMPTS`` times.
 They stay in the database until someone decides: ``retry`` (after fixing the cause, e.g.
 creating a missing attribute in the Campaign Manager) or ``purge``. ``relay``/``sweep``
-run the periodic jobs once, for deployments without Celery beat or while debugging.
+run the periodic jobs once, for deployments without Celery beat or while debugging. The
+command only parses and prints: the work is in :mod:`django_talon.services.operations`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from django_talon.management.commands.talon_sync_profiles import RELATIVE, UNITS
 
@@ -105,54 +105,40 @@ class Command(BaseCommand):
             self.stdout.write(f"... {total - len(rows)} more (use --limit)")
 
     def _retry(self, options: dict[str, Any]) -> None:
-        from django_talon import outbox
+        from django_talon import services
 
         ids = options["ids"] or None
         if ids is None and not options["key"] and not options["all"]:
             raise CommandError("say which dead letters to retry: ids, --key KEY or --all")
-        selected = outbox.dead_letters()
-        if ids is not None:
-            selected = selected.filter(pk__in=ids)
-        if options["key"]:
-            selected = selected.filter(key=options["key"])
-        with transaction.atomic():
-            keys = sorted(set(selected.values_list("key", flat=True)))
-            count = outbox.retry_dead(ids, key=options["key"], deliver=False)
-        # Committed: deliver now (inline, or through Celery when it is configured).
-        for key in keys:
-            outbox.dispatch(key)
-        still_dead = outbox.dead_letters()
-        if ids is not None:
-            still_dead = still_dead.filter(pk__in=ids)
-        if options["key"]:
-            still_dead = still_dead.filter(key=options["key"])
-        self.stdout.write(f"Retried {count} dead letter(s).")
-        dead_again = still_dead.count()
-        if dead_again:
+        outcome = services.redeliver_dead_letters(ids, key=options["key"])
+        self.stdout.write(f"Retried {outcome.retried} dead letter(s).")
+        if outcome.dead_again:
             self.stdout.write(
-                self.style.WARNING(f"{dead_again} of them failed again: see `talon_outbox list`.")
+                self.style.WARNING(
+                    f"{outcome.dead_again} of them failed again: see `talon_outbox list`."
+                )
             )
 
     def _purge(self, options: dict[str, Any]) -> None:
-        from django_talon import outbox
+        from django_talon import services
 
         ids = options["ids"] or None
         older = parse_age(options["older_than"]) if options["older_than"] else None
         if ids is None and older is None and not options["all"]:
             raise CommandError("say which dead letters to purge: ids, --older-than AGE or --all")
-        count = outbox.purge_dead(ids, older_than=older)
+        count = services.purge_dead_letters(ids, older_than=older)
         self.stdout.write(f"Purged {count} dead letter(s).")
 
     def _relay(self, options: dict[str, Any]) -> None:
-        from django_talon import outbox
+        from django_talon import services
 
-        keys = outbox.relay(options["limit"])
+        keys = services.relay_outbox(options["limit"])
         self.stdout.write(f"Relayed {keys} key(s).")
 
     def _sweep(self, options: dict[str, Any]) -> None:
-        from django_talon import outbox
+        from django_talon import services
 
-        result = outbox.sweep()
+        result = services.sweep_outbox()
         self.stdout.write(
             f"Re-drove {result['redriven']} stranded key(s); purged {result['purged']} done message(s)."
         )

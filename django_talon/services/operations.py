@@ -1,0 +1,122 @@
+"""What staff and operators do by hand: resync a profile now, retry or purge dead letters,
+run the relay or the sweeper once, retry unconfirmed erasures.
+
+Why a service module for these: the admin actions and the management commands are thin
+surfaces (a form, a parser, a message); the multi-step work behind them (which rows, which
+transaction, when delivery happens) lives here, next to the other services, and reaches the
+outbox and Talon.One only through them. ``talon_check`` alone calls the client itself, on
+purpose (see its docstring).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+
+from django_talon import outbox
+from django_talon.models import CustomerProfile, DataDeletionRequest
+from django_talon.services.gdpr import process_erasure
+from django_talon.services.handlers import profile_key
+from django_talon.services.profiles import sync_profile
+
+logger = logging.getLogger("django_talon.services")
+
+__all__ = [
+    "DeadLetterRetry",
+    "purge_dead_letters",
+    "redeliver_dead_letters",
+    "relay_outbox",
+    "resync_profile",
+    "retry_dead_letters",
+    "retry_unconfirmed_erasures",
+    "sweep_outbox",
+]
+
+
+def resync_profile(profile: CustomerProfile) -> None:
+    """Send a profile to Talon.One again, now (the admin's "resync" action).
+
+    For when Talon.One's copy is suspect: the profile is queued with ``force=True`` (which
+    forgets what was delivered, so delivery does not skip it as unchanged) and delivered at
+    once instead of waiting for the relay. A failed delivery stays queued in the outbox and
+    shows as the profile's last error; only a failure to queue raises.
+    """
+    if profile.user is None:
+        raise ValueError(f"profile {profile.integration_id} has no user to read attributes from")
+    sync_profile(profile.user, force=True)
+    outbox.deliver_key(profile_key(profile.integration_id), force=True)
+
+
+def retry_dead_letters(ids: list[int] | None = None, *, key: str | None = None) -> int:
+    """Make dead letters pending again (attempts reset); they go out after the caller's
+    transaction commits, like any other write. Returns how many were retried."""
+    return outbox.retry_dead(ids, key=key)
+
+
+@dataclass(frozen=True)
+class DeadLetterRetry:
+    """What :func:`redeliver_dead_letters` did: ``retried`` rows, ``dead_again`` of them."""
+
+    retried: int
+    dead_again: int
+
+
+def redeliver_dead_letters(
+    ids: list[int] | None = None, *, key: str | None = None
+) -> DeadLetterRetry:
+    """Retry dead letters and deliver them now (``talon_outbox retry``).
+
+    The rows are made pending in a transaction of their own, which commits before delivery
+    (inline, or through Celery when it is configured), so the answer can say which of them
+    failed again.
+    """
+    selected = _dead(ids, key)
+    with transaction.atomic():
+        keys = sorted(set(selected.values_list("key", flat=True)))
+        count = outbox.retry_dead(ids, key=key, deliver=False)
+    for each in keys:
+        outbox.dispatch(each)
+    return DeadLetterRetry(retried=count, dead_again=_dead(ids, key).count())
+
+
+def _dead(ids: list[int] | None, key: str | None) -> Any:
+    qs = outbox.dead_letters()
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    if key:
+        qs = qs.filter(key=key)
+    return qs
+
+
+def purge_dead_letters(ids: list[int] | None = None, *, older_than: timedelta | None = None) -> int:
+    """Delete dead letters (all, the given ids, or those older than ``older_than``)."""
+    return outbox.purge_dead(ids, older_than=older_than)
+
+
+def relay_outbox(limit: int | None = None) -> int:
+    """Deliver keys with due rows now (what the periodic relay does). Returns the keys."""
+    return outbox.relay(limit)
+
+
+def sweep_outbox() -> dict[str, int]:
+    """Re-drive stranded rows and purge old done ones (what the periodic sweeper does)."""
+    return outbox.sweep()
+
+
+def retry_unconfirmed_erasures() -> tuple[int, int]:
+    """Deliver every erasure Talon.One has not confirmed yet, oldest first.
+
+    Returns ``(confirmed, total)``: how many of the ``total`` unconfirmed requests are now
+    confirmed.
+    """
+    ids = list(
+        DataDeletionRequest.objects.exclude(state=DataDeletionRequest.State.COMPLETED)
+        .order_by("requested_at")
+        .values_list("pk", flat=True)
+    )
+    confirmed = sum(1 for pk in ids if process_erasure(pk))
+    return confirmed, len(ids)
