@@ -158,4 +158,4 @@ def _load_adapter(path: str) -> TalonAdapter:
 
 def get_adapter() -> TalonAdapter:
     """The configured adapter instance (one per dotted path, cached)."""
-    return _load_adapter(str(talon_settings.ADAPTER))
+    return _load_adapter(talon_settings.ADAPTER)

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from django_talon.conf import CHOICES, DEFAULTS, talon_settings
+from django_talon.conf import CHOICES, DEFAULTS, TalonConfig, talon_settings
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver"})
 MODEL_SETTINGS = ("CART_MODELS", "CART_ITEM_MODELS", "ORDER_MODELS")
@@ -27,7 +27,7 @@ def _error(msg: str, hint: str, id_: str) -> checks.CheckMessage:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """All django-talon checks (one function so the order of messages is stable)."""
+    """All django-talon checks (one entry point so the order of messages is stable)."""
     raw = getattr(settings, "TALON", None)
     if raw is not None and not isinstance(raw, dict):
         return [
@@ -37,10 +37,21 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "E007",
             )
         ]
+    config = talon_settings.config
+    return [
+        *_connection(config),
+        *_adapter(config),
+        *_choices_and_models(config),
+        *_values(),
+        *_cache(config),
+        *_base_url_in_production(config),
+    ]
+
+
+def _connection(config: TalonConfig) -> list[checks.CheckMessage]:
+    """E001/E002/E003: what an enabled app needs to call Talon.One at all."""
     messages: list[checks.CheckMessage] = []
-    conf = talon_settings.as_dict()
-    enabled = bool(conf["ENABLED"])
-    if enabled and not str(conf["BASE_URL"] or "").strip():
+    if config.ENABLED and not config.BASE_URL.strip():
         messages.append(
             _error(
                 "TALON['BASE_URL'] is not set.",
@@ -49,7 +60,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "E001",
             )
         )
-    if enabled and not str(conf["API_KEY"] or "").strip():
+    if config.ENABLED and not config.API_KEY.strip():
         messages.append(
             _error(
                 "TALON['API_KEY'] is not set.",
@@ -58,7 +69,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "E002",
             )
         )
-    if conf["DELIVERY"] == "celery" and importlib.util.find_spec("celery") is None:
+    if config.DELIVERY == "celery" and importlib.util.find_spec("celery") is None:
         messages.append(
             _error(
                 "TALON['DELIVERY'] is 'celery' but Celery is not installed.",
@@ -66,33 +77,45 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "E003",
             )
         )
+    return messages
+
+
+def _adapter(config: TalonConfig) -> list[checks.CheckMessage]:
+    """E004: the adapter can be imported and is a ``TalonAdapter``."""
     try:
         from django_talon.adapters import TalonAdapter
 
-        adapter_cls = import_string(str(conf["ADAPTER"]))
+        adapter_cls = import_string(config.ADAPTER)
         if not (isinstance(adapter_cls, type) and issubclass(adapter_cls, TalonAdapter)):
             raise TypeError("not a subclass of django_talon.adapters.TalonAdapter")
     except (ImportError, TypeError, ValueError) as exc:
-        messages.append(
+        return [
             _error(
-                f"TALON['ADAPTER'] {conf['ADAPTER']!r} cannot be used: {exc}.",
+                f"TALON['ADAPTER'] {config.ADAPTER!r} cannot be used: {exc}.",
                 "Give the dotted path of a subclass of django_talon.adapters.TalonAdapter.",
                 "E004",
             )
-        )
+        ]
+    return []
+
+
+def _choices_and_models(config: TalonConfig) -> list[checks.CheckMessage]:
+    """E005/E006: values from a fixed set, and model labels of installed models."""
+    messages: list[checks.CheckMessage] = []
     for key, allowed in CHOICES.items():
-        if conf[key] not in allowed:
+        value = getattr(config, key)
+        if value not in allowed:
             messages.append(
                 _error(
-                    f"TALON[{key!r}] is {conf[key]!r}.",
+                    f"TALON[{key!r}] is {value!r}.",
                     f"Use one of: {', '.join(repr(a) for a in allowed)}.",
                     "E005",
                 )
             )
     for key in MODEL_SETTINGS:
-        for label in conf[key] or []:
+        for label in getattr(config, key):
             try:
-                apps.get_model(str(label))
+                apps.get_model(label)
             except (LookupError, ValueError):
                 messages.append(
                     _error(
@@ -101,14 +124,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                         "E006",
                     )
                 )
-    for key, problem in talon_settings.invalid_values().items():
-        messages.append(
-            _error(
-                f"TALON[{key!r}] is {problem}; its default {DEFAULTS[key]!r} is used.",
-                "See docs/configuration.md for the type each setting takes.",
-                "E009",
-            )
+    return messages
+
+
+def _values() -> list[checks.CheckMessage]:
+    """E009/W001: values of the wrong type, and keys this version does not know."""
+    messages: list[checks.CheckMessage] = [
+        _error(
+            f"TALON[{key!r}] is {problem}; its default {DEFAULTS[key]!r} is used.",
+            "See docs/configuration.md for the type each setting takes.",
+            "E009",
         )
+        for key, problem in talon_settings.invalid_values().items()
+    ]
     for key in talon_settings.unknown_keys():
         close = difflib.get_close_matches(key, DEFAULTS.keys(), n=1)
         hint = f"Did you mean {close[0]!r}?" if close else "See docs/configuration.md."
@@ -119,41 +147,50 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="django_talon.W001",
             )
         )
-    alias = str(conf["CACHE_ALIAS"])
+    return messages
+
+
+def _cache(config: TalonConfig) -> list[checks.CheckMessage]:
+    """E008/W003: the cache holding the breaker and the kill switch exists and is shared."""
+    alias = config.CACHE_ALIAS
     caches_setting = getattr(settings, "CACHES", {}) or {}
     if alias not in caches_setting:
-        messages.append(
+        return [
             _error(
                 f"TALON['CACHE_ALIAS'] is {alias!r}, which is not in settings.CACHES.",
                 "Name a configured cache; it holds the circuit breaker and the kill switch.",
                 "E008",
             )
-        )
-    else:
-        backend = str(caches_setting[alias].get("BACKEND", ""))
-        if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")) and not settings.DEBUG:
-            messages.append(
-                checks.Warning(
-                    f"TALON['CACHE_ALIAS'] {alias!r} uses {backend.rsplit('.', 1)[-1]}: the "
-                    "circuit breaker and the run-time kill switch are per process.",
-                    hint="Use a cache shared by all processes (Redis, Memcached, database) "
-                    "or accept per-process breakers.",
-                    id="django_talon.W003",
-                )
+        ]
+    backend = str(caches_setting[alias].get("BACKEND", ""))
+    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")) and not settings.DEBUG:
+        return [
+            checks.Warning(
+                f"TALON['CACHE_ALIAS'] {alias!r} uses {backend.rsplit('.', 1)[-1]}: the "
+                "circuit breaker and the run-time kill switch are per process.",
+                hint="Use a cache shared by all processes (Redis, Memcached, database) "
+                "or accept per-process breakers.",
+                id="django_talon.W003",
             )
-    base_url = str(conf["BASE_URL"] or "")
-    if enabled and base_url and not settings.DEBUG:
-        host = (urlsplit(base_url).hostname or "").lower()
-        if host in LOCAL_HOSTS or "emulator" in host:
-            messages.append(
-                checks.Warning(
-                    f"TALON['BASE_URL'] points at {host!r} (the emulator or this machine) "
-                    "while DEBUG is False.",
-                    hint="In production point BASE_URL at your Talon.One deployment.",
-                    id="django_talon.W002",
-                )
+        ]
+    return []
+
+
+def _base_url_in_production(config: TalonConfig) -> list[checks.CheckMessage]:
+    """W002: the emulator or this machine as ``BASE_URL`` while ``DEBUG`` is off."""
+    if not (config.ENABLED and config.BASE_URL) or settings.DEBUG:
+        return []
+    host = (urlsplit(config.BASE_URL).hostname or "").lower()
+    if host in LOCAL_HOSTS or "emulator" in host:
+        return [
+            checks.Warning(
+                f"TALON['BASE_URL'] points at {host!r} (the emulator or this machine) "
+                "while DEBUG is False.",
+                hint="In production point BASE_URL at your Talon.One deployment.",
+                id="django_talon.W002",
             )
-    return messages
+        ]
+    return []
 
 
 def register() -> None:

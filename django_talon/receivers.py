@@ -7,7 +7,7 @@
 * user deleted -> erasure (``ERASE_ON_USER_DELETE``)
 
 Handlers never raise into the shop's save, except fail-closed order placement, which raises
-:class:`~django_talon.exceptions.OrderRefused` on purpose.
+:class:`~django_talon.exceptions.OrderRefusedError` on purpose.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _DISPATCH = "django_talon"
 
 
 def _labels(setting: str) -> set[str]:
-    return {str(label).lower() for label in (getattr(talon_settings, setting) or [])}
+    return {label.lower() for label in getattr(talon_settings, setting)}
 
 
 def on_user_saved(sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any) -> None:
@@ -103,12 +103,12 @@ def on_cart_item_changed(sender: Any, instance: Any, raw: bool = False, **kw: An
 def on_order_saved(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
     if raw:
         return
-    from django_talon.exceptions import OrderRefused
+    from django_talon.exceptions import OrderRefusedError
     from django_talon.services import sync_order
 
     try:
         sync_order(instance)
-    except OrderRefused:
+    except OrderRefusedError:
         raise  # fail-closed: the shop's order save must fail
     except Exception:
         logger.exception("queueing the Talon.One state of order %s failed", instance.pk)

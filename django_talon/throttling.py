@@ -37,8 +37,7 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
 
 
 def configured_rate() -> str | None:
-    value = talon_settings.CODE_ATTEMPT_RATE
-    return str(value) if value else None
+    return talon_settings.CODE_ATTEMPT_RATE or None
 
 
 def client_ident(request: HttpRequest) -> str:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from django_talon import services
-from django_talon.exceptions import TalonUnavailable
+from django_talon.exceptions import TalonUnavailableError
 from django_talon.promotions import PromotionsSummary, summarize_session
 from django_talon.throttling import CodeAttemptLimiter
 
@@ -78,7 +78,7 @@ def _apply(request: HttpRequest, kind: str) -> HttpResponse:
             session = services.apply_coupon(session, code)
         else:
             session = services.apply_referral(session, code)
-    except TalonUnavailable:
+    except TalonUnavailableError:
         logger.warning("Talon.One unavailable while applying a %s code", kind)
         messages.warning(request, _("We will check code %(code)s shortly.") % {"code": code})
         return _back(request)

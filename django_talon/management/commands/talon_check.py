@@ -3,7 +3,9 @@
 Why: "discounts do not show" is, nine times out of ten, a wrong key, a wrong base URL or a
 stuck outbox. This command answers all three in one go, against the real configuration,
 without ever printing the key. It makes one harmless API call: a *dry* session update
-(``PUT /v2/customer_sessions/{id}?dry=true``), which Talon.One evaluates but never stores.
+(``PUT /v2/customer_sessions/{id}?dry=true``), which Talon.One evaluates but never stores;
+it is the only Django-side call that bypasses ``resilience.guarded`` (see
+:func:`build_client`).
 Exit status 0 when everything is fine, 1 (CommandError) otherwise, so it fits a deploy check.
 """
 
@@ -50,7 +52,13 @@ def outbox_health() -> dict[str, Any]:
 
 
 def build_client() -> Any:
-    """The configured client; the circuit breaker is not consulted (we want the truth)."""
+    """The configured client, taken directly: the one call outside ``resilience.guarded``.
+
+    On purpose: this command diagnoses the connection, so it must call Talon.One even while
+    the kill switch is on or the circuit is open (``guarded`` would refuse, and the report
+    would say nothing about the key or the URL), and its probe must not move the breaker
+    that real traffic depends on (a failed probe is reported, not counted).
+    """
     from django_talon import resilience
 
     return resilience.get_client()
@@ -92,13 +100,13 @@ class Command(BaseCommand):
         from django_talon import resilience
         from django_talon.tasks import CELERY_INSTALLED
 
-        base_url = str(talon_settings.BASE_URL or "")
-        api_key = str(talon_settings.API_KEY or "")
+        base_url = talon_settings.BASE_URL
+        api_key = talon_settings.API_KEY
         report: dict[str, Any] = {
             "base_url": base_url or "NOT SET",
             "api_key": describe_key(api_key),
-            "enabled": bool(talon_settings.ENABLED),
-            "delivery": str(talon_settings.DELIVERY),
+            "enabled": talon_settings.ENABLED,
+            "delivery": talon_settings.DELIVERY,
             "celery_installed": CELERY_INSTALLED,
             "resilience": resilience.health(),
         }

@@ -23,17 +23,17 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 def default_port() -> int:
     """``EMULATOR_PORT``, or the port of a local ``BASE_URL`` so the shop finds the emulator."""
-    parts = urlsplit(str(talon_settings.BASE_URL or ""))
+    parts = urlsplit(talon_settings.BASE_URL)
     if parts.hostname in LOCAL_HOSTS and parts.port:
-        return int(parts.port)
-    return int(talon_settings.EMULATOR_PORT)
+        return parts.port
+    return talon_settings.EMULATOR_PORT
 
 
 def default_campaigns() -> str:
     """``EMULATOR_CAMPAIGNS``, else the demo campaigns shipped with the emulator."""
     configured = talon_settings.EMULATOR_CAMPAIGNS
     if configured:
-        return str(configured)
+        return configured
     import django_talon.emulator
 
     return str(Path(django_talon.emulator.__file__).parent / "campaigns" / "demo.json")
@@ -62,12 +62,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from django_talon.emulator import EmulatorServer
 
-        api_key = str(talon_settings.API_KEY or "")
+        api_key = talon_settings.API_KEY
         if not api_key:
             raise CommandError(
                 "TALON['API_KEY'] is empty: the emulator needs the key the shop sends."
             )
-        host = options["host"] or str(talon_settings.EMULATOR_HOST)
+        host = options["host"] or talon_settings.EMULATOR_HOST
         port = default_port() if options["port"] is None else int(options["port"])
         campaigns = options["campaigns"] or default_campaigns()
         if not Path(campaigns).is_file():
