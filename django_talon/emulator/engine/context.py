@@ -1,0 +1,80 @@
+"""What an evaluation takes and gives: its inputs, its outcome, and the shape of an effect."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
+from django_talon.emulator.util import money
+
+
+@dataclass
+class EvalContext:
+    """The inputs of one evaluation (a session update, profile update or custom event)."""
+
+    now: datetime
+    event_type: str
+    profile: Profile | None
+    profile_id: str
+    cart_items: list[dict[str, Any]]
+    session_attributes: dict[str, Any]
+    first_session: bool
+    coupon_codes: list[str]
+    referral_code: str
+
+
+@dataclass
+class Outcome:
+    """What an evaluation produced: effect objects plus what closing would redeem."""
+
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    accepted_coupons: list[Coupon] = field(default_factory=list)
+    accepted_referral: Referral | None = None
+    triggered: list[int] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Lookups:
+    """Read access the engine needs to the store (kept narrow on purpose)."""
+
+    def __init__(
+        self,
+        coupon: Callable[[str], Coupon | None],
+        referral: Callable[[str], Referral | None],
+        campaign_redemptions: Callable[[int], int],
+        already_referred: Callable[[int, str, str], bool],
+        rng: random.Random,
+    ) -> None:
+        self.coupon = coupon
+        self.referral = referral
+        self.campaign_redemptions = campaign_redemptions
+        self.already_referred = already_referred
+        self.rng = rng
+
+
+def effect_head(
+    campaign: Campaign | None, effect_type: str, props: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "campaignId": campaign.id if campaign else 0,
+        "rulesetId": campaign.ruleset_id if campaign else 0,
+        "ruleIndex": 0,
+        "ruleName": campaign.rule_name if campaign else "",
+        "effectType": effect_type,
+        "props": props,
+    }
+
+
+def subtotal(items: Iterable[dict[str, Any]]) -> float:
+    """Cart item total before discounts."""
+    return money(sum(float(i["price"]) * int(i["quantity"]) for i in items))
+
+
+def matches_item(item: dict[str, Any], spec: dict[str, Any]) -> bool:
+    if "sku" in spec and item.get("sku") != spec["sku"]:
+        return False
+    return not ("category" in spec and item.get("category") != spec["category"])

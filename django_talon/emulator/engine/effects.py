@@ -1,0 +1,148 @@
+"""What a firing campaign produces: discounts, free items, loyalty points, notifications.
+
+Effects come in the v2 object shape; :func:`to_v1_effect` turns one into the v1 positional
+wire format.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django_talon.client.effects import encode_v1_effect
+from django_talon.emulator.engine.context import (
+    EvalContext,
+    Lookups,
+    effect_head,
+    matches_item,
+    subtotal,
+)
+from django_talon.emulator.models import Campaign
+from django_talon.emulator.util import is_number, money
+
+#: (campaign, effect spec, context, lookups, cart amount left to discount) -> (effects, left)
+EffectMaker = Callable[
+    [Campaign, dict[str, Any], EvalContext, Lookups, float], tuple[list[dict[str, Any]], float]
+]
+
+
+def apply_effects(
+    campaign: Campaign, ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    """The campaign's effects in file order; discounts never exceed what is left of the cart."""
+    produced: list[dict[str, Any]] = []
+    for spec in campaign.effects:
+        make = EFFECT_MAKERS.get(spec["type"])
+        if make is not None:
+            effects, remaining = make(campaign, spec, ctx, lookups, remaining)
+            produced.extend(effects)
+    return produced, remaining
+
+
+def _effect_name(campaign: Campaign, spec: dict[str, Any]) -> str:
+    return str(spec.get("name", campaign.name))
+
+
+def _set_discount(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    if is_number(spec.get("percent")):
+        value = money(subtotal(ctx.cart_items) * float(spec["percent"]) / 100)
+    else:
+        value = money(float(spec["amount"]))
+    value = money(min(value, remaining))
+    if value <= 0:
+        return [], remaining
+    remaining = money(remaining - value)
+    name = _effect_name(campaign, spec)
+    return [effect_head(campaign, "setDiscount", {"name": name, "value": value})], remaining
+
+
+def _set_discount_per_item(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    """One effect per discounted unit of every matching cart item."""
+    produced: list[dict[str, Any]] = []
+    name = _effect_name(campaign, spec)
+    for position, item in enumerate(ctx.cart_items):
+        if not matches_item(item, spec):
+            continue
+        unit_price = float(item["price"])
+        if is_number(spec.get("percent")):
+            per_unit = money(unit_price * float(spec["percent"]) / 100)
+        else:
+            per_unit = money(min(float(spec["amount"]), unit_price))
+        for sub in range(int(item["quantity"])):
+            value = money(min(per_unit, remaining))
+            if value <= 0:
+                break
+            remaining = money(remaining - value)
+            props = {
+                "name": f"{name}#{position}",
+                "value": value,
+                "position": position,
+                "subPosition": sub,
+            }
+            produced.append(effect_head(campaign, "setDiscountPerItem", props))
+    return produced, remaining
+
+
+def _add_free_item(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    props: dict[str, Any] = {"sku": spec["sku"], "name": str(spec.get("name", spec["sku"]))}
+    if "quantity" in spec:
+        props["desiredQuantity"] = int(spec["quantity"])
+    return [effect_head(campaign, "addFreeItem", props)], remaining
+
+
+def _add_loyalty_points(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    if ctx.profile is None and not ctx.profile_id:
+        return [], remaining  # loyalty needs a customer profile
+    if is_number(spec.get("points")):
+        points = float(spec["points"])
+    else:
+        points = float(math.floor(subtotal(ctx.cart_items) * float(spec["pointsPerAmount"])))
+    if points <= 0:
+        return [], remaining
+    props = {
+        "name": _effect_name(campaign, spec),
+        "programId": int(spec["programId"]),
+        "subLedgerId": str(spec.get("subLedgerId", "")),
+        "value": points,
+        "recipientIntegrationId": ctx.profile_id,
+        "transactionUUID": str(uuid.UUID(int=lookups.rng.getrandbits(128), version=4)),
+    }
+    return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
+
+
+def _show_notification(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    props = {
+        "notificationType": str(spec.get("notificationType", "Info")),
+        "title": str(spec.get("title", campaign.name)),
+        "body": spec["body"],
+    }
+    return [effect_head(campaign, "showNotification", props)], remaining
+
+
+EFFECT_MAKERS: dict[str, EffectMaker] = {
+    "setDiscount": _set_discount,
+    "setDiscountPerItem": _set_discount_per_item,
+    "addFreeItem": _add_free_item,
+    "addLoyaltyPoints": _add_loyalty_points,
+    "showNotification": _show_notification,
+}
+
+
+def to_v1_effect(effect: dict[str, Any]) -> list[Any]:
+    """``[campaignId, rulesetId, ruleIndex, [effectName, args...]]`` (the v1 wire format).
+
+    Uses the client's encoder so the emulator and the client's decoder agree on argument order.
+    """
+    return encode_v1_effect(effect)

@@ -1,0 +1,255 @@
+"""Running the campaigns: which fire for a session, profile or event, in campaign id order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django_talon.emulator.engine.context import (
+    EvalContext,
+    Lookups,
+    Outcome,
+    effect_head,
+    subtotal,
+)
+from django_talon.emulator.engine.effects import apply_effects
+from django_talon.emulator.engine.rejections import (
+    campaign_exhausted,
+    coupon_rejection,
+    failed_condition,
+    failure_reason,
+    referral_rejection,
+    reject_effect,
+)
+from django_talon.emulator.models import Campaign, Coupon, Referral
+
+
+def evaluate(campaigns: list[Campaign], ctx: EvalContext, lookups: Lookups) -> Outcome:
+    """Run every campaign against the context, in campaign id order."""
+    outcome = Outcome()
+    by_campaign = _coupons_by_campaign(ctx, lookups, outcome)
+    referral = _find_referral(ctx, lookups, outcome)
+    _reject_codes_of_unknown_campaigns(campaigns, by_campaign, referral, ctx, outcome)
+    remaining = subtotal(ctx.cart_items)
+    for campaign in campaigns:
+        coupons_here = by_campaign.get(campaign.id, [])
+        referral_here = (
+            referral if referral is not None and referral.campaign_id == campaign.id else None
+        )
+        if ctx.event_type not in campaign.events:
+            continue
+        if not campaign.running(ctx.now):
+            _reject_codes_of_stopped_campaign(campaign, coupons_here, referral_here, ctx, outcome)
+            continue
+        trigger = _trigger(campaign, coupons_here, referral_here, ctx, lookups, outcome)
+        if trigger is not None:
+            remaining = _fire(campaign, trigger, ctx, lookups, remaining, outcome)
+    return outcome
+
+
+@dataclass
+class _Trigger:
+    """Why a campaign fires: the accept effects of its code and the code closing redeems."""
+
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    coupon: Coupon | None = None
+    referral: Referral | None = None
+
+
+def _coupons_by_campaign(
+    ctx: EvalContext, lookups: Lookups, outcome: Outcome
+) -> dict[int, list[tuple[str, Coupon]]]:
+    """The session's coupon codes grouped by campaign; a repeated code counts once, an unknown
+    one is rejected right away."""
+    by_campaign: dict[int, list[tuple[str, Coupon]]] = {}
+    seen_codes: set[str] = set()
+    for code in ctx.coupon_codes:
+        if code.casefold() in seen_codes:
+            continue
+        seen_codes.add(code.casefold())
+        coupon = lookups.coupon(code)
+        if coupon is None:
+            outcome.effects.append(reject_effect(None, "coupon", code, "CouponNotFound"))
+            continue
+        by_campaign.setdefault(coupon.campaign_id, []).append((code, coupon))
+    return by_campaign
+
+
+def _find_referral(ctx: EvalContext, lookups: Lookups, outcome: Outcome) -> Referral | None:
+    """The session's referral, if it names one; an unknown code is rejected right away."""
+    if not ctx.referral_code:
+        return None
+    referral = lookups.referral(ctx.referral_code)
+    if referral is None:
+        outcome.effects.append(
+            reject_effect(None, "referral", ctx.referral_code, "ReferralNotFound")
+        )
+    return referral
+
+
+def _reject_codes_of_unknown_campaigns(
+    campaigns: list[Campaign],
+    by_campaign: dict[int, list[tuple[str, Coupon]]],
+    referral: Referral | None,
+    ctx: EvalContext,
+    outcome: Outcome,
+) -> None:
+    """Codes whose campaign no longer exists (the campaigns were replaced since)."""
+    known = {c.id for c in campaigns}
+    for cid, entries in by_campaign.items():
+        if cid not in known:
+            for code, _ in entries:
+                outcome.effects.append(
+                    reject_effect(None, "coupon", code, "CouponPartOfNotRunningCampaign")
+                )
+    if referral is not None and referral.campaign_id not in known:
+        outcome.effects.append(
+            reject_effect(None, "referral", ctx.referral_code, "ReferralPartOfNotRunningCampaign")
+        )
+
+
+def _reject_codes_of_stopped_campaign(
+    campaign: Campaign,
+    coupons_here: list[tuple[str, Coupon]],
+    referral_here: Referral | None,
+    ctx: EvalContext,
+    outcome: Outcome,
+) -> None:
+    """Codes of a campaign that is disabled or outside its start/end window."""
+    for code, _ in coupons_here:
+        outcome.effects.append(
+            reject_effect(campaign, "coupon", code, "CouponPartOfNotRunningCampaign")
+        )
+    if referral_here is not None:
+        outcome.effects.append(
+            reject_effect(
+                campaign, "referral", ctx.referral_code, "ReferralPartOfNotRunningCampaign"
+            )
+        )
+
+
+def _trigger(
+    campaign: Campaign,
+    coupons_here: list[tuple[str, Coupon]],
+    referral_here: Referral | None,
+    ctx: EvalContext,
+    lookups: Lookups,
+    outcome: Outcome,
+) -> _Trigger | None:
+    """Whether a running campaign fires; None (with the reasons recorded) when it does not."""
+    if campaign.trigger == "coupon":
+        return _coupon_trigger(campaign, coupons_here, ctx, lookups, outcome)
+    if campaign.trigger == "referral":
+        return _referral_trigger(campaign, referral_here, ctx, lookups, outcome)
+    failed = failed_condition(campaign, ctx)
+    if failed is not None:
+        outcome.failures.append(
+            failure_reason(campaign, "condition not met", condition_index=failed)
+        )
+        return None
+    if campaign_exhausted(campaign, lookups):
+        outcome.failures.append(failure_reason(campaign, "CampaignLimitReached"))
+        return None
+    return _Trigger()
+
+
+def _coupon_trigger(
+    campaign: Campaign,
+    coupons_here: list[tuple[str, Coupon]],
+    ctx: EvalContext,
+    lookups: Lookups,
+    outcome: Outcome,
+) -> _Trigger | None:
+    """A coupon campaign fires on the first of its codes in the session, if that one is usable
+    and the conditions hold; further codes of the same campaign are rejected."""
+    if not coupons_here:
+        outcome.failures.append(
+            failure_reason(campaign, "no coupon code of this campaign in session")
+        )
+        return None
+    for extra_code, _ in coupons_here[1:]:
+        outcome.effects.append(
+            reject_effect(campaign, "coupon", extra_code, "CouponPartOfNotTriggeredCampaign")
+        )
+    code, coupon = coupons_here[0]
+    reason = coupon_rejection(coupon, ctx)
+    if reason is None:
+        failed = failed_condition(campaign, ctx)
+        if failed is not None:
+            outcome.effects.append(
+                reject_effect(campaign, "coupon", code, "CouponRejectedByCondition", failed)
+            )
+            outcome.failures.append(
+                failure_reason(campaign, "condition not met", condition_index=failed, coupon=coupon)
+            )
+            return None
+    if reason is None and campaign_exhausted(campaign, lookups):
+        reason = "CampaignLimitReached"
+    if reason is not None:
+        outcome.effects.append(reject_effect(campaign, "coupon", code, reason))
+        outcome.failures.append(failure_reason(campaign, reason, coupon=coupon))
+        return None
+    accept = effect_head(campaign, "acceptCoupon", {"value": code})
+    accept["triggeredByCoupon"] = coupon.id
+    return _Trigger(effects=[accept], coupon=coupon)
+
+
+def _referral_trigger(
+    campaign: Campaign,
+    referral_here: Referral | None,
+    ctx: EvalContext,
+    lookups: Lookups,
+    outcome: Outcome,
+) -> _Trigger | None:
+    """A referral campaign fires on its referral code, if usable and the conditions hold."""
+    if referral_here is None:
+        outcome.failures.append(
+            failure_reason(campaign, "no referral code of this campaign in session")
+        )
+        return None
+    reason = referral_rejection(referral_here, ctx, lookups)
+    if reason is None:
+        failed = failed_condition(campaign, ctx)
+        if failed is not None:
+            outcome.effects.append(
+                reject_effect(
+                    campaign, "referral", ctx.referral_code, "ReferralRejectedByCondition", failed
+                )
+            )
+            outcome.failures.append(
+                failure_reason(
+                    campaign, "condition not met", condition_index=failed, referral=referral_here
+                )
+            )
+            return None
+    if reason is None and campaign_exhausted(campaign, lookups):
+        reason = "CampaignLimitReached"
+    if reason is not None:
+        outcome.effects.append(reject_effect(campaign, "referral", ctx.referral_code, reason))
+        outcome.failures.append(failure_reason(campaign, reason, referral=referral_here))
+        return None
+    accept = effect_head(campaign, "acceptReferral", {"value": ctx.referral_code})
+    return _Trigger(effects=[accept], referral=referral_here)
+
+
+def _fire(
+    campaign: Campaign,
+    trigger: _Trigger,
+    ctx: EvalContext,
+    lookups: Lookups,
+    remaining: float,
+    outcome: Outcome,
+) -> float:
+    """Record a firing campaign's effects; returns what is left of the cart to discount."""
+    produced, remaining = apply_effects(campaign, ctx, lookups, remaining)
+    if trigger.coupon is not None:
+        for effect in produced:
+            effect["triggeredByCoupon"] = trigger.coupon.id
+    outcome.effects.extend(trigger.effects)
+    outcome.effects.extend(produced)
+    outcome.triggered.append(campaign.id)
+    if trigger.coupon is not None:
+        outcome.accepted_coupons.append(trigger.coupon)
+    if trigger.referral is not None:
+        outcome.accepted_referral = trigger.referral
+    return remaining

@@ -1,0 +1,157 @@
+"""Why a campaign does not fire or a code is refused: conditions, code validity, limits.
+
+Produces the ``rejectCoupon``/``rejectReferral`` effects and the ``ruleFailureReasons`` entries,
+in Talon.One's own vocabulary (``CouponExpired``, ``ReferralRecipientDoesNotMatch`` ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_talon.emulator.campaign_file import CampaignFileError
+from django_talon.emulator.engine.context import (
+    EvalContext,
+    Lookups,
+    effect_head,
+    matches_item,
+    subtotal,
+)
+from django_talon.emulator.models import Campaign, Coupon, Referral
+
+
+def _condition_holds(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    ctype = cond["type"]
+    if ctype == "subtotalAtLeast":
+        return subtotal(ctx.cart_items) >= float(cond["amount"])
+    if ctype == "subtotalBelow":
+        return subtotal(ctx.cart_items) < float(cond["amount"])
+    if ctype == "containsSku":
+        return any(i.get("sku") == cond["sku"] for i in ctx.cart_items)
+    if ctype == "containsCategory":
+        return any(i.get("category") == cond["category"] for i in ctx.cart_items)
+    if ctype == "itemQuantityAtLeast":
+        count = sum(int(i["quantity"]) for i in ctx.cart_items if matches_item(i, cond))
+        return count >= int(cond["quantity"])
+    if ctype == "profileAttributeEquals":
+        return ctx.profile is not None and bool(
+            ctx.profile.attributes.get(cond["attribute"]) == cond["value"]
+        )
+    if ctype == "sessionAttributeEquals":
+        return bool(ctx.session_attributes.get(cond["attribute"]) == cond["value"])
+    if ctype == "audienceMember":
+        return ctx.profile is not None and int(cond["audienceId"]) in ctx.profile.audiences
+    if ctype == "firstSession":
+        return ctx.first_session == bool(cond.get("value", True))
+    if ctype == "profileRequired":
+        return ctx.profile is not None
+    raise CampaignFileError(f"unknown condition type {ctype!r}")  # parse_campaigns prevents this
+
+
+def failed_condition(campaign: Campaign, ctx: EvalContext) -> int | None:
+    for index, cond in enumerate(campaign.conditions):
+        if not _condition_holds(cond, ctx):
+            return index
+    return None
+
+
+def _lifetime_rejection(
+    code: Coupon | Referral, ctx: EvalContext, reasons: tuple[str, str, str]
+) -> str | None:
+    """Coupons and referrals expire and run out alike: ``reasons`` names (not yet valid,
+    expired, used up) in the code kind's own rejection vocabulary."""
+    not_yet, expired, used_up = reasons
+    if code.start_date is not None and ctx.now < code.start_date:
+        return not_yet
+    if code.expiry_date is not None and ctx.now >= code.expiry_date:
+        return expired
+    if code.usage_limit and code.usage_counter >= code.usage_limit:
+        return used_up
+    return None
+
+
+def coupon_rejection(coupon: Coupon, ctx: EvalContext) -> str | None:
+    """The rejection reason for using this coupon in this context, or None if usable."""
+    lifetime = _lifetime_rejection(
+        coupon, ctx, ("CouponStartDateInFuture", "CouponExpired", "CouponLimitReached")
+    )
+    if lifetime is not None:
+        return lifetime
+    needs_profile = coupon.recipient or coupon.reservation_mandatory or coupon.profile_limit
+    if needs_profile and not ctx.profile_id:
+        return "ProfileRequired"
+    if coupon.recipient and coupon.recipient != ctx.profile_id:
+        return "CouponRecipientDoesNotMatch"
+    if coupon.reservation_mandatory and ctx.profile_id not in coupon.reserved_for:
+        return "CouponReservationRequired"
+    if (
+        coupon.profile_limit
+        and coupon.profile_redemptions.get(ctx.profile_id, 0) >= coupon.profile_limit
+    ):
+        return "ProfileLimitReached"
+    return None
+
+
+def referral_rejection(referral: Referral, ctx: EvalContext, lookups: Lookups) -> str | None:
+    lifetime = _lifetime_rejection(
+        referral, ctx, ("ReferralStartDateInFuture", "ReferralExpired", "ReferralLimitReached")
+    )
+    if lifetime is not None:
+        return lifetime
+    if not ctx.profile_id:
+        return "ProfileRequired"
+    if ctx.profile_id == referral.advocate:
+        return "ReferralRecipientIdSameAsAdvocate"
+    if referral.friend and referral.friend != ctx.profile_id:
+        return "ReferralRecipientDoesNotMatch"
+    if lookups.already_referred(referral.campaign_id, ctx.profile_id, referral.code):
+        return "ReferralCustomerAlreadyReferred"
+    return None
+
+
+def reject_effect(
+    campaign: Campaign | None,
+    kind: str,
+    value: str,
+    reason: str,
+    condition_index: int | None = None,
+) -> dict[str, Any]:
+    props: dict[str, Any] = {"value": value, "rejectionReason": reason}
+    if condition_index is not None:
+        props["conditionIndex"] = condition_index
+    effect = effect_head(campaign, "rejectCoupon" if kind == "coupon" else "rejectReferral", props)
+    if condition_index is not None:
+        effect["conditionIndex"] = condition_index
+    return effect
+
+
+def failure_reason(
+    campaign: Campaign,
+    details: str,
+    *,
+    condition_index: int | None = None,
+    coupon: Coupon | None = None,
+    referral: Referral | None = None,
+) -> dict[str, Any]:
+    reason: dict[str, Any] = {
+        "campaignID": campaign.id,
+        "campaignName": campaign.name,
+        "rulesetID": campaign.ruleset_id,
+        "ruleIndex": 0,
+        "ruleName": campaign.rule_name,
+        "details": details,
+    }
+    if condition_index is not None:
+        reason["conditionIndex"] = condition_index
+    if coupon is not None:
+        reason["couponID"] = coupon.id
+        reason["couponValue"] = coupon.value
+    if referral is not None:
+        reason["referralID"] = referral.id
+        reason["referralValue"] = referral.code
+    return reason
+
+
+def campaign_exhausted(campaign: Campaign, lookups: Lookups) -> bool:
+    return bool(campaign.redemption_limit) and (
+        lookups.campaign_redemptions(campaign.id) >= campaign.redemption_limit
+    )
