@@ -71,12 +71,12 @@ def to_jsonable(value: Any, field: str = "body") -> Any:
 MAX_DEPTH = 100
 
 
-def _jsonable(value: Any, field: str, depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        shown = field if len(field) <= 120 else field[:120] + "..."
-        raise TalonValidationError(
-            f"nested deeper than {MAX_DEPTH} levels (a reference cycle?)", field=shown
-        )
+#: What :func:`_scalar` answers for a value it does not convert (a container or a stranger).
+_NOT_SCALAR: Any = object()
+
+
+def _scalar(value: Any, field: str) -> Any:
+    """A JSON scalar for ``value`` (Decimal, datetime, date, UUID converted), or ``_NOT_SCALAR``."""
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
@@ -98,6 +98,18 @@ def _jsonable(value: Any, field: str, depth: int) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    return _NOT_SCALAR
+
+
+def _jsonable(value: Any, field: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        shown = field if len(field) <= 120 else field[:120] + "..."
+        raise TalonValidationError(
+            f"nested deeper than {MAX_DEPTH} levels (a reference cycle?)", field=shown
+        )
+    scalar = _scalar(value, field)
+    if scalar is not _NOT_SCALAR:
+        return scalar
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
