@@ -1,4 +1,5 @@
-"""App configuration: registers system checks and signal receivers when Django is ready."""
+"""App configuration: registers system checks, signal receivers and the outbox's built-in
+operations when Django is ready."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -11,8 +12,11 @@ class DjangoTalonConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported here, not at module level: both need the app registry.
+        # Imported here, not at module level: they need the app registry. The handlers
+        # register the outbox's operations on import; the outbox never imports the services
+        # itself (the dependency runs services -> outbox only).
         from django_talon import checks, receivers
+        from django_talon.services import handlers  # noqa: F401  (registers on import)
 
         checks.register()
         receivers.connect()

@@ -1,19 +1,36 @@
 """Outbox operations: how each kind of outbox row is sent and what its answer updates.
 
-Registered with :func:`django_talon.outbox.register` on import (the outbox imports this
-module lazily the first time it needs a handler). Every handler runs inside the delivery
-transaction, with the row locked, so its database updates commit together with the row's
-``done`` state.
+Registered with :func:`django_talon.outbox.register` on import; ``DjangoTalonConfig.ready()``
+imports this module, so the outbox never has to import the services (the dependency runs
+services -> outbox only). Every handler runs inside the delivery transaction, with the row
+locked, so its database updates commit together with the row's ``done`` state. It runs
+inside :func:`django_talon.resilience.guarded` too: it gets the client, may catch the
+client's own errors (``TalonNotFound`` meaning "nothing there" is a result), and whatever
+it lets through is translated and classified by the outbox.
+
+Answers are read through the typed effects of :mod:`django_talon.client.effects`
+(``RejectCoupon``, ``AcceptCoupon``, ``RejectReferral`` ...); the raw effect list is what
+the session stores.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import F
 from django.utils import timezone
 
 from django_talon import signals
+from django_talon.client.effects import (
+    AcceptCoupon,
+    Effect,
+    RejectCoupon,
+    RejectReferral,
+    decode_effects,
+)
+from django_talon.client.errors import TalonNotFound
 from django_talon.conf import talon_settings
 from django_talon.models import (
     CouponReservation,
@@ -22,7 +39,7 @@ from django_talon.models import (
     DataDeletionRequest,
     OutboxMessage,
 )
-from django_talon.outbox import Operation, register
+from django_talon.outbox import Operation, fingerprint, register
 
 if TYPE_CHECKING:
     from django_talon.client import TalonClient
@@ -51,8 +68,35 @@ def coupon_key(code: str) -> str:
     return f"coupon:{code}"
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """The effects of one answer: the raw list (stored verbatim on the session and sent with
+    ``effects_updated``) and its typed view (what this module reads)."""
+
+    raw: list[dict[str, Any]]
+    effects: list[Effect]
+
+    @classmethod
+    def of(cls, answer: dict[str, Any]) -> _Answer:
+        """The answer's effect objects; anything that is not an object is dropped. A
+        malformed effect (``props`` not an object) decodes with empty props, so it rejects
+        nothing and never fails the delivery of the rest of the answer."""
+        effects = answer.get("effects")
+        raw = [e for e in effects if isinstance(e, dict)] if isinstance(effects, list) else []
+        return cls(raw, decode_effects(raw))
+
+    def rejected_coupons(self) -> set[str]:
+        return {e.value for e in self.effects if isinstance(e, RejectCoupon) and e.value}
+
+    def rejected_referrals(self) -> set[str]:
+        return {e.value for e in self.effects if isinstance(e, RejectReferral) and e.value}
+
+    def has_rejection(self) -> bool:
+        return any(isinstance(e, RejectCoupon | RejectReferral) for e in self.effects)
+
+
 def store_effects(
-    session: CustomerSession, raw_effects: list[dict[str, Any]], *, drop_rejected: bool = True
+    session: CustomerSession, answer: _Answer, *, drop_rejected: bool = True
 ) -> list[str]:
     """Store an answer's effects on the mirror (unsaved; the caller saves, then
     :func:`_after_store` sends the app's signals about the stored answer).
@@ -63,82 +107,59 @@ def store_effects(
     lock whose state is the one Talon.One evaluated (see :func:`deliver_session`). Returns
     the fields changed (for ``save(update_fields=...)``).
     """
-    session.effects = raw_effects
+    session.effects = answer.raw
     session.effects_received_at = timezone.now()
     session.last_error = ""
     changed = ["effects", "effects_received_at", "last_error"]
-    rejected: list[tuple[str, str]] = []
-    for effect in raw_effects:
-        kind = effect.get("effectType")
-        code = str(_props(effect).get("value", ""))
-        if kind == "rejectCoupon" and code:
-            rejected.append((code, str(_props(effect).get("rejectionReason", ""))))
-        elif kind == "rejectReferral" and code and drop_rejected and session.referral_code == code:
-            session.referral_code = ""
-            changed.append("referral_code")
-    if rejected and drop_rejected:
-        codes = {code for code, _ in rejected}
-        kept = [c for c in session.coupon_codes if c not in codes]
-        if kept != session.coupon_codes:
-            session.coupon_codes = kept
-            changed.append("coupon_codes")
+    if not drop_rejected:
+        return changed
+    if session.referral_code and session.referral_code in answer.rejected_referrals():
+        session.referral_code = ""
+        changed.append("referral_code")
+    codes = answer.rejected_coupons()
+    kept = [c for c in session.coupon_codes if c not in codes]
+    if kept != session.coupon_codes:
+        session.coupon_codes = kept
+        changed.append("coupon_codes")
     return changed
 
 
-def _props(effect: dict[str, Any]) -> dict[str, Any]:
-    """An effect's ``props``, or ``{}`` when Talon.One sent something else: one malformed
-    effect must not fail the delivery of the whole answer (the summary lists it raw)."""
-    props = effect.get("props")
-    return props if isinstance(props, dict) else {}
-
-
-def _has_rejection(raw_effects: list[dict[str, Any]]) -> bool:
-    return any(e.get("effectType") in ("rejectCoupon", "rejectReferral") for e in raw_effects)
-
-
-def _without_rejected(body: dict[str, Any], raw_effects: list[dict[str, Any]]) -> dict[str, Any]:
+def _without_rejected(body: dict[str, Any], answer: _Answer) -> dict[str, Any]:
     """The pushed ``customerSession`` body minus the codes Talon.One rejected in its answer."""
-    coupons = {
-        str(_props(e).get("value", ""))
-        for e in raw_effects
-        if e.get("effectType") == "rejectCoupon"
-    }
-    referrals = {
-        str(_props(e).get("value", ""))
-        for e in raw_effects
-        if e.get("effectType") == "rejectReferral"
-    }
+    coupons = answer.rejected_coupons()
     kept = dict(body)
     kept["couponCodes"] = [c for c in body.get("couponCodes") or [] if c not in coupons]
-    if body.get("referralCode") in referrals:
+    if body.get("referralCode") in answer.rejected_referrals():
         kept["referralCode"] = ""
     return kept
 
 
-def _after_store(session: CustomerSession, raw_effects: list[dict[str, Any]]) -> None:
+def _after_store(session: CustomerSession, answer: _Answer) -> None:
     """Send the answer's signals once the session row is saved, so receivers that query it
-    (or act after commit) see the effects the signal announces."""
-    signals.effects_updated.send(sender=CustomerSession, session=session, effects=raw_effects)
-    for effect in raw_effects:
-        kind = effect.get("effectType")
-        props = _props(effect)
-        code = str(props.get("value", ""))
-        reason = str(props.get("rejectionReason", ""))
-        if kind == "rejectCoupon" and code:
-            signals.coupon_rejected.send(
-                sender=CustomerSession, session=session, code=code, reason=reason
+    (or act after commit) see the effects the signal announces. ``signals.emit`` logs a
+    receiver that raises: the delivery already succeeded and stays done."""
+    signals.emit(signals.effects_updated, CustomerSession, session=session, effects=answer.raw)
+    for effect in answer.effects:
+        if isinstance(effect, RejectCoupon) and effect.value:
+            signals.emit(
+                signals.coupon_rejected,
+                CustomerSession,
+                session=session,
+                code=effect.value,
+                reason=effect.rejection_reason,
             )
-        elif kind == "acceptCoupon" and code:
-            signals.coupon_accepted.send(sender=CustomerSession, session=session, code=code)
-        elif kind == "rejectReferral" and code:
-            signals.referral_rejected.send(
-                sender=CustomerSession, session=session, code=code, reason=reason
+        elif isinstance(effect, AcceptCoupon) and effect.value:
+            signals.emit(
+                signals.coupon_accepted, CustomerSession, session=session, code=effect.value
             )
-
-
-def _raw_effects(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    effects = raw.get("effects")
-    return [e for e in effects if isinstance(e, dict)] if isinstance(effects, list) else []
+        elif isinstance(effect, RejectReferral) and effect.value:
+            signals.emit(
+                signals.referral_rejected,
+                CustomerSession,
+                session=session,
+                code=effect.value,
+                reason=effect.rejection_reason,
+            )
 
 
 def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
@@ -158,8 +179,6 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     ``fingerprint`` already is that version, and over a blind ``update_fields`` write
     because the codes list must be recomputed from the current value.
     """
-    from django_talon.outbox import fingerprint
-
     payload = message.payload
     session_id = str(payload["session_id"])
     session = CustomerSession.objects.filter(integration_id=session_id).first()
@@ -176,40 +195,51 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     )
     if session is None:  # the mirror was deleted meanwhile; Talon.One still got the write
         return "sent"
-    raw_effects = _raw_effects(state.raw)
+    answer = _Answer.of(state.raw)
     pushed_fp = message.fingerprint
     drop = False
-    if _has_rejection(raw_effects):
+    if answer.has_rejection():
         session = CustomerSession.objects.select_for_update().filter(pk=session.pk).first()
         if session is None:
             return "sent"
         drop = session.fingerprint == message.fingerprint  # no newer state queued
         # What Talon.One now holds: the pushed state without the rejected codes. Entering a
         # rejected code again (e.g. after staff reserved it) is then pushed, not "unchanged".
-        pushed_body = _without_rejected(payload["customerSession"], raw_effects)
+        pushed_body = _without_rejected(payload["customerSession"], answer)
         if pushed_body != payload["customerSession"]:
             pushed_fp = fingerprint(pushed_body)
-    changed = store_effects(session, raw_effects, drop_rejected=drop)
+    changed = store_effects(session, answer, drop_rejected=drop)
     if drop and ("coupon_codes" in changed or "referral_code" in changed):
         session.fingerprint = pushed_fp  # the local state is now exactly what was pushed
         changed.append("fingerprint")
     session.pushed_fingerprint = pushed_fp
     session.save(update_fields=[*changed, "pushed_fingerprint", "updated_at"])
-    _after_store(session, raw_effects)
+    _after_store(session, answer)
     new_state = payload["customerSession"].get("state")
     if message.operation == SESSION_STATE and new_state == "closed":
-        signals.session_closed.send(sender=CustomerSession, session=session)
+        signals.emit(signals.session_closed, CustomerSession, session=session)
     elif message.operation == SESSION_STATE and new_state == "cancelled":
-        signals.session_cancelled.send(sender=CustomerSession, session=session)
+        signals.emit(signals.session_cancelled, CustomerSession, session=session)
     return "sent"
 
 
 def _session_failed(message: OutboxMessage, exc: BaseException) -> None:
-    from django_talon.resilience import describe
-
+    """The mirror shows the row's (redacted) error until an answer arrives."""
     CustomerSession.objects.filter(integration_id=str(message.payload.get("session_id"))).update(
-        last_error=describe(exc)
+        last_error=message.last_error
     )
+
+
+def _store_answer_only(session_id: str, raw_answer: dict[str, Any]) -> None:
+    """Store a return/reopen answer's effects: only the delivery's own fields. Such an
+    answer is not about the codes the shop may have changed meanwhile, so nothing is
+    dropped (no stale overwrite)."""
+    session = CustomerSession.objects.filter(integration_id=session_id).first()
+    if session is not None:
+        answer = _Answer.of(raw_answer)
+        changed = store_effects(session, answer, drop_rejected=False)
+        session.save(update_fields=[*changed, "updated_at"])
+        _after_store(session, answer)
 
 
 def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
@@ -220,14 +250,7 @@ def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
         message.payload["returned_items"],
         idempotency_key=f"django-talon-outbox-{message.pk}",
     )
-    session = CustomerSession.objects.filter(integration_id=session_id).first()
-    if session is not None:
-        raw_effects = _raw_effects(state.raw)
-        # Only the delivery's own fields: a return/reopen answer is not about the codes the
-        # shop may have changed meanwhile, so nothing is dropped (no stale overwrite).
-        changed = store_effects(session, raw_effects, drop_rejected=False)
-        session.save(update_fields=[*changed, "updated_at"])
-        _after_store(session, raw_effects)
+    _store_answer_only(session_id, state.raw)
     return "sent"
 
 
@@ -235,14 +258,7 @@ def deliver_reopen(message: OutboxMessage, client: TalonClient) -> str:
     """PUT /v2/customer_sessions/{id}/reopen; the answer holds the rollback effects."""
     session_id = str(message.payload["session_id"])
     result = client.reopen_customer_session(session_id)
-    session = CustomerSession.objects.filter(integration_id=session_id).first()
-    if session is not None:
-        raw_effects = _raw_effects(result.raw)
-        # Only the delivery's own fields: a return/reopen answer is not about the codes the
-        # shop may have changed meanwhile, so nothing is dropped (no stale overwrite).
-        changed = store_effects(session, raw_effects, drop_rejected=False)
-        session.save(update_fields=[*changed, "updated_at"])
-        _after_store(session, raw_effects)
+    _store_answer_only(session_id, result.raw)
     return "sent"
 
 
@@ -260,16 +276,14 @@ def deliver_profile(message: OutboxMessage, client: TalonClient) -> str:
         profile.save(
             update_fields=["pushed_fingerprint", "last_synced_at", "last_error", "updated_at"]
         )
-        signals.profile_synced.send(sender=CustomerProfile, profile=profile)
+        signals.emit(signals.profile_synced, CustomerProfile, profile=profile)
     return "sent"
 
 
 def _profile_failed(message: OutboxMessage, exc: BaseException) -> None:
-    from django_talon.resilience import describe
-
     CustomerProfile.objects.filter(
         integration_id=str(message.payload.get("integration_id"))
-    ).update(last_error=describe(exc))
+    ).update(last_error=message.last_error)
 
 
 def deliver_reserve(message: OutboxMessage, client: TalonClient) -> str:
@@ -285,8 +299,6 @@ def deliver_reserve(message: OutboxMessage, client: TalonClient) -> str:
 
 def deliver_release(message: OutboxMessage, client: TalonClient) -> str:
     """DELETE /v1/coupon_reservations/{code}; 404 (nothing reserved) counts as done."""
-    from django_talon.client.errors import TalonNotFound
-
     try:
         client.delete_coupon_reservation(
             str(message.payload["code"]), [str(i) for i in message.payload["integration_ids"]]
@@ -298,8 +310,6 @@ def deliver_release(message: OutboxMessage, client: TalonClient) -> str:
 
 def deliver_erasure(message: OutboxMessage, client: TalonClient) -> str:
     """DELETE /v1/customer_data/{id}; 204, or 404 (no such profile), confirms the erasure."""
-    from django_talon.client.errors import TalonNotFound
-
     integration_id = str(message.payload["integration_id"])
     result = "sent"
     try:
@@ -317,17 +327,13 @@ def deliver_erasure(message: OutboxMessage, client: TalonClient) -> str:
         request.completed_at = timezone.now()
         request.last_error = ""
         request.save(update_fields=["state", "attempts", "completed_at", "last_error"])
-        signals.erasure_completed.send(sender=DataDeletionRequest, deletion_request=request)
+        signals.emit(signals.erasure_completed, DataDeletionRequest, deletion_request=request)
     return result
 
 
 def _erasure_failed(message: OutboxMessage, exc: BaseException) -> None:
-    from django.db.models import F
-
-    from django_talon.resilience import describe
-
     DataDeletionRequest.objects.filter(pk=message.payload.get("deletion_request_id")).update(
-        attempts=F("attempts") + 1, last_error=describe(exc)
+        attempts=F("attempts") + 1, last_error=message.last_error
     )
 
 

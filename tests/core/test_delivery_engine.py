@@ -170,7 +170,7 @@ def deliveries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
         calls.append((key, bool(kw.get("immediate"))))
         return real(key, **kw)
 
-    monkeypatch.setattr(outbox, "deliver_key", spy)
+    monkeypatch.setattr(outbox.scheduling, "deliver_key", spy)  # what the post-commit path calls
     return calls
 
 
@@ -197,7 +197,7 @@ def test_a_later_immediate_row_upgrades_the_scheduled_delivery(
     settings.TALON = {**settings.TALON, "DELIVERY": "celery"}
     sent: list[str] = []
     monkey = pytest.MonkeyPatch()
-    monkey.setattr(outbox, "dispatch", lambda key, **kw: sent.append(key))
+    monkey.setattr(outbox.scheduling, "dispatch", lambda key, **kw: sent.append(key))
     try:
         with transaction.atomic():
             _state_row("session:a", "open")

@@ -187,7 +187,7 @@ def test_lost_messages_are_delivered_by_the_beat_relay(
     the relay that beat runs finds the pending rows in the database and delivers them."""
     from django_talon import outbox
 
-    monkeypatch.setattr(outbox, "dispatch", lambda key, **kwargs: None)
+    monkeypatch.setattr(outbox.scheduling, "dispatch", lambda key, **kwargs: None)
     for cart in (21, 22):
         services.update_cart(OpsCart(cart, 1))
     assert undelivered() == 2
@@ -212,7 +212,8 @@ def test_named_tasks_run_on_a_real_worker_with_json_arguments(
     from django_talon import outbox
     from django_talon.models import CustomerProfile, DataDeletionRequest
 
-    monkeypatch.setattr(outbox, "dispatch", lambda key, **kwargs: None)  # only our messages
+    # Only the messages this test sends reach the worker.
+    monkeypatch.setattr(outbox.scheduling, "dispatch", lambda key, **kwargs: None)
     user_model = get_user_model()
     users = user_model.objects.bulk_create(
         [user_model(username=f"w-{i}", password="!") for i in range(3)]

@@ -1,0 +1,222 @@
+"""Getting rows to a deliverer: the insert, the post-commit delivery, Celery, the relay.
+
+1. :func:`enqueue` inserts an :class:`~django_talon.models.OutboxMessage` in the caller's
+   transaction, so a rolled-back order never reaches Talon.One and a committed one is never
+   lost.
+2. After commit, cart updates (``immediate=True``) get one attempt with the short
+   ``IMMEDIATE_TIMEOUT`` so the next page already shows the discount. Everything else (and a
+   failed immediate attempt) goes to Celery (``django_talon.deliver_outbox_key``, sent by
+   name) or, without Celery, is delivered synchronously in the same process. Several rows of
+   one key queued in one transaction schedule one post-commit delivery (:func:`schedule`).
+3. :func:`relay` (periodic, or piggy-backed on a request without Celery) delivers the keys
+   whose rows are due: retries after a backoff, rows whose post-commit delivery was lost.
+
+The relay lives here, next to the post-commit path that calls it in sync mode, so the
+package's modules depend on each other one way: maintenance -> scheduling -> delivery ->
+registry.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from django_talon.conf import talon_settings
+from django_talon.models import OutboxMessage
+from django_talon.outbox.delivery import deliver_key
+from django_talon.outbox.registry import PENDING, fingerprint, get_operation
+
+logger = logging.getLogger("django_talon.outbox")
+
+#: Celery task names (registered by ``django_talon.tasks``; sent by name so this module never
+#: imports Celery at import time).
+DELIVER_TASK = "django_talon.deliver_outbox_key"
+RELAY_TASK = "django_talon.relay_outbox"
+#: Keys a relay piggy-backed on a web request (sync mode) handles at most.
+SYNC_RELAY_KEYS = 10
+
+
+def enqueue(
+    operation: str,
+    key: str,
+    payload: dict[str, Any],
+    *,
+    fingerprint_value: str = "",
+    immediate: bool = False,
+    deliver: bool = True,
+) -> OutboxMessage:
+    """Insert a row in the current transaction and schedule delivery after commit.
+
+    ``immediate=True`` (cart updates) makes one short-timeout attempt right after commit.
+    ``deliver=False`` only writes the row (the caller delivers it, e.g. fail-closed orders).
+    Costs one INSERT.
+    """
+    get_operation(operation)  # fail fast on a typo, before the row exists
+    message: OutboxMessage = OutboxMessage.objects.create(
+        operation=operation,
+        key=key,
+        payload=payload,
+        fingerprint=fingerprint_value or fingerprint(payload),
+    )
+    if deliver:
+        schedule(key, immediate=immediate)
+    return message
+
+
+class _KeyDelivery:
+    """The post-commit callback of one key (``immediate`` can be upgraded while queued)."""
+
+    def __init__(self, key: str, immediate: bool) -> None:
+        self.key = key
+        self.immediate = immediate
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        _after_commit(self.key, immediate=self.immediate)
+
+
+def schedule(key: str, *, immediate: bool) -> None:
+    """Deliver ``key`` after the current transaction commits, once per key per transaction.
+
+    One delivery drains every row of the key, so a second callback for the same key would
+    only cost a "nothing left" query. The callbacks already scheduled are remembered on the
+    connection together with the identity of Django's ``run_on_commit`` list: Django replaces
+    that list on commit, rollback and savepoint rollback, so a changed list means "forget
+    what you remember" (a callback discarded with a rolled-back savepoint is then scheduled
+    again rather than silently missing; at worst a key is scheduled twice). A callback that
+    already ran without the list changing (``TestCase.captureOnCommitCallbacks(execute=True)``
+    runs them inside the test's transaction) does not count as scheduled.
+    """
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        _after_commit(key, immediate=immediate)  # autocommit: on_commit would run it now
+        return
+    hooks = conn.run_on_commit
+    memo: tuple[list[Any], dict[str, _KeyDelivery]] | None = getattr(
+        conn, "_django_talon_scheduled", None
+    )
+    if memo is None or memo[0] is not hooks:
+        memo = (hooks, {})
+        conn._django_talon_scheduled = memo
+    scheduled = memo[1].get(key)
+    if scheduled is not None and not scheduled.ran:
+        scheduled.immediate = scheduled.immediate or immediate
+        return
+    callback = _KeyDelivery(key, immediate)
+    memo[1][key] = callback
+    transaction.on_commit(callback)
+
+
+def celery_enabled() -> bool:
+    """Deliver through Celery? ``DELIVERY`` = ``celery`` / ``sync``, or ``auto``: Celery when it
+    is installed and the current Celery app has a broker configured (or runs eagerly)."""
+    mode = talon_settings.DELIVERY
+    if mode == "sync":
+        return False
+    if mode == "celery":
+        return True
+    try:
+        from celery import current_app
+    except ImportError:
+        return False
+    conf = current_app.conf
+    return bool(conf.broker_url or conf.task_always_eager)
+
+
+def dispatch(key: str, *, countdown: float | None = None) -> None:
+    """Ask Celery to deliver a key; delivers inline when Celery is off or unreachable."""
+    if not celery_enabled():
+        deliver_key(key)
+        return
+    try:
+        from celery import current_app
+
+        if current_app.conf.task_always_eager:
+            task = current_app.tasks.get(DELIVER_TASK)
+            if task is not None:
+                task.apply(args=(key,))
+            else:
+                deliver_key(key)
+            return
+        current_app.send_task(DELIVER_TASK, args=[key], countdown=countdown)
+    except Exception as exc:  # broker down: the row is safe in the DB; relay/sweep re-drive it
+        logger.warning("could not hand outbox key %s to Celery (%s); relay will retry", key, exc)
+
+
+def _after_commit(key: str, *, immediate: bool) -> None:
+    """Runs after the caller's transaction committed. Never raises into the caller."""
+    try:
+        if immediate and talon_settings.IMMEDIATE_ATTEMPT:
+            report = deliver_key(key, immediate=True)
+            if report.remaining and celery_enabled():
+                dispatch(key, countdown=report.retry_in)
+        elif celery_enabled():
+            dispatch(key)
+        else:
+            # Without Celery this runs inside the web request: short timeout, no client
+            # retries; a failure waits for the relay instead of holding the response.
+            deliver_key(key, immediate=True)
+        if not celery_enabled():
+            _maybe_sync_relay()
+    except Exception:
+        logger.exception("delivering outbox key %s after commit failed; relay will retry", key)
+
+
+def _maybe_sync_relay() -> None:
+    """Without Celery, piggy-back a relay on a request at most every ``SYNC_RELAY_INTERVAL`` s."""
+    interval = talon_settings.SYNC_RELAY_INTERVAL
+    if interval <= 0:
+        return
+    from django.core.cache import caches
+
+    cache = caches[talon_settings.CACHE_ALIAS]
+    if cache.add("django_talon:sync_relay", True, max(1, int(interval))):
+        # A customer is waiting: a few keys, short timeouts.
+        relay(SYNC_RELAY_KEYS, immediate=True)
+
+
+# -- the relay --------------------------------------------------------------------------------
+def due_keys(qs: QuerySet[OutboxMessage], limit: int) -> list[str]:
+    """The distinct keys of ``qs``'s rows, longest due first, at most ``limit``."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    for key in qs.order_by("next_attempt_at", "id").values_list("key", flat=True)[: limit * 10]:
+        if key not in seen:
+            seen.add(key)
+            keys.append(key)
+            if len(keys) >= limit:
+                break
+    return keys
+
+
+def drive(keys: list[str], *, dispatch_tasks: bool, immediate: bool = False, who: str) -> None:
+    """Deliver each key inline, or hand it to Celery; one key's failure never stops the rest."""
+    for key in keys:
+        try:
+            if dispatch_tasks:
+                dispatch(key)
+            else:
+                deliver_key(key, immediate=immediate)
+        except Exception:
+            logger.exception("%s: delivering outbox key %s failed", who, key)
+
+
+def relay(
+    limit: int | None = None, *, dispatch_tasks: bool = False, immediate: bool = False
+) -> int:
+    """Deliver keys with due pending rows (at most ``limit`` keys). Returns the keys handled.
+
+    ``dispatch_tasks=True`` hands each key to Celery instead of delivering inline (a relay
+    task fans out to workers); ``immediate=True`` uses the short-timeout client.
+    """
+    limit = int(limit or talon_settings.RELAY_BATCH_SIZE)
+    keys = due_keys(
+        OutboxMessage.objects.filter(state=PENDING, next_attempt_at__lte=timezone.now()), limit
+    )
+    drive(keys, dispatch_tasks=dispatch_tasks, immediate=immediate, who="relay")
+    return len(keys)
