@@ -122,6 +122,46 @@ def test_referrals_for_user_lists_only_their_own_codes(
     assert shop.control.requests() == []  # a mirror read
 
 
+def test_create_referral_raises_the_apps_exception_for_a_400(
+    shop: Any, django_user_model: Any
+) -> None:
+    """Talon.One's real 400 (not a referral campaign) is a TalonRequestFailedError with its
+    status, never the client's own error; nothing is stored."""
+    from django_talon.client.errors import TalonError
+
+    user = django_user_model.objects.create_user("ada", password="pw")
+    with pytest.raises(TalonRequestFailed) as raised:
+        services.create_referral(user, 999)
+    error = raised.value
+    assert not isinstance(error, TalonError)
+    assert (error.status, error.permanent) == (400, True)  # type: ignore[attr-defined]
+    assert "not a referral campaign" in error.api_message  # type: ignore[attr-defined]
+    assert isinstance(error.__cause__, TalonError)
+    assert shop.api_key not in str(error)
+    assert not services.referrals_for_user(user)
+    assert resilience.breaker.state() == "closed"  # a refusal is not an outage
+
+
+def test_create_referral_outage_and_kill_switch_are_unavailable(
+    shop: Any, django_user_model: Any
+) -> None:
+    user = django_user_model.objects.create_user("ada", password="pw")
+    shop.control.add_fault(path="/v1/referrals", kind="drop")
+    with pytest.raises(TalonUnavailable) as raised:
+        services.create_referral(user, 5)
+    assert not isinstance(raised.value, TalonRequestFailed)
+    shop.control.clear_faults()
+    shop.control.clear_requests()
+    resilience.set_kill_switch(True)
+    try:
+        with pytest.raises(TalonUnavailable, match="switched off"):
+            services.create_referral(user, 5)
+    finally:
+        resilience.set_kill_switch(False)
+    assert shop.control.requests("/v1/referrals") == []  # refused before anything was sent
+    assert services.create_referral(user, 5).code
+
+
 def test_forced_profile_sync_reaches_a_talon_that_forgot_it(
     shop: Any, django_user_model: Any
 ) -> None:

@@ -149,3 +149,21 @@ def test_breaker_shares_state_through_the_cache(settings: Any, shop: Any) -> Non
     assert before.attempts == 1
     recover(settings, shop)
     assert not OutboxMessage.objects.exclude(state="done").exists()
+
+
+def test_dry_run_evaluation_goes_through_the_guarded_call_path(settings: Any, shop: Any) -> None:
+    """``evaluate_cart`` raises the app's exceptions (never the client's) and feeds the breaker."""
+    from django_talon.client.errors import TalonError
+    from django_talon.exceptions import TalonUnavailableError
+
+    cart = make_cart(items=[ESPRESSO])
+    assert services.evaluate_cart(cart)  # the emulator answers: effects, no error
+    settings.TALON = {**settings.TALON, "BASE_URL": closed_port_url()}
+    for _ in range(3):  # BREAKER_THRESHOLD in SHOP_TALON
+        with pytest.raises(TalonUnavailableError) as raised:
+            services.evaluate_cart(cart)
+        assert not isinstance(raised.value, TalonError)
+        assert "evaluate the cart" in str(raised.value)
+    assert resilience.breaker.state() == "open"
+    with pytest.raises(TalonUnavailableError, match="circuit is open"):
+        services.evaluate_cart(cart)

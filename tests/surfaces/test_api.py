@@ -1,4 +1,5 @@
-"""REST API against the emulator over HTTP: happy paths, 400s, foreign data, anonymous, 429."""
+"""REST API against the emulator over HTTP: happy paths, 400s, foreign data, anonymous, 429,
+and the one exception handler that answers django-talon's errors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,20 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import exception_handler as drf_exception_handler
 
+from django_talon import resilience
+from django_talon.api.views import TalonAPIView
+from django_talon.exceptions import (
+    OrderRefusedError,
+    TalonRequestFailedError,
+    TalonUnavailableError,
+)
 from django_talon.models import CouponReservation, Referral
 from django_talon.services import profile_for_user
 from tests.surfaces.conftest import ESPRESSO, GRINDER, make_cart
@@ -277,3 +291,108 @@ def test_staff_bad_input_is_400(
 def test_me_endpoints_reject_anonymous(shop: Any, client: Client) -> None:
     for path in ("me/reserved-coupons/", "me/inventory/", "me/referrals/", "me/referrals/X/"):
         assert client.get(API + path).status_code == 403, path
+
+
+# --------------------------------------------------------------------------- error mapping
+# One exception handler (django_talon.api.errors) answers django-talon's errors for every
+# view of the app; the views themselves catch nothing.
+
+
+class _Raising(TalonAPIView):
+    """A view of the app raising whatever the test asks for."""
+
+    permission_classes = [AllowAny]
+    error: Exception = RuntimeError()
+
+    def get(self, request: Request) -> Response:
+        raise self.error
+
+
+class _RaisingWithRefusal(_Raising):
+    def talon_refused(self, exc: TalonRequestFailedError) -> APIException | None:
+        if exc.status == 404:
+            return ValidationError({"thing": ["refused"]})
+        return None
+
+
+def answer(error: Exception, view: type[_Raising] = _Raising) -> Any:
+    return view.as_view(error=error)(APIRequestFactory().get("/x"))
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "detail"),
+    [
+        (
+            TalonUnavailableError("circuit open"),
+            503,
+            "Talon.One is not reachable right now; please try again shortly.",
+        ),
+        (TalonRequestFailedError("x", status=401), 502, "Talon.One answered with an error."),
+        (TalonRequestFailedError("x", status=201), 502, "Talon.One answered with an error."),
+        (OrderRefusedError(cause="timeout"), 503, OrderRefusedError.default_message),
+    ],
+    ids=["unavailable-503", "request-failed-502", "unusable-answer-502", "order-refused-503"],
+)
+def test_exception_handler_maps_each_talon_error(
+    error: Exception, status: int, detail: str
+) -> None:
+    response = answer(error)
+    assert response.status_code == status
+    assert response.data == {"detail": detail}
+    assert "circuit open" not in str(response.data) and "timeout" not in str(response.data)
+
+
+def test_exception_handler_lets_a_view_give_a_refusal_its_4xx_meaning() -> None:
+    response = answer(TalonRequestFailedError("x", status=404), _RaisingWithRefusal)
+    assert response.status_code == 400 and response.data == {"thing": ["refused"]}
+    # a status the view does not claim stays Talon.One's error
+    assert answer(TalonRequestFailedError("x", status=401), _RaisingWithRefusal).status_code == 502
+
+
+def test_exception_handler_keeps_the_projects_handler_and_other_errors(settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "EXCEPTION_HANDLER": "tests.surfaces.test_api.project_handler",
+    }
+    response = answer(TalonUnavailableError("down"))
+    assert response.status_code == 503
+    assert response.data == {"error": "talon_unavailable"}  # formatted by the project
+    assert answer(NotFound()).status_code == 404
+    with pytest.raises(RuntimeError):  # not ours: a 500 as before
+        answer(RuntimeError("boom"))
+
+
+def project_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """A project's REST_FRAMEWORK["EXCEPTION_HANDLER"] that formats errors its own way."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, APIException):
+        response.data = {"error": exc.default_code}
+    return response
+
+
+def test_endpoints_answer_talon_errors_through_the_handler(
+    shop: Any, django_user_model: Any
+) -> None:
+    _, client, _ = customer(django_user_model, "ann")
+    shop.control.add_fault(path="/v1/customer_profiles/*", kind="error", status=401)
+    response = client.get(API + "me/inventory/")
+    assert response.status_code == 502
+    assert response.json() == {"detail": "Talon.One answered with an error."}
+    shop.control.clear_faults()
+    shop.control.add_fault(path="/v1/referrals", kind="error", status=503)
+    response = post(client, "me/referrals/", {})
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "Talon.One is not reachable right now; please try again shortly."
+    }
+    shop.control.clear_faults()
+    response = post(client, "me/referrals/", {"campaign_id": 999})  # a real 400
+    assert response.status_code == 400
+    assert response.json() == {"campaign_id": ["Talon.One refused this referral campaign."]}
+    resilience.set_kill_switch(True)
+    try:
+        assert client.get(API + "me/inventory/").status_code == 503
+        assert post(client, "me/referrals/", {}).status_code == 503
+    finally:
+        resilience.set_kill_switch(False)
+    assert not Referral.objects.exists()
