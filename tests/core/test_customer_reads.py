@@ -134,8 +134,8 @@ def test_create_referral_raises_the_apps_exception_for_a_400(
         services.create_referral(user, 999)
     error = raised.value
     assert not isinstance(error, TalonError)
-    assert (error.status, error.permanent) == (400, True)  # type: ignore[attr-defined]
-    assert "not a referral campaign" in error.api_message  # type: ignore[attr-defined]
+    assert (error.status, error.permanent) == (400, True)
+    assert "not a referral campaign" in error.api_message
     assert isinstance(error.__cause__, TalonError)
     assert shop.api_key not in str(error)
     assert not services.referrals_for_user(user)
