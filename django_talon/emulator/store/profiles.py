@@ -46,6 +46,15 @@ def profile_context(profile: Profile, integration_id: str, now: datetime) -> Eva
     )
 
 
+def _change_audiences(profile: Profile, adds: list[int], deletes: list[int]) -> None:
+    for audience_id in adds:
+        if audience_id not in profile.audiences:
+            profile.audiences.append(audience_id)
+    for audience_id in deletes:
+        if audience_id in profile.audiences:
+            profile.audiences.remove(audience_id)
+
+
 class ProfilesMixin(CouponsMixin, RenderMixin):
     """The customer profile operations."""
 
@@ -63,6 +72,28 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
             raise bad_request(
                 "responseContent needs runRuleEngine=true", pointer="/responseContent"
             )
+        adds, deletes = self._audience_changes(body)
+        with self.lock:
+            now = utcnow()
+            stored = None if dry else self._profile(integration_id, create=True, now=now)
+            profile = stored if stored is not None else self._transient_profile(integration_id, now)
+            profile.attributes.update(attributes)
+            _change_audiences(profile, adds, deletes)
+            if not dry:
+                profile.last_activity = now
+            effects: list[dict[str, Any]] = []
+            outcome: Outcome | None = None
+            if run:
+                outcome = evaluate(
+                    self.campaigns, profile_context(profile, integration_id, now), self.lookups
+                )
+                effects = outcome.effects
+            return self._profile_state_v2(
+                profile, attributes, effects, outcome, set(content or []), now
+            )
+
+    def _audience_changes(self, body: dict[str, Any]) -> tuple[list[int], list[int]]:
+        """The audiences to add and to leave; 400 for an audience that does not exist."""
         adds: list[int] = []
         deletes: list[int] = []
         if "audiencesChanges" in body:
@@ -82,56 +113,47 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
                     raise bad_request(
                         f"audience {audience_id} does not exist", pointer="/audiencesChanges"
                     )
-        with self.lock:
-            now = utcnow()
-            stored = None if dry else self._profile(integration_id, create=True, now=now)
-            profile = stored if stored is not None else self._transient_profile(integration_id, now)
-            profile.attributes.update(attributes)
-            for audience_id in adds:
-                if audience_id not in profile.audiences:
-                    profile.audiences.append(audience_id)
-            for audience_id in deletes:
-                if audience_id in profile.audiences:
-                    profile.audiences.remove(audience_id)
-            if not dry:
-                profile.last_activity = now
-            effects: list[dict[str, Any]] = []
-            outcome: Outcome | None = None
-            if run:
-                outcome = evaluate(
-                    self.campaigns, profile_context(profile, integration_id, now), self.lookups
-                )
-                effects = outcome.effects
-            result: dict[str, Any] = {
-                "customerProfile": self._render_profile(profile),
-                "effects": effects,
-                "createdCoupons": [],
-                "createdReferrals": [],
-            }
-            wanted = set(content or [])
-            if "loyalty" in wanted:
-                result["loyalty"] = self._loyalty(profile)
-            if "event" in wanted:
-                result["event"] = self._event(
-                    PROFILE_EVENT,
-                    profile_id=integration_id,
-                    session_id="",
-                    attributes=attributes,
-                    effects=effects,
-                    now=now,
-                    store=False,
-                )
-            if "triggeredCampaigns" in wanted:
-                result["triggeredCampaigns"] = [
-                    self._campaign_api(self.campaign_by_id[c], now)
-                    for c in (outcome.triggered if outcome else [])
-                ]
-            if "ruleFailureReasons" in wanted:
-                result["ruleFailureReasons"] = outcome.failures if outcome else []
-            for empty in ("awardedGiveaways", "campaignEligibility"):
-                if empty in wanted:
-                    result[empty] = []
-            return result
+        return adds, deletes
+
+    def _profile_state_v2(
+        self,
+        profile: Profile,
+        attributes: dict[str, Any],
+        effects: list[dict[str, Any]],
+        outcome: Outcome | None,
+        wanted: set[str],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The CustomerProfileIntegrationResponseV2 answer, with what ``responseContent`` asks."""
+        result: dict[str, Any] = {
+            "customerProfile": self._render_profile(profile),
+            "effects": effects,
+            "createdCoupons": [],
+            "createdReferrals": [],
+        }
+        if "loyalty" in wanted:
+            result["loyalty"] = self._loyalty(profile)
+        if "event" in wanted:
+            result["event"] = self._event(
+                PROFILE_EVENT,
+                profile_id=profile.integration_id,
+                session_id="",
+                attributes=attributes,
+                effects=effects,
+                now=now,
+                store=False,
+            )
+        if "triggeredCampaigns" in wanted:
+            result["triggeredCampaigns"] = [
+                self._campaign_api(self.campaign_by_id[c], now)
+                for c in (outcome.triggered if outcome else [])
+            ]
+        if "ruleFailureReasons" in wanted:
+            result["ruleFailureReasons"] = outcome.failures if outcome else []
+        for empty in ("awardedGiveaways", "campaignEligibility"):
+            if empty in wanted:
+                result[empty] = []
+        return result
 
     def update_profiles_v2(self, body: Any, query: dict[str, str]) -> dict[str, Any] | None:
         """PUT /v2/customer_profiles (bulk, no rule engine). None means 204."""

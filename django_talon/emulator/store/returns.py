@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from django_talon.emulator.errors import bad_request, not_found
-from django_talon.emulator.models import ACCOUNT_ID, Redemption, Session
+from django_talon.emulator.models import ACCOUNT_ID, Profile, Redemption, Session
 from django_talon.emulator.store.parsing import (
     MAX_CART_ITEMS,
     RESPONSE_CONTENT,
@@ -22,6 +22,41 @@ from django_talon.emulator.util import (
     want_list,
     want_object,
 )
+
+
+def _returned_items(
+    items: list[Any], session: Session
+) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """Validate the returned cart items against what is left in the cart.
+
+    Returns the units returned now per cart position and the items as the answer lists them.
+    """
+    returned_now: dict[int, int] = {}
+    parsed_items = []
+    for index, raw in enumerate(items):
+        pointer = f"/return/returnedCartItems/{index}"
+        item = want_object(raw, pointer)
+        position = want_int(item.get("position"), f"{pointer}/position", minimum=0)
+        if position >= len(session.cart_items):
+            raise bad_request(
+                f"{pointer}/position {position} is not in the cart",
+                pointer=f"{pointer}/position",
+            )
+        quantity = want_int(item.get("quantity", 1), f"{pointer}/quantity", minimum=1)
+        cart_item = session.cart_items[position]
+        if "sku" in item and item["sku"] != cart_item["sku"]:
+            raise bad_request(
+                f"{pointer}/sku does not match the cart item", pointer=f"{pointer}/sku"
+            )
+        already = session.returned.get(position, 0) + returned_now.get(position, 0)
+        if already + quantity > int(cart_item["quantity"]):
+            raise bad_request(
+                f"{pointer}/quantity exceeds the remaining quantity",
+                pointer=f"{pointer}/quantity",
+            )
+        returned_now[position] = returned_now.get(position, 0) + quantity
+        parsed_items.append({"position": position, "quantity": quantity, "sku": cart_item["sku"]})
+    return returned_now, parsed_items
 
 
 class ReturnsMixin(SessionsMixin):
@@ -46,42 +81,9 @@ class ReturnsMixin(SessionsMixin):
                 and (session_id, idempotency_key) in self.idempotent_returns
             ):
                 return copy.deepcopy(self.idempotent_returns[(session_id, idempotency_key)])
-            existing = self.sessions.get(session_id)
-            if existing is None:
-                raise not_found(f"customer session {session_id!r} not found", "customerSession")
-            if existing.state not in ("closed", "partially_returned"):
-                raise bad_request(
-                    f"only closed sessions accept returns; session {session_id!r} is {existing.state}",
-                    pointer="/return",
-                )
+            existing = self._returnable(session_id)
             session = copy.deepcopy(existing)
-            returned_now: dict[int, int] = {}
-            parsed_items = []
-            for index, raw in enumerate(items):
-                pointer = f"/return/returnedCartItems/{index}"
-                item = want_object(raw, pointer)
-                position = want_int(item.get("position"), f"{pointer}/position", minimum=0)
-                if position >= len(session.cart_items):
-                    raise bad_request(
-                        f"{pointer}/position {position} is not in the cart",
-                        pointer=f"{pointer}/position",
-                    )
-                quantity = want_int(item.get("quantity", 1), f"{pointer}/quantity", minimum=1)
-                cart_item = session.cart_items[position]
-                if "sku" in item and item["sku"] != cart_item["sku"]:
-                    raise bad_request(
-                        f"{pointer}/sku does not match the cart item", pointer=f"{pointer}/sku"
-                    )
-                already = session.returned.get(position, 0) + returned_now.get(position, 0)
-                if already + quantity > int(cart_item["quantity"]):
-                    raise bad_request(
-                        f"{pointer}/quantity exceeds the remaining quantity",
-                        pointer=f"{pointer}/quantity",
-                    )
-                returned_now[position] = returned_now.get(position, 0) + quantity
-                parsed_items.append(
-                    {"position": position, "quantity": quantity, "sku": cart_item["sku"]}
-                )
+            returned_now, parsed_items = _returned_items(items, session)
             now = utcnow()
             rollbacks = self._return_rollbacks(session, returned_now)
             profile = self.profiles.get(session.profile_id) if session.profile_id else None
@@ -122,20 +124,9 @@ class ReturnsMixin(SessionsMixin):
             session.update_count += 1
             session.returns.append(ret_obj)
             if not dry:
-                if profile is not None:
-                    profile.total_sales = money(max(0.0, profile.total_sales - returned_value))
-                    for effect in rollbacks:
-                        if effect["effectType"] == "rollbackAddedLoyaltyPoints":
-                            pid = int(effect["props"]["programId"])
-                            profile.loyalty[pid] = money(
-                                profile.loyalty.get(pid, 0.0) - float(effect["props"]["value"])
-                            )
-                if session.redemption is not None:
-                    session.redemption.total = money(session.redemption.total - returned_value)
-                    self._shrink_redemption(session.redemption, rollbacks)
-                existing_id = existing.id
-                self.sessions[session_id] = session
-                session.id = existing_id
+                self._commit_return(
+                    session_id, existing, session, profile, rollbacks, returned_value
+                )
             result = self._state_v2(
                 session,
                 profile,
@@ -149,6 +140,43 @@ class ReturnsMixin(SessionsMixin):
             if idempotency_key and not dry:
                 self.idempotent_returns[(session_id, idempotency_key)] = copy.deepcopy(result)
             return result
+
+    def _returnable(self, session_id: str) -> Session:
+        """The stored session, if it exists and is closed (returns need a redeemed session)."""
+        existing = self.sessions.get(session_id)
+        if existing is None:
+            raise not_found(f"customer session {session_id!r} not found", "customerSession")
+        if existing.state not in ("closed", "partially_returned"):
+            raise bad_request(
+                f"only closed sessions accept returns; session {session_id!r} is {existing.state}",
+                pointer="/return",
+            )
+        return existing
+
+    def _commit_return(
+        self,
+        session_id: str,
+        existing: Session,
+        session: Session,
+        profile: Profile | None,
+        rollbacks: list[dict[str, Any]],
+        returned_value: float,
+    ) -> None:
+        """Store the returned session; the customer's sales and points shrink with the return."""
+        if profile is not None:
+            profile.total_sales = money(max(0.0, profile.total_sales - returned_value))
+            for effect in rollbacks:
+                if effect["effectType"] == "rollbackAddedLoyaltyPoints":
+                    pid = int(effect["props"]["programId"])
+                    profile.loyalty[pid] = money(
+                        profile.loyalty.get(pid, 0.0) - float(effect["props"]["value"])
+                    )
+        if session.redemption is not None:
+            session.redemption.total = money(session.redemption.total - returned_value)
+            self._shrink_redemption(session.redemption, rollbacks)
+        existing_id = existing.id
+        self.sessions[session_id] = session
+        session.id = existing_id
 
     def _return_rollbacks(
         self, session: Session, returned_now: dict[int, int]

@@ -24,6 +24,65 @@ from django_talon.emulator.store.redemption import RedemptionMixin
 from django_talon.emulator.store.render import RenderMixin
 from django_talon.emulator.util import parse_datetime, query_bool, utcnow, want_object
 
+#: what a session update gives back: the session, its profile, this call's effects and the rule
+#: outcome (None when the call only moved state, e.g. a cancel)
+SessionUpdate = tuple[Session, Profile | None, list[dict[str, Any]], Outcome | None]
+
+#: where a closed, returned or cancelled session may still go (reopen has its own endpoint)
+_SETTLED_TRANSITIONS = {
+    "closed": ("closed", "cancelled"),
+    "partially_returned": ("partially_returned", "cancelled"),
+    "cancelled": ("cancelled",),
+}
+
+
+def _check_transition(session_id: str, current: str | None, target: str) -> None:
+    """400 unless the session may move from ``current`` (None: new) to ``target``."""
+    if current is None:
+        if target not in ("open", "closed"):
+            raise bad_request(
+                f"a new customer session cannot be created in state {target!r}",
+                pointer="/customerSession/state",
+            )
+    elif current != "open":
+        if target not in _SETTLED_TRANSITIONS[current]:
+            raise bad_request(
+                f"customer session {session_id!r} is {current}: it cannot change to {target} "
+                "(closed sessions reopen only through PUT /v2/customer_sessions/{id}/reopen)",
+                pointer="/customerSession/state",
+            )
+    elif target == "partially_returned":
+        raise bad_request(
+            "only closed sessions can become partially_returned (use the returns endpoint)",
+            pointer="/customerSession/state",
+        )
+
+
+def _accumulate(session: Session, fields: dict[str, Any], *, dry: bool) -> None:
+    """An open session keeps every field the update leaves out (a dry run: attributes too)."""
+    if "profileId" in fields:
+        session.profile_id = fields["profileId"]
+    if "storeIntegrationId" in fields:
+        session.store_id = fields["storeIntegrationId"]
+    if "couponCodes" in fields:
+        session.coupon_codes = list(fields["couponCodes"])
+    if "referralCode" in fields:
+        session.referral_code = fields["referralCode"]
+    if "loyaltyCards" in fields:
+        session.loyalty_cards = list(fields["loyaltyCards"])
+    if "cartItems" in fields:
+        session.cart_items = list(fields["cartItems"])
+    if "additionalCosts" in fields:
+        session.additional_costs = dict(fields["additionalCosts"])
+    if "identifiers" in fields:
+        session.identifiers = list(fields["identifiers"])
+    if "attributes" in fields:
+        session.attributes = (
+            {**session.attributes, **fields["attributes"]}
+            if not dry
+            else dict(fields["attributes"])
+        )
+
 
 class SessionsMixin(RedemptionMixin, RenderMixin):
     """The v2 customer session operations."""
@@ -66,102 +125,24 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         dry: bool,
         now: datetime,
         only: list[int] | None = None,
-    ) -> tuple[Session, Profile | None, list[dict[str, Any]], Outcome | None]:
+    ) -> SessionUpdate:
         """Shared by v1 and v2 session updates: state machine, accumulation, evaluation, redemption.
 
         Returns the (stored or transient) session, its profile, the effects of this call and the
         rule outcome (None when the call only moved state, e.g. a cancel).
         """
         existing = self.sessions.get(session_id)
-        target = fields.get("state")
-        if existing is None or (dry and existing.state == "open"):
-            base = Session(id=0, integration_id=session_id, created=now, updated=now)
-            if existing is not None:  # dry run on an existing session: same identity, payload only
-                base.id, base.created = existing.id, existing.created
-                base.state = existing.state
-                base.first_session = existing.first_session
-                base.profile_id = existing.profile_id
-                base.redemption = copy.deepcopy(existing.redemption)
-            session = base
-        else:
-            session = existing.clone()
+        session = self._working_copy(session_id, existing, dry=dry, now=now)
         current = session.state if existing is not None else None
+        target = fields.get("state")
         if target is None:
             target = current or "open"
-        if current is None:
-            if target not in ("open", "closed"):
-                raise bad_request(
-                    f"a new customer session cannot be created in state {target!r}",
-                    pointer="/customerSession/state",
-                )
-        elif current != "open":
-            allowed = {
-                "closed": ("closed", "cancelled"),
-                "partially_returned": ("partially_returned", "cancelled"),
-                "cancelled": ("cancelled",),
-            }[current]
-            if target not in allowed:
-                raise bad_request(
-                    f"customer session {session_id!r} is {current}: it cannot change to {target} "
-                    "(closed sessions reopen only through PUT /v2/customer_sessions/{id}/reopen)",
-                    pointer="/customerSession/state",
-                )
-        elif target == "partially_returned":
-            raise bad_request(
-                "only closed sessions can become partially_returned (use the returns endpoint)",
-                pointer="/customerSession/state",
-            )
+        _check_transition(session_id, current, target)
         if current is not None and current != "open":
-            # Terminal-ish states: a repeated state is an idempotent no-op, cancel rolls back.
-            profile_obj = self.profiles.get(session.profile_id) if session.profile_id else None
-            if target == current:
-                return (
-                    (existing if existing is not None and not dry else session),
-                    profile_obj,
-                    list((existing or session).effects),
-                    None,
-                )
-            # closed/partially_returned -> cancelled
-            if dry:
-                rollbacks = self._rollback_effects(session.redemption) if session.redemption else []
-                session.state = "cancelled"
-                return session, profile_obj, rollbacks, None
-            assert existing is not None
-            rollbacks = self._unredeem(existing, profile_obj)
-            existing.state = "cancelled"
-            existing.effects = rollbacks
-            existing.updated = now
-            existing.update_count += 1
-            return existing, profile_obj, rollbacks, None
+            return self._update_settled(session, existing, current, target, dry=dry, now=now)
         # open (or new) session: accumulate the payload
-        if "profileId" in fields:
-            session.profile_id = fields["profileId"]
-        if "storeIntegrationId" in fields:
-            session.store_id = fields["storeIntegrationId"]
-        if "couponCodes" in fields:
-            session.coupon_codes = list(fields["couponCodes"])
-        if "referralCode" in fields:
-            session.referral_code = fields["referralCode"]
-        if "loyaltyCards" in fields:
-            session.loyalty_cards = list(fields["loyaltyCards"])
-        if "cartItems" in fields:
-            session.cart_items = list(fields["cartItems"])
-        if "additionalCosts" in fields:
-            session.additional_costs = dict(fields["additionalCosts"])
-        if "identifiers" in fields:
-            session.identifiers = list(fields["identifiers"])
-        if "attributes" in fields:
-            session.attributes = (
-                {**session.attributes, **fields["attributes"]}
-                if not dry
-                else dict(fields["attributes"])
-            )
-        profile: Profile | None = None
-        if session.profile_id:
-            if dry:
-                profile = self._transient_profile(session.profile_id, now)
-            else:
-                profile = self._profile(session.profile_id, create=True, now=now)
+        _accumulate(session, fields, dry=dry)
+        profile = self._session_profile(session, dry=dry, now=now)
         if existing is None:
             session.first_session = not session.profile_id or (
                 self.profile_session_count.get(session.profile_id, 0) == 0
@@ -174,10 +155,77 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         session.state = target
         session.effects = effects
         session.updated = now
+        if not dry:
+            self._commit(session_id, session, existing is None, outcome, profile, now)
+        return session, profile, effects, outcome
+
+    def _working_copy(
+        self, session_id: str, existing: Session | None, *, dry: bool, now: datetime
+    ) -> Session:
+        """The session this update works on; stored state changes only when it is committed."""
+        if existing is not None and not (dry and existing.state == "open"):
+            return existing.clone()
+        session = Session(id=0, integration_id=session_id, created=now, updated=now)
+        if existing is not None:  # dry run on an existing session: same identity, payload only
+            session.id, session.created = existing.id, existing.created
+            session.state = existing.state
+            session.first_session = existing.first_session
+            session.profile_id = existing.profile_id
+            session.redemption = copy.deepcopy(existing.redemption)
+        return session
+
+    def _update_settled(
+        self,
+        session: Session,
+        existing: Session | None,
+        current: str,
+        target: str,
+        *,
+        dry: bool,
+        now: datetime,
+    ) -> SessionUpdate:
+        """A closed, returned or cancelled session: a repeated state is an idempotent no-op,
+        cancel rolls back what closing redeemed."""
+        profile_obj = self.profiles.get(session.profile_id) if session.profile_id else None
+        if target == current:
+            return (
+                (existing if existing is not None and not dry else session),
+                profile_obj,
+                list((existing or session).effects),
+                None,
+            )
+        # closed/partially_returned -> cancelled
         if dry:
-            return session, profile, effects, outcome
-        # commit
-        if existing is None:
+            rollbacks = self._rollback_effects(session.redemption) if session.redemption else []
+            session.state = "cancelled"
+            return session, profile_obj, rollbacks, None
+        assert existing is not None
+        rollbacks = self._unredeem(existing, profile_obj)
+        existing.state = "cancelled"
+        existing.effects = rollbacks
+        existing.updated = now
+        existing.update_count += 1
+        return existing, profile_obj, rollbacks, None
+
+    def _session_profile(self, session: Session, *, dry: bool, now: datetime) -> Profile | None:
+        """The session's customer profile: created on a real update, a copy on a dry run."""
+        if not session.profile_id:
+            return None
+        if dry:
+            return self._transient_profile(session.profile_id, now)
+        return self._profile(session.profile_id, create=True, now=now)
+
+    def _commit(
+        self,
+        session_id: str,
+        session: Session,
+        new: bool,
+        outcome: Outcome,
+        profile: Profile | None,
+        now: datetime,
+    ) -> None:
+        """Store an evaluated (not dry) update; closing redeems."""
+        if new:
             session.id = self._next("session")
             session.created = now
             if session.profile_id:
@@ -185,12 +233,11 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
                     self.profile_session_count.get(session.profile_id, 0) + 1
                 )
         session.update_count += 1
-        if target == "closed":
+        if session.state == "closed":
             self._redeem(session, outcome, profile)
         if profile is not None:
             profile.last_activity = now
         self.sessions[session_id] = session
-        return session, profile, effects, outcome
 
     def update_session_v2(
         self, session_id: str, body: Any, query: dict[str, str]
@@ -227,6 +274,7 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         dry: bool,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """The IntegrationStateV2 answer, with the parts ``responseContent`` asks for."""
         wanted = set(content) if content is not None else {"customerSession", "customerProfile"}
         result: dict[str, Any] = {
             "effects": list(effects),
@@ -238,19 +286,7 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         if "customerProfile" in wanted and profile is not None:
             result["customerProfile"] = self._render_profile(profile)
         if "coupons" in wanted:
-            coupons = []
-            for code in session.coupon_codes:
-                coupon = self.coupons.get(code.casefold())
-                if coupon is not None:
-                    coupons.append(
-                        {
-                            **coupon.to_api(),
-                            "profileRedemptionCount": coupon.profile_redemptions.get(
-                                session.profile_id, 0
-                            ),
-                        }
-                    )
-            result["coupons"] = coupons
+            result["coupons"] = self._session_coupons(session)
         if "referral" in wanted and session.referral_code:
             referral = self.referrals.get(session.referral_code.casefold())
             if referral is not None:
@@ -286,6 +322,22 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         if extra:
             result.update(extra)
         return result
+
+    def _session_coupons(self, session: Session) -> list[dict[str, Any]]:
+        """The session's known coupons, with how often its customer has redeemed each."""
+        coupons = []
+        for code in session.coupon_codes:
+            coupon = self.coupons.get(code.casefold())
+            if coupon is not None:
+                coupons.append(
+                    {
+                        **coupon.to_api(),
+                        "profileRedemptionCount": coupon.profile_redemptions.get(
+                            session.profile_id, 0
+                        ),
+                    }
+                )
+        return coupons
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         """GET /v2/customer_sessions/{id}."""
