@@ -1,9 +1,9 @@
-"""Fixtures for the core tests: the shop wiring, a recording fake client, the emulator wiring."""
+"""Fixtures for the core tests: the shop wiring, the real client over a recording transport,
+the emulator wiring."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django_talon import resilience, services
 from django_talon.models import CustomerSession
 from django_talon.testing.django import talon_settings  # noqa: F401  (re-exported fixture)
+from tests.core.recording import RecordingClient
 from tests.core.shop import (  # noqa: F401  (re-exported for the tests)
     ESPRESSO,
     GRINDER,
@@ -45,80 +46,27 @@ def shop_settings(settings: Any) -> dict[str, Any]:
     return dict(settings.TALON)
 
 
-@dataclass
-class _State:
-    raw: dict[str, Any]
-    effects: list[Any] = field(default_factory=list)
-
-
-@dataclass
-class _Referral:
-    code: str
-    id: int
-    raw: dict[str, Any]
-
-
-class FakeClient:
-    """Records every call; ``fail`` makes the next calls raise; answers with canned effects."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
-        self.fail: BaseException | None = None
-        self.effects: list[dict[str, Any]] = []
-
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> None:
-        self.calls.append((name, args, kwargs))
-        if self.fail is not None:
-            raise self.fail
-
-    def names(self) -> list[str]:
-        return [c[0] for c in self.calls]
-
-    def update_customer_session_v2(self, session_id: str, body: Any, **kw: Any) -> _State:
-        self._call("update_customer_session_v2", session_id, body, **kw)
-        effects = list(self.effects)
-        for code in body.get("couponCodes", []):
-            if code == "BOGUS":
-                effects.append(
-                    {
-                        "effectType": "rejectCoupon",
-                        "props": {"value": code, "rejectionReason": "CouponNotFound"},
-                    }
-                )
-        return _State(raw={"effects": effects})
-
-    def update_customer_profile_v2(self, integration_id: str, attributes: Any, **kw: Any) -> None:
-        self._call("update_customer_profile_v2", integration_id, attributes)
-
-    def return_cart_items(self, session_id: str, items: Any, **kw: Any) -> _State:
-        self._call("return_cart_items", session_id, items, **kw)
-        return _State(raw={"effects": []})
-
-    def reopen_customer_session(self, session_id: str) -> _State:
-        self._call("reopen_customer_session", session_id)
-        return _State(raw={"effects": []})
-
-    def create_coupon_reservation(self, code: str, ids: Any) -> None:
-        self._call("create_coupon_reservation", code, ids)
-
-    def delete_coupon_reservation(self, code: str, ids: Any) -> None:
-        self._call("delete_coupon_reservation", code, ids)
-
-    def delete_customer_data(self, integration_id: str) -> None:
-        self._call("delete_customer_data", integration_id)
-
-    def create_referral(self, campaign_id: int, advocate: str, **kw: Any) -> _Referral:
-        self._call("create_referral", campaign_id, advocate, **kw)
-        return _Referral(code="REF-1234", id=1, raw={"code": "REF-1234"})
+#: The old name: tests annotate ``fake_client: FakeClient``.
+FakeClient = RecordingClient
 
 
 @pytest.fixture
-def fake_client(monkeypatch: pytest.MonkeyPatch, shop_settings: dict[str, Any]) -> FakeClient:
-    """Every delivery goes to a recording fake instead of HTTP."""
-    client = FakeClient()
+def fake_client(
+    monkeypatch: pytest.MonkeyPatch, shop_settings: dict[str, Any]
+) -> Iterator[RecordingClient]:
+    """Every Talon.One call goes to the real client over a recording HTTP layer
+    (tests/core/recording.py): validated, encoded and decoded as in production.
+
+    ``resilience.get_client`` is patched, so ``resilience.guarded()`` (which calls it through
+    the module global) hands out this client too. The test fails afterwards when a request
+    or a canned answer broke the spec, or an operation had no canned answer: such a problem
+    may have been swallowed by the outbox's retry handling.
+    """
+    client = RecordingClient()
     monkeypatch.setattr(resilience, "get_client", lambda **kw: client)
     resilience.breaker.reset()
-    return client
+    yield client
+    assert client.problems == [], "\n".join(client.problems)
 
 
 def queued_session(settings: Any, code: str) -> tuple[Any, CustomerSession]:
