@@ -59,15 +59,19 @@ except ImportError:  # pragma: no cover - exercised by a subprocess test without
         return decorate(args[0]) if args and callable(args[0]) else decorate
 
 
-class ErasureNotConfirmed(Exception):
+class ErasureNotConfirmedError(Exception):
     """Talon.One has not confirmed an erasure yet; the task retries with backoff."""
+
+
+#: The name the first release used (kept so ``except tasks.ErasureNotConfirmed`` still works).
+ErasureNotConfirmed = ErasureNotConfirmedError
 
 
 def _erase_retry_on() -> tuple[type[BaseException], ...]:
     """What makes ``erase_customer`` try again: no confirmation yet, or a lost DB connection."""
     from django.db import InterfaceError, OperationalError
 
-    return (ErasureNotConfirmed, OperationalError, InterfaceError)
+    return (ErasureNotConfirmedError, OperationalError, InterfaceError)
 
 
 # 10 s doubling up to one hour, jittered, with no limit on the number of retries. "Forever"
@@ -139,7 +143,7 @@ def erase_customer(deletion_request_id: int) -> bool:
 
     The request (and the local purge) was recorded by
     :func:`django_talon.services.erase_customer`; this delivers ``DELETE
-    /v1/customer_data/{id}`` through the outbox and raises :class:`ErasureNotConfirmed`
+    /v1/customer_data/{id}`` through the outbox and raises :class:`ErasureNotConfirmedError`
     until Talon.One confirms, which makes Celery retry with backoff. A completed (or
     unknown) request returns True at once, so running it twice is harmless.
     """
@@ -151,7 +155,7 @@ def erase_customer(deletion_request_id: int) -> bool:
 
     request = DataDeletionRequest.objects.filter(pk=deletion_request_id).first()
     detail = request.last_error if request is not None else ""
-    raise ErasureNotConfirmed(
+    raise ErasureNotConfirmedError(
         f"erasure {deletion_request_id} not confirmed yet" + (f": {detail}" if detail else "")
     )
 

@@ -3,7 +3,10 @@
 - a delivery never overwrites what a concurrent request wrote to the session mirror;
 - an attempt is counted (and committed) before the API call, so a worker that dies mid-call
   still uses it up and a message that kills every worker ends as a dead letter;
-- several rows of one key queued in one transaction schedule one delivery after commit.
+- several rows of one key queued in one transaction schedule one delivery after commit;
+- the call goes through ``resilience.guarded``: an outage counts once for the breaker, and a
+  call refused after the claim (kill switch, a half-open trial taken by another process)
+  sends nothing and gives the attempt back.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from django_talon import outbox, services
+from django_talon import outbox, resilience, services
+from django_talon.client.errors import TalonConnectionError
 from django_talon.models import CustomerSession, OutboxMessage
 from django_talon.services.handlers import SESSION_STATE
 from django_talon.services.sessions import session_payload
 from django_talon.signals import effects_updated, outbox_message_dead
-from tests.core.conftest import ESPRESSO, FakeClient, make_cart, queued_session
+from tests.core.conftest import ESPRESSO, GRINDER, FakeClient, make_cart, queued_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -242,3 +246,75 @@ def test_captured_on_commit_callbacks_deliver_every_time(
         with django_capture_on_commit_callbacks(execute=True):
             _state_row("session:a", state)
     assert deliveries == [("session:a", True), ("session:a", True)]
+
+
+# -- 4. the guarded call path ----------------------------------------------------------------------
+def test_an_outage_counts_once_for_the_breaker(fake_client: FakeClient) -> None:
+    """``guarded`` records the breaker failure; the outbox does not record it again."""
+    fake_client.fail = TalonConnectionError("down")
+    make_cart(items=[ESPRESSO])
+    make_cart(items=[GRINDER])
+    assert resilience.breaker.state() == "closed"  # 2 outages, BREAKER_THRESHOLD is 3
+    make_cart(items=[ESPRESSO])
+    assert resilience.breaker.state() == "open"
+    assert len(fake_client.calls) == 3
+    rows = OutboxMessage.objects.all()
+    assert {(r.state, r.attempts) for r in rows} == {("pending", 1)}
+    assert all("TalonConnectionError" in r.last_error for r in rows), [r.last_error for r in rows]
+
+
+def _pending_head(settings: Any) -> OutboxMessage:
+    _cart, session = queued_session(settings, "WELCOME10")
+    row = OutboxMessage.objects.filter(state="pending").order_by("-id").first()
+    assert row is not None and row.attempts == 0
+    return row
+
+
+def _half_open(settings: Any) -> None:
+    settings.TALON = {**settings.TALON, "BREAKER_COOLDOWN": 0.0}
+    for _ in range(3):  # BREAKER_THRESHOLD
+        resilience.breaker.record_failure()
+    assert resilience.breaker.state() == "half_open"
+
+
+def test_a_half_open_circuit_lets_the_delivery_make_the_trial_call(
+    settings: Any, fake_client: FakeClient
+) -> None:
+    """The claim only refuses an *open* circuit; the guarded call takes the one trial."""
+    row = _pending_head(settings)
+    _half_open(settings)
+    report = outbox.deliver_key(row.key, force=True)
+    assert report.stopped == "empty" and len(fake_client.calls) == 1
+    assert resilience.breaker.state() == "closed"
+
+
+def test_a_half_open_trial_taken_elsewhere_gives_the_claim_back(
+    settings: Any, fake_client: FakeClient
+) -> None:
+    row = _pending_head(settings)
+    _half_open(settings)
+    assert resilience.breaker.allow() is True  # another process takes the one trial call
+    report = outbox.deliver_key(row.key, force=True)
+    assert report.stopped == "circuit_open" and report.remaining
+    assert fake_client.calls == []
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.last_error) == ("pending", 0, "")
+    assert row.next_attempt_at <= timezone.now()  # due again once the trial is over
+
+
+def test_a_kill_switch_turned_on_after_the_claim_gives_the_claim_back(
+    settings: Any, fake_client: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = _pending_head(settings)
+    due_at = row.next_attempt_at
+    checks: list[bool] = []
+
+    def switched_off_after_the_claim() -> bool:
+        checks.append(True)
+        return len(checks) == 1  # the claim's check passes, the call's finds the switch on
+
+    monkeypatch.setattr(resilience, "is_enabled", switched_off_after_the_claim)
+    report = outbox.deliver_key(row.key, force=True)
+    assert report.stopped == "disabled" and fake_client.calls == []
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.next_attempt_at) == ("pending", 0, due_at)

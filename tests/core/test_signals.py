@@ -2,11 +2,13 @@
 
 Every receiver re-reads the row from the database: a signal about an answer is sent once
 the answer is stored, so a shop's receiver that queries (or runs in another process after
-commit) sees what the signal announces.
+commit) sees what the signal announces. A receiver that raises is logged and changes
+nothing: the delivery it was told about stays done.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +17,7 @@ import pytest
 from django.dispatch import Signal
 
 from django_talon import services, signals
-from django_talon.models import CustomerProfile, CustomerSession
+from django_talon.models import CustomerProfile, CustomerSession, OutboxMessage
 from tests.core.conftest import ESPRESSO, GRINDER, make_cart
 from tests.shopapp.models import Order
 
@@ -92,3 +94,40 @@ def test_profile_synced_and_erasure_completed(shop: Any, django_user_model: Any)
     request = erased[0]["deletion_request"]
     assert request.integration_id == integration_id
     assert request.state == "completed" and request.completed_at is not None
+
+
+def test_a_receiver_that_raises_does_not_fail_the_delivery(
+    shop: Any, django_user_model: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(sender: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the shop's receiver has a bug")
+
+    def seen(sender: Any, **kwargs: Any) -> None:
+        calls.append(sender)
+
+    calls: list[Any] = []
+    for signal in (signals.effects_updated, signals.profile_synced):
+        signal.connect(broken, weak=False)
+        signal.connect(seen, weak=False)  # connected after the broken one: still runs
+    try:
+        with caplog.at_level(logging.ERROR, logger="django_talon.signals"):
+            user = django_user_model.objects.create_user("bug", "bug@example.com", "pw")
+            make_cart(user=user, items=[ESPRESSO])
+    finally:
+        for signal in (signals.effects_updated, signals.profile_synced):
+            signal.disconnect(broken)
+            signal.disconnect(seen)
+
+    rows = OutboxMessage.objects.all()
+    assert {r.operation for r in rows} >= {"profile.update", "session.update"}
+    assert {(r.state, r.attempts, r.last_error) for r in rows} == {("done", 1, "")}
+    session = CustomerSession.objects.get()
+    assert session.effects_received_at is not None and session.last_error == ""
+    profile = CustomerProfile.objects.get(integration_id=f"user-{user.pk}")
+    assert profile.last_synced_at is not None and profile.last_error == ""
+    assert CustomerProfile in calls and CustomerSession in calls
+
+    logged = [r for r in caplog.records if r.name == "django_talon.signals"]
+    messages = " ".join(r.getMessage() for r in logged)
+    assert "effects_updated" in messages and "profile_synced" in messages, messages
+    assert all(r.exc_info and isinstance(r.exc_info[1], RuntimeError) for r in logged)
