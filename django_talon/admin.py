@@ -31,7 +31,7 @@ from django_talon.models import (
     DataDeletionRequest,
     OutboxMessage,
 )
-from django_talon.promotions import summarize_session
+from django_talon.services.display import summarize_session
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from django_talon import services
 from django_talon.exceptions import TalonUnavailableError
-from django_talon.promotions import PromotionsSummary, summarize_session
+from django_talon.promotions import PromotionsSummary
+from django_talon.services.display import summarize_session
 from django_talon.throttling import CodeAttemptLimiter
 
 logger = logging.getLogger(__name__)

@@ -46,7 +46,8 @@ from django_talon.api.throttles import CodeAttemptThrottle
 from django_talon.conf import talon_settings
 from django_talon.exceptions import TalonRequestFailedError
 from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
-from django_talon.promotions import CodeResult, summarize_request, summarize_session
+from django_talon.promotions import CodeResult
+from django_talon.services.display import summarize_request, summarize_session
 
 logger = logging.getLogger(__name__)
 

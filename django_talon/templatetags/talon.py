@@ -29,9 +29,8 @@ from django_talon.promotions import (
     currency_exponent,
     known_loyalty_balances,
     quantize_money,
-    summarize_request,
-    summarize_session,
 )
+from django_talon.services.display import summarize_request, summarize_session
 
 logger = logging.getLogger(__name__)
 register = template.Library()

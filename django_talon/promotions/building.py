@@ -1,0 +1,382 @@
+"""Building the :class:`PromotionsSummary` from typed effects and a cart snapshot.
+
+Effects are interpreted once, by the client's decoder (:mod:`django_talon.client.effects`):
+this module reads the decoded ``Effect`` objects and dispatches on their class through
+:data:`HANDLERS`, never on ``effectType`` strings, so a type the client learns to decode is
+a new row in the table instead of one more string comparison somewhere in the shop layer.
+
+The API treats effect types as open. A documented type without a handler here (webhooks,
+custom effects, rollbacks, ...) is listed raw in ``other_effects``; a type the client does
+not know (``UnknownEffect``) in ``unknown_effects``. A documented effect missing a prop it
+cannot do without (a discount without ``value``) is logged and listed in ``other_effects``
+as well, so the cart page still renders.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django_talon.client.effects import (
+    AcceptCoupon,
+    AcceptReferral,
+    AddFreeItem,
+    AddLoyaltyPoints,
+    DeductLoyaltyPoints,
+    Effect,
+    RedeemReferral,
+    RejectCoupon,
+    RejectReferral,
+    SetDiscount,
+    SetDiscountPerAdditionalCost,
+    SetDiscountPerAdditionalCostPerItem,
+    SetDiscountPerItem,
+    ShowNotification,
+    UnknownEffect,
+    decode_effect,
+)
+from django_talon.promotions.codes import CodeCollector
+from django_talon.promotions.money import int_or_none, points, quantize_money
+from django_talon.promotions.summary import (
+    CartLine,
+    Discount,
+    FreeItem,
+    LoyaltyPoints,
+    Notification,
+    PromotionsSummary,
+)
+
+logger = logging.getLogger("django_talon.promotions")
+
+__all__ = [
+    "HANDLERS",
+    "PER_ITEM_DISCOUNT_TYPES",
+    "SUMMARISED_TYPES",
+    "discount_display_name",
+    "summarize",
+]
+
+#: Talon.One names a per-item discount effect ``"<rule name>#<position>"`` (and
+#: ``#<position>.<sub position>`` for units of one line), so that names are unique per cart
+#: item. Shoppers should see the rule name only.
+_POSITION_SUFFIX = re.compile(r"#\d+(?:\.\d+)?$")
+
+#: Discount effects on one cart line; their ``name`` carries the ``#<position>`` suffix.
+_PER_ITEM_DISCOUNTS: tuple[type[Effect], ...] = (
+    SetDiscountPerItem,
+    SetDiscountPerAdditionalCostPerItem,
+)
+
+#: Effect types whose ``name`` carries that suffix (the strings, for callers that only have
+#: a stored ``Discount.effect_type``).
+PER_ITEM_DISCOUNT_TYPES = frozenset(cls.EFFECT_TYPE for cls in _PER_ITEM_DISCOUNTS)
+
+
+def _strip_position(name: str) -> str:
+    return _POSITION_SUFFIX.sub("", name) or name
+
+
+def discount_display_name(name: str, effect_type: str = SetDiscountPerItem.EFFECT_TYPE) -> str:
+    """The name to show for a discount: per-item discounts lose Talon.One's ``#<position>``.
+
+    ``"Coffee 1 off each#0"`` -> ``"Coffee 1 off each"``. Other effect types keep their name
+    as sent (a cart discount may legitimately end in ``#1``).
+    """
+    return _strip_position(name) if effect_type in PER_ITEM_DISCOUNT_TYPES else name
+
+
+# --------------------------------------------------------------------------- typed props
+
+
+def _prop_name(effect: Effect, attribute: str) -> str:
+    for name, prop, _converter, _default in type(effect).PROP_FIELDS:
+        if name == attribute:
+            return prop
+    raise AttributeError(f"{type(effect).__name__} has no prop field {attribute!r}")
+
+
+def _require(effect: Effect, attribute: str) -> None:
+    """Raise ``KeyError`` when Talon.One left out the prop behind ``attribute``.
+
+    The decoder fills a missing prop with a neutral default; for the few props a summary
+    line cannot do without (an amount, a code, a SKU) that would show something the rule
+    engine never said, so such an effect is listed raw instead.
+    """
+    prop = _prop_name(effect, attribute)
+    if prop not in effect.props:
+        raise KeyError(prop)
+
+
+def _sent(effect: Effect, attribute: str) -> bool:
+    """True when ``attribute`` holds a value Talon.One sent, False when it is the decoder's
+    default for a missing or malformed prop (``position=0`` must not mean "first line")."""
+    for name, prop, converter, _default in type(effect).PROP_FIELDS:
+        if name == attribute:
+            return converter(effect.props.get(prop)) is not None
+    return False
+
+
+def _amount(effect: Effect, attribute: str, convert: Callable[[Any], Decimal]) -> Decimal:
+    """A required number prop through ``convert`` (money rounding or points).
+
+    A malformed value is handed to ``convert`` as sent: the converters turn it into ``0``
+    and log it, exactly as for any other bad number from the network.
+    """
+    _require(effect, attribute)
+    if _sent(effect, attribute):
+        return convert(getattr(effect, attribute))
+    return convert(effect.props.get(_prop_name(effect, attribute)))
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+@dataclass
+class _Building:
+    """The summary being built plus what the handlers collect across effects."""
+
+    summary: PromotionsSummary
+    rounding: str
+    by_position: dict[int, CartLine] = field(default_factory=dict)
+    coupons: CodeCollector = field(default_factory=lambda: CodeCollector("coupon"))
+    referrals: CodeCollector = field(default_factory=lambda: CodeCollector("referral"))
+    free: dict[str, FreeItem] = field(default_factory=dict)
+
+    def money(self, effect: Effect) -> Decimal:
+        """The effect's ``value`` rounded once to the currency's minor unit."""
+        return _amount(
+            effect,
+            "value",
+            lambda value: quantize_money(value, self.summary.currency, self.rounding),
+        )
+
+
+def _cart_discount(effect: SetDiscount | SetDiscountPerAdditionalCost, b: _Building) -> None:
+    scope = effect.scope if isinstance(effect, SetDiscount) else None
+    additional_cost = (
+        effect.additional_cost if isinstance(effect, SetDiscountPerAdditionalCost) else ""
+    )
+    b.summary.cart_discounts.append(
+        Discount(
+            name=effect.name,
+            amount=b.money(effect),
+            effect_type=effect.effect_type,
+            campaign_id=effect.campaign_id,
+            scope=scope or "",
+            additional_cost=additional_cost,
+            raw_name=effect.name,
+        )
+    )
+
+
+def _item_discount(
+    effect: SetDiscountPerItem | SetDiscountPerAdditionalCostPerItem, b: _Building
+) -> None:
+    position = effect.position if _sent(effect, "position") else None
+    scope = effect.scope if isinstance(effect, SetDiscountPerItem) else None
+    additional_cost = (
+        effect.additional_cost if isinstance(effect, SetDiscountPerAdditionalCostPerItem) else ""
+    )
+    discount = Discount(
+        name=_strip_position(effect.name),
+        amount=b.money(effect),
+        effect_type=effect.effect_type,
+        campaign_id=effect.campaign_id,
+        scope=scope or "",
+        position=position,
+        sub_position=effect.sub_position,
+        additional_cost=additional_cost,
+        raw_name=effect.name,
+    )
+    b.summary.item_discounts.append(discount)
+    if position is not None and position in b.by_position:
+        b.by_position[position].discounts.append(discount)
+    else:
+        logger.warning("%s for unknown cart position %r", effect.effect_type, position)
+
+
+def _accept_coupon(effect: AcceptCoupon, b: _Building) -> None:
+    _require(effect, "value")
+    b.coupons.accept(effect.value, effect.campaign_id)
+
+
+def _reject_coupon(effect: RejectCoupon, b: _Building) -> None:
+    _require(effect, "value")
+    b.coupons.reject(effect.value, effect.rejection_reason, effect.campaign_id)
+
+
+def _accept_referral(effect: AcceptReferral | RedeemReferral, b: _Building) -> None:
+    _require(effect, "value")
+    b.referrals.accept(effect.value, effect.campaign_id)
+
+
+def _reject_referral(effect: RejectReferral, b: _Building) -> None:
+    _require(effect, "value")
+    b.referrals.reject(effect.value, effect.rejection_reason, effect.campaign_id)
+
+
+def _free_item(effect: AddFreeItem, b: _Building) -> None:
+    """One entry per SKU: two campaigns giving the same item ask for the larger quantity."""
+    _require(effect, "sku")
+    sku = effect.sku
+    desired = effect.desired_quantity or 1
+    in_cart = sum(line.quantity for line in b.summary.lines if line.sku == sku)
+    previous = b.free.get(sku)
+    if previous is not None:
+        desired = max(desired, previous.desired_quantity)
+    b.free[sku] = FreeItem(sku, effect.name or sku, desired, in_cart, effect.campaign_id)
+
+
+def _ledger_fields(effect: AddLoyaltyPoints | DeductLoyaltyPoints) -> dict[str, Any]:
+    """What earning and spending have in common: the points and the ledger they go to."""
+    return {
+        "points": _amount(effect, "value", points),
+        "program_id": effect.program_id if _sent(effect, "program_id") else None,
+        "sub_ledger_id": effect.sub_ledger_id,
+        "campaign_id": effect.campaign_id,
+    }
+
+
+def _earn_points(effect: AddLoyaltyPoints, b: _Building) -> None:
+    b.summary.loyalty.append(
+        LoyaltyPoints(
+            kind="earn",
+            name=effect.name,
+            recipient_integration_id=effect.recipient_integration_id,
+            **_ledger_fields(effect),
+        )
+    )
+
+
+def _spend_points(effect: DeductLoyaltyPoints, b: _Building) -> None:
+    b.summary.loyalty.append(
+        LoyaltyPoints(kind="spend", name=effect.name or effect.rule_title, **_ledger_fields(effect))
+    )
+
+
+def _notification(effect: ShowNotification, b: _Building) -> None:
+    b.summary.notifications.append(
+        Notification(
+            notification_type=effect.notification_type or "Info",
+            title=effect.title,
+            body=effect.body,
+            campaign_id=effect.campaign_id,
+        )
+    )
+
+
+#: Effect class -> what it adds to the summary. Looked up by the decoded object's exact
+#: class (the decoder builds exactly these classes).
+HANDLERS: Mapping[type[Effect], Callable[[Any, _Building], None]] = {
+    SetDiscount: _cart_discount,
+    SetDiscountPerAdditionalCost: _cart_discount,
+    SetDiscountPerItem: _item_discount,
+    SetDiscountPerAdditionalCostPerItem: _item_discount,
+    AcceptCoupon: _accept_coupon,
+    RejectCoupon: _reject_coupon,
+    AcceptReferral: _accept_referral,
+    RedeemReferral: _accept_referral,
+    RejectReferral: _reject_referral,
+    AddFreeItem: _free_item,
+    AddLoyaltyPoints: _earn_points,
+    DeductLoyaltyPoints: _spend_points,
+    ShowNotification: _notification,
+}
+
+#: Effect types this summary interprets. Other types the client knows go to
+#: ``other_effects``; types unknown to the client go to ``unknown_effects``.
+SUMMARISED_TYPES = frozenset(cls.EFFECT_TYPE for cls in HANDLERS)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _item_field(item: Any, name: str, default: Any = None) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(name, default)
+    return getattr(item, name, default)
+
+
+def _decoded(effect: Any) -> Effect | None:
+    """Accept a raw effect dict, a v1 positional array ``[campaignId, rulesetId, ruleIndex,
+    [name, args...]]`` or anything with a raw dict in ``.raw`` (a decoded client ``Effect``),
+    and decode it from its raw form."""
+    if isinstance(effect, (Mapping, list)):
+        return decode_effect(effect)
+    raw = getattr(effect, "raw", None)
+    if isinstance(raw, Mapping):
+        return decode_effect(raw)
+    logger.warning("Ignoring an effect that is neither a dict nor a decoded Effect: %r", effect)
+    return None
+
+
+def _build_lines(cart_items: Iterable[Any], currency: str, rounding: str) -> list[CartLine]:
+    lines = []
+    for index, item in enumerate(cart_items or ()):
+        quantity = int_or_none(_item_field(item, "quantity", 1)) or 0
+        unit_price = quantize_money(_item_field(item, "price", 0) or 0, currency, rounding)
+        position = int_or_none(_item_field(item, "position"))
+        lines.append(
+            CartLine(
+                position=index if position is None else position,
+                sku=str(_item_field(item, "sku", "") or ""),
+                name=str(_item_field(item, "name", "") or ""),
+                quantity=quantity,
+                unit_price=unit_price,
+                subtotal=unit_price * quantity,
+                category=str(_item_field(item, "category", "") or ""),
+            )
+        )
+    return lines
+
+
+def _add(effect: Effect, b: _Building) -> None:
+    handler = HANDLERS.get(type(effect))
+    if handler is not None:
+        try:
+            handler(effect, b)
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning(
+                "Malformed %s effect listed raw (%s): %r", effect.effect_type, exc, effect.raw
+            )
+            b.summary.other_effects.append(effect.raw)
+    elif isinstance(effect, UnknownEffect):
+        b.summary.unknown_effects.append(effect.raw)
+    else:
+        # Documented type the summary does not interpret (webhooks, custom effects, ...).
+        b.summary.other_effects.append(effect.raw)
+
+
+def summarize(
+    effects_raw: Iterable[Any] | None,
+    cart_items: Iterable[Any] | None = (),
+    currency: str = "EUR",
+    *,
+    coupon_codes: Sequence[str] = (),
+    referral_code: str = "",
+    rounding: str = ROUND_HALF_UP,
+) -> PromotionsSummary:
+    """Build the :class:`PromotionsSummary` for stored effects and a cart snapshot.
+
+    ``effects_raw``: the raw effect dicts stored on the session (decoded ``Effect`` objects
+    are accepted too). ``cart_items``: the cart exactly as sent to Talon.One (dicts or
+    objects with ``sku``, ``name``, ``quantity``, ``price``, optional ``position``), because
+    ``setDiscountPerItem.position`` indexes that list. ``coupon_codes``/``referral_code``:
+    the codes the shopper entered; codes without an answer yet are reported as ``pending``.
+    Never raises on malformed effects: they are logged and skipped or listed raw.
+    """
+    summary = PromotionsSummary(currency=(currency or "EUR").upper())
+    summary.lines = _build_lines(cart_items or (), summary.currency, rounding)
+    b = _Building(summary, rounding, by_position={line.position: line for line in summary.lines})
+    for item in effects_raw or ():
+        effect = _decoded(item)
+        if effect is not None:
+            _add(effect, b)
+    summary.coupons = b.coupons.results(coupon_codes)
+    summary.referrals = b.referrals.results([referral_code] if referral_code else [])
+    summary.free_items = list(b.free.values())
+    return summary
