@@ -1,6 +1,7 @@
 """The emulator as a WSGI application: routing, auth, faults, the call log, control endpoints.
 
-Every Integration API route maps to one :class:`~django_talon.emulator.store.Store` method.
+Every Integration API route (:mod:`django_talon.emulator.routes`) maps to one
+:class:`~django_talon.emulator.store.Store` method.
 Every answer is JSON in Talon.One's shapes; anything unexpected becomes an error body (and is
 logged), never a traceback on the wire.
 """
@@ -11,7 +12,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from django_talon.emulator.campaign_file import CampaignFileError, CampaignSet, load_campaigns
 from django_talon.emulator.errors import ApiError, bad_request, conflict, not_found
 from django_talon.emulator.faults import FaultSet, FaultSpecError
+from django_talon.emulator.routes import Handler, Request, Route, integration_routes
 from django_talon.emulator.store import Store
 from django_talon.emulator.util import load_json
 
@@ -51,61 +52,69 @@ STATUS_TEXT = {
 }
 
 StartResponse = Callable[..., Any]
-Handler = Callable[["Request"], tuple[int, Any]]
+
+#: where each control endpoint lives and which methods it accepts
+CONTROL_METHODS: dict[str, tuple[str, ...]] = {
+    "reset": ("POST",),
+    "state": ("GET",),
+    "campaigns": ("POST", "GET"),
+    "faults": ("POST", "GET", "DELETE"),
+    "requests": ("GET", "DELETE"),
+    "health": ("GET",),
+}
 
 
-class DropConnection(Exception):
+class DropConnectionError(Exception):
     """Raised (outside our own server) when a fault asks to drop the connection."""
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    params: list[str]
-    query: dict[str, str]
-    headers: dict[str, str]
-    raw_body: bytes
-    _json: Any = None
-    _parsed: bool = False
-
-    def json(self, *, required: bool = True) -> Any:
-        """The decoded JSON body (400 if it is not JSON or missing when required)."""
-        if not self._parsed:
-            self._parsed = True
-            if not self.raw_body.strip():
-                if required:
-                    raise bad_request("the request body must be a JSON object", pointer="/")
-                self._json = None
-            else:
-                try:
-                    self._json = load_json(self.raw_body)
-                except (ValueError, UnicodeDecodeError) as exc:
-                    raise bad_request(
-                        f"the request body is not valid JSON: {exc}", pointer="/"
-                    ) from None
-        return self._json
+DropConnection = DropConnectionError  # the name before ruff's N818
 
 
 @dataclass
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    operation: str
-    handler: Handler
-    lock: str | None = None  # "session" / "profile": 409 on parallel calls for the same id
-    v1: bool = False
-    ok_status: int = 200
+class _Call:
+    """Bookkeeping of one Integration API call that outlives its answer (see ``_finish``)."""
+
+    status: int | None = None  # None: dropped, never answered
+    lock_key: tuple[str, str] | None = None
+    lock_generation: int = -1
 
 
-def _no_content(func: Callable[..., None], *args: Any) -> tuple[int, Any]:
-    """Run an operation that answers 204 No Content."""
-    func(*args)
-    return 204, None
+def _control_body(body: bytes) -> Any:
+    try:
+        return load_json(body) if body.strip() else None
+    except ValueError as exc:
+        raise bad_request(f"the request body is not valid JSON: {exc}", pointer="/") from None
 
 
-def _compile(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{[^}]+\}", "([^/]+)", template) + "$")
+def _internal_error(exc: Exception, path: str) -> ApiError:
+    """A bug in the emulator answers JSON like every other error (the traceback is logged)."""
+    return ApiError(
+        500,
+        f"emulator internal error: {type(exc).__name__}",
+        title="Internal error",
+        resource=path,
+    )
+
+
+def _read_request(environ: dict[str, Any]) -> tuple[Request, str]:
+    """The WSGI environ as a Request, plus the still-quoted path the routes match on."""
+    method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+    raw_path = environ.get("RAW_URI") or quote(str(environ.get("PATH_INFO", "")))
+    raw_path = str(raw_path).split("?", 1)[0]
+    path = unquote(raw_path)
+    query = dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    headers = {
+        k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    return Request(method, path, [], query, headers, body), raw_path
 
 
 class EmulatorApp:
@@ -138,131 +147,7 @@ class EmulatorApp:
         self._expected_auth = f"ApiKey-v1 {api_key}"
         #: callables receiving every Integration API answer (tests validate them against the spec)
         self.response_hooks: list[Callable[[dict[str, Any]], None]] = []
-        s = self.store
-        self.routes: list[Route] = [
-            Route(
-                "PUT",
-                _compile("/v2/customer_sessions/{id}"),
-                "updateCustomerSessionV2",
-                lambda r: (200, s.update_session_v2(r.params[0], r.json(), r.query)),
-                lock="session",
-            ),
-            Route(
-                "GET",
-                _compile("/v2/customer_sessions/{id}"),
-                "getCustomerSession",
-                lambda r: (200, s.get_session(r.params[0])),
-            ),
-            Route(
-                "POST",
-                _compile("/v2/customer_sessions/{id}/returns"),
-                "returnCartItems",
-                lambda r: (
-                    200,
-                    s.return_items(
-                        r.params[0], r.json(), r.query, r.headers.get("idempotency-key")
-                    ),
-                ),
-                lock="session",
-            ),
-            Route(
-                "PUT",
-                _compile("/v2/customer_sessions/{id}/reopen"),
-                "reopenCustomerSession",
-                lambda r: (200, s.reopen_session(r.params[0])),
-                lock="session",
-            ),
-            Route(
-                "PUT",
-                _compile("/v2/customer_profiles/{id}"),
-                "updateCustomerProfileV2",
-                lambda r: (200, s.update_profile_v2(r.params[0], r.json(), r.query)),
-                lock="profile",
-            ),
-            Route(
-                "PUT",
-                _compile("/v2/customer_profiles"),
-                "updateCustomerProfilesV2",
-                self._bulk_profiles,
-            ),
-            Route(
-                "POST",
-                _compile("/v2/customer_audiences"),
-                "updateCustomerProfileAudiences",
-                lambda r: _no_content(s.update_audiences, r.json()),
-            ),
-            Route(
-                "POST",
-                _compile("/v1/coupon_reservations/{code}"),
-                "createCouponReservation",
-                lambda r: (201, s.create_reservation(r.params[0], r.json())),
-            ),
-            Route(
-                "DELETE",
-                _compile("/v1/coupon_reservations/{code}"),
-                "deleteCouponReservation",
-                lambda r: _no_content(s.delete_reservation, r.params[0], r.json()),
-            ),
-            Route(
-                "GET",
-                _compile("/v1/coupon_reservations/customerprofiles/{code}"),
-                "getReservedCustomers",
-                lambda r: (200, s.reserved_customers(r.params[0])),
-            ),
-            Route(
-                "GET",
-                _compile("/v1/coupon_reservations/coupons/{id}"),
-                "getReservedCoupons",
-                lambda r: (200, s.reserved_coupons(r.params[0])),
-            ),
-            Route(
-                "POST",
-                _compile("/v1/referrals"),
-                "createReferral",
-                lambda r: (201, s.create_referral(r.json())),
-            ),
-            Route(
-                "DELETE",
-                _compile("/v1/customer_data/{id}"),
-                "deleteCustomerData",
-                lambda r: _no_content(s.delete_customer_data, r.params[0]),
-            ),
-            Route(
-                "GET",
-                _compile("/v1/customer_profiles/{id}/inventory"),
-                "getCustomerInventory",
-                lambda r: (200, s.inventory(r.params[0], r.query)),
-            ),
-            Route(
-                "POST",
-                _compile("/v1/customer_profiles_search"),
-                "getCustomerProfilesByAttributes",
-                lambda r: (200, s.search_profiles(r.json())),
-            ),
-            Route(
-                "POST",
-                _compile("/v1/events"),
-                "trackEvent",
-                lambda r: (201, s.track_event_v1(r.json(), r.query)),
-                v1=True,
-            ),
-            Route(
-                "PUT",
-                _compile("/v1/customer_profiles/{id}"),
-                "updateCustomerProfile",
-                lambda r: (200, s.update_profile_v1(r.params[0], r.json(), r.query)),
-                lock="profile",
-                v1=True,
-            ),
-            Route(
-                "PUT",
-                _compile("/v1/customer_sessions/{id}"),
-                "updateCustomerSession",
-                lambda r: (200, s.update_session_v1(r.params[0], r.json(), r.query)),
-                lock="session",
-                v1=True,
-            ),
-        ]
+        self.routes: list[Route] = integration_routes(self.store)
 
     # ---------------------------------------------------------------------------- control
 
@@ -297,77 +182,68 @@ class EmulatorApp:
     def _control(
         self, method: str, path: str, query: dict[str, str], body: bytes
     ) -> tuple[int, Any]:
+        """The ``/_emulator/`` endpoints: no auth, no faults, not in the call log."""
         name = path[len(CONTROL_PREFIX) :].strip("/")
-
-        def data() -> Any:
-            try:
-                return load_json(body) if body.strip() else None
-            except ValueError as exc:
-                raise bad_request(
-                    f"the request body is not valid JSON: {exc}", pointer="/"
-                ) from None
-
-        routes: dict[str, tuple[str, ...]] = {
-            "reset": ("POST",),
-            "state": ("GET",),
-            "campaigns": ("POST", "GET"),
-            "faults": ("POST", "GET", "DELETE"),
-            "requests": ("GET", "DELETE"),
-            "health": ("GET",),
-        }
-        if name not in routes:
+        if name not in CONTROL_METHODS:
             raise not_found(f"no emulator control endpoint {path}", path)
-        if method not in routes[name]:
+        if method not in CONTROL_METHODS[name]:
             raise ApiError(
                 405,
                 f"{method} is not allowed on {path}",
                 title="Method not allowed",
                 resource=path,
-                headers={"Allow": ", ".join(routes[name])},
+                headers={"Allow": ", ".join(CONTROL_METHODS[name])},
             )
-        if name == "health":
-            return 200, {"status": "ok"}
-        if name == "reset":
-            self.reset()
-            return 200, {"status": "reset"}
-        if name == "state":
-            return 200, {**self.store.dump(), "faults": self.faults.list()}
-        if name == "campaigns":
-            if method == "GET":
-                return 200, {"campaigns": self.store.dump()["campaigns"]}
-            try:
-                loaded = self.load_campaigns(data())
-            except CampaignFileError as exc:
-                raise bad_request(str(exc), pointer="/") from None
-            return 200, {"status": "loaded", "campaigns": len(loaded.campaigns)}
-        if name == "faults":
-            if method == "DELETE":
-                self.faults.clear()
-                return 204, None
-            if method == "GET":
-                return 200, {"faults": self.faults.list()}
-            spec = data()
-            specs = spec.get("faults") if isinstance(spec, dict) and "faults" in spec else spec
-            if not isinstance(specs, list):
-                specs = [specs]
-            added = []
-            try:
-                for item in specs:
-                    added.append(self.faults.add(item).to_dict())
-            except FaultSpecError as exc:
-                raise bad_request(f"invalid fault: {exc}", pointer="/") from None
-            return 201, {"faults": added}
-        # requests
+        handlers: dict[str, Callable[[str, dict[str, str], bytes], tuple[int, Any]]] = {
+            "health": lambda m, q, b: (200, {"status": "ok"}),
+            "reset": self._control_reset,
+            "state": lambda m, q, b: (200, {**self.store.dump(), "faults": self.faults.list()}),
+            "campaigns": self._control_campaigns,
+            "faults": self._control_faults,
+            "requests": self._control_requests,
+        }
+        return handlers[name](method, query, body)
+
+    def _control_reset(self, method: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        self.reset()
+        return 200, {"status": "reset"}
+
+    def _control_campaigns(
+        self, method: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        if method == "GET":
+            return 200, {"campaigns": self.store.dump()["campaigns"]}
+        try:
+            loaded = self.load_campaigns(_control_body(body))
+        except CampaignFileError as exc:
+            raise bad_request(str(exc), pointer="/") from None
+        return 200, {"status": "loaded", "campaigns": len(loaded.campaigns)}
+
+    def _control_faults(self, method: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if method == "DELETE":
+            self.faults.clear()
+            return 204, None
+        if method == "GET":
+            return 200, {"faults": self.faults.list()}
+        spec = _control_body(body)
+        specs = spec.get("faults") if isinstance(spec, dict) and "faults" in spec else spec
+        if not isinstance(specs, list):
+            specs = [specs]
+        added = []
+        try:
+            for item in specs:
+                added.append(self.faults.add(item).to_dict())
+        except FaultSpecError as exc:
+            raise bad_request(f"invalid fault: {exc}", pointer="/") from None
+        return 201, {"faults": added}
+
+    def _control_requests(self, method: str, query: dict[str, str], body: bytes) -> tuple[int, Any]:
         if method == "DELETE":
             self.clear_calls()
             return 204, None
         return 200, {"requests": self.call_log(query.get("path_prefix"))}
 
     # ---------------------------------------------------------------------------- helpers
-
-    def _bulk_profiles(self, request: Request) -> tuple[int, Any]:
-        result = self.store.update_profiles_v2(request.json(), request.query)
-        return (204, None) if result is None else (200, result)
 
     def _authorized(self, request: Request, route: Route | None) -> bool:
         auth = request.headers.get("authorization")
@@ -436,135 +312,147 @@ class EmulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        raw_path = environ.get("RAW_URI") or quote(str(environ.get("PATH_INFO", "")))
-        raw_path = str(raw_path).split("?", 1)[0]
-        path = unquote(raw_path)
-        query = dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        headers = {
-            k[5:].replace("_", "-").lower(): str(v)
-            for k, v in environ.items()
-            if k.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = str(environ["CONTENT_TYPE"])
-
+        request, raw_path = _read_request(environ)
+        path = request.path
         if path.startswith(CONTROL_PREFIX) or path.rstrip("/") == CONTROL_PREFIX.rstrip("/"):
-            try:
-                control_status, control_payload = self._control(method, path, query, body)
-                return self._respond(start_response, control_status, control_payload)
-            except ApiError as exc:
-                return self._respond(start_response, exc.status, exc.body(), exc.headers)
-            except Exception as exc:  # a bug: answer JSON, keep the traceback in the log
-                logger.exception("emulator error handling control call %s %s", method, path)
-                error = ApiError(
-                    500,
-                    f"emulator internal error: {type(exc).__name__}",
-                    title="Internal error",
-                    resource=path,
-                )
-                return self._respond(start_response, 500, error.body())
-
-        request = Request(method, path, [], query, headers, body)
-        route, params, allowed = self._match(method, raw_path)
-        request.params = params
+            return self._answer_control(request, start_response)
+        route, request.params, allowed = self._match(request.method, raw_path)
         operation = route.operation if route else None
-        status: int | None = None
-        lock_key: tuple[str, str] | None = None
-        lock_generation = -1
+        call = _Call()
         try:
-            try:
-                if route is None:
-                    if allowed:
-                        raise ApiError(
-                            405,
-                            f"method {method} is not allowed on {path}",
-                            title="Method not allowed",
-                            resource=path,
-                            headers={"Allow": ", ".join(sorted(set(allowed)))},
-                        )
-                    raise not_found(f"no Integration API endpoint {method} {path}", path)
-                if not self._authorized(request, route):
-                    raise ApiError(
-                        401,
-                        "Unauthorized - Invalid API key",
-                        title="Unauthorized",
-                        details="send 'Authorization: ApiKey-v1 <key>' with a valid key",
-                        resource="Authorization",
-                    )
-                if route.lock:
-                    lock_key = (route.lock, params[0])
-                    with self._inflight_lock:
-                        if lock_key in self._inflight:
-                            lock_key = None
-                            what = "session" if route.lock == "session" else "customer profile"
-                            raise conflict(
-                                f"Too many requests are updating this {what} at the same time"
-                            )
-                        self._inflight.add(lock_key)
-                        lock_generation = self._generation
-                if self.faults:
-                    decision = self.faults.decide(method, path)
-                    if decision.delay:
-                        generation = self._generation
-                        self.faults.wake.wait(decision.delay)
-                        if generation != self._generation:
-                            return self._drop(environ)
-                    fault = decision.terminal
-                    if fault is not None:
-                        if fault.kind in ("drop", "hang"):
-                            if fault.kind == "hang":
-                                self.faults.wake.wait(fault.seconds)
-                            return self._drop(environ)
-                        if fault.kind == "conflict":
-                            raise conflict(
-                                fault.message
-                                or "Too many requests are updating this session at the same time"
-                            )
-                        raise ApiError(
-                            fault.status,
-                            fault.message or f"injected fault: HTTP {fault.status}",
-                            title="Injected fault",
-                            resource=path,
-                        )
-                status, payload = route.handler(request)
-            except ApiError as exc:
-                status = exc.status
-                self._notify(operation, request, exc.status, exc.body())
-                return self._respond(start_response, exc.status, exc.body(), exc.headers)
-            except DropConnection:
-                raise
-            except Exception as exc:  # a bug in the emulator: answer JSON, log the traceback
-                logger.exception("emulator error handling %s %s", method, path)
-                status = 500
-                error = ApiError(
-                    500,
-                    f"emulator internal error: {type(exc).__name__}",
-                    title="Internal error",
-                    resource=path,
-                )
-                return self._respond(start_response, 500, error.body())
-            self._notify(operation, request, status, payload)
-            return self._respond(start_response, status, payload)
+            return self._serve(environ, start_response, request, route, allowed, call)
         finally:
-            if lock_key is not None:
-                with self._inflight_lock:
-                    if lock_generation == self._generation:
-                        self._inflight.discard(lock_key)
-            self._record(request, status, operation, started)
-            if logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "%s %s -> %s (%.1f ms)",
-                    method,
-                    raw_path,
-                    status or "dropped",
-                    (time.perf_counter() - started) * 1000,
+            self._finish(request, raw_path, operation, call, started)
+
+    def _answer_control(self, request: Request, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            status, payload = self._control(
+                request.method, request.path, request.query, request.raw_body
+            )
+            return self._respond(start_response, status, payload)
+        except ApiError as exc:
+            return self._respond(start_response, exc.status, exc.body(), exc.headers)
+        except Exception as exc:  # a bug: answer JSON, keep the traceback in the log
+            logger.exception(
+                "emulator error handling control call %s %s", request.method, request.path
+            )
+            return self._respond(start_response, 500, _internal_error(exc, request.path).body())
+
+    def _serve(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        request: Request,
+        route: Route | None,
+        allowed: list[str],
+        call: _Call,
+    ) -> Iterable[bytes]:
+        """Answer an Integration API call: checks, faults, the store operation, hooks."""
+        operation = route.operation if route else None
+        try:
+            handler = self._admit(request, route, allowed, call)
+            dropped = self._inject_faults(environ, request)
+            if dropped is not None:
+                return dropped
+            status, payload = handler(request)
+        except ApiError as exc:
+            call.status = exc.status
+            self._notify(operation, request, exc.status, exc.body())
+            return self._respond(start_response, exc.status, exc.body(), exc.headers)
+        except DropConnectionError:
+            raise
+        except Exception as exc:  # a bug in the emulator: answer JSON, log the traceback
+            logger.exception("emulator error handling %s %s", request.method, request.path)
+            call.status = 500
+            return self._respond(start_response, 500, _internal_error(exc, request.path).body())
+        call.status = status
+        self._notify(operation, request, status, payload)
+        return self._respond(start_response, status, payload)
+
+    def _admit(
+        self, request: Request, route: Route | None, allowed: list[str], call: _Call
+    ) -> Handler:
+        """The route's handler, once the call may go ahead: 404/405, 401, or 409 in flight."""
+        if route is None:
+            if allowed:
+                raise ApiError(
+                    405,
+                    f"method {request.method} is not allowed on {request.path}",
+                    title="Method not allowed",
+                    resource=request.path,
+                    headers={"Allow": ", ".join(sorted(set(allowed)))},
                 )
+            raise not_found(
+                f"no Integration API endpoint {request.method} {request.path}", request.path
+            )
+        if not self._authorized(request, route):
+            raise ApiError(
+                401,
+                "Unauthorized - Invalid API key",
+                title="Unauthorized",
+                details="send 'Authorization: ApiKey-v1 <key>' with a valid key",
+                resource="Authorization",
+            )
+        if route.lock:
+            self._claim((route.lock, request.params[0]), call)
+        return route.handler
+
+    def _claim(self, lock_key: tuple[str, str], call: _Call) -> None:
+        """Mark the session/profile as in flight; 409 if another call already holds it."""
+        with self._inflight_lock:
+            if lock_key in self._inflight:
+                what = "session" if lock_key[0] == "session" else "customer profile"
+                raise conflict(f"Too many requests are updating this {what} at the same time")
+            self._inflight.add(lock_key)
+            call.lock_key = lock_key
+            call.lock_generation = self._generation
+
+    def _inject_faults(self, environ: dict[str, Any], request: Request) -> Iterable[bytes] | None:
+        """Apply the matching faults: delay, then drop/hang (the answer to give) or raise an
+        error; None lets the call through."""
+        if not self.faults:
+            return None
+        decision = self.faults.decide(request.method, request.path)
+        if decision.delay:
+            generation = self._generation
+            self.faults.wake.wait(decision.delay)
+            if generation != self._generation:
+                return self._drop(environ)
+        fault = decision.terminal
+        if fault is None:
+            return None
+        if fault.kind in ("drop", "hang"):
+            if fault.kind == "hang":
+                self.faults.wake.wait(fault.seconds)
+            return self._drop(environ)
+        if fault.kind == "conflict":
+            raise conflict(
+                fault.message or "Too many requests are updating this session at the same time"
+            )
+        raise ApiError(
+            fault.status,
+            fault.message or f"injected fault: HTTP {fault.status}",
+            title="Injected fault",
+            resource=request.path,
+        )
+
+    def _finish(
+        self, request: Request, raw_path: str, operation: str | None, call: _Call, started: float
+    ) -> None:
+        """Answered, failed or dropped: release the in-flight mark, log the call."""
+        if call.lock_key is not None:
+            with self._inflight_lock:
+                if call.lock_generation == self._generation:
+                    self._inflight.discard(call.lock_key)
+        self._record(request, call.status, operation, started)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s %s -> %s (%.1f ms)",
+                request.method,
+                raw_path,
+                call.status or "dropped",
+                (time.perf_counter() - started) * 1000,
+            )
 
     def _notify(self, operation: str | None, request: Request, status: int, payload: Any) -> None:
         for hook in self.response_hooks:
@@ -585,7 +473,7 @@ class EmulatorApp:
         if DROP_KEY in environ:
             environ[DROP_KEY] = True
             return []
-        raise DropConnection("fault: drop the connection")
+        raise DropConnectionError("fault: drop the connection")
 
     @staticmethod
     def _respond(

@@ -49,29 +49,39 @@ class Fault:
         return asdict(self)
 
 
+_KEYS = {"kind", "path", "method", "times", "rate", "status", "seconds", "max_seconds", "message"}
+
+
 def parse_fault(spec: Any) -> Fault:
     """Validate one fault description (dict, or ``kind:key=value,...`` text from the CLI)."""
     if isinstance(spec, str):
         spec = parse_fault_text(spec)
     if not isinstance(spec, dict):
         raise FaultSpecError("a fault must be an object")
-    unknown = set(spec) - {
-        "kind",
-        "path",
-        "method",
-        "times",
-        "rate",
-        "status",
-        "seconds",
-        "max_seconds",
-        "message",
-    }
+    unknown = set(spec) - _KEYS
     if unknown:
         raise FaultSpecError(f"unknown fault keys: {', '.join(sorted(unknown))}")
     kind = spec.get("kind")
     if kind not in KINDS:
         raise FaultSpecError(f"kind must be one of {', '.join(KINDS)}")
     fault = Fault(kind=kind)
+    _parse_matching(spec, fault)
+    if kind == "error":
+        status = spec.get("status", 500)
+        if not is_int(status) or not 400 <= int(status) <= 599:
+            raise FaultSpecError("status must be an HTTP error status (400..599)")
+        fault.status = int(status)
+    elif kind == "conflict":
+        fault.status = 409
+    if kind in ("latency", "hang"):
+        _parse_duration(spec, fault)
+    if spec.get("message") is not None:
+        fault.message = str(spec["message"])
+    return fault
+
+
+def _parse_matching(spec: dict[str, Any], fault: Fault) -> None:
+    """Which calls the fault applies to: ``path``, ``method``, ``times``, ``rate``."""
     if "path" in spec:
         if not isinstance(spec["path"], str) or not spec["path"]:
             raise FaultSpecError("path must be a non-empty fnmatch pattern")
@@ -88,27 +98,20 @@ def parse_fault(spec: Any) -> Fault:
         if not is_number(spec["rate"]) or not 0 <= float(spec["rate"]) <= 1:
             raise FaultSpecError("rate must be a number between 0 and 1")
         fault.rate = float(spec["rate"])
-    if kind == "error":
-        status = spec.get("status", 500)
-        if not is_int(status) or not 400 <= int(status) <= 599:
-            raise FaultSpecError("status must be an HTTP error status (400..599)")
-        fault.status = int(status)
-    elif kind == "conflict":
-        fault.status = 409
-    if kind in ("latency", "hang"):
-        default = 30.0 if kind == "hang" else None
-        seconds: Any = spec.get("seconds", default)
-        if not is_number(seconds) or float(seconds) < 0:
-            raise FaultSpecError("seconds must be a number >= 0")
-        fault.seconds = float(seconds)
-        if spec.get("max_seconds") is not None:
-            max_seconds: Any = spec["max_seconds"]
-            if not is_number(max_seconds) or float(max_seconds) < fault.seconds:
-                raise FaultSpecError("max_seconds must be a number >= seconds")
-            fault.max_seconds = float(spec["max_seconds"])
-    if spec.get("message") is not None:
-        fault.message = str(spec["message"])
-    return fault
+
+
+def _parse_duration(spec: dict[str, Any], fault: Fault) -> None:
+    """``seconds`` (and an optional ``max_seconds``) of a latency or hang fault."""
+    default = 30.0 if fault.kind == "hang" else None
+    seconds: Any = spec.get("seconds", default)
+    if not is_number(seconds) or float(seconds) < 0:
+        raise FaultSpecError("seconds must be a number >= 0")
+    fault.seconds = float(seconds)
+    if spec.get("max_seconds") is not None:
+        max_seconds: Any = spec["max_seconds"]
+        if not is_number(max_seconds) or float(max_seconds) < fault.seconds:
+            raise FaultSpecError("max_seconds must be a number >= seconds")
+        fault.max_seconds = float(spec["max_seconds"])
 
 
 def parse_fault_text(text: str) -> dict[str, Any]:
