@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +13,11 @@ class CustomerSession(models.Model):
 
     ``cart_items``, ``coupon_codes``, ``referral_code``, ``attributes`` and ``state`` are the
     state last *queued* (the outbox delivers it); ``effects`` is the raw effect list from the
-    last successful answer (decode with ``django_talon.client.effects.decode_effects``) and
-    ``effects_received_at`` says how old it is. ``fingerprint`` is the hash of the last queued
-    payload and ``pushed_fingerprint`` of the last delivered one: an unchanged cart costs no
-    outbox row and no API call.
+    last successful answer (``django_talon.promotions.decoded_effects(session)`` decodes it;
+    the model does not, because models import no client code) and ``effects_received_at``
+    says how old it is. ``fingerprint`` is the hash of the last queued payload and
+    ``pushed_fingerprint`` of the last delivered one: an unchanged cart costs no outbox row
+    and no API call.
     """
 
     class State(models.TextChoices):
@@ -79,9 +78,3 @@ class CustomerSession(models.Model):
     def profile_integration_id(self) -> str:
         """The ``profileId`` sent to Talon.One ("" for an anonymous cart)."""
         return self.profile.integration_id if self.profile_id and self.profile else ""
-
-    def decoded_effects(self) -> list[Any]:
-        """The stored raw effects decoded into typed ``Effect`` objects."""
-        from django_talon.client.effects import decode_effects
-
-        return list(decode_effects(list(self.effects or [])))
