@@ -161,3 +161,60 @@ def test_summarised_types_are_types_the_client_decodes() -> None:
 def test_v1_positional_effects_are_understood() -> None:
     s = summarize([[1, 2, 0, ["acceptCoupon", "WELCOME10"]]], CART, "EUR")
     assert [c.code for c in s.accepted_coupons] == ["WELCOME10"]
+
+
+def test_effects_are_dispatched_by_their_decoded_class() -> None:
+    from django_talon.client.effects import EFFECT_TYPES, Effect
+    from django_talon.promotions import HANDLERS, SUMMARISED_TYPES
+
+    assert all(isinstance(cls, type) and issubclass(cls, Effect) for cls in HANDLERS)
+    assert {EFFECT_TYPES[name] for name in SUMMARISED_TYPES} == set(HANDLERS)
+
+
+def test_typed_effects_give_the_same_summary_as_their_raw_dicts() -> None:
+    from django_talon.client.effects import decode_effects
+
+    effects = [
+        eff("setDiscount", 1, name="Welcome", value=10.6, scope="sessionTotal"),
+        eff("setDiscountPerItem", 4, name="Coffee#0", value=1.0, position=0),
+        eff("acceptCoupon", 1, value="WELCOME10"),
+        eff("addLoyaltyPoints", 6, name="Club", programId=1, value=106.0),
+        eff("triggerWebhook", 8, webhookId=1, webhookName="w"),
+        eff("someEffectFrom2030", foo="bar"),
+    ]
+    raw, typed = summarize(effects, CART, "EUR"), summarize(decode_effects(effects), CART, "EUR")
+    assert typed == raw
+    assert raw.cart_discounts[0].scope == "sessionTotal"
+    assert raw.loyalty[0].points == Decimal("106") and raw.loyalty[0].program_id == 1
+    assert raw.other_effects == [effects[4]] and raw.unknown_effects == [effects[5]]
+
+
+def test_a_missing_prop_is_not_the_decoders_default() -> None:
+    """The decoder fills a missing ``position`` with 0 and ``programId`` with 0: the summary
+    must not put such a discount on the first cart line nor invent programme 0."""
+    s = summarize(
+        [
+            eff("setDiscountPerItem", name="Where#?", value=1),
+            eff("deductLoyaltyPoints", ruleTitle="Redeem", value=5),
+            eff("setDiscount", name="bad amount", value="abc"),
+            eff("acceptCoupon"),
+        ],
+        CART,
+        "EUR",
+    )
+    assert s.item_discounts[0].position is None and s.lines[0].discounts == []
+    assert s.loyalty[0].program_id is None and s.loyalty[0].name == "Redeem"
+    assert s.cart_discounts[0].amount == Decimal("0.00")
+    assert s.coupons == [] and s.other_effects == [eff("acceptCoupon")]
+
+
+def test_decoded_effects_of_a_stored_session() -> None:
+    from types import SimpleNamespace
+
+    from django_talon.client.effects import AcceptCoupon
+    from django_talon.promotions import decoded_effects
+
+    session = SimpleNamespace(effects=[eff("acceptCoupon", value="X")])
+    (effect,) = decoded_effects(session)  # type: ignore[arg-type]
+    assert isinstance(effect, AcceptCoupon) and effect.value == "X"
+    assert decoded_effects(SimpleNamespace(effects=None)) == []  # type: ignore[arg-type]
