@@ -92,10 +92,11 @@ def discount_display_name(name: str, effect_type: str = SetDiscountPerItem.EFFEC
 # --------------------------------------------------------------------------- typed props
 
 
-def _prop_name(effect: Effect, attribute: str) -> str:
-    for name, prop, _converter, _default in type(effect).PROP_FIELDS:
+def _prop_field(effect: Effect, attribute: str) -> tuple[str, Callable[[Any], Any]]:
+    """The prop name and converter the client's decoder uses for ``attribute``."""
+    for name, prop, converter, _default in type(effect).PROP_FIELDS:
         if name == attribute:
-            return prop
+            return prop, converter
     raise AttributeError(f"{type(effect).__name__} has no prop field {attribute!r}")
 
 
@@ -106,7 +107,7 @@ def _require(effect: Effect, attribute: str) -> None:
     line cannot do without (an amount, a code, a SKU) that would show something the rule
     engine never said, so such an effect is listed raw instead.
     """
-    prop = _prop_name(effect, attribute)
+    prop, _converter = _prop_field(effect, attribute)
     if prop not in effect.props:
         raise KeyError(prop)
 
@@ -114,10 +115,8 @@ def _require(effect: Effect, attribute: str) -> None:
 def _sent(effect: Effect, attribute: str) -> bool:
     """True when ``attribute`` holds a value Talon.One sent, False when it is the decoder's
     default for a missing or malformed prop (``position=0`` must not mean "first line")."""
-    for name, prop, converter, _default in type(effect).PROP_FIELDS:
-        if name == attribute:
-            return converter(effect.props.get(prop)) is not None
-    return False
+    prop, converter = _prop_field(effect, attribute)
+    return converter(effect.props.get(prop)) is not None
 
 
 def _amount(effect: Effect, attribute: str, convert: Callable[[Any], Decimal]) -> Decimal:
@@ -129,7 +128,8 @@ def _amount(effect: Effect, attribute: str, convert: Callable[[Any], Decimal]) -
     _require(effect, attribute)
     if _sent(effect, attribute):
         return convert(getattr(effect, attribute))
-    return convert(effect.props.get(_prop_name(effect, attribute)))
+    prop, _converter = _prop_field(effect, attribute)
+    return convert(effect.props.get(prop))
 
 
 # --------------------------------------------------------------------------- handlers
