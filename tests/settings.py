@@ -86,6 +86,11 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Tests create and log in users by the dozen; PBKDF2 is slow on purpose (hundreds of ms per
+# hash on a loaded 2-core box), which protects nothing here. tests.ops.worker_settings and the
+# other settings modules that import from this one inherit it.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 # django_talon.api (the optional DRF extra); tests/surfaces.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
