@@ -69,7 +69,7 @@ def coupon_key(code: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Answer:
+class AnswerEffects:
     """The effects of one answer: the raw list (stored verbatim on the session and sent with
     ``effects_updated``) and its typed view (what this module reads)."""
 
@@ -77,7 +77,7 @@ class _Answer:
     effects: list[Effect]
 
     @classmethod
-    def of(cls, answer: dict[str, Any]) -> _Answer:
+    def of(cls, answer: dict[str, Any]) -> AnswerEffects:
         """The answer's effect objects; anything that is not an object is dropped. A
         malformed effect (``props`` not an object) decodes with empty props, so it rejects
         nothing and never fails the delivery of the rest of the answer."""
@@ -96,7 +96,7 @@ class _Answer:
 
 
 def store_effects(
-    session: CustomerSession, answer: _Answer, *, drop_rejected: bool = True
+    session: CustomerSession, answer: AnswerEffects, *, drop_rejected: bool = True
 ) -> list[str]:
     """Store an answer's effects on the mirror (unsaved; the caller saves, then
     :func:`_after_store` sends the app's signals about the stored answer).
@@ -124,7 +124,7 @@ def store_effects(
     return changed
 
 
-def _without_rejected(body: dict[str, Any], answer: _Answer) -> dict[str, Any]:
+def _without_rejected(body: dict[str, Any], answer: AnswerEffects) -> dict[str, Any]:
     """The pushed ``customerSession`` body minus the codes Talon.One rejected in its answer."""
     coupons = answer.rejected_coupons()
     kept = dict(body)
@@ -134,7 +134,7 @@ def _without_rejected(body: dict[str, Any], answer: _Answer) -> dict[str, Any]:
     return kept
 
 
-def _after_store(session: CustomerSession, answer: _Answer) -> None:
+def _after_store(session: CustomerSession, answer: AnswerEffects) -> None:
     """Send the answer's signals once the session row is saved, so receivers that query it
     (or act after commit) see the effects the signal announces. ``signals.emit`` logs a
     receiver that raises: the delivery already succeeded and stays done."""
@@ -195,7 +195,7 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     )
     if session is None:  # the mirror was deleted meanwhile; Talon.One still got the write
         return "sent"
-    answer = _Answer.of(state.raw)
+    answer = AnswerEffects.of(state.raw)
     pushed_fp = message.fingerprint
     drop = False
     if answer.has_rejection():
@@ -236,7 +236,7 @@ def _store_answer_only(session_id: str, raw_answer: dict[str, Any]) -> None:
     dropped (no stale overwrite)."""
     session = CustomerSession.objects.filter(integration_id=session_id).first()
     if session is not None:
-        answer = _Answer.of(raw_answer)
+        answer = AnswerEffects.of(raw_answer)
         changed = store_effects(session, answer, drop_rejected=False)
         session.save(update_fields=[*changed, "updated_at"])
         _after_store(session, answer)
