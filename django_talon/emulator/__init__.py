@@ -8,6 +8,22 @@ Run it with ``python -m django_talon.emulator`` or embed it::
         ...  # point a TalonClient at server.url
 
 See docs/emulator.md for campaigns, control endpoints and faults.
+
+Where things live:
+
+===================  ==================================================================
+``server.py``        the threaded HTTP server (``EmulatorServer``) around the WSGI app
+``app.py``           the WSGI app: auth, 409 for calls in flight, faults, the call log,
+                     the ``/_emulator/`` control endpoints
+``routes.py``        which method and path call which store operation
+``store/``           all state and every Integration API operation, one module per area
+``engine/``          the rule engine: which campaigns fire, why others don't, effects
+``campaign_file.py`` the campaign-file format, its validation and loading
+``models.py``        the records the store keeps, rendered in the official API shapes
+``faults.py``        fault injection (latency, errors, 409s, drops, hangs)
+``control.py``       ``EmulatorControl``: an HTTP handle on a running emulator
+``errors.py``        Talon.One-shaped error answers; ``util.py``: clock, money, checks
+===================  ==================================================================
 """
 
 from __future__ import annotations
