@@ -452,7 +452,13 @@ class OutboxMessageAdmin(_ViewOnlyAdmin):
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: OutboxMessage) -> str:
-        return (obj.last_error or "")[:80]
+        # The stored text starts with "deliver <operation>: ", which the operation column
+        # already shows; without it the status and Talon.One's message fit the column.
+        text = obj.last_error or ""
+        prefix = f"deliver {obj.operation}: "
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+        return text[:120]
 
     @admin.display(description=_("payload"))
     def payload_json(self, obj: OutboxMessage) -> str:

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from django_talon import services
-from django_talon.exceptions import TalonUnavailableError
+from django_talon.exceptions import TalonUnavailable
 from example_project.accounts.forms import SignUpForm
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def my_coupons(request: HttpRequest) -> HttpResponse:
         inventory = services.customer_inventory(
             request.user, coupons=False, referrals=False, timeout=BALANCE_TIMEOUT
         )
-    except TalonUnavailableError as exc:
+    except TalonUnavailable as exc:
         logger.warning("loyalty balance of user %s unavailable: %s", request.user.pk, exc)
         inventory = None
     context = {"referrals": services.referrals_for_user(request.user), "inventory": inventory}
@@ -67,12 +67,13 @@ def create_referral(request: HttpRequest) -> HttpResponse:
     """Ask Talon.One for a referral code (synchronous: the code comes from Talon.One).
 
     ``create_referral`` raises only ``django_talon.exceptions`` errors; catching
-    ``TalonUnavailableError`` also catches its subclass ``TalonRequestFailedError``.
+    ``TalonUnavailable`` (``TalonUnavailableError``) also catches its subclass
+    ``TalonRequestFailedError``.
     """
     campaign_id = settings.TALON["REFERRAL_CAMPAIGN_ID"]
     try:
         referral = services.create_referral(request.user, int(campaign_id))
-    except TalonUnavailableError as exc:  # an outage or a refusal: both are a message
+    except TalonUnavailable as exc:  # an outage or a refusal: both are a message
         logger.warning("creating a referral code for user %s failed: %s", request.user.pk, exc)
         messages.error(request, "We could not create your referral code. Please try again later.")
     else:
