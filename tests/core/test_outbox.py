@@ -12,7 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_talon import outbox, resilience, services
-from django_talon.client.errors import TalonBadRequest, TalonConnectionError
+from django_talon.client.errors import (
+    TalonAPIError,
+    TalonBadRequest,
+    TalonConnectionError,
+    TalonDecodeError,
+    TalonError,
+    TalonTimeoutError,
+    TalonValidationError,
+)
 from django_talon.exceptions import OrderRefused
 from django_talon.models import CustomerSession, OutboxMessage
 from tests.core.conftest import ESPRESSO, GRINDER, FakeClient, make_cart
@@ -120,6 +128,76 @@ def test_bad_request_is_dead_at_once(fake_client: FakeClient) -> None:
     message = OutboxMessage.objects.get()
     assert message.state == "dead" and message.attempts == 1
     assert outbox.purge_dead([message.pk]) == 1
+
+
+@pytest.mark.parametrize(
+    ("fail", "state"),
+    [
+        (TalonAPIError(400, "bad cart"), "dead"),
+        (TalonAPIError(404, "no such session"), "dead"),
+        (TalonValidationError("quantity must be >= 1", field="cartItems"), "dead"),
+        (TalonAPIError(401, "bad key"), "pending"),
+        (TalonAPIError(409, "conflict"), "pending"),
+        (TalonAPIError(429, "slow down"), "pending"),
+        (TalonAPIError(503, "maintenance"), "pending"),
+        (TalonDecodeError("not JSON"), "pending"),
+        (TalonTimeoutError("read timed out"), "pending"),
+    ],
+    ids=["400", "404", "validation", "401", "409", "429", "503", "decode", "timeout"],
+)
+def test_what_is_permanent_and_what_is_retried(
+    fake_client: FakeClient, fail: TalonError, state: str
+) -> None:
+    """400, 404 and a request refused before sending are dead at once; everything else the
+    client raises is retried with backoff (``resilience.translate`` decides, the outbox
+    reads ``TalonRequestFailedError.permanent``). ``last_error`` names the client's error."""
+    fake_client.fail = fail
+    make_cart(items=[ESPRESSO])
+    message = OutboxMessage.objects.get()
+    assert (message.state, message.attempts) == (state, 1)
+    # The operation, then the client's own error class and description.
+    assert message.last_error.startswith("deliver session.update: Talon"), message.last_error
+
+
+def test_a_handler_s_permanent_error_is_a_dead_letter_at_once(
+    fake_client: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(message: OutboxMessage, client: Any) -> str:
+        raise outbox.PermanentError("this payload can never be sent")
+
+    monkeypatch.setitem(
+        outbox.registry._registry, "test.refuse", outbox.Operation("test.refuse", refuse)
+    )
+    message = outbox.enqueue("test.refuse", "test:1", {})
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == ("dead", 1)
+    assert message.last_error == "PermanentError: this payload can never be sent"
+    assert fake_client.calls == []
+
+
+def test_the_outbox_imports_no_service() -> None:
+    """Handlers are registered by ``AppConfig.ready()``: the outbox never imports the
+    services, not even inside a function (the dependency runs services -> outbox)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(outbox.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            bad = [
+                n for n in names if n.startswith(("django_talon.services", "django_talon.client."))
+            ]
+            assert bad == [], f"{path.name} imports {bad}"
+    assert outbox.get_operation("session.update").handler.__module__ == (
+        "django_talon.services.handlers"
+    )
 
 
 def test_retried_dead_update_never_moves_the_cart_back(fake_client: FakeClient) -> None:
