@@ -166,7 +166,27 @@ def test_session_outbox_pages_and_no_api_key_anywhere(
     user = django_user_model.objects.create_user("ann", password="pw")
     cart = make_cart(user, [ESPRESSO, GRINDER])
     session = apply_coupon(session_for_cart(cart), "WELCOME10")
-    CustomerSession.objects.filter(pk=session.pk).update(last_error="HTTP 500 from Talon.One")
+    # A server (or a proxy in front of it) that echoes the request's key into its error
+    # message: the real failure path stores the error (outbox row, session, profile) and
+    # the admin shows it, but never the key (two layers redact it: the client's transport
+    # and resilience.describe()).
+    echo = f"upstream refused Authorization: ApiKey-v1 {shop.api_key}"
+    shop.control.add_fault(kind="error", status=503, path="/v2/customer_sessions/*", message=echo)
+    shop.control.add_fault(kind="error", status=400, path="/v2/customer_profiles/*", message=echo)
+    apply_coupon(session, "VIP20")
+    user.first_name, user.last_name = "Ann", "Lee"
+    user.save()
+    shop.control.clear_faults()
+    stored = [
+        *OutboxMessage.objects.values_list("last_error", flat=True),
+        *CustomerSession.objects.values_list("last_error", flat=True),
+        *CustomerProfile.objects.values_list("last_error", flat=True),
+    ]
+    assert sum("upstream refused" in e for e in stored) >= 4, stored  # the failures happened
+    assert not [e for e in stored if shop.api_key in e]
+    failed = OutboxMessage.objects.filter(last_error__contains="upstream refused")
+    failed_write = failed.get(key=f"session:{session.integration_id}", state="pending")
+    failed_profile = failed.get(key__startswith="profile:", state="dead")
 
     dead = OutboxMessage.objects.create(
         operation="session.update", key="session:nope", state=OutboxMessage.State.DEAD,
@@ -183,15 +203,24 @@ def test_session_outbox_pages_and_no_api_key_anywhere(
         ADMIN + "datadeletionrequest/",
         "/admin/",
     ]
-    for page in pages:
+    showing_the_error = [
+        ADMIN + f"customersession/{session.pk}/change/",
+        ADMIN + "outboxmessage/",
+        ADMIN + f"outboxmessage/{failed_write.pk}/change/",
+        ADMIN + f"outboxmessage/{failed_profile.pk}/change/",
+        ADMIN + f"customerprofile/{session.profile_id}/change/",
+    ]
+    for page in pages + showing_the_error:
         response = staff.get(page)
         assert response.status_code == 200, page
         assert shop.api_key.encode() not in response.content, page
+        if page in showing_the_error:
+            assert b"upstream refused" in response.content, page  # the data is shown
 
     detail = staff.get(ADMIN + f"customersession/{session.pk}/change/").content.decode()
     assert "WELCOME10" in detail and "setDiscount" in detail  # raw effects readable
     assert "93.40" in detail  # promotions summary
-    assert "HTTP 500 from Talon.One" in detail
+    assert "503" in detail  # the session's last error
     assert "ESPRESSO-250" in detail  # cart
 
     listing = staff.get(ADMIN + "outboxmessage/?state__exact=dead").content.decode()
