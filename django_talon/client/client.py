@@ -74,6 +74,11 @@ class TalonClient(
     the ``requests.Session`` it owns is only used to send requests (headers are passed per
     call, cookies are not used by the API) and its connection pool is thread-safe.
     ``with_options`` copies share the session, so they share the pool too.
+
+    The proxy/CA environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ...) is
+    read once, here, for a session the client creates itself, not on every call as
+    ``requests`` does; a new client or ``with_options(refresh_environment=True)`` reads it
+    again. A ``session`` you pass is used as it is.
     """
 
     def __init__(
@@ -108,10 +113,22 @@ class TalonClient(
         return client
 
     def with_options(
-        self, *, timeout: Timeout | None = None, retry: RetryPolicy | None = None
+        self,
+        *,
+        timeout: Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        refresh_environment: bool = False,
     ) -> TalonClient:
-        """A copy with another timeout and/or retry policy, sharing the HTTP session."""
-        return self._from_transport(self._transport.copy(timeout=timeout, retry=retry))
+        """A copy with another timeout and/or retry policy, sharing the HTTP session.
+
+        The client reads the proxy and CA bundle environment once, when it is created
+        (see :mod:`.transport`); ``refresh_environment=True`` reads it again for the copy.
+        """
+        return self._from_transport(
+            self._transport.copy(
+                timeout=timeout, retry=retry, refresh_environment=refresh_environment
+            )
+        )
 
     @property
     def base_url(self) -> str:

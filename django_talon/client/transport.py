@@ -6,6 +6,14 @@ repeat) and gets back a :class:`Reply` or one of the exceptions in :mod:`.errors
 - One ``requests.Session`` per client gives connection pooling; ``with_options`` copies share
   it. Per-call headers are passed per request, never stored on the session, so sharing the
   session between threads and option-copies is safe.
+- The environment ``requests`` would consult on every call (``HTTP(S)_PROXY``/``ALL_PROXY``
+  and ``NO_PROXY`` for the base URL, ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``) is read once,
+  when the client creates its session (:func:`read_environment`), and passed to each request;
+  that session has ``trust_env = False``. Why: scanning ``os.environ`` per call was a fifth of
+  the client's CPU, and one client always talks to one host. A change of the environment is
+  picked up by a new client or ``with_options(refresh_environment=True)``. ``~/.netrc`` is
+  not read: it could only replace the ``Authorization`` header the API needs. A session passed
+  in by the caller is used as it is (its own ``trust_env`` decides).
 - Timeouts are ``(connect, read)`` seconds handed to every request; never ``None``.
 - Retries follow :class:`.retry.RetryPolicy`, but only when ``Call.safe_to_retry`` says the
   operation may run twice: on connection errors/timeouts and on the policy's statuses
@@ -19,12 +27,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import requests.utils
 from requests.adapters import HTTPAdapter
 
 from .. import __version__
@@ -39,7 +49,16 @@ from .errors import (
 from .retry import RetryPolicy
 from .signing import content_signature
 
-__all__ = ["USER_AGENT", "Call", "Reply", "Timeout", "Transport", "logger", "normalize_timeout"]
+__all__ = [
+    "USER_AGENT",
+    "Call",
+    "Reply",
+    "Timeout",
+    "Transport",
+    "logger",
+    "normalize_timeout",
+    "read_environment",
+]
 
 logger = logging.getLogger("django_talon.client")
 
@@ -61,6 +80,24 @@ def normalize_timeout(timeout: Timeout) -> tuple[float, float]:
     if connect <= 0 or read <= 0:
         raise TalonValidationError("must be > 0 (the client never waits forever)", field="timeout")
     return connect, read
+
+
+def read_environment(base_url: str) -> dict[str, Any]:
+    """The proxy and CA bundle settings ``requests`` would read per call, read once.
+
+    Same rules as ``requests`` with ``trust_env``: the proxies are those of the environment
+    for ``base_url`` (none when ``NO_PROXY`` covers its host); the CA bundle is
+    ``REQUESTS_CA_BUNDLE`` or else ``CURL_CA_BUNDLE``. Only what is set is returned, so an
+    unset variable leaves the session's own ``proxies`` / ``verify`` in charge.
+    """
+    settings: dict[str, Any] = {}
+    proxies = requests.utils.get_environ_proxies(base_url)
+    if proxies:
+        settings["proxies"] = dict(proxies)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        settings["verify"] = bundle
+    return settings
 
 
 @dataclass(frozen=True)
@@ -131,11 +168,19 @@ class Transport:
         self.application_id = application_id
         self._application_key = application_key
         self.sign_v1 = sign_v1
+        self._own_session = session is None
         self.session = session if session is not None else self._new_session()
+        #: Passed to every request (see the module docstring): the environment read once for
+        #: a session of our own, nothing for a caller's session.
+        self.environment: Mapping[str, Any] = (
+            read_environment(self.base_url) if self._own_session else {}
+        )
 
     @staticmethod
     def _new_session() -> requests.Session:
         session = requests.Session()
+        # The environment is read once per client (read_environment), not on every call.
+        session.trust_env = False
         # Retries are ours (bounded, per-operation); urllib3 must not add its own.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         session.mount("https://", adapter)
@@ -143,15 +188,25 @@ class Transport:
         return session
 
     def copy(
-        self, *, timeout: Timeout | None = None, retry: RetryPolicy | None = None
+        self,
+        *,
+        timeout: Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        refresh_environment: bool = False,
     ) -> Transport:
-        """A transport with other timeout/retry sharing this one's session and credentials."""
+        """A transport with other timeout/retry sharing this one's session and credentials.
+
+        ``refresh_environment`` reads the proxy/CA environment again for the copy (only
+        when the session is the client's own; a caller's session reads it itself).
+        """
         clone = object.__new__(Transport)
         clone.__dict__.update(self.__dict__)
         if timeout is not None:
             clone.timeout = normalize_timeout(timeout)
         if retry is not None:
             clone.retry = retry
+        if refresh_environment and self._own_session:
+            clone.environment = read_environment(self.base_url)
         return clone
 
     def __repr__(self) -> str:
@@ -200,6 +255,8 @@ class Transport:
         attempts = policy.max_attempts if call.safe_to_retry else 1
         url = self.base_url + call.path
         headers = self._headers(call)
+        proxies = self.environment.get("proxies")
+        verify = self.environment.get("verify")
         attempt = 0
         while True:
             attempt += 1
@@ -213,6 +270,9 @@ class Transport:
                     headers=headers,
                     timeout=self.timeout,
                     allow_redirects=False,
+                    # A copy: requests may add to the dict it is given.
+                    proxies=dict(proxies) if proxies else None,
+                    verify=verify,
                 )
             except requests.RequestException as exc:
                 duration_ms = (time.monotonic() - started) * 1000
