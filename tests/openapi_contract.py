@@ -405,89 +405,115 @@ def validate_request(
     match = _template_regex(op.path).match(path)
     if match is None:
         problems.append(f"path {path!r} does not match {op.path}")
-    lowered = {k.lower(): v for k, v in (headers or {}).items()}
-    present, decoded, body_problem = _decode_body(body)
-    if body_problem:
-        problems.append(body_problem)
-    query_items = _query_items(query)
-
+    request = _Request(
+        match=match,
+        query=_query_items(query),
+        headers={k.lower(): v for k, v in (headers or {}).items()},
+        body=_decode_body(body),
+    )
+    if request.body[2]:
+        problems.append(request.body[2])
     if op.spec == HANDWRITTEN:
-        if query_items:
-            problems.append(f"query parameters {sorted(query_items)} are not defined")
-        if not lowered.get("authorization", "").startswith("ApiKey-v1 "):
-            problems.append("security: Authorization must be 'ApiKey-v1 <key>'")
-        if not present:
-            problems.append("body is required")
-        elif body_problem is None:
-            problems += _errors(_adhoc_validator(NEW, _SEARCH_REQUEST), decoded, "body")
-        _fail(operation, problems)
-        return
+        problems += _handwritten_request_problems(request)
+    else:
+        doc, node, params = _operation_node(operation)
+        problems += _parameter_problems(op.spec, doc, params, request)
+        problems += _check_security(doc, node, request.headers)
+        problems += _body_problems(op, doc, node, request)
+    _fail(operation, problems)
 
-    doc, node, params = _operation_node(operation)
-    spec = op.spec
+
+class _Request(NamedTuple):
+    """A request as :func:`validate_request` checks it: the path match, the query values by
+    name, the headers by lower-case name and the body as ``(present, decoded, problem)``."""
+
+    match: re.Match[str] | None
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: tuple[bool, Any, str | None]
+
+
+def _handwritten_request_problems(request: _Request) -> list[str]:
+    """The legacy search request of spec/README.md (no OpenAPI document has it)."""
+    problems: list[str] = []
+    if request.query:
+        problems.append(f"query parameters {sorted(request.query)} are not defined")
+    if not request.headers.get("authorization", "").startswith("ApiKey-v1 "):
+        problems.append("security: Authorization must be 'ApiKey-v1 <key>'")
+    present, decoded, body_problem = request.body
+    if not present:
+        problems.append("body is required")
+    elif body_problem is None:
+        problems += _errors(_adhoc_validator(NEW, _SEARCH_REQUEST), decoded, "body")
+    return problems
+
+
+def _parameter_problems(
+    spec: str, doc: Mapping[str, Any], params: list[Any], request: _Request
+) -> list[str]:
+    """Path, query and header parameters against their declarations; undeclared queries."""
+    problems: list[str] = []
     declared = {(p["in"], p["name"]): p for p in params}
     for (location, name), param in declared.items():
+        if location not in ("path", "query", "header"):
+            continue  # cookies: the API documents none
+        raw = _parameter_value(location, name, request)
+        if raw is None:
+            if param.get("required") and location != "path":
+                kind = "query parameter" if location == "query" else "header"
+                problems.append(f"{kind} {name} is required")
+            continue
+        if location == "query" and len(request.query[name]) > 1:
+            problems.append(f"query parameter {name} sent {len(request.query[name])} times")
         schema = param.get("schema", {})
-        if location == "path":
-            if match is None:
-                continue
-            raw = unquote(match.group(name))
-            pointer_value = _coerce(raw, _resolve(doc, schema))
-            problems += _errors(
-                _schema_validator(spec, schema, write=True), pointer_value, f"path {name}"
-            )
-        elif location == "query":
-            values = query_items.get(name)
-            if values is None:
-                if param.get("required"):
-                    problems.append(f"query parameter {name} is required")
-                continue
-            if len(values) > 1:
-                problems.append(f"query parameter {name} sent {len(values)} times")
-            problems += _errors(
-                _schema_validator(spec, schema, write=True),
-                _coerce(values[0], _resolve(doc, schema)),
-                f"query {name}",
-            )
-        elif location == "header":
-            value = lowered.get(name.lower())
-            if value is None:
-                if param.get("required"):
-                    problems.append(f"header {name} is required")
-                continue
-            problems += _errors(
-                _schema_validator(spec, schema, write=True),
-                _coerce(value, _resolve(doc, schema)),
-                f"header {name}",
-            )
-    unknown = sorted(set(query_items) - {n for (loc, n) in declared if loc == "query"})
+        problems += _errors(
+            _schema_validator(spec, schema, write=True),
+            _coerce(raw, _resolve(doc, schema)),
+            f"{location} {name}",
+        )
+    unknown = sorted(set(request.query) - {n for (loc, n) in declared if loc == "query"})
     if unknown:
         problems.append(f"query parameters {unknown} are not defined for this operation")
-    problems += _check_security(doc, node, lowered)
+    return problems
 
+
+def _parameter_value(location: str, name: str, request: _Request) -> str | None:
+    """The raw string sent for a path/query/header parameter (path: the decoded segment),
+    ``None`` if absent."""
+    if location == "path":
+        return None if request.match is None else unquote(request.match.group(name))
+    if location == "query":
+        values = request.query.get(name)
+        return None if values is None else values[0]
+    return request.headers.get(name.lower())
+
+
+def _body_problems(
+    op: Operation, doc: Mapping[str, Any], node: Mapping[str, Any], request: _Request
+) -> list[str]:
+    """The body against the operation's ``requestBody`` (presence, content type, schema)."""
+    present, decoded, body_problem = request.body
     request_body = _resolve(doc, node.get("requestBody")) if node.get("requestBody") else None
     if request_body is None:
-        if present:
-            problems.append("a body was sent but the operation defines none")
-    elif not present:
-        if request_body.get("required"):
-            problems.append("body is required")
-    elif body_problem is None:
-        content = request_body.get("content", {})
-        if "application/json" not in content:
-            problems.append(f"body must be one of {sorted(content)}")
-        else:
-            content_type = lowered.get("content-type", "")
-            if not content_type.startswith("application/json"):
-                problems.append(f"Content-Type is {content_type!r}, expected application/json")
-            pointer = _pointer("paths", op.path, op.method.lower())
-            if "$ref" in node["requestBody"]:
-                pointer = node["requestBody"]["$ref"][1:]
-            else:
-                pointer += "/requestBody"
-            pointer += _pointer("content", "application/json", "schema")
-            problems += _errors(_validator(spec, pointer, True), decoded, "body")
-    _fail(operation, problems)
+        return ["a body was sent but the operation defines none"] if present else []
+    if not present:
+        return ["body is required"] if request_body.get("required") else []
+    if body_problem is not None:
+        return []
+    content = request_body.get("content", {})
+    if "application/json" not in content:
+        return [f"body must be one of {sorted(content)}"]
+    problems: list[str] = []
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("application/json"):
+        problems.append(f"Content-Type is {content_type!r}, expected application/json")
+    pointer = _pointer("paths", op.path, op.method.lower())
+    if "$ref" in node["requestBody"]:
+        pointer = node["requestBody"]["$ref"][1:]
+    else:
+        pointer += "/requestBody"
+    pointer += _pointer("content", "application/json", "schema")
+    return problems + _errors(_validator(op.spec, pointer, True), decoded, "body")
 
 
 def _schema_validator(spec: str, schema: Mapping[str, Any], *, write: bool) -> Any:
@@ -583,84 +609,36 @@ _FORMAT_SAMPLES = {
 }
 
 
+class _SampleRecursionError(Exception):
+    """A schema refers back to itself on this path: the caller picks another option."""
+
+
 def _sample(doc: Mapping[str, Any], schema: Any, depth: int, refs: tuple[str, ...]) -> Any:
     if not isinstance(schema, Mapping):
         return None
     ref = schema.get("$ref")
     if isinstance(ref, str):
         if ref in refs:
-            raise _Recursion(ref)
+            raise _SampleRecursionError(ref)
         return _sample(doc, _resolve(doc, schema), depth, (*refs, ref))
     if "const" in schema:
         return copy.deepcopy(schema["const"])
     if schema.get("enum"):
         return next((v for v in schema["enum"] if v is not None), schema["enum"][0])
     if "allOf" in schema:
-        merged: dict[str, Any] = {}
-        for part in schema["allOf"]:
-            value = _sample(doc, part, depth, refs)
-            if not isinstance(value, dict):
-                return value  # allOf over a scalar schema (e.g. a $ref plus a description)
-            merged.update(value)
-        extra = {k: v for k, v in schema.items() if k != "allOf"}
-        if extra.get("properties"):
-            value = _sample(doc, {**extra, "type": "object"}, depth, refs)
-            if isinstance(value, dict):
-                merged.update(value)
-        return merged
+        return _sample_all_of(doc, schema, depth, refs)
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            for option in schema[key]:
-                try:
-                    return _sample(doc, option, depth, refs)
-                except _Recursion:
-                    continue
-            raise _Recursion(key)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind is None:
-        kind = "object" if "properties" in schema else ("array" if "items" in schema else None)
+            return _sample_first_option(doc, schema[key], key, depth, refs)
+    kind = _kind(schema)
     if kind == "object":
-        result: dict[str, Any] = {}
-        required = set(schema.get("required", []))
-        for name, prop in (schema.get("properties") or {}).items():
-            if name not in required and depth >= 4:
-                continue
-            try:
-                result[name] = _sample(doc, prop, depth + 1, refs)
-            except _Recursion:
-                if name in required:
-                    raise
-        return result
+        return _sample_object(doc, schema, depth, refs)
     if kind == "array":
-        count = max(int(schema.get("minItems", 0)), 1 if depth < 6 else 0)
-        count = min(count, int(schema.get("maxItems", count)))
-        try:
-            return [_sample(doc, schema.get("items", {}), depth + 1, refs) for _ in range(count)]
-        except _Recursion:
-            if schema.get("minItems"):
-                raise
-            return []
+        return _sample_array(doc, schema, depth, refs)
     if kind == "string":
-        text = _FORMAT_SAMPLES.get(str(schema.get("format")), "sample")
-        min_length = int(schema.get("minLength", 0))
-        max_length = int(schema.get("maxLength", 10_000))
-        if len(text) < min_length:
-            text = text + "x" * (min_length - len(text))
-        return text[:max_length]
+        return _sample_string(schema)
     if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-        value = max(1, low if isinstance(low, (int, float)) and not isinstance(low, bool) else 1)
-        if (
-            isinstance(schema.get("exclusiveMinimum"), (int, float))
-            and value <= schema["exclusiveMinimum"]
-        ):
-            value = schema["exclusiveMinimum"] + 1
-        high = schema.get("maximum")
-        if isinstance(high, (int, float)) and not isinstance(high, bool):
-            value = min(value, high)
-        return int(value) if kind == "integer" else float(value)
+        return _sample_number(schema, kind)
     if kind == "boolean":
         return False
     if kind == "null":
@@ -668,8 +646,95 @@ def _sample(doc: Mapping[str, Any], schema: Any, depth: int, refs: tuple[str, ..
     return {}
 
 
-class _Recursion(Exception):
-    pass
+def _kind(schema: Mapping[str, Any]) -> str | None:
+    """The JSON type to generate: the first non-null of a type list, else what the keywords
+    imply (``properties`` -> object, ``items`` -> array)."""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind is None:
+        kind = "object" if "properties" in schema else ("array" if "items" in schema else None)
+    return kind
+
+
+def _sample_all_of(
+    doc: Mapping[str, Any], schema: Mapping[str, Any], depth: int, refs: tuple[str, ...]
+) -> Any:
+    merged: dict[str, Any] = {}
+    for part in schema["allOf"]:
+        value = _sample(doc, part, depth, refs)
+        if not isinstance(value, dict):
+            return value  # allOf over a scalar schema (e.g. a $ref plus a description)
+        merged.update(value)
+    extra = {k: v for k, v in schema.items() if k != "allOf"}
+    if extra.get("properties"):
+        value = _sample(doc, {**extra, "type": "object"}, depth, refs)
+        if isinstance(value, dict):
+            merged.update(value)
+    return merged
+
+
+def _sample_first_option(
+    doc: Mapping[str, Any], options: list[Any], key: str, depth: int, refs: tuple[str, ...]
+) -> Any:
+    for option in options:
+        try:
+            return _sample(doc, option, depth, refs)
+        except _SampleRecursionError:
+            continue
+    raise _SampleRecursionError(key)
+
+
+def _sample_object(
+    doc: Mapping[str, Any], schema: Mapping[str, Any], depth: int, refs: tuple[str, ...]
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    required = set(schema.get("required", []))
+    for name, prop in (schema.get("properties") or {}).items():
+        if name not in required and depth >= 4:
+            continue
+        try:
+            result[name] = _sample(doc, prop, depth + 1, refs)
+        except _SampleRecursionError:
+            if name in required:
+                raise
+    return result
+
+
+def _sample_array(
+    doc: Mapping[str, Any], schema: Mapping[str, Any], depth: int, refs: tuple[str, ...]
+) -> list[Any]:
+    count = max(int(schema.get("minItems", 0)), 1 if depth < 6 else 0)
+    count = min(count, int(schema.get("maxItems", count)))
+    try:
+        return [_sample(doc, schema.get("items", {}), depth + 1, refs) for _ in range(count)]
+    except _SampleRecursionError:
+        if schema.get("minItems"):
+            raise
+        return []
+
+
+def _sample_string(schema: Mapping[str, Any]) -> str:
+    text = _FORMAT_SAMPLES.get(str(schema.get("format")), "sample")
+    min_length = int(schema.get("minLength", 0))
+    max_length = int(schema.get("maxLength", 10_000))
+    if len(text) < min_length:
+        text = text + "x" * (min_length - len(text))
+    return text[:max_length]
+
+
+def _sample_number(schema: Mapping[str, Any], kind: str) -> int | float:
+    low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+    value = max(1, low if isinstance(low, (int, float)) and not isinstance(low, bool) else 1)
+    if (
+        isinstance(schema.get("exclusiveMinimum"), (int, float))
+        and value <= schema["exclusiveMinimum"]
+    ):
+        value = schema["exclusiveMinimum"] + 1
+    high = schema.get("maximum")
+    if isinstance(high, (int, float)) and not isinstance(high, bool):
+        value = min(value, high)
+    return int(value) if kind == "integer" else float(value)
 
 
 def sample_response(operation: str, status: int) -> Any:
