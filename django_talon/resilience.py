@@ -245,8 +245,8 @@ def guarded(
 def translate(exc: BaseException, action: str) -> TalonUnavailableError:
     """The Django-side error for a client error (and the breaker's bookkeeping for it).
 
-    Only :func:`guarded` and the outbox's delivery call this; everything else goes through
-    :func:`guarded`.
+    :func:`guarded` is its one caller; it is public so that tests and a shop's own code
+    that holds a client error can see what the Django side would make of it.
     """
     from django_talon.client.errors import (
         TalonAPIError,

@@ -330,9 +330,14 @@ def _is_permanent(exc: BaseException) -> bool:
 def _error_text(exc: BaseException) -> str:
     """The redacted one-line description stored in ``last_error``.
 
-    A translated error already reads ``deliver <operation>: <ClientError>: <details>``;
-    anything else (a handler's own error) is described with its class name.
+    For a translated error this describes the client's error it came from
+    (``TalonUnauthorizedError: PUT /v2/... -> 401: ...``): the row already names its
+    operation, and the admin's list shows the first 80 characters, so the status must come
+    early. Anything else (a handler's own error) is described with its class name.
     """
+    cause = exc.__cause__
+    if isinstance(exc, TalonServiceError) and cause is not None:
+        return resilience.describe(cause)
     if isinstance(exc, TalonServiceError):
         return resilience.redact(str(exc))[:2000]
     return resilience.describe(exc)
