@@ -1,0 +1,227 @@
+"""The quote: one immutable answer to "what does this cart cost after promotions?".
+
+The shop charges from it, the cart and checkout templates show it, the REST API returns it
+and the order ledger records it, so the discount shown, the discount charged and the
+discount booked come from one computation. A quote is pure data: it is built from a
+:class:`~django_talon.promotions.summary.PromotionsSummary` (itself built from the typed
+effects) plus the cart state it answers for; building it reads neither the database nor
+the API (``django_talon.services.quote_for_cart`` does the reading).
+
+``status`` says how far the shop can trust it:
+
+* ``confirmed``: Talon.One answered for exactly this cart (``fingerprint``).
+* ``pending``: a newer cart state waits in the outbox; the discounts shown are those of the
+  last answer only if the cart did not change since (else none, with ``message``).
+* ``stale``: the last answer is older than ``TALON["EFFECTS_MAX_AGE"]``; no discounts.
+* ``unavailable``: no usable answer (Talon.One down, never answered); no discounts.
+
+Only a ``confirmed`` quote carries discounts that apply to the cart as it is now; the other
+states carry the discounts of the last answer only when that answer was computed for the
+same cart (same ``fingerprint``), and none otherwise. Additional costs (shipping) and
+loyalty spending are lines of the same shape (``additional_costs``, ``loyalty``), so they
+slot in without a new object.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django_talon.promotions.money import quantize_money
+from django_talon.promotions.summary import Discount, FreeItem, LoyaltyPoints
+
+__all__ = [
+    "AdditionalCost",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
+]
+
+
+class QuoteStatus(str, enum.Enum):
+    """How far a quote can be trusted (see the module docstring)."""
+
+    CONFIRMED = "confirmed"
+    PENDING = "pending"
+    STALE = "stale"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """A cart line as quoted: price, quantity and the per-item discounts on it."""
+
+    position: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    subtotal: Decimal
+    discounts: tuple[Discount, ...] = ()
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), Decimal(0) * self.subtotal)
+
+    @property
+    def total(self) -> Decimal:
+        """Line subtotal after its own discounts, never negative."""
+        return max(self.subtotal - self.discount, Decimal(0) * self.subtotal)
+
+
+@dataclass(frozen=True)
+class AdditionalCost:
+    """A cart-level additional cost (shipping, gift wrap) and the discounts on it."""
+
+    name: str
+    price: Decimal
+    discounts: tuple[Discount, ...] = ()
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), Decimal(0) * self.price)
+
+    @property
+    def total(self) -> Decimal:
+        return max(self.price - self.discount, Decimal(0) * self.price)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the cart costs after promotions, for one cart state (``fingerprint``)."""
+
+    currency: str
+    session_id: str
+    #: The cart state this quote answers for (``CustomerSession.fingerprint`` of that state).
+    fingerprint: str
+    status: QuoteStatus
+    lines: tuple[QuoteLine, ...] = ()
+    #: Cart-level discounts, one per effect, in the order Talon.One sent them (each carries
+    #: its ``campaign_id``).
+    cart_discounts: tuple[Discount, ...] = ()
+    additional_costs: tuple[AdditionalCost, ...] = ()
+    free_items: tuple[FreeItem, ...] = ()
+    #: Codes the quote's discounts depend on: accepted by Talon.One for this cart.
+    coupon_codes: tuple[str, ...] = ()
+    referral_code: str = ""
+    loyalty: tuple[LoyaltyPoints, ...] = ()
+    #: Why the quote carries no (or only last-good) discounts; empty when confirmed.
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status is QuoteStatus.CONFIRMED
+
+    @property
+    def _zero(self) -> Decimal:
+        return quantize_money(0, self.currency)
+
+    @property
+    def subtotal(self) -> Decimal:
+        """Items before discounts (sum of price x quantity)."""
+        return sum((line.subtotal for line in self.lines), self._zero)
+
+    @property
+    def item_discount_total(self) -> Decimal:
+        return sum((line.discount for line in self.lines), self._zero)
+
+    @property
+    def cart_discount_total(self) -> Decimal:
+        return sum((d.amount for d in self.cart_discounts), self._zero)
+
+    @property
+    def additional_cost_total(self) -> Decimal:
+        """Additional costs after their own discounts."""
+        return sum((cost.total for cost in self.additional_costs), self._zero)
+
+    @property
+    def discount_total(self) -> Decimal:
+        """Every discount the quote grants on items and the cart, capped at the subtotal."""
+        granted = self.item_discount_total + self.cart_discount_total
+        return min(granted, self.subtotal)
+
+    @property
+    def total(self) -> Decimal:
+        """What the shop charges: items after discounts plus additional costs, never < 0."""
+        return max(self.subtotal - self.discount_total, self._zero) + self.additional_cost_total
+
+    def discounts_by_campaign(self) -> dict[int | None, Decimal]:
+        """Every discount amount (items, cart, additional costs) summed per campaign id."""
+        totals: dict[int | None, Decimal] = {}
+        every = [
+            *(d for line in self.lines for d in line.discounts),
+            *self.cart_discounts,
+            *(d for cost in self.additional_costs for d in cost.discounts),
+        ]
+        for discount in every:
+            totals[discount.campaign_id] = (
+                totals.get(discount.campaign_id, self._zero) + discount.amount
+            )
+        return totals
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (money as strings) for the ledger, the REST API and logs."""
+
+        def money(value: Decimal) -> str:
+            return str(value)
+
+        def discount(d: Discount) -> dict[str, Any]:
+            return {
+                "name": d.name,
+                "amount": money(d.amount),
+                "effect_type": d.effect_type,
+                "campaign_id": d.campaign_id,
+                "position": d.position,
+                "additional_cost": d.additional_cost,
+            }
+
+        return {
+            "currency": self.currency,
+            "session_id": self.session_id,
+            "fingerprint": self.fingerprint,
+            "status": self.status.value,
+            "message": self.message,
+            "lines": [
+                {
+                    "position": line.position,
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "unit_price": money(line.unit_price),
+                    "subtotal": money(line.subtotal),
+                    "discounts": [discount(d) for d in line.discounts],
+                    "total": money(line.total),
+                }
+                for line in self.lines
+            ],
+            "cart_discounts": [discount(d) for d in self.cart_discounts],
+            "additional_costs": [
+                {
+                    "name": cost.name,
+                    "price": money(cost.price),
+                    "discounts": [discount(d) for d in cost.discounts],
+                    "total": money(cost.total),
+                }
+                for cost in self.additional_costs
+            ],
+            "free_items": [
+                {"sku": item.sku, "name": item.name, "quantity": item.desired_quantity}
+                for item in self.free_items
+            ],
+            "coupon_codes": list(self.coupon_codes),
+            "referral_code": self.referral_code,
+            "loyalty": [
+                {"kind": p.kind, "points": str(p.points), "program_id": p.program_id}
+                for p in self.loyalty
+            ],
+            "subtotal": money(self.subtotal),
+            "discount_total": money(self.discount_total),
+            "additional_cost_total": money(self.additional_cost_total),
+            "total": money(self.total),
+            "discounts_by_campaign": {
+                str(k): money(v) for k, v in self.discounts_by_campaign().items()
+            },
+        }
