@@ -139,7 +139,11 @@ def test_every_dry_operation_changes_nothing(client: TalonClient, emulator: Emul
     client.update_customer_session_v1("s2", {"profileId": "dee", "state": "closed"}, dry=True)
     client.update_customer_session_v1("v1-new", {"profileId": "v1-person"}, dry=True)
     client.update_customer_profile_v2(
-        "dee", {"tier": "gold"}, audiences_changes={"adds": [], "deletes": []}, dry=True
+        "dee",
+        {"tier": "gold"},
+        audiences_changes={"adds": [], "deletes": []},
+        run_rule_engine=True,
+        dry=True,
     )
     client.update_customer_profile_v2("new-person", {"tier": "x"}, run_rule_engine=True, dry=True)
     client.update_customer_profile_v1("dee", {"tier": "v1"}, dry=True)

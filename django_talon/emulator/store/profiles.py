@@ -63,7 +63,8 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
     ) -> dict[str, Any]:
         """PUT /v2/customer_profiles/{integrationId}."""
         run = query_bool(query, "runRuleEngine")
-        dry = query_bool(query, "dry")
+        # the spec: dry "only works when runRuleEngine=true"; without it the update persists
+        dry = query_bool(query, "dry") and run
         body = want_object(body, "")
         want_str(integration_id, "integrationId", min_length=1, max_length=1000)
         attributes = dict(want_object(body.get("attributes", {}), "/attributes"))

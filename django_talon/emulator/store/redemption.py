@@ -10,6 +10,65 @@ from django_talon.emulator.models import Profile, Redemption, Session
 from django_talon.emulator.store.state import StoreState
 from django_talon.emulator.util import money
 
+#: rollback effect type -> the effect types it undoes
+_UNDOES = {
+    "rollbackCoupon": ("acceptCoupon",),
+    "rollbackReferral": ("acceptReferral",),
+    "rollbackDiscount": ("setDiscount", "setDiscountPerItem"),
+    "rollbackAddedLoyaltyPoints": ("addLoyaltyPoints",),
+}
+_HEAD = ("campaignId", "rulesetId", "ruleIndex")
+
+
+def _undone_by(effect: dict[str, Any], rollback: dict[str, Any]) -> bool:
+    """Whether ``rollback`` (wholly or partly) undoes ``effect``."""
+    if effect["effectType"] not in _UNDOES.get(rollback["effectType"], ()):
+        return False
+    if any(effect.get(k) != rollback.get(k) for k in _HEAD):
+        return False
+    props, undo = effect["props"], rollback["props"]
+    etype = effect["effectType"]
+    if etype in ("acceptCoupon", "acceptReferral"):
+        return bool(props["value"] == undo["value"])
+    if etype == "setDiscountPerItem":
+        return bool(
+            props["name"] == undo["name"]
+            and props["position"] == undo.get("cartItemPosition")
+            and props.get("subPosition", 0) == undo.get("cartItemSubPosition", 0)
+        )
+    if etype == "setDiscount":
+        return props["name"] == undo["name"] and "cartItemPosition" not in undo
+    return bool(props["transactionUUID"] == undo["transactionUUID"])
+
+
+def remaining_effects(
+    effects: list[dict[str, Any]], rollbacks: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The effects still valid once ``rollbacks`` have undone (part of) them.
+
+    Why: ``GET /v2/customer_sessions/{id}`` "returns only the effects that are valid after any
+    rollback effects and their corresponding non-rollback effects are removed" (the spec), and
+    after a return the session's effects reflect the returned items. A rollback removes the
+    effect it undoes; a partial one (a return's share of a cart discount or of the points)
+    lowers its value instead, and the effect goes once nothing is left. The rollbacks
+    themselves are not kept. Effect dicts are never changed in place (sessions share them).
+    """
+    kept = list(effects)
+    for rollback in rollbacks:
+        for index, effect in enumerate(kept):
+            if not _undone_by(effect, rollback):
+                continue
+            etype = effect["effectType"]
+            left = 0.0
+            if etype in ("setDiscount", "addLoyaltyPoints"):
+                left = money(float(effect["props"]["value"]) - float(rollback["props"]["value"]))
+            if left > 0:
+                kept[index] = {**effect, "props": {**effect["props"], "value": left}}
+            else:
+                del kept[index]
+            break
+    return kept
+
 
 class RedemptionMixin(StoreState):
     """Redeem on close, unredeem on cancel/reopen, and the rollback effects that go with it."""

@@ -6,12 +6,13 @@ import copy
 from typing import Any
 
 from django_talon.emulator.errors import bad_request, not_found
-from django_talon.emulator.models import ACCOUNT_ID, Profile, Redemption, Session
+from django_talon.emulator.models import ACCOUNT_ID, Profile, Session
 from django_talon.emulator.store.parsing import (
     MAX_CART_ITEMS,
     RESPONSE_CONTENT,
     parse_response_content,
 )
+from django_talon.emulator.store.redemption import remaining_effects
 from django_talon.emulator.store.sessions import SessionsMixin
 from django_talon.emulator.util import (
     isoformat,
@@ -120,6 +121,8 @@ class ReturnsMixin(SessionsMixin):
             for p, q in returned_now.items():
                 session.returned[p] = session.returned.get(p, 0) + q
             session.state = "partially_returned"
+            # what the session's effects are worth now: the returned units' share is gone
+            session.effects = remaining_effects(session.effects, rollbacks)
             session.updated = now
             session.update_count += 1
             session.returns.append(ret_obj)
@@ -173,7 +176,8 @@ class ReturnsMixin(SessionsMixin):
                     )
         if session.redemption is not None:
             session.redemption.total = money(session.redemption.total - returned_value)
-            self._shrink_redemption(session.redemption, rollbacks)
+            # after a return, what a later cancel would roll back is only what is left
+            session.redemption.effects = remaining_effects(session.redemption.effects, rollbacks)
         existing_id = existing.id
         self.sessions[session_id] = session
         session.id = existing_id
@@ -243,41 +247,3 @@ class ReturnsMixin(SessionsMixin):
                         }
                     )
         return rollbacks
-
-    @staticmethod
-    def _shrink_redemption(redemption: Redemption, rollbacks: list[dict[str, Any]]) -> None:
-        """After a return, what a later cancel would roll back is only what is left."""
-        for rollback in rollbacks:
-            props = rollback["props"]
-            for effect in redemption.effects:
-                eprops = effect["props"]
-                if (
-                    rollback["effectType"] == "rollbackDiscount"
-                    and effect["effectType"] == "setDiscountPerItem"
-                ):
-                    if (
-                        eprops.get("name") == props["name"]
-                        and eprops.get("position") == props.get("cartItemPosition")
-                        and eprops.get("subPosition", 0) == props.get("cartItemSubPosition")
-                    ):
-                        eprops["value"] = 0.0
-                elif (
-                    rollback["effectType"] == "rollbackDiscount"
-                    and effect["effectType"] == "setDiscount"
-                ):
-                    if eprops.get("name") == props["name"] and "cartItemPosition" not in props:
-                        eprops["value"] = money(float(eprops["value"]) - float(props["value"]))
-                elif (
-                    rollback["effectType"] == "rollbackAddedLoyaltyPoints"
-                    and effect["effectType"] == "addLoyaltyPoints"
-                    and eprops.get("transactionUUID") == props["transactionUUID"]
-                ):
-                    eprops["value"] = money(float(eprops["value"]) - float(props["value"]))
-        redemption.effects = [
-            e
-            for e in redemption.effects
-            if not (
-                e["effectType"] in ("setDiscount", "setDiscountPerItem", "addLoyaltyPoints")
-                and float(e["props"]["value"]) <= 0
-            )
-        ]

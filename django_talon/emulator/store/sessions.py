@@ -20,7 +20,7 @@ from django_talon.emulator.store.parsing import (
     parse_response_content,
     parse_session_v2,
 )
-from django_talon.emulator.store.redemption import RedemptionMixin
+from django_talon.emulator.store.redemption import RedemptionMixin, remaining_effects
 from django_talon.emulator.store.render import RenderMixin
 from django_talon.emulator.util import parse_datetime, query_bool, utcnow, want_object
 
@@ -56,6 +56,43 @@ def _check_transition(session_id: str, current: str | None, target: str) -> None
             "only closed sessions can become partially_returned (use the returns endpoint)",
             pointer="/customerSession/state",
         )
+
+
+#: request field -> the Session attribute that stores it
+_STORED_AS = {
+    "profileId": "profile_id",
+    "storeIntegrationId": "store_id",
+    "couponCodes": "coupon_codes",
+    "referralCode": "referral_code",
+    "loyaltyCards": "loyalty_cards",
+    "cartItems": "cart_items",
+    "additionalCosts": "additional_costs",
+    "identifiers": "identifiers",
+}
+
+
+def _refuse_changes(session: Session, fields: dict[str, Any]) -> None:
+    """400 if an update that keeps a settled session's state would still change the session.
+
+    Why: the spec allows a closed session only the state moves it lists (to ``cancelled``
+    here, to ``partially_returned`` via returns, to ``open`` via reopen), and Talon.One's
+    session docs say a closed session "cannot be modified anymore". An update repeating what
+    is stored (a retried close) changes nothing and stays a no-op.
+    """
+    for name, attribute in _STORED_AS.items():
+        if name in fields and fields[name] != getattr(session, attribute):
+            _refuse(session, name)
+    for key, value in fields.get("attributes", {}).items():
+        if key not in session.attributes or session.attributes[key] != value:
+            _refuse(session, "attributes")
+
+
+def _refuse(session: Session, name: str) -> None:
+    raise bad_request(
+        f"customer session {session.integration_id!r} is {session.state} and cannot be "
+        f"modified (it may only change state; reopen a closed session to edit it)",
+        pointer=f"/customerSession/{name}",
+    )
 
 
 def _accumulate(session: Session, fields: dict[str, Any], *, dry: bool) -> None:
@@ -139,6 +176,8 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
             target = current or "open"
         _check_transition(session_id, current, target)
         if current is not None and current != "open":
+            if target == current:
+                _refuse_changes(session, fields)
             return self._update_settled(session, existing, current, target, dry=dry, now=now)
         # open (or new) session: accumulate the payload
         _accumulate(session, fields, dry=dry)
@@ -185,7 +224,11 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         now: datetime,
     ) -> SessionUpdate:
         """A closed, returned or cancelled session: a repeated state is an idempotent no-op,
-        cancel rolls back what closing redeemed."""
+        cancel rolls back what closing redeemed.
+
+        The cancel answers the rollback effects; afterwards the session keeps (and GET
+        reports) only the effects the rollbacks left valid.
+        """
         profile_obj = self.profiles.get(session.profile_id) if session.profile_id else None
         if target == current:
             return (
@@ -198,11 +241,12 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         if dry:
             rollbacks = self._rollback_effects(session.redemption) if session.redemption else []
             session.state = "cancelled"
+            session.effects = remaining_effects(session.effects, rollbacks)
             return session, profile_obj, rollbacks, None
         assert existing is not None
         rollbacks = self._unredeem(existing, profile_obj)
         existing.state = "cancelled"
-        existing.effects = rollbacks
+        existing.effects = remaining_effects(existing.effects, rollbacks)
         existing.updated = now
         existing.update_count += 1
         return existing, profile_obj, rollbacks, None
@@ -251,6 +295,9 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
                     "the now parameter is only allowed with dry=true", parameter="now"
                 )
             now = parse_datetime(query["now"], "now")
+            if now < utcnow():
+                # the spec: "It can **only** be a date in the future."
+                raise bad_request("the now parameter must be a date in the future", parameter="now")
         body = want_object(body, "")
         if "customerSession" not in body:
             raise bad_request("customerSession is required", pointer="/customerSession")
@@ -367,7 +414,8 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
             session.state = "open"
             session.updated = now
             session.update_count += 1
-            session.effects = []
+            # what reopening did not roll back (free items, notifications) stays valid
+            session.effects = remaining_effects(session.effects, rollbacks)
             self._event(
                 "talon_session_reopened",
                 profile_id=session.profile_id,
