@@ -4,6 +4,7 @@ Models stay plain: they never call the API. Orchestration lives in ``django_talo
 and delivery in ``django_talon.outbox``.
 """
 
+from django_talon.models.ledger import Discrepancy, LedgerEntry, LedgerEntryUpdateError
 from django_talon.models.outbox import OutboxMessage
 from django_talon.models.profiles import (
     CouponReservation,
@@ -18,6 +19,9 @@ __all__ = [
     "CustomerProfile",
     "CustomerSession",
     "DataDeletionRequest",
+    "Discrepancy",
+    "LedgerEntry",
+    "LedgerEntryUpdateError",
     "OutboxMessage",
     "Referral",
 ]
