@@ -20,7 +20,7 @@ from run to run, the ratios much less.
 Not a test: nothing is asserted. ``--profile`` prints where the client's time goes
 (cProfile, top functions by own time).
 
-    .venv/bin/python benchmarks/client_overhead.py [--calls 400] [--rounds 7] [--profile]
+    .venv/bin/python benchmarks/client_overhead.py [--calls 100] [--rounds 21] [--profile]
 """
 
 from __future__ import annotations
@@ -275,9 +275,9 @@ def profile(fn: Callable[[], object], calls: int, title: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=400, help="HTTP calls per round")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--effects", type=int, default=2000, help="effects per round")
+    parser.add_argument("--calls", type=int, default=100, help="HTTP calls per round")
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--effects", type=int, default=800, help="effects per round")
     parser.add_argument("--profile", action="store_true", help="cProfile the client")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

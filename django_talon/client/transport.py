@@ -362,6 +362,11 @@ class Transport:
         error: Exception | None = None,
         retry: bool = False,
     ) -> None:
+        level = logging.INFO
+        if error is not None or (status is not None and status >= 400):
+            level = logging.WARNING
+        if not logger.isEnabledFor(level):
+            return  # what logger.log would decide, before building the record's parts
         extra = {
             "talon_operation": call.operation,
             "talon_method": call.method,
@@ -371,9 +376,6 @@ class Transport:
             "talon_attempt": attempt,
         }
         outcome = str(status) if status is not None else f"error ({type(error).__name__})"
-        level = logging.INFO
-        if error is not None or (status is not None and status >= 400):
-            level = logging.WARNING
         suffix = f"; retrying (attempt {attempt}/{attempts})" if retry else ""
         logger.log(
             level,

@@ -15,6 +15,12 @@ __all__ = ["identity", "to_bool", "to_decimal", "to_dict", "to_int", "to_list", 
 
 def to_decimal(value: Any) -> Decimal | None:
     """``Decimal`` from a JSON number or numeric string; ``None`` if it is not one."""
+    cls = value.__class__
+    if cls is float:  # the JSON number with a fraction: through its shortest repr
+        result = Decimal(repr(value))
+        return result if result.is_finite() else None
+    if cls is int:  # exact as it is, and the same Decimal as from str(value)
+        return Decimal(value)
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, Decimal):
@@ -30,6 +36,8 @@ def to_decimal(value: Any) -> Decimal | None:
 
 def to_int(value: Any) -> int | None:
     """``int`` from an integral JSON number or digit string; ``None`` otherwise."""
+    if value.__class__ is int:
+        return value
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -42,7 +50,7 @@ def to_int(value: Any) -> int | None:
 
 def to_str(value: Any) -> str | None:
     """``str`` for strings (numbers are stringified); ``None`` for anything else."""
-    if isinstance(value, str):
+    if value.__class__ is str or isinstance(value, str):
         return value
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return str(value)
