@@ -104,11 +104,11 @@ def on_order_saved(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> 
     if raw:
         return
     from django_talon.exceptions import OrderRefusedError
-    from django_talon.services import sync_order
+    from django_talon.services import FailClosedOutsideTransactionError, sync_order
 
     try:
         sync_order(instance)
-    except OrderRefusedError:
+    except (OrderRefusedError, FailClosedOutsideTransactionError):
         raise  # fail-closed: the shop's order save must fail
     except Exception:
         logger.exception("queueing the Talon.One state of order %s failed", instance.pk)

@@ -13,6 +13,7 @@ from django_talon.services.customers import (
     referrals_for_user,
 )
 from django_talon.services.gdpr import erase_customer, process_erasure, purge_local_data
+from django_talon.services.lifecycle import reopen_session, return_items
 from django_talon.services.operations import (
     DeadLetterRetry,
     purge_dead_letters,
@@ -32,6 +33,8 @@ from django_talon.services.profiles import (
     sync_profile,
 )
 from django_talon.services.sessions import (
+    FailClosedOutsideTransactionError,
+    SessionStateError,
     StoredPromotions,
     apply_coupon,
     apply_referral,
@@ -44,8 +47,6 @@ from django_talon.services.sessions import (
     remember_session,
     remove_coupon,
     remove_referral,
-    reopen_session,
-    return_items,
     session_for_cart,
     session_for_order,
     session_for_request,
@@ -57,6 +58,8 @@ from django_talon.services.sessions import (
 __all__ = [
     "CustomerInventory",
     "DeadLetterRetry",
+    "FailClosedOutsideTransactionError",
+    "SessionStateError",
     "StoredPromotions",
     "apply_coupon",
     "apply_referral",

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from django_talon import outbox
@@ -16,8 +18,6 @@ from django_talon.adapters import REQUEST_SESSION_KEY, cart_key, get_adapter
 from django_talon.conf import talon_settings
 from django_talon.models import CustomerSession
 from django_talon.services.handlers import (
-    SESSION_REOPEN,
-    SESSION_RETURN,
     SESSION_STATE,
     SESSION_UPDATE,
     session_key,
@@ -40,17 +40,44 @@ PARTIALLY_RETURNED = "partially_returned"
 SessionOrCart = Any  # a CustomerSession or a shop cart object
 
 
+class SessionStateError(ValueError):
+    """The session is not in a state that allows this change (e.g. a return on an open
+    session). Raised before anything is saved or queued."""
+
+
+class FailClosedOutsideTransactionError(TransactionManagementError):
+    """Fail-closed order placement was asked for outside the caller's transaction.
+
+    Fail-closed means "no confirmation from Talon.One, no order": that only holds when the
+    refusal rolls the shop's order back with the session's change, so the call must run
+    inside the shop's ``transaction.atomic()`` (or ``ATOMIC_REQUESTS``). Outside one, the
+    order row would already be committed while the customer is told "not placed"; this error
+    is raised instead, before the session is changed or anything is queued. It is a
+    programming error, not an outage: it is not a :class:`~django_talon.exceptions.TalonServiceError`.
+    """
+
+
 # -- finding sessions -------------------------------------------------------------------------
+def _sessions(*, lock: bool = False) -> QuerySet[CustomerSession]:
+    """Sessions with their profile; ``lock``: ``SELECT ... FOR UPDATE`` of the session rows
+    only (inside a transaction; see :func:`_locked`)."""
+    qs: QuerySet[CustomerSession] = CustomerSession.objects.select_related("profile")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    return qs
+
+
 def session_for_cart(
-    cart: Any, *, create: bool = True, open_only: bool = True
+    cart: Any, *, create: bool = True, open_only: bool = True, lock: bool = False
 ) -> CustomerSession | None:
     """The newest (open) session mirroring ``cart``; created when ``create`` and none is open.
 
     One open session per cart is enforced by a unique constraint, so two processes racing to
-    create it end with the same row.
+    create it end with the same row. ``lock`` (inside a transaction) reads the row
+    ``SELECT ... FOR UPDATE``, in the same query.
     """
     key = cart_key(cart)
-    qs = CustomerSession.objects.select_related("profile").filter(cart_key=key)
+    qs = _sessions(lock=lock).filter(cart_key=key)
     if open_only:
         qs = qs.filter(state=OPEN)
     session: CustomerSession | None = qs.order_by("-id").first()
@@ -65,10 +92,7 @@ def session_for_cart(
             return created
     except IntegrityError:
         found: CustomerSession | None = (
-            CustomerSession.objects.select_related("profile")
-            .filter(cart_key=key, state=OPEN)
-            .order_by("-id")
-            .first()
+            _sessions(lock=lock).filter(cart_key=key, state=OPEN).order_by("-id").first()
         )
         return found
 
@@ -129,6 +153,35 @@ def _resolve(target: SessionOrCart, *, create: bool = True) -> CustomerSession:
     return session
 
 
+def _locked(session: CustomerSession) -> CustomerSession:
+    """Re-read ``session`` in place under ``SELECT ... FOR UPDATE`` (inside the caller's
+    transaction), so a local change starts from the committed state and no other process
+    changes the row until the change commits.
+
+    Why: a change is read-modify-write (append a code, replace the cart); two requests of
+    one cart that both start from their own stale copy undo each other ("lost coupon"). With
+    the lock they are serialized and each outbox row holds everything committed before it, so
+    the newest row (delivered last, rows of one key go in order) carries every change. The
+    delivery never waits for this lock during its HTTP call (see ``deliver_session``). On
+    SQLite (no row locks) the database serializes writers instead. An unsaved session is
+    returned as it is.
+    """
+    if session.pk is not None:
+        session.refresh_from_db(from_queryset=_sessions(lock=True))
+    return session
+
+
+def _resolve_locked(target: SessionOrCart, *, create: bool = True) -> CustomerSession:
+    """:func:`_resolve` with the row locked (call inside a transaction): a session is
+    re-read under the lock, a cart's session is looked up under it (one query)."""
+    if isinstance(target, CustomerSession):
+        return _locked(target)
+    session = session_for_cart(target, create=create, lock=True)
+    if session is None:
+        raise CustomerSession.DoesNotExist(f"no open Talon.One session for {cart_key(target)}")
+    return session
+
+
 # -- payloads ---------------------------------------------------------------------------------
 def session_payload(session: CustomerSession) -> dict[str, Any]:
     """The ``NewCustomerSessionV2`` body for the session's full local state.
@@ -148,15 +201,26 @@ def session_payload(session: CustomerSession) -> dict[str, Any]:
     return body
 
 
+#: The fields of the session's state that a push sends (and may save).
+STATE_FIELDS = ("cart_items", "coupon_codes", "referral_code", "attributes", "state", "profile")
+
+
 def _push(
     session: CustomerSession,
     *,
+    fields: tuple[str, ...] = STATE_FIELDS,
     operation: str = SESSION_UPDATE,
     immediate: bool = True,
     deliver: bool = True,
     extra_fields: tuple[str, ...] = (),
 ) -> bool:
-    """Queue the session's state if it changed. Returns whether a row was written."""
+    """Queue the session's state if it changed. Returns whether a row was written.
+
+    Saves only ``fields`` (the ones the caller changed; all state fields by default) plus
+    the fingerprint: the session should have been read with :func:`_locked`, so the queued
+    body is the committed state plus this change, and no other field is written back from
+    an in-memory copy.
+    """
     body = session_payload(session)
     fp = outbox.fingerprint(body)
     if operation == SESSION_UPDATE and fp == session.fingerprint and not extra_fields:
@@ -165,19 +229,7 @@ def _push(
     if session.pk is None:
         session.save()
     else:
-        session.save(
-            update_fields=[
-                "fingerprint",
-                "cart_items",
-                "coupon_codes",
-                "referral_code",
-                "attributes",
-                "state",
-                "profile",
-                "updated_at",
-                *extra_fields,
-            ]
-        )
+        session.save(update_fields=["fingerprint", *fields, "updated_at", *extra_fields])
     outbox.enqueue(
         operation,
         session_key(session.integration_id),
@@ -204,15 +256,14 @@ def update_cart(
     adapter = get_adapter()
     user = adapter.cart_user(cart)
     with transaction.atomic(savepoint=False):
-        session = session_for_cart(cart, create=False)
+        session = session_for_cart(cart, create=False, lock=True)
         if session is None and request is not None:
             session = _adopt_cartless_session(request, cart)
         items = adapter.cart_items(cart)
         if session is None:
             if not items:
                 return CustomerSession(cart_key=cart_key(cart))
-            session = session_for_cart(cart, create=True)
-        assert session is not None
+            session = _resolve_locked(cart)
         if user is not None and (session.profile is None or session.profile.user_id != user.pk):
             session.profile = profile_for_user(user)
         session.cart_items = items
@@ -220,7 +271,7 @@ def update_cart(
         never_pushed = not session.fingerprint
         empty = not (session.cart_items or session.coupon_codes or session.referral_code)
         if not (never_pushed and empty):
-            _push(session, immediate=immediate)
+            _push(session, fields=("cart_items", "attributes", "profile"), immediate=immediate)
     if request is not None:
         remember_session(request, session)
     return session
@@ -234,9 +285,7 @@ def _adopt_cartless_session(request: HttpRequest, cart: Any) -> CustomerSession 
     if not session_id:
         return None
     session: CustomerSession | None = (
-        CustomerSession.objects.select_related("profile")
-        .filter(integration_id=session_id, state=OPEN, cart_key="")
-        .first()
+        _sessions(lock=True).filter(integration_id=session_id, state=OPEN, cart_key="").first()
     )
     if session is not None:
         session.cart_key = cart_key(cart)
@@ -246,12 +295,12 @@ def _adopt_cartless_session(request: HttpRequest, cart: Any) -> CustomerSession 
 
 def clear_cart(cart: Any) -> CustomerSession | None:
     """The shop deleted a cart: send an empty cart for its open session (if any)."""
-    session = session_for_cart(cart, create=False)
-    if session is None:
-        return None
     with transaction.atomic(savepoint=False):
+        session = session_for_cart(cart, create=False, lock=True)
+        if session is None:
+            return None
         session.cart_items = []
-        _push(session)
+        _push(session, fields=("cart_items",))
     return session
 
 
@@ -290,20 +339,20 @@ def apply_coupon(target: SessionOrCart, code: str) -> CustomerSession:
     code = code.strip()
     if not code:
         raise ValueError("coupon code must not be empty")
-    session = _resolve(target)
     with transaction.atomic(savepoint=False):
+        session = _resolve_locked(target)
         if code not in session.coupon_codes:
             session.coupon_codes = [*session.coupon_codes, code]
-        _push(session)
+        _push(session, fields=("coupon_codes",))
     return _refreshed(session)
 
 
 def remove_coupon(target: SessionOrCart, code: str) -> CustomerSession:
     """Remove a coupon code (sends the remaining list; ``[]`` clears them in Talon.One)."""
-    session = _resolve(target)
     with transaction.atomic(savepoint=False):
+        session = _resolve_locked(target)
         session.coupon_codes = [c for c in session.coupon_codes if c != code.strip()]
-        _push(session)
+        _push(session, fields=("coupon_codes",))
     return _refreshed(session)
 
 
@@ -312,19 +361,19 @@ def apply_referral(target: SessionOrCart, code: str) -> CustomerSession:
     code = code.strip()
     if not code:
         raise ValueError("referral code must not be empty")
-    session = _resolve(target)
     with transaction.atomic(savepoint=False):
+        session = _resolve_locked(target)
         session.referral_code = code
-        _push(session)
+        _push(session, fields=("referral_code",))
     return _refreshed(session)
 
 
 def remove_referral(target: SessionOrCart) -> CustomerSession:
     """Clear the session's referral code."""
-    session = _resolve(target)
     with transaction.atomic(savepoint=False):
+        session = _resolve_locked(target)
         session.referral_code = ""
-        _push(session)
+        _push(session, fields=("referral_code",))
     return _refreshed(session)
 
 
@@ -341,8 +390,8 @@ def attach_session_to_user(session: CustomerSession, user: Any) -> CustomerSessi
     if session.profile_id == profile.pk:
         return session
     with transaction.atomic(savepoint=False):
-        session.profile = profile
-        _push(session)
+        _locked(session).profile = profile
+        _push(session, fields=("profile",))
     return session
 
 
@@ -355,9 +404,20 @@ def _change_state(
 
     if fail_closed is None:
         fail_closed = talon_settings.fail_closed
+    if fail_closed and not transaction.get_connection().in_atomic_block:
+        raise FailClosedOutsideTransactionError(
+            f"fail-closed: {state} session {session.integration_id} outside the caller's "
+            "transaction; wrap the order's save/payment in transaction.atomic()"
+        )
     with transaction.atomic(savepoint=False):
-        session.state = state
-        _push(session, operation=SESSION_STATE, immediate=True, deliver=not fail_closed)
+        _locked(session).state = state
+        _push(
+            session,
+            fields=("state",),
+            operation=SESSION_STATE,
+            immediate=True,
+            deliver=not fail_closed,
+        )
     if fail_closed:
         # Inside the caller's transaction: a failure here rolls the order back with it.
         try:
@@ -386,34 +446,6 @@ def close_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> 
 def cancel_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> CustomerSession:
     """Order cancelled: Talon.One rolls back the effects of a closed session."""
     return _change_state(_resolve(target, create=False), CANCELLED, fail_closed=fail_closed)
-
-
-def return_items(target: SessionOrCart, items: list[dict[str, Any]]) -> CustomerSession:
-    """Return items of a closed session: ``[{"position": 0, "quantity": 1}, ...]``."""
-    session = _resolve(target, create=False)
-    with transaction.atomic(savepoint=False):
-        session.state = PARTIALLY_RETURNED
-        session.save(update_fields=["state", "updated_at"])
-        outbox.enqueue(
-            SESSION_RETURN,
-            session_key(session.integration_id),
-            {"session_id": session.integration_id, "returned_items": list(items)},
-        )
-    return session
-
-
-def reopen_session(target: SessionOrCart) -> CustomerSession:
-    """Reopen a closed session (Talon.One answers with rollback effects)."""
-    session = _resolve(target, create=False)
-    with transaction.atomic(savepoint=False):
-        session.state = OPEN
-        session.save(update_fields=["state", "updated_at"])
-        outbox.enqueue(
-            SESSION_REOPEN,
-            session_key(session.integration_id),
-            {"session_id": session.integration_id},
-        )
-    return session
 
 
 def session_for_order(order: Any) -> CustomerSession | None:
@@ -480,10 +512,11 @@ class StoredPromotions:
         return list(decode_effects(self.effects_raw))
 
     def summary(self) -> Any:
-        """The display layer's neutral ``PromotionsSummary`` for these effects."""
-        from django_talon.promotions import summarize_stored
+        """The display layer's ``PromotionsSummary``: the view of this answer's quote
+        (``services.quote_for_cart``), so it carries only discounts for the cart as it is."""
+        from django_talon.services.quotes import quote_for_stored
 
-        return summarize_stored(self)
+        return quote_for_stored(self).summary
 
 
 def get_promotions(

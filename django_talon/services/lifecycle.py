@@ -1,0 +1,137 @@
+"""After the order: returns and reopening a closed session (data flow 2 in DESIGN.md).
+
+Talon.One allows ``closed -> partially_returned`` (``POST .../returns``) and ``closed -> open``
+(``PUT .../reopen``) only. These functions check the local state first, under the session's
+row lock, and raise :class:`~django_talon.services.sessions.SessionStateError` (a
+``ValueError``) before anything is saved or queued: a write the API would refuse would
+otherwise change the mirror (``partially_returned`` locally, ``open`` in Talon.One) and then
+die in the outbox.
+
+The state changes of an order (close, cancel) stay in :mod:`django_talon.services.sessions`
+next to the push they share.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from django_talon import outbox
+from django_talon.adapters import cart_key
+from django_talon.models import CustomerSession
+from django_talon.services.handlers import SESSION_REOPEN, SESSION_RETURN, session_key
+from django_talon.services.sessions import (
+    CLOSED,
+    OPEN,
+    PARTIALLY_RETURNED,
+    SessionOrCart,
+    SessionStateError,
+    _locked,
+)
+
+logger = logging.getLogger("django_talon.services")
+
+#: The states a return may start from (Talon.One: closed or already partially returned).
+RETURNABLE = (CLOSED, PARTIALLY_RETURNED)
+#: The states a reopen may start from (Talon.One: closed only).
+REOPENABLE = (CLOSED,)
+
+
+def _session_in(target: SessionOrCart, states: tuple[str, ...], action: str) -> CustomerSession:
+    """The session to change, locked: ``target`` itself, or the newest session of the cart
+    ``target`` in one of ``states`` (a cart's open session is never the one returned)."""
+    if isinstance(target, CustomerSession):
+        session = _locked(target)
+    else:
+        key = cart_key(target)
+        found = (
+            CustomerSession.objects.select_for_update()
+            .filter(cart_key=key, state__in=states)
+            .order_by("-id")
+            .first()
+        )
+        if found is None:
+            raise SessionStateError(
+                f"cannot {action}: cart {key} has no session that is " + _or(states)
+            )
+        session = found
+    if session.state not in states:
+        raise SessionStateError(
+            f"cannot {action} session {session.integration_id}: it is {session.state}, "
+            f"not {_or(states)}"
+        )
+    return session
+
+
+def _or(states: tuple[str, ...]) -> str:
+    return " or ".join(states)
+
+
+def return_items(target: SessionOrCart, items: list[dict[str, Any]]) -> CustomerSession:
+    """Return items of a closed (or partially returned) session:
+    ``[{"position": 0, "quantity": 1}, ...]``; queued for the returns API (the outbox row id
+    is the Idempotency-Key).
+
+    Raises :class:`SessionStateError` for an open or cancelled session, or ``ValueError`` for
+    no items, before anything is saved or queued.
+    """
+    if not items:
+        raise ValueError("return_items needs at least one item")
+    with transaction.atomic(savepoint=False):
+        session = _session_in(target, RETURNABLE, "return items of")
+        session.state = PARTIALLY_RETURNED
+        session.save(update_fields=["state", "updated_at"])
+        outbox.enqueue(
+            SESSION_RETURN,
+            session_key(session.integration_id),
+            {"session_id": session.integration_id, "returned_items": list(items)},
+        )
+    return session
+
+
+def reopen_session(target: SessionOrCart) -> CustomerSession:
+    """Reopen a closed session (Talon.One answers with rollback effects).
+
+    Only one session per cart can be open. When the cart already has a newer open session
+    (the customer went on shopping with the same cart object), **the newer session keeps the
+    cart** and the reopened one is detached from it (``cart_key`` becomes ``""``): the
+    customer's current cart is not taken over by an old order, and the reopened session is
+    reached through its id (``adapter.order_session_id(order)``, ``session_for_order``) and
+    changed with the services' session-object calls. Raises :class:`SessionStateError` when
+    the session is not closed, before anything is saved or queued.
+    """
+    with transaction.atomic(savepoint=False):
+        session = _session_in(target, REOPENABLE, "reopen")
+        session.state = OPEN
+        fields = ["state", "updated_at"]
+        if session.cart_key and _cart_has_open_session(session):
+            _detach(session)
+            fields.append("cart_key")
+        try:
+            with transaction.atomic():
+                session.save(update_fields=fields)
+        except IntegrityError:  # a new open session for the cart was committed meanwhile
+            _detach(session)
+            session.save(update_fields=[*fields, "cart_key"])
+        outbox.enqueue(
+            SESSION_REOPEN,
+            session_key(session.integration_id),
+            {"session_id": session.integration_id},
+        )
+    return session
+
+
+def _cart_has_open_session(session: CustomerSession) -> bool:
+    others = CustomerSession.objects.filter(cart_key=session.cart_key, state=OPEN)
+    return bool(others.exclude(pk=session.pk).exists())
+
+
+def _detach(session: CustomerSession) -> None:
+    logger.info(
+        "reopen: cart %s already has an open session; session %s is reopened without it",
+        session.cart_key,
+        session.integration_id,
+    )
+    session.cart_key = ""
