@@ -40,7 +40,9 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def _objs(value: Any) -> list[dict[str, Any]]:
-    return [dict(v) for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        return []
+    return [dict(v) for v in value if v.__class__ is dict or isinstance(v, Mapping)]
 
 
 @dataclass(frozen=True)

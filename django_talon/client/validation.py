@@ -238,7 +238,9 @@ def check_session_id(value: Any, field: str = "session_id") -> str:
 
 def check_batch(items: Any, field: str, limit: int = MAX_BATCH) -> list[Any]:
     """A list of at most ``limit`` items; use :func:`batched` to split a longer one."""
-    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+    if items.__class__ is not list and (
+        isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable)
+    ):
         raise TalonValidationError("must be a list", field=field)
     result = list(items)
     if len(result) > limit:
@@ -269,6 +271,11 @@ def check_cart_items(items: Any, field: str = "cartItems") -> None:
     checked = check_batch(items, field, MAX_CART_ITEMS)
     total = 0
     for index, item in enumerate(checked):
+        quantity = item.get("quantity") if item.__class__ is dict else None
+        sku = item.get("sku") if item.__class__ is dict else None
+        if quantity.__class__ is int and quantity >= 1 and sku.__class__ is str and sku:
+            total += quantity  # the usual item: nothing to say, no field name to build
+            continue
         where = f"{field}[{index}]"
         if not isinstance(item, Mapping):
             raise TalonValidationError("must be an object", field=where)
