@@ -1,11 +1,24 @@
-"""Emulator throughput: session updates per second (10-item cart, 5 campaigns).
+"""Emulator throughput vs a bare stdlib ``http.server``, measured in the same run.
 
-Starts ``python -m django_talon.emulator`` in its own process, then drives it from this
-process with keep-alive connections (one thread per connection, raw ``http.client`` so the
-load generator is as cheap as possible) and prints the figures. Not a test: nothing is
-asserted, the numbers are for the reader (target: >= 1,000 updates/s on a 2-core machine).
+Starts two server processes on 127.0.0.1:
 
-    .venv/bin/python benchmarks/emulator_throughput.py [--seconds 5] [--connections 2]
+- the emulator (``python -m django_talon.emulator``, 5 campaigns), answering
+  ``PUT /v2/customer_sessions/{id}`` for a 10-item cart with a coupon;
+- a baseline: the standard library's ``ThreadingHTTPServer`` with a ``BaseHTTPRequestHandler``
+  (HTTP/1.1 keep-alive, ``TCP_NODELAY``) that reads the request body and answers a fixed JSON
+  body: the bytes of one real emulator answer, so both send the same amount.
+
+Then drives them from this process over ONE keep-alive connection each (``http.client``), in
+interleaved rounds (emulator, baseline, emulator, ...), each bounded by a request count and a
+time limit, and prints per-round rates, the medians and the emulator/baseline ratio (median of
+the per-round ratios: both servers see the same machine load within a round). Not a test:
+nothing is asserted. Target (issue 13): the emulator >= 70% of the baseline.
+
+    .venv/bin/python benchmarks/emulator_throughput.py [--rounds 7] [--requests 3000]
+        [--seconds 2] [--profile]
+
+``--profile`` runs the emulator under cProfile for one extra round and prints its top
+functions by own time (the figures of profiled rounds are not comparable; they are not shown).
 """
 
 from __future__ import annotations
@@ -19,13 +32,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "bench-key"
+HOST = "127.0.0.1"  # the only host this benchmark ever talks to
 
 CAMPAIGNS: dict[str, Any] = {
     "application": {"id": 1, "currency": "EUR"},
@@ -76,125 +91,231 @@ CART = [
     }
     for i in range(10)
 ]
+SESSIONS = 50  # the load cycles over this many sessions (each update builds on the last)
+HEADERS = {"Authorization": f"ApiKey-v1 {API_KEY}", "Content-Type": "application/json"}
+
+#: the baseline server, run with ``python -c``: argv = port, file with the fixed answer body
+BASELINE_SERVER = r"""
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BODY = open(sys.argv[2], "rb").read()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def do_PUT(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    do_GET = do_PUT
+
+    def log_message(self, format, *args):
+        pass
+
+
+ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+#: the emulator under cProfile, run with ``python -c``: argv = port, campaigns, stats file
+PROFILED_EMULATOR = r"""
+import cProfile, signal, sys
+from django_talon.emulator.server import EmulatorServer
+
+def stop(signum, frame):
+    raise SystemExit(0)
+
+signal.signal(signal.SIGTERM, stop)
+server = EmulatorServer(api_key=sys.argv[4], campaigns=sys.argv[2], port=int(sys.argv[1]))
+# cProfile sees one thread: serve each connection on the serving thread (one client anyway)
+server._httpd = httpd = server._bind()
+httpd.process_request = httpd.process_request_thread
+profiler = cProfile.Profile()
+profiler.enable()
+try:
+    server.serve_forever()
+finally:
+    profiler.disable()
+    profiler.dump_stats(sys.argv[3])
+"""
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
 
 
-def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], path: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit("the emulator exited during start-up")
+            raise SystemExit(f"the server on port {port} exited during start-up")
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/_emulator/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
+            conn = http.client.HTTPConnection(HOST, port, timeout=1)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
         except OSError:
             time.sleep(0.05)
-    raise SystemExit("the emulator did not start within 30 s")
+    raise SystemExit(f"the server on port {port} did not start within 30 s")
 
 
-def _worker(
-    port: int, index: int, stop_at: float, latencies: list[float], errors: list[int]
-) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Authorization": f"ApiKey-v1 {API_KEY}", "Content-Type": "application/json"}
-    count = 0
-    while time.perf_counter() < stop_at:
-        # each connection works on its own sessions: parallel updates of one session are 409s
-        body = json.dumps(
+@contextmanager
+def _process(args: list[str], port: int, ready_path: str) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        _wait_ready(port, proc, ready_path)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _bodies() -> list[bytes]:
+    return [
+        json.dumps(
             {
                 "customerSession": {
-                    "profileId": f"bench-{index}-{count % 50}",
+                    "profileId": f"bench-{n}",
                     "couponCodes": ["WELCOME10"],
                     "cartItems": CART,
                 }
             }
         ).encode()
-        started = time.perf_counter()
-        conn.request(
-            "PUT", f"/v2/customer_sessions/bench-{index}-{count % 50}", body=body, headers=headers
-        )
+        for n in range(SESSIONS)
+    ]
+
+
+def _round(port: int, bodies: list[bytes], max_requests: int, max_seconds: float) -> float:
+    """Session updates per second over one keep-alive connection (bounded in count and time)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    conn.connect()
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    done = 0
+    started = time.perf_counter()
+    stop_at = started + max_seconds
+    while done < max_requests and time.perf_counter() < stop_at:
+        n = done % SESSIONS
+        conn.request("PUT", f"/v2/customer_sessions/bench-{n}", body=bodies[n], headers=HEADERS)
         response = conn.getresponse()
         response.read()
-        latencies.append(time.perf_counter() - started)
         if response.status != 200:
-            errors.append(response.status)
-        count += 1
+            raise SystemExit(f"unexpected answer {response.status} from port {port}")
+        done += 1
+    elapsed = time.perf_counter() - started
     conn.close()
+    return done / elapsed
 
 
-def run(seconds: float, connections: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        campaign_file = Path(tmp) / "bench.json"
-        campaign_file.write_text(json.dumps(CAMPAIGNS))
-        port = _free_port()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "django_talon.emulator",
-                "--port",
-                str(port),
-                "--api-key",
-                API_KEY,
-                "--campaigns",
-                str(campaign_file),
-                "--log-level",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        try:
-            _wait_ready(port, proc)
-            # warm-up
-            warm: list[float] = []
-            _worker(port, 999, time.perf_counter() + 0.5, warm, [])
-            per_thread: list[list[float]] = [[] for _ in range(connections)]
-            errors: list[int] = []
-            stop_at = time.perf_counter() + seconds
-            threads = [
-                threading.Thread(target=_worker, args=(port, i, stop_at, per_thread[i], errors))
-                for i in range(connections)
-            ]
-            started = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.perf_counter() - started
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-    latencies = sorted(x for chunk in per_thread for x in chunk)
-    total = len(latencies)
+def _one_answer(port: int) -> bytes:
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    conn.request("PUT", "/v2/customer_sessions/bench-0", body=_bodies()[0], headers=HEADERS)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return body
+
+
+def _profile(tmp: Path, campaigns: Path, bodies: list[bytes], args: argparse.Namespace) -> None:
+    import pstats
+
+    port = _free_port()
+    stats_file = tmp / "emulator.prof"
+    code = [
+        "-c",
+        PROFILED_EMULATOR,
+        str(port),
+        str(campaigns),
+        str(stats_file),
+        API_KEY,
+    ]
+    with _process(code, port, "/_emulator/health"):
+        _round(port, bodies, 300, 1.0)
+        _round(port, bodies, args.requests, args.seconds)
+    stats = pstats.Stats(str(stats_file))
+    stats.sort_stats("tottime").print_stats(25)
+    if os.environ.get("BENCH_KEEP_PROFILE"):
+        stats.dump_stats(os.environ["BENCH_KEEP_PROFILE"])
+
+
+def run(args: argparse.Namespace) -> None:
+    bodies = _bodies()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        campaigns = tmp / "bench.json"
+        campaigns.write_text(json.dumps(CAMPAIGNS))
+        emulator_port, baseline_port = _free_port(), _free_port()
+        emulator_cmd = [
+            "-m",
+            "django_talon.emulator",
+            "--port",
+            str(emulator_port),
+            "--api-key",
+            API_KEY,
+            "--campaigns",
+            str(campaigns),
+            "--log-level",
+            "WARNING",
+        ]
+        with _process(emulator_cmd, emulator_port, "/_emulator/health"):
+            answer = _one_answer(emulator_port)
+            answer_file = tmp / "answer.json"
+            answer_file.write_bytes(answer)
+            baseline_cmd = ["-c", BASELINE_SERVER, str(baseline_port), str(answer_file)]
+            with _process(baseline_cmd, baseline_port, "/"):
+                # warm-up: both servers, the emulator's sessions exist from here on
+                _round(emulator_port, bodies, 500, 1.0)
+                _round(baseline_port, bodies, 500, 1.0)
+                emulator_rates: list[float] = []
+                baseline_rates: list[float] = []
+                for _ in range(args.rounds):
+                    emulator_rates.append(
+                        _round(emulator_port, bodies, args.requests, args.seconds)
+                    )
+                    baseline_rates.append(
+                        _round(baseline_port, bodies, args.requests, args.seconds)
+                    )
+        if args.profile:
+            _profile(tmp, campaigns, bodies, args)
+    ratios = [e / b for e, b in zip(emulator_rates, baseline_rates, strict=True)]
     print(
         f"emulator throughput: PUT /v2/customer_sessions, {len(CART)}-item cart, "
-        f"{len(CAMPAIGNS['campaigns'])} campaigns, coupon in session"
+        f"{len(CAMPAIGNS['campaigns'])} campaigns, coupon in session; answer {len(answer)} bytes"
     )
-    print(f"  connections        {connections} (keep-alive, load generator in a separate process)")
-    print(f"  updates            {total} in {elapsed:.2f} s, errors {len(errors)}")
-    print(f"  throughput         {total / elapsed:,.0f} updates/s")
-    if latencies:
-        print(
-            f"  latency p50 / p99  {statistics.median(latencies) * 1000:.2f} ms / "
-            f"{latencies[int(total * 0.99) - 1] * 1000:.2f} ms"
-        )
+    print(
+        f"  1 keep-alive connection per server, {args.rounds} interleaved rounds of at most "
+        f"{args.requests} updates / {args.seconds:g} s"
+    )
+    for index, (e, b, r) in enumerate(zip(emulator_rates, baseline_rates, ratios, strict=True)):
+        print(f"  round {index + 1}: emulator {e:7,.0f}/s  baseline {b:7,.0f}/s  ratio {r:.0%}")
+    print(f"  emulator (median)  {statistics.median(emulator_rates):,.0f} updates/s")
+    print(
+        f"  baseline (median)  {statistics.median(baseline_rates):,.0f} answers/s (stdlib http.server, fixed JSON body)"
+    )
+    print(f"  ratio (median)     {statistics.median(ratios):.0%} of the baseline")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--connections", type=int, default=2)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=3000, help="per round and server")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per round and server")
+    parser.add_argument("--profile", action="store_true", help="cProfile the emulator too")
     args = parser.parse_args()
-    run(args.seconds, args.connections)
+    run(args)
 
 
 if __name__ == "__main__":

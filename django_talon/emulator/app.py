@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote
 
 from django_talon.emulator.campaign_file import CampaignFileError, CampaignSet, load_campaigns
@@ -80,6 +80,20 @@ class _Call:
     lock_generation: int = -1
 
 
+class Answer(NamedTuple):
+    """What to send back: status, reason phrase, headers and body; or drop the connection."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    dropped: bool = False
+
+
+#: a fault asked to close the connection without answering (the call is logged, status None)
+DROPPED = Answer(0, "", [], b"", dropped=True)
+
+
 def _control_body(body: bytes) -> Any:
     try:
         return load_json(body) if body.strip() else None
@@ -115,6 +129,16 @@ def _read_request(environ: dict[str, Any]) -> tuple[Request, str]:
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = str(environ["CONTENT_TYPE"])
     return Request(method, path, [], query, headers, body), raw_path
+
+
+def request_from_target(
+    method: str, target: str, headers: dict[str, str], body: bytes
+) -> tuple[Request, str]:
+    """A Request from an HTTP request line's target (``/path?query``), lower-case headers and
+    the body, plus the still-quoted path the routes match on (our server's way in)."""
+    raw_path, _, query_string = target.partition("?")
+    query = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
+    return Request(method.upper(), unquote(raw_path), [], query, headers, body), raw_path
 
 
 class EmulatorApp:
@@ -311,63 +335,70 @@ class EmulatorApp:
     # ---------------------------------------------------------------------------- WSGI
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        started = time.perf_counter()
+        """WSGI entry point (any WSGI server); our own server calls :meth:`answer` directly."""
         request, raw_path = _read_request(environ)
+        answer = self.answer(request, raw_path)
+        if answer.dropped:
+            if DROP_KEY in environ:  # our server: it closes the socket unanswered
+                environ[DROP_KEY] = True
+                return []
+            raise DropConnectionError("fault: drop the connection")
+        start_response(f"{answer.status} {answer.reason}", answer.headers)
+        return [answer.body]
+
+    def answer(self, request: Request, raw_path: str) -> Answer:
+        """Answer one call: a control endpoint or an Integration API operation.
+
+        ``raw_path`` is the still-quoted path the routes match on (``request.path`` is unquoted).
+        """
+        started = time.perf_counter()
         path = request.path
         if path.startswith(CONTROL_PREFIX) or path.rstrip("/") == CONTROL_PREFIX.rstrip("/"):
-            return self._answer_control(request, start_response)
+            return self._answer_control(request)
         route, request.params, allowed = self._match(request.method, raw_path)
         operation = route.operation if route else None
         call = _Call()
         try:
-            return self._serve(environ, start_response, request, route, allowed, call)
+            return self._serve(request, route, allowed, call)
         finally:
             self._finish(request, raw_path, operation, call, started)
 
-    def _answer_control(self, request: Request, start_response: StartResponse) -> Iterable[bytes]:
+    def _answer_control(self, request: Request) -> Answer:
         try:
             status, payload = self._control(
                 request.method, request.path, request.query, request.raw_body
             )
-            return self._respond(start_response, status, payload)
+            return _respond(status, payload)
         except ApiError as exc:
-            return self._respond(start_response, exc.status, exc.body(), exc.headers)
+            return _respond(exc.status, exc.body(), exc.headers)
         except Exception as exc:  # a bug: answer JSON, keep the traceback in the log
             logger.exception(
                 "emulator error handling control call %s %s", request.method, request.path
             )
-            return self._respond(start_response, 500, _internal_error(exc, request.path).body())
+            return _respond(500, _internal_error(exc, request.path).body())
 
     def _serve(
-        self,
-        environ: dict[str, Any],
-        start_response: StartResponse,
-        request: Request,
-        route: Route | None,
-        allowed: list[str],
-        call: _Call,
-    ) -> Iterable[bytes]:
+        self, request: Request, route: Route | None, allowed: list[str], call: _Call
+    ) -> Answer:
         """Answer an Integration API call: checks, faults, the store operation, hooks."""
         operation = route.operation if route else None
         try:
             handler = self._admit(request, route, allowed, call)
-            dropped = self._inject_faults(environ, request)
-            if dropped is not None:
-                return dropped
+            if self.faults and self._inject_faults(request):
+                return DROPPED
             status, payload = handler(request)
         except ApiError as exc:
             call.status = exc.status
-            self._notify(operation, request, exc.status, exc.body())
-            return self._respond(start_response, exc.status, exc.body(), exc.headers)
-        except DropConnectionError:
-            raise
+            body = exc.body()
+            self._notify(operation, request, exc.status, body)
+            return _respond(exc.status, body, exc.headers)
         except Exception as exc:  # a bug in the emulator: answer JSON, log the traceback
             logger.exception("emulator error handling %s %s", request.method, request.path)
             call.status = 500
-            return self._respond(start_response, 500, _internal_error(exc, request.path).body())
+            return _respond(500, _internal_error(exc, request.path).body())
         call.status = status
         self._notify(operation, request, status, payload)
-        return self._respond(start_response, status, payload)
+        return _respond(status, payload)
 
     def _admit(
         self, request: Request, route: Route | None, allowed: list[str], call: _Call
@@ -407,24 +438,22 @@ class EmulatorApp:
             call.lock_key = lock_key
             call.lock_generation = self._generation
 
-    def _inject_faults(self, environ: dict[str, Any], request: Request) -> Iterable[bytes] | None:
-        """Apply the matching faults: delay, then drop/hang (the answer to give) or raise an
-        error; None lets the call through."""
-        if not self.faults:
-            return None
+    def _inject_faults(self, request: Request) -> bool:
+        """Apply the matching faults: delay, then drop/hang (True: drop the connection) or raise
+        an error; False lets the call through."""
         decision = self.faults.decide(request.method, request.path)
         if decision.delay:
             generation = self._generation
             self.faults.wake.wait(decision.delay)
             if generation != self._generation:
-                return self._drop(environ)
+                return True
         fault = decision.terminal
         if fault is None:
-            return None
+            return False
         if fault.kind in ("drop", "hang"):
             if fault.kind == "hang":
                 self.faults.wake.wait(fault.seconds)
-            return self._drop(environ)
+            return True
         if fault.kind == "conflict":
             raise conflict(
                 fault.message or "Too many requests are updating this session at the same time"
@@ -455,6 +484,8 @@ class EmulatorApp:
             )
 
     def _notify(self, operation: str | None, request: Request, status: int, payload: Any) -> None:
+        if not self.response_hooks:
+            return
         for hook in self.response_hooks:
             hook(
                 {
@@ -467,26 +498,16 @@ class EmulatorApp:
                 }
             )
 
-    @staticmethod
-    def _drop(environ: dict[str, Any]) -> Iterable[bytes]:
-        """Ask our server to close the socket unanswered (the call is logged with status None)."""
-        if DROP_KEY in environ:
-            environ[DROP_KEY] = True
-            return []
-        raise DropConnectionError("fault: drop the connection")
 
-    @staticmethod
-    def _respond(
-        start_response: StartResponse,
-        status: int,
-        payload: Any,
-        extra_headers: dict[str, str] | None = None,
-    ) -> Iterable[bytes]:
-        headers = list((extra_headers or {}).items())
-        if status == 204 or payload is None:
-            start_response(f"{status} {STATUS_TEXT.get(status, 'Status')}", headers)
-            return [b""]
-        data = json.dumps(payload, separators=(",", ":")).encode()
-        headers.append(("Content-Type", "application/json"))
-        start_response(f"{status} {STATUS_TEXT.get(status, 'Status')}", headers)
-        return [data]
+#: one encoder for every answer (``json.dumps`` would build a new one per call)
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _respond(status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> Answer:
+    """A JSON answer (or an empty one for 204 / no payload)."""
+    headers = list(extra_headers.items()) if extra_headers else []
+    reason = STATUS_TEXT.get(status, "Status")
+    if status == 204 or payload is None:
+        return Answer(status, reason, headers, b"")
+    headers.append(("Content-Type", "application/json"))
+    return Answer(status, reason, headers, _ENCODE(payload).encode())
