@@ -73,6 +73,12 @@ class TalonConfig:
     # Display layer (promotions, template tags, REST API): docs/messages.md, docs/rest-api.md
     REJECTION_MESSAGES: dict[str, str] = dataclasses.field(default_factory=dict)
     CODE_ATTEMPT_RATE: str = "10/minute"
+    CODE_ATTEMPT_RATE_PER_IP: str = ""  # off; e.g. "30/minute" (docs/rest-api.md#throttling)
+    TRUSTED_PROXY_COUNT: int = 0
+    CLIENT_IP_FUNCTION: str = ""
+    REST_AUTHENTICATION_CLASSES: tuple[str, ...] = (
+        "rest_framework.authentication.SessionAuthentication",
+    )
     REFERRAL_CAMPAIGN_ID: int | None = None
 
     # Values that need normalising, named for what the caller wants.
@@ -202,6 +208,10 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "EMULATOR_PORT": _as_int,
     "REJECTION_MESSAGES": _as_mapping,
     "CODE_ATTEMPT_RATE": _as_str,
+    "CODE_ATTEMPT_RATE_PER_IP": _as_str,
+    "TRUSTED_PROXY_COUNT": _as_int,
+    "CLIENT_IP_FUNCTION": _as_str,
+    "REST_AUTHENTICATION_CLASSES": _as_strings,
     "REFERRAL_CAMPAIGN_ID": _as_optional_int,
 }
 assert set(_COERCE) == set(_FIELDS), "every TalonConfig field needs a coercion"
