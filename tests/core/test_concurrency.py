@@ -25,7 +25,7 @@ from django.db import connection
 from django_talon import outbox
 from django_talon.models import CustomerSession, OutboxMessage
 from django_talon.services.handlers import session_key
-from tests.core.conftest import make_cart
+from tests.core.shop import make_cart
 from tests.resources import REPO_ROOT, require_postgres
 
 pytestmark = [
@@ -95,7 +95,7 @@ def run_writers(cart: Any, skus: list[str], codes: list[list[str]], emulator: An
 
 
 def drained_session(cart: Any) -> CustomerSession:
-    session = CustomerSession.objects.get(cart_key__endswith=f":{cart.pk}")
+    session: CustomerSession = CustomerSession.objects.get(cart_key__endswith=f":{cart.pk}")
     # A delivery that found the key busy left its row to the holder; drain what is left.
     outbox.deliver_key(session_key(session.integration_id), force=True)
     assert not OutboxMessage.objects.exclude(state="done").exists()
