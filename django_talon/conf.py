@@ -44,6 +44,7 @@ class TalonConfig:
     DELIVERY: str = "auto"
     IMMEDIATE_ATTEMPT: bool = True
     ORDER_PLACEMENT: str = "fail_open"
+    CLOSE_UNCONFIRMED: str = "without_codes"
     # Outbox
     MAX_ATTEMPTS: int = 8
     RETRY_BACKOFF: float = 2.0
@@ -113,6 +114,7 @@ DEFAULTS: dict[str, Any] = {name: _default(name) for name in _FIELDS}
 CHOICES: dict[str, tuple[str, ...]] = {
     "DELIVERY": ("auto", "celery", "sync"),
     "ORDER_PLACEMENT": ("fail_open", "fail_closed"),
+    "CLOSE_UNCONFIRMED": ("without_codes", "with_codes"),
 }
 
 
@@ -184,6 +186,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "DELIVERY": _as_str,
     "IMMEDIATE_ATTEMPT": _as_bool,
     "ORDER_PLACEMENT": _as_str,
+    "CLOSE_UNCONFIRMED": _as_str,
     "MAX_ATTEMPTS": _as_int,
     "RETRY_BACKOFF": _as_float,
     "RETRY_BACKOFF_MAX": _as_float,

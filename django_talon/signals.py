@@ -33,6 +33,9 @@ profile_synced = Signal()
 erasure_completed = Signal()
 #: An outbox row was given up on (dead letter). kwargs: ``message``, ``error``.
 outbox_message_dead = Signal()
+#: Reconciliation found that Talon.One booked something else than the order was charged.
+#: kwargs: ``discrepancy`` (a :class:`~django_talon.models.Discrepancy`).
+discrepancy_found = Signal()
 
 
 def emit(signal: Signal, sender: type[Any], **kwargs: Any) -> None:

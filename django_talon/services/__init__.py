@@ -13,6 +13,7 @@ from django_talon.services.customers import (
     referrals_for_user,
 )
 from django_talon.services.gdpr import erase_customer, process_erasure, purge_local_data
+from django_talon.services.ledger import order_key, record_order
 from django_talon.services.lifecycle import reopen_session, return_items
 from django_talon.services.operations import (
     DeadLetterRetry,
@@ -32,6 +33,7 @@ from django_talon.services.profiles import (
     reserved_coupons,
     sync_profile,
 )
+from django_talon.services.reconciliation import recheck_discrepancy, reconcile_entry
 from django_talon.services.sessions import (
     FailClosedOutsideTransactionError,
     SessionStateError,
@@ -72,10 +74,14 @@ __all__ = [
     "erase_customer",
     "evaluate_cart",
     "get_promotions",
+    "order_key",
     "process_erasure",
     "profile_for_user",
     "purge_dead_letters",
     "purge_local_data",
+    "recheck_discrepancy",
+    "reconcile_entry",
+    "record_order",
     "redeliver_dead_letters",
     "referrals_for_user",
     "relay_outbox",

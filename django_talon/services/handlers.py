@@ -37,9 +37,11 @@ from django_talon.models import (
     CustomerProfile,
     CustomerSession,
     DataDeletionRequest,
+    LedgerEntry,
     OutboxMessage,
 )
 from django_talon.outbox import Operation, fingerprint, register
+from django_talon.services.reconciliation import book_answer
 
 if TYPE_CHECKING:
     from django_talon.client import TalonClient
@@ -217,8 +219,19 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     _after_store(session, answer)
     new_state = payload["customerSession"].get("state")
     if message.operation == SESSION_STATE and new_state == "closed":
+        # The order ledger: what Talon.One booked, reconciled with what was charged.
+        book_answer(
+            LedgerEntry.Kind.BOOKED,
+            session_id,
+            answer.raw,
+            sent=payload["customerSession"],
+            outbox_message_id=message.pk,
+        )
         signals.emit(signals.session_closed, CustomerSession, session=session)
     elif message.operation == SESSION_STATE and new_state == "cancelled":
+        book_answer(
+            LedgerEntry.Kind.CANCELLED, session_id, answer.raw, outbox_message_id=message.pk
+        )
         signals.emit(signals.session_cancelled, CustomerSession, session=session)
     return "sent"
 
@@ -251,6 +264,13 @@ def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
         idempotency_key=f"django-talon-outbox-{message.pk}",
     )
     _store_answer_only(session_id, state.raw)
+    book_answer(
+        LedgerEntry.Kind.RETURNED,
+        session_id,
+        AnswerEffects.of(state.raw).raw,
+        returned_items=message.payload["returned_items"],
+        outbox_message_id=message.pk,
+    )
     return "sent"
 
 
@@ -259,6 +279,12 @@ def deliver_reopen(message: OutboxMessage, client: TalonClient) -> str:
     session_id = str(message.payload["session_id"])
     result = client.reopen_customer_session(session_id)
     _store_answer_only(session_id, result.raw)
+    book_answer(
+        LedgerEntry.Kind.REOPENED,
+        session_id,
+        AnswerEffects.of(result.raw).raw,
+        outbox_message_id=message.pk,
+    )
     return "sent"
 
 

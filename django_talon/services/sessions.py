@@ -22,6 +22,7 @@ from django_talon.services.handlers import (
     SESSION_UPDATE,
     session_key,
 )
+from django_talon.services.ledger import prepare_close
 from django_talon.services.profiles import profile_for_user
 
 if TYPE_CHECKING:
@@ -440,7 +441,11 @@ def close_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> 
     inside the caller's transaction and raises :class:`~django_talon.exceptions.OrderRefusedError`
     when Talon.One does not confirm; otherwise the close is queued and never lost.
     """
-    return _change_state(_resolve(target, create=False), CLOSED, fail_closed=fail_closed)
+    session = _resolve(target, create=False)
+    refuses = fail_closed if fail_closed is not None else talon_settings.fail_closed
+    if not refuses or transaction.get_connection().in_atomic_block:
+        prepare_close(session)  # fail-closed outside a transaction writes nothing
+    return _change_state(session, CLOSED, fail_closed=fail_closed)
 
 
 def cancel_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> CustomerSession:
@@ -481,6 +486,8 @@ def sync_order(order: Any, *, fail_closed: bool | None = None) -> CustomerSessio
         return session
     if state == CANCELLED and session.state == CANCELLED:
         return session
+    if state == CLOSED:
+        return close_session(session, fail_closed=fail_closed)
     return _change_state(session, state, fail_closed=fail_closed)
 
 

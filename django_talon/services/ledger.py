@@ -1,0 +1,294 @@
+"""The order ledger: record what an order was charged, close what was charged.
+
+At placement the shop records the quote it charged (:func:`record_order`); the order
+receiver does it for shops wired through ``TALON["ORDER_MODELS"]``
+(:func:`django_talon.services.placement.record_placement`). The close then sends the session
+*as it was quoted* (:func:`close_as_charged`): the cart lines of the quote and only the codes
+whose discounts the shopper was given. Every answer of Talon.One about the order (the close,
+each return, the cancel, a reopen) is appended by :func:`record_answer`; nothing is ever
+overwritten, so the discount that was charged survives every rollback.
+
+This module reads and writes the ledger only; it imports neither the sessions service nor
+the outbox handlers (both import it), so the dependency runs one way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from django_talon.client.effects import Effect, RollbackDiscount, decode_effects
+from django_talon.conf import talon_settings
+from django_talon.models import CustomerSession, LedgerEntry
+from django_talon.promotions import PromotionsSummary, quantize_money, summarize
+
+if TYPE_CHECKING:
+    from django_talon.promotions.quote import Quote
+
+logger = logging.getLogger("django_talon.services")
+
+__all__ = [
+    "ROLLBACK_KINDS",
+    "campaign_amounts",
+    "charged_entry_for",
+    "close_as_charged",
+    "order_key",
+    "prepare_close",
+    "record_answer",
+    "record_order",
+    "rolled_back",
+]
+
+#: Ledger kinds whose effects are rollbacks of what the close booked.
+ROLLBACK_KINDS = (
+    LedgerEntry.Kind.RETURNED,
+    LedgerEntry.Kind.CANCELLED,
+    LedgerEntry.Kind.REOPENED,
+)
+
+#: ``TALON["CLOSE_UNCONFIRMED"]``: close an order charged without Talon.One's discounts
+#: without its coupon codes and referral code (the default), or with them as entered.
+WITHOUT_CODES = "without_codes"
+WITH_CODES = "with_codes"
+
+
+def order_key(order: Any) -> str:
+    """``'<app_label.model>:<pk>'`` of a shop order (a string is taken as the key itself)."""
+    if isinstance(order, str):
+        return order
+    return f"{order._meta.label_lower}:{order.pk}"
+
+
+def _money(value: Decimal) -> str:
+    return str(value)
+
+
+def campaign_amounts(amounts: Mapping[Any, Decimal]) -> dict[str, str]:
+    """Per-campaign amounts as the ledger stores them: ``{"<id>": "<amount>"}``, no zeros."""
+    return {str(k): _money(v) for k, v in amounts.items() if v}
+
+
+def _by_campaign(summary: PromotionsSummary) -> dict[int | None, Decimal]:
+    """Every discount of a summary (cart, items, additional costs) summed per campaign."""
+    totals: dict[int | None, Decimal] = {}
+    for discount in summary.discounts:
+        totals[discount.campaign_id] = totals.get(discount.campaign_id, Decimal(0)) + (
+            discount.amount
+        )
+    return totals
+
+
+def _quoted_items(session: CustomerSession | None, quote: Quote) -> list[dict[str, Any]]:
+    """The cart lines the quote was computed for, as the session sends them.
+
+    The session's own ``cart_items`` when they are the quoted state (same fingerprint, so
+    categories and attributes the rules read are kept), else the quote's lines.
+    """
+    if session is not None and session.fingerprint == quote.fingerprint:
+        return list(session.cart_items or [])
+    known = {str(i.get("sku")): i for i in (session.cart_items if session else None) or []}
+    items: list[dict[str, Any]] = []
+    for line in quote.lines:
+        item = dict(known.get(line.sku, {}))
+        item.update(
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            price=float(line.unit_price),
+        )
+        items.append(item)
+    return items
+
+
+def _charges_codes(quote: Quote) -> bool:
+    """Whether the shopper was given the discounts the quote's codes stand for."""
+    return quote.confirmed or bool(quote.discount_total)
+
+
+def record_order(
+    order: Any, quote: Quote, *, session: CustomerSession | None = None
+) -> LedgerEntry:
+    """Record what ``order`` was charged: the quote the shop charged, per line and campaign.
+
+    Call it at placement, in the transaction that places the order and before the session
+    is closed (``sync_order`` / ``close_session``), with the quote the shop charged
+    (``services.quote_for_cart(cart)``). The close then sends what this entry says was
+    charged. Each call appends a new ``charged`` entry (a reopened order charged again gets a
+    second one; the latest counts).
+    """
+    if session is None:
+        session = CustomerSession.objects.filter(integration_id=quote.session_id).first()
+    codes = list(quote.coupon_codes) if _charges_codes(quote) else []
+    referral = quote.referral_code if _charges_codes(quote) else ""
+    note = ""
+    entered = list(session.coupon_codes or []) if session is not None else []
+    entered_referral = session.referral_code if session is not None else ""
+    if not _charges_codes(quote) and (entered or entered_referral):
+        note = (
+            f"charged without Talon.One's discounts (quote {quote.status.value}"
+            f"{': ' + quote.message if quote.message else ''}); codes entered but not given: "
+            f"{', '.join([*entered, *([entered_referral] if entered_referral else [])])}"
+        )
+    return LedgerEntry.objects.create(
+        order_key=order_key(order),
+        session_id=quote.session_id,
+        kind=LedgerEntry.Kind.CHARGED,
+        currency=quote.currency,
+        quote_status=quote.status.value,
+        subtotal=quote.subtotal,
+        discount_total=quote.discount_total,
+        total=quote.total,
+        discounts_by_campaign=campaign_amounts(quote.discounts_by_campaign()),
+        coupon_codes=codes,
+        referral_code=referral,
+        cart_items=_quoted_items(session, quote),
+        quote=quote.to_dict(),
+        note=note,
+    )
+
+
+def charged_entry_for(session_id: str) -> LedgerEntry | None:
+    """The latest ``charged`` entry of a session (None: the shop recorded no quote)."""
+    entry: LedgerEntry | None = (
+        LedgerEntry.objects.filter(session_id=session_id, kind=LedgerEntry.Kind.CHARGED)
+        .order_by("-id")
+        .first()
+    )
+    return entry
+
+
+def close_as_charged(session: CustomerSession) -> tuple[list[str], str]:
+    """Make the session's local state the one that was charged, before it is closed.
+
+    With a recorded ``charged`` entry the close sends its cart lines and, unless
+    ``TALON["CLOSE_UNCONFIRMED"] == "with_codes"``, only its codes: an order charged without
+    Talon.One's discounts (Talon.One down at checkout, an unconfirmed quote) is closed with
+    ``couponCodes: []`` and no referral code, so Talon.One redeems nothing the shopper did not
+    get. Changes the instance only; returns the fields changed and why ("" when nothing
+    changed or the shop recorded no charged entry).
+    """
+    entry = charged_entry_for(session.integration_id)
+    if entry is None:
+        return [], ""
+    fields: list[str] = []
+    reasons: list[str] = []
+    if entry.cart_items and list(session.cart_items or []) != list(entry.cart_items):
+        session.cart_items = list(entry.cart_items)
+        fields.append("cart_items")
+        reasons.append("cart lines restored to the quoted cart")
+    if talon_settings.CLOSE_UNCONFIRMED == WITH_CODES:
+        return fields, "; ".join(reasons)
+    dropped = [c for c in session.coupon_codes or [] if c not in entry.coupon_codes]
+    if dropped:
+        session.coupon_codes = [c for c in session.coupon_codes if c in entry.coupon_codes]
+        fields.append("coupon_codes")
+    if session.referral_code and session.referral_code != entry.referral_code:
+        dropped.append(session.referral_code)
+        session.referral_code = ""
+        fields.append("referral_code")
+    if dropped:
+        reasons.append(f"closed without the codes not charged: {', '.join(dropped)}")
+    return fields, "; ".join(reasons)
+
+
+def prepare_close(session: CustomerSession) -> str:
+    """:func:`close_as_charged` on the session row, locked and saved, before its close.
+
+    ``close_session`` calls it right before the state change (in the same transaction when
+    the caller has one), so the close body is built from the charged state. Returns why the
+    state changed ("" when nothing changed).
+    """
+    if session.pk is None:
+        return ""
+    with transaction.atomic(savepoint=False):
+        locked = CustomerSession.objects.select_for_update().get(pk=session.pk)
+        fields, note = close_as_charged(locked)
+        if fields:
+            locked.save(update_fields=[*fields, "updated_at"])
+            for name in fields:
+                setattr(session, name, getattr(locked, name))
+    if note:
+        logger.info("closing session %s as charged: %s", session.integration_id, note)
+    return note
+
+
+def rolled_back(effects: Iterable[Effect], currency: str) -> dict[int | None, Decimal]:
+    """Discount amounts taken back by ``rollbackDiscount`` effects, per campaign."""
+    totals: dict[int | None, Decimal] = {}
+    for effect in effects:
+        if isinstance(effect, RollbackDiscount):
+            amount = quantize_money(effect.value, currency)
+            totals[effect.campaign_id] = totals.get(effect.campaign_id, Decimal(0)) + amount
+    return totals
+
+
+def _booked_note(charged: LedgerEntry | None, body: Mapping[str, Any]) -> str:
+    """Why the close looked the way it did, from the charged entry's note."""
+    if charged is None or not charged.note:
+        return ""
+    if not body.get("couponCodes") and not body.get("referralCode"):
+        return f"{charged.note}; closed with couponCodes: [] and no referral code"
+    return charged.note
+
+
+def record_answer(
+    kind: str,
+    session_id: str,
+    effects_raw: Sequence[dict[str, Any]],
+    *,
+    sent: Mapping[str, Any] | None = None,
+    returned_items: Sequence[Mapping[str, Any]] = (),
+    outbox_message_id: int | None = None,
+) -> LedgerEntry:
+    """Append what Talon.One answered about an order: the close (``booked``) or a rollback.
+
+    ``sent`` is the ``customerSession`` body that was delivered (the close): its cart lines
+    and codes are what was booked. Booked money comes from
+    :func:`django_talon.promotions.summarize` over the answer's effects, the same summary
+    the quote is built from, so both sides are computed the same way. Rollback entries
+    (returned, cancelled, reopened) carry the amounts taken back.
+    """
+    currency = talon_settings.CURRENCY
+    charged = charged_entry_for(session_id)
+    raw = [dict(e) for e in effects_raw if isinstance(e, dict)]
+    body = dict(sent or {})
+    cart_items = list(body.get("cartItems") or (charged.cart_items if charged else []))
+    fields: dict[str, Any] = {}
+    if kind == LedgerEntry.Kind.BOOKED:
+        summary = summarize(
+            raw,
+            cart_items,
+            currency,
+            coupon_codes=list(body.get("couponCodes") or []),
+            referral_code=str(body.get("referralCode") or ""),
+        )
+        fields.update(
+            subtotal=summary.subtotal,
+            discount_total=summary.total_discount,
+            total=summary.total,
+            discounts_by_campaign=campaign_amounts(_by_campaign(summary)),
+            coupon_codes=[c.code for c in summary.accepted_coupons],
+            referral_code=next((r.code for r in summary.accepted_referrals), ""),
+            note=_booked_note(charged, body),
+        )
+    else:
+        taken = rolled_back(decode_effects(raw), currency)
+        fields.update(
+            discount_total=sum(taken.values(), Decimal(0)),
+            discounts_by_campaign=campaign_amounts(taken),
+        )
+    return LedgerEntry.objects.create(
+        order_key=charged.order_key if charged is not None else "",
+        session_id=session_id,
+        kind=kind,
+        currency=currency,
+        cart_items=cart_items,
+        effects=raw,
+        returned_items=[dict(i) for i in returned_items],
+        outbox_message_id=outbox_message_id,
+        **fields,
+    )

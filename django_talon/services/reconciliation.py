@@ -1,0 +1,314 @@
+"""Reconciliation: does what Talon.One booked for an order match what the shop charged?
+
+After the close (and after every return and the cancel) the outbox handlers append
+Talon.One's answer to the order ledger and call :func:`book_answer`, which compares it with
+the order's ``charged`` entry:
+
+* **close** (``booked``): the discounts booked per campaign must equal the discounts charged
+  per campaign, and no code may be redeemed that the order was not charged for. Both sides
+  come from the same summary code (:func:`django_talon.promotions.summarize` over the
+  effects), so rounding can never make them differ.
+* **cancel**: after the rollbacks nothing may stay booked (booked minus rolled back is 0 for
+  every campaign).
+* **return**: Talon.One never takes back more than it booked (booked minus everything
+  rolled back so far is not below 0 for any campaign). What the shop refunds is the shop's
+  business; the ledger keeps both.
+
+Equal -> reconciled (nothing is written but the ledger entry). Different -> a
+:class:`~django_talon.models.Discrepancy` with both sides, the amounts and a reason, and the
+:data:`django_talon.signals.discrepancy_found` signal. :func:`recheck` reads the session
+again (``GET /v2/customer_sessions/{id}``, through the guarded call path) and resolves a
+discrepancy that no longer holds. See docs/reconciliation.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from django_talon import signals
+from django_talon.client.effects import RejectCoupon, RejectReferral, decode_effects
+from django_talon.models import Discrepancy, LedgerEntry
+from django_talon.promotions import summarize
+from django_talon.services.ledger import ROLLBACK_KINDS, charged_entry_for, record_answer
+
+logger = logging.getLogger("django_talon.services")
+
+__all__ = [
+    "Comparison",
+    "book_answer",
+    "compare",
+    "reconcile_entry",
+    "recheck_discrepancy",
+]
+
+Reason = Discrepancy.Reason
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Both sides of one reconciliation: discount amounts per campaign id (as strings)."""
+
+    charged: dict[str, Decimal]
+    booked: dict[str, Decimal]
+    codes_not_charged: tuple[str, ...] = ()
+
+    @property
+    def charged_total(self) -> Decimal:
+        return sum(self.charged.values(), Decimal(0))
+
+    @property
+    def booked_total(self) -> Decimal:
+        return sum(self.booked.values(), Decimal(0))
+
+    @property
+    def difference(self) -> Decimal:
+        """Booked minus charged (positive: Talon.One booked more than the shop gave)."""
+        return self.booked_total - self.charged_total
+
+    @property
+    def equal(self) -> bool:
+        return _nonzero(self.charged) == _nonzero(self.booked) and not self.codes_not_charged
+
+    def differing_campaigns(self) -> list[str]:
+        keys = sorted(set(self.charged) | set(self.booked))
+        zero = Decimal(0)
+        return [k for k in keys if self.charged.get(k, zero) != self.booked.get(k, zero)]
+
+
+def _nonzero(amounts: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    return {k: v for k, v in amounts.items() if v}
+
+
+def _amounts(stored: Mapping[str, Any]) -> dict[str, Decimal]:
+    return {str(k): Decimal(str(v)) for k, v in (stored or {}).items()}
+
+
+def _summary_amounts(effects: Sequence[Any], entry: LedgerEntry) -> dict[str, Decimal]:
+    """Per-campaign discounts of ``effects`` over the entry's cart (the shared summary)."""
+    summary = summarize(list(effects), entry.cart_items, entry.currency)
+    totals: dict[str, Decimal] = {}
+    for discount in summary.discounts:
+        key = str(discount.campaign_id)
+        totals[key] = totals.get(key, Decimal(0)) + discount.amount
+    return totals
+
+
+def _codes_not_charged(charged: LedgerEntry, booked: LedgerEntry) -> tuple[str, ...]:
+    given = {*charged.coupon_codes, *([charged.referral_code] if charged.referral_code else [])}
+    redeemed = [*booked.coupon_codes, *([booked.referral_code] if booked.referral_code else [])]
+    return tuple(c for c in redeemed if c not in given)
+
+
+def _booked_before(entry: LedgerEntry) -> LedgerEntry | None:
+    found: LedgerEntry | None = (
+        LedgerEntry.objects.filter(
+            session_id=entry.session_id, kind=LedgerEntry.Kind.BOOKED, id__lt=entry.pk
+        )
+        .order_by("-id")
+        .first()
+    )
+    return found
+
+
+def _net_after_rollbacks(entry: LedgerEntry, booked: LedgerEntry) -> dict[str, Decimal]:
+    """What stays booked once every rollback since the close (this one included) is applied."""
+    net = _amounts(booked.discounts_by_campaign)
+    rollbacks = LedgerEntry.objects.filter(
+        session_id=entry.session_id,
+        kind__in=ROLLBACK_KINDS,
+        id__gt=booked.pk,
+        id__lte=entry.pk,
+    )
+    for rollback in rollbacks:
+        for key, amount in _amounts(rollback.discounts_by_campaign).items():
+            net[key] = net.get(key, Decimal(0)) - amount
+    return net
+
+
+def compare(charged: LedgerEntry, entry: LedgerEntry) -> Comparison | None:
+    """Compare an appended entry with the order's charged entry (None: nothing to compare)."""
+    if entry.kind == LedgerEntry.Kind.BOOKED:
+        return Comparison(
+            charged=_amounts(charged.discounts_by_campaign),
+            booked=_amounts(entry.discounts_by_campaign),
+            codes_not_charged=_codes_not_charged(charged, entry),
+        )
+    booked = _booked_before(entry)
+    if booked is None or entry.kind == LedgerEntry.Kind.REOPENED:
+        return None
+    net = _net_after_rollbacks(entry, booked)
+    if entry.kind == LedgerEntry.Kind.CANCELLED:
+        return Comparison(charged={}, booked=net)
+    # A return: only what was taken back beyond what was booked is a difference.
+    overdrawn = {k: v for k, v in net.items() if v < 0}
+    return Comparison(charged={k: Decimal(0) for k in overdrawn}, booked=overdrawn)
+
+
+def _rejection_reason(entry: LedgerEntry, charged: LedgerEntry) -> tuple[str, str] | None:
+    """A charged code Talon.One rejected at the close, as a reason and its detail."""
+    given = {*charged.coupon_codes, charged.referral_code} - {""}
+    for effect in decode_effects(entry.effects):
+        if not isinstance(effect, RejectCoupon | RejectReferral) or effect.value not in given:
+            continue
+        why = str(effect.rejection_reason or "")
+        detail = f"{effect.value} rejected at the close ({why or 'no reason given'})"
+        if why.endswith("LimitReached") or "budget" in why.lower():
+            return Reason.BUDGET_EXHAUSTED, detail
+        if isinstance(effect, RejectReferral):
+            return Reason.REFERRAL_REJECTED, detail
+        return Reason.COUPON_REJECTED, detail
+    return None
+
+
+def _cart(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, str]]:
+    return [
+        (str(i.get("sku")), int(i.get("quantity") or 0), str(i.get("price"))) for i in items or []
+    ]
+
+
+def _campaigns_detail(comparison: Comparison) -> str:
+    zero = Decimal(0)
+    return "; ".join(
+        f"campaign {key}: charged {comparison.charged.get(key, zero)}, "
+        f"booked {comparison.booked.get(key, zero)}"
+        for key in comparison.differing_campaigns()
+    )
+
+
+def _reason(charged: LedgerEntry, entry: LedgerEntry, comparison: Comparison) -> tuple[str, str]:
+    """Why booked differs from charged, most specific evidence first."""
+    amounts = _campaigns_detail(comparison)
+    if entry.kind != LedgerEntry.Kind.BOOKED:
+        return Reason.ROLLBACK_MISMATCH, f"after the {entry.kind}: {amounts}"
+    if charged.quote_status != "confirmed":
+        status = charged.quote.get("message") or f"quote {charged.quote_status}"
+        return (
+            Reason.OUTAGE_AT_CHECKOUT,
+            f"charged without Talon.One's confirmation ({status}); {amounts}".rstrip("; "),
+        )
+    rejected = _rejection_reason(entry, charged)
+    if rejected is not None:
+        return rejected[0], f"{rejected[1]}; {amounts}".rstrip("; ")
+    if comparison.codes_not_charged:
+        codes = ", ".join(comparison.codes_not_charged)
+        return Reason.NOT_CHARGED, f"redeemed but not charged: {codes}; {amounts}".rstrip("; ")
+    if _cart(charged.cart_items) != _cart(entry.cart_items):
+        return Reason.CART_CHANGED, f"the closed cart is not the quoted one; {amounts}"
+    return Reason.CAMPAIGN_CHANGED, f"same cart and codes, different discounts: {amounts}"
+
+
+def _store(amounts: Mapping[str, Decimal]) -> dict[str, str]:
+    return {k: str(v) for k, v in amounts.items()}
+
+
+def reconcile_entry(entry: LedgerEntry) -> Discrepancy | None:
+    """Reconcile one appended entry with its order's charged entry.
+
+    Returns the :class:`Discrepancy` written (and announced with ``discrepancy_found``), or
+    None when the two agree, when the shop recorded no charged entry, or for a reopen (the
+    order is being changed; its next close is reconciled).
+    """
+    charged = charged_entry_for(entry.session_id)
+    if charged is None or charged.pk > entry.pk:
+        return None
+    comparison = compare(charged, entry)
+    if comparison is None or comparison.equal:
+        return None
+    reason, detail = _reason(charged, entry, comparison)
+    discrepancy = Discrepancy.objects.create(
+        order_key=entry.order_key,
+        session_id=entry.session_id,
+        charged_entry=charged,
+        entry=entry,
+        reason=reason,
+        detail=detail,
+        currency=entry.currency,
+        charged_discount=comparison.charged_total,
+        booked_discount=comparison.booked_total,
+        difference=comparison.difference,
+        charged_by_campaign=_store(comparison.charged),
+        booked_by_campaign=_store(comparison.booked),
+        codes_not_charged=list(comparison.codes_not_charged),
+    )
+    logger.warning(
+        "order %s: booked differs from charged (%s): %s",
+        entry.order_key or entry.session_id,
+        reason,
+        detail,
+    )
+    signals.emit(signals.discrepancy_found, Discrepancy, discrepancy=discrepancy)
+    return discrepancy
+
+
+def book_answer(
+    kind: str,
+    session_id: str,
+    effects_raw: Sequence[dict[str, Any]],
+    *,
+    sent: Mapping[str, Any] | None = None,
+    returned_items: Sequence[Mapping[str, Any]] = (),
+    outbox_message_id: int | None = None,
+) -> LedgerEntry:
+    """Append Talon.One's answer to the ledger and reconcile it (the outbox handlers' hook).
+
+    Runs inside the delivery transaction: the entry, the discrepancy and the session's new
+    effects commit together with the outbox row's ``done`` state, so an answer is recorded
+    exactly once.
+    """
+    entry = record_answer(
+        kind,
+        session_id,
+        effects_raw,
+        sent=sent,
+        returned_items=returned_items,
+        outbox_message_id=outbox_message_id,
+    )
+    reconcile_entry(entry)
+    return entry
+
+
+def _still_differs(discrepancy: Discrepancy, effects: Sequence[Any]) -> Comparison:
+    """The discrepancy's comparison with the session's current effects as the booked side."""
+    entry = discrepancy.entry
+    charged = discrepancy.charged_entry
+    current = _summary_amounts(effects, entry)
+    if entry.kind == LedgerEntry.Kind.BOOKED:
+        return Comparison(charged=_amounts(charged.discounts_by_campaign), booked=current)
+    if entry.kind == LedgerEntry.Kind.CANCELLED:
+        return Comparison(charged={}, booked=current)
+    overdrawn = {k: v for k, v in current.items() if v < 0}
+    return Comparison(charged={k: Decimal(0) for k in overdrawn}, booked=overdrawn)
+
+
+def recheck_discrepancy(discrepancy: Discrepancy) -> bool:
+    """Read the session from Talon.One again and resolve the discrepancy if it no longer holds.
+
+    ``GET /v2/customer_sessions/{id}`` answers the effects still valid (after rollbacks).
+    Raises :class:`~django_talon.exceptions.TalonUnavailableError` /
+    :class:`~django_talon.exceptions.TalonRequestFailedError` like every guarded call.
+    Returns whether the discrepancy is resolved now.
+    """
+    from django_talon import resilience
+
+    with resilience.guarded("re-check a session") as client:
+        state = client.get_customer_session(discrepancy.session_id)
+    effects = state.raw.get("effects")
+    comparison = _still_differs(discrepancy, effects if isinstance(effects, list) else [])
+    now = timezone.now()
+    discrepancy.checked_at = now
+    fields = ["checked_at"]
+    if comparison.equal and not discrepancy.codes_not_charged:
+        discrepancy.status = Discrepancy.Status.RESOLVED
+        discrepancy.resolved_at = now
+        discrepancy.detail = (
+            f"{discrepancy.detail}\nre-check {now:%Y-%m-%d %H:%M}: booked = charged"
+        )
+        fields += ["status", "resolved_at", "detail"]
+    discrepancy.save(update_fields=fields)
+    return discrepancy.status == Discrepancy.Status.RESOLVED
