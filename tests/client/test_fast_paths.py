@@ -10,10 +10,12 @@ values of the right type, of odd types and missing. No timing is asserted: the f
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import enum
 import json
+import pickle
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -250,6 +252,9 @@ def test_a_decoded_effect_is_an_ordinary_frozen_instance() -> None:
     assert dataclasses.replace(effect, value=Decimal(1)).value == Decimal(1)
     assert effect == SetDiscount(effect_type="setDiscount", name="X", value=Decimal("2.45"))
     assert hash(effect) == hash(decode_effect(effect.raw))
+    for copied in (pickle.loads(pickle.dumps(effect)), copy.deepcopy(effect), copy.copy(effect)):
+        same_effect(copied, effect)
+    assert dataclasses.asdict(effect)["value"] == Decimal("2.45")
 
 
 def test_the_props_and_raw_of_a_decoded_effect_are_its_own_copies() -> None:
