@@ -36,6 +36,34 @@ class CheckoutError(Exception):
     """The cart cannot become an order (empty, already ordered, ...)."""
 
 
+def pay_order(order: Order) -> Order:
+    """Take the payment and mark the order paid, in one transaction with the Talon.One close.
+
+    The paid save is what closes the Talon.One session (the shop's adapter maps paid ->
+    closed). With ``TALON["ORDER_PLACEMENT"] = "fail_closed"`` django-talon confirms the close
+    with Talon.One inside this transaction and raises
+    :class:`~django_talon.exceptions.OrderRefused` when it cannot: the transaction rolls
+    back and the order stays ``placed``, unpaid (a real payment would be captured only after
+    this commits, or voided on the refusal). Fail-open just queues the close. Raises
+    :class:`CheckoutError` when the order can no longer be paid (paid in another tab, ...).
+    """
+    with transaction.atomic():
+        locked: Order = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != Order.Status.PLACED:
+            raise CheckoutError(f"Order {locked.pk} is {locked.status}: it cannot be paid.")
+        locked.transition(Order.Status.PAID)  # the receiver closes the session (or refuses)
+    return locked
+
+
+def cancel_order(order: Order) -> Order:
+    """Cancel the order in one transaction with the Talon.One cancel (fail-closed confirms
+    it inside, like :func:`pay_order`; a refusal leaves the order as it was)."""
+    with transaction.atomic():
+        locked: Order = Order.objects.select_for_update().get(pk=order.pk)
+        locked.transition(Order.Status.CANCELLED)
+    return locked
+
+
 def place_order(user: AbstractBaseUser, cart: Cart, pricing: CartPricing) -> Order:
     """Freeze the cart into an order with the prices and promotions shown at checkout."""
     with transaction.atomic():

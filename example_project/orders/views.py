@@ -8,11 +8,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from django_talon.exceptions import OrderRefused
 from example_project.cart.services import get_cart
 from example_project.orders.forms import PaymentForm
 from example_project.orders.models import Order
 from example_project.orders.pricing import price_cart
-from example_project.orders.services import CheckoutError, place_order, return_order
+from example_project.orders.services import (
+    CheckoutError,
+    cancel_order,
+    pay_order,
+    place_order,
+    return_order,
+)
 
 
 @login_required
@@ -51,10 +58,24 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
         if form.declined:
             messages.error(request, "The payment was declined. Try another card.")
         else:
-            order.transition(Order.Status.PAID)
+            try:
+                order = pay_order(order)
+            except OrderRefused as exc:
+                return _not_placed(request, order, exc, "placed")
+            except CheckoutError as exc:
+                messages.error(request, str(exc))
+                return redirect(order)
             messages.success(request, f"Thank you! Order {order.pk} is paid.")
             return redirect(order)
     return render(request, "orders/pay.html", {"order": order, "form": form})
+
+
+def _not_placed(request: HttpRequest, order: Order, exc: OrderRefused, action: str) -> HttpResponse:
+    """Talon.One could not confirm the change (fail-closed): the transaction rolled back,
+    nothing was charged or changed. 503: the refusal is temporary, try again."""
+    order.refresh_from_db()
+    context = {"order": order, "action": action, "message": str(exc)}
+    return render(request, "orders/not_placed.html", context, status=503)
 
 
 @login_required
@@ -77,9 +98,12 @@ def order_change(request: HttpRequest, pk: int, status: str) -> HttpResponse:
     if not order.can_become(status):
         messages.error(request, f"An order that is {order.status} cannot be {status}.")
     else:
-        if status == Order.Status.RETURNED:
-            return_order(order)
-        else:
-            order.transition(status)
+        try:
+            if status == Order.Status.RETURNED:
+                return_order(order)
+            else:
+                cancel_order(order)
+        except OrderRefused as exc:
+            return _not_placed(request, order, exc, str(status))
         messages.success(request, f"Order {order.pk} is {status}.")
     return redirect(order)
