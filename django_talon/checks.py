@@ -45,6 +45,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_values(),
         *_cache(config),
         *_base_url_in_production(config),
+        *_throttling(config),
+        *_rest_authentication(config),
     ]
 
 
@@ -191,6 +193,68 @@ def _base_url_in_production(config: TalonConfig) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+def _throttling(config: TalonConfig) -> list[checks.CheckMessage]:
+    """E010/E011: the code attempt budgets parse, and the client IP settings can be used."""
+    from django_talon.throttling import parse_rate
+
+    messages: list[checks.CheckMessage] = []
+    for key in ("CODE_ATTEMPT_RATE", "CODE_ATTEMPT_RATE_PER_IP"):
+        try:
+            parse_rate(getattr(config, key), key)
+        except ValueError as exc:
+            messages.append(
+                _error(f"{exc}.", "Write '<n>/second', '/minute', '/hour' or '/day'.", "E010")
+            )
+    if config.TRUSTED_PROXY_COUNT < 0:
+        messages.append(
+            _error(
+                f"TALON['TRUSTED_PROXY_COUNT'] is {config.TRUSTED_PROXY_COUNT}.",
+                "Give the number of reverse proxies in front of Django (0: none).",
+                "E010",
+            )
+        )
+    if config.CLIENT_IP_FUNCTION:
+        try:
+            if not callable(import_string(config.CLIENT_IP_FUNCTION)):
+                raise TypeError("not callable")
+        except (ImportError, TypeError, ValueError) as exc:
+            messages.append(
+                _error(
+                    f"TALON['CLIENT_IP_FUNCTION'] {config.CLIENT_IP_FUNCTION!r} cannot be "
+                    f"used: {exc}.",
+                    "Give the dotted path of a function taking the request and returning "
+                    "the client's IP address, or leave it empty.",
+                    "E011",
+                )
+            )
+    return messages
+
+
+def _rest_authentication(config: TalonConfig) -> list[checks.CheckMessage]:
+    """E012: the REST views' authentication classes are DRF authentication classes."""
+    if importlib.util.find_spec("rest_framework") is None:
+        return []  # the REST API is not usable without DRF anyway
+    from rest_framework.authentication import BaseAuthentication
+
+    messages: list[checks.CheckMessage] = []
+    for path in config.REST_AUTHENTICATION_CLASSES:
+        try:
+            cls = import_string(path)
+            if not (isinstance(cls, type) and issubclass(cls, BaseAuthentication)):
+                raise TypeError("not a subclass of rest_framework's BaseAuthentication")
+        except (ImportError, TypeError, ValueError) as exc:
+            messages.append(
+                _error(
+                    f"TALON['REST_AUTHENTICATION_CLASSES'] names {path!r}, which cannot be "
+                    f"used: {exc}.",
+                    "List dotted paths of DRF authentication classes, e.g. "
+                    "'rest_framework.authentication.SessionAuthentication'.",
+                    "E012",
+                )
+            )
+    return messages
 
 
 def register() -> None:

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_talon import services
+from django_talon.api.authentication import TalonAuthenticationMixin
 from django_talon.api.errors import (  # the two exceptions lived here first: re-exported
     BadGateway,  # noqa: F401
     ServiceUnavailable,  # noqa: F401
@@ -52,14 +53,20 @@ from django_talon.services.display import summarize_request, summarize_session
 logger = logging.getLogger(__name__)
 
 
-class TalonAPIView(TalonErrorHandlingMixin, APIView):
-    """Base view: drf-spectacular's schema class even if the project's default differs, and
-    django-talon's errors answered by :mod:`django_talon.api.errors` (no try/except here)."""
+class TalonAPIView(TalonAuthenticationMixin, TalonErrorHandlingMixin, APIView):
+    """Base view: drf-spectacular's schema class even if the project's default differs, the
+    authentication classes of ``TALON["REST_AUTHENTICATION_CLASSES"]`` (not the project's
+    defaults: :mod:`django_talon.api.authentication`), and django-talon's errors answered by
+    :mod:`django_talon.api.errors` (no try/except here)."""
 
     schema = AutoSchema()
 
 
-class TalonGenericView(TalonErrorHandlingMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class TalonGenericView(
+    TalonAuthenticationMixin,
+    TalonErrorHandlingMixin,
+    generics.GenericAPIView,  # type: ignore[type-arg]
+):
     schema = AutoSchema()
 
 

@@ -299,3 +299,48 @@ def test_parallel_attempts_on_redis_never_overrun_the_budget(redis_cache: Path) 
     cache = caches[REDIS_ALIAS]
     keys = [k for k in cache._cache.get_client().keys("*") if b"code_attempts" in k]  # type: ignore[attr-defined]
     assert keys  # the counters really live in Redis
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_ids(**talon: Any) -> list[str]:
+    from django.test import override_settings
+
+    from django_talon.checks import check_settings
+
+    good = {"BASE_URL": "https://acme.talon.one", "API_KEY": "k"}
+    shared = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": "redis://127.0.0.1:6379/9"}}  # fmt: skip
+    with override_settings(TALON={**good, **talon}, CACHES=shared):
+        return [m.id for m in check_settings()]
+
+
+@pytest.mark.parametrize(
+    "talon",
+    [
+        {"CODE_ATTEMPT_RATE": "ten per minute"},
+        {"CODE_ATTEMPT_RATE": "0/minute"},
+        {"CODE_ATTEMPT_RATE_PER_IP": "30/fortnight"},
+        {"TRUSTED_PROXY_COUNT": -1},
+    ],
+)
+def test_e010_unusable_throttle_settings(talon: dict[str, Any]) -> None:
+    assert _check_ids(**talon) == ["django_talon.E010"]
+
+
+def test_e011_unusable_client_ip_function() -> None:
+    assert _check_ids(CLIENT_IP_FUNCTION="nope.missing") == ["django_talon.E011"]
+    assert _check_ids(CLIENT_IP_FUNCTION="django_talon.throttling.SLOTS") == ["django_talon.E011"]
+
+
+def test_good_throttle_settings_are_clean() -> None:
+    assert (
+        _check_ids(
+            CODE_ATTEMPT_RATE=None,
+            CODE_ATTEMPT_RATE_PER_IP="30/minute",
+            TRUSTED_PROXY_COUNT=2,
+            CLIENT_IP_FUNCTION="tests.surfaces.test_throttling.real_ip_header",
+        )
+        == []
+    )
