@@ -31,7 +31,7 @@ from django_talon.models import (
     DataDeletionRequest,
     OutboxMessage,
 )
-from django_talon.services.display import summarize_session
+from django_talon.services.display import summarize_answer
 
 logger = logging.getLogger(__name__)
 
@@ -395,7 +395,7 @@ class CustomerSessionAdmin(_ViewOnlyAdmin):
 
     @admin.display(description=_("promotions"))
     def promotions(self, obj: CustomerSession) -> str:
-        summary = summarize_session(obj)
+        summary = summarize_answer(obj)
         rows = [
             format_html("<li>{} −{} {}</li>", d.name, d.amount, summary.currency)
             for d in summary.discounts

@@ -78,8 +78,30 @@ class NotificationSerializer(serializers.Serializer):  # type: ignore[type-arg]
     campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
 
 
+class QuoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The quote the promotions are the view of: what the shop charges for this cart."""
+
+    status = serializers.ChoiceField(
+        choices=["confirmed", "pending", "stale", "unavailable"],
+        source="status.value",
+        read_only=True,
+        help_text=_("Whether Talon.One confirmed the discounts for this very cart."),
+    )
+    confirmed = serializers.BooleanField(read_only=True)
+    message = serializers.CharField(
+        read_only=True, help_text=_("Why the discounts are not (all) confirmed; '' if they are.")
+    )
+    fingerprint = serializers.CharField(read_only=True, help_text=_("The cart state quoted."))
+    subtotal = serializers.CharField(read_only=True)
+    discount_total = serializers.CharField(read_only=True)
+    total = serializers.CharField(read_only=True, help_text=_("What the shop charges."))
+    coupon_codes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    referral_code = serializers.CharField(read_only=True)
+
+
 class PromotionsSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """The current cart's :class:`~django_talon.promotions.PromotionsSummary`."""
+    """The current cart's :class:`~django_talon.promotions.PromotionsSummary`: the view of
+    its quote (``quote``), so ``total`` is what the shop charges."""
 
     currency = serializers.CharField(read_only=True)
     subtotal = serializers.CharField(read_only=True)
@@ -99,8 +121,14 @@ class PromotionsSerializer(serializers.Serializer):  # type: ignore[type-arg]
     notifications = NotificationSerializer(many=True, read_only=True)
     other_effects = serializers.ListField(child=serializers.DictField(), read_only=True)
     unknown_effects = serializers.ListField(child=serializers.DictField(), read_only=True)
+    unusable_effects = serializers.ListField(
+        child=serializers.DictField(),
+        read_only=True,
+        help_text=_("Effects whose amount cannot be money (NaN, Infinity, 1e29): not applied."),
+    )
     received_at = serializers.DateTimeField(read_only=True, allow_null=True)
     stale = serializers.BooleanField(read_only=True)
+    quote = QuoteSerializer(read_only=True, allow_null=True)
 
 
 def _clean_code(value: str) -> str:

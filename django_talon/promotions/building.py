@@ -9,7 +9,9 @@ The API treats effect types as open. A documented type without a handler here (w
 custom effects, rollbacks, ...) is listed raw in ``other_effects``; a type the client does
 not know (``UnknownEffect``) in ``unknown_effects``. A documented effect missing a prop it
 cannot do without (a discount without ``value``) is logged and listed in ``other_effects``
-as well, so the cart page still renders.
+as well, so the cart page still renders. An effect whose amount cannot be money (NaN,
+Infinity, ``1e29``: see :func:`~django_talon.promotions.money.money_amount`) is logged and
+listed in ``unusable_effects``: it is neither shown nor charged, and nothing crashes on it.
 """
 
 from __future__ import annotations
@@ -40,7 +42,13 @@ from django_talon.client.effects import (
     decode_effect,
 )
 from django_talon.promotions.codes import CodeCollector
-from django_talon.promotions.money import int_or_none, points, quantize_money
+from django_talon.promotions.money import (
+    UnusableAmountError,
+    int_or_none,
+    money_amount,
+    points,
+    quantize_money,
+)
 from django_talon.promotions.summary import (
     CartLine,
     Discount,
@@ -147,11 +155,12 @@ class _Building:
     free: dict[str, FreeItem] = field(default_factory=dict)
 
     def money(self, effect: Effect) -> Decimal:
-        """The effect's ``value`` rounded once to the currency's minor unit."""
+        """The effect's ``value`` rounded once to the currency's minor unit (raises
+        :class:`UnusableAmountError` for an amount that cannot be money)."""
         return _amount(
             effect,
             "value",
-            lambda value: quantize_money(value, self.summary.currency, self.rounding),
+            lambda value: money_amount(value, self.summary.currency, self.rounding),
         )
 
 
@@ -339,6 +348,11 @@ def _add(effect: Effect, b: _Building) -> None:
     if handler is not None:
         try:
             handler(effect, b)
+        except UnusableAmountError as exc:
+            logger.warning(
+                "Unusable %s effect listed apart (%s): %r", effect.effect_type, exc, effect.raw
+            )
+            b.summary.unusable_effects.append(effect.raw)
         except (KeyError, TypeError, ValueError) as exc:
             logger.warning(
                 "Malformed %s effect listed raw (%s): %r", effect.effect_type, exc, effect.raw

@@ -7,6 +7,13 @@ currency's minor unit (2 decimals by default, 0 for JPY/KRW/..., 3 for BHD/KWD/.
 ``ROUND_HALF_UP`` unless another rounding mode is passed. Loyalty points are not money: they
 are kept exactly as sent. A malformed number becomes ``0`` with a warning, because one bad
 effect must not break a cart page.
+
+An amount the shop cannot represent as money (``NaN``, ``Infinity``, ``1e29``: anything whose
+magnitude reaches :data:`MAX_AMOUNT`) is not turned into ``0`` silently by
+:func:`money_amount`: it raises :class:`UnusableAmountError`, so the summary lists the whole
+effect as unusable (and logs it) instead of showing or charging a made-up number. The bound
+keeps every sum of amounts exactly representable in ``Decimal``'s default 28 digits, so no
+total, rounding or template filter further down can overflow.
 """
 
 from __future__ import annotations
@@ -17,7 +24,26 @@ from typing import Any
 
 logger = logging.getLogger("django_talon.promotions")
 
-__all__ = ["CURRENCY_EXPONENTS", "currency_exponent", "int_or_none", "points", "quantize_money"]
+__all__ = [
+    "CURRENCY_EXPONENTS",
+    "MAX_AMOUNT",
+    "UnusableAmountError",
+    "currency_exponent",
+    "int_or_none",
+    "money_amount",
+    "points",
+    "quantize_money",
+]
+
+#: Money amounts (in major units) from here on are not money a cart can carry: with 15
+#: integer digits plus up to 4 decimals, sums of millions of amounts stay within
+#: ``Decimal``'s default precision (28 digits), where ``quantize`` would raise.
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+class UnusableAmountError(ValueError):
+    """A money amount that cannot be represented: NaN, Infinity, or beyond :data:`MAX_AMOUNT`."""
+
 
 #: Currencies whose minor unit is not 1/100 (ISO 4217). Everything else uses 2 decimals.
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -53,20 +79,36 @@ def currency_exponent(currency: str) -> int:
     return CURRENCY_EXPONENTS.get((currency or "").upper(), 2)
 
 
-def quantize_money(value: Any, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
-    """Convert a JSON number/string to a Decimal rounded to ``currency``'s minor unit.
+def money_amount(value: Any, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """A JSON number/string as a Decimal rounded to ``currency``'s minor unit, strictly.
 
-    Bad values become ``0`` with a warning: one malformed effect must not break a cart page.
+    Something that is not a number at all (``"abc"``, ``None``) becomes ``0`` with a warning,
+    as always; a number the shop cannot represent (NaN, Infinity, magnitude >=
+    :data:`MAX_AMOUNT`) raises :class:`UnusableAmountError` for the caller to list.
     """
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
-        if not amount.is_finite():
-            raise InvalidOperation(str(value))
     except (InvalidOperation, ValueError, TypeError):
         logger.warning("Ignoring non-numeric money amount %r in a Talon.One effect", value)
         amount = Decimal(0)
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise UnusableAmountError(f"money amount {value!r} cannot be represented")
     exponent = Decimal(1).scaleb(-currency_exponent(currency))
     return amount.quantize(exponent, rounding=rounding)
+
+
+def quantize_money(value: Any, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """Convert a JSON number/string to a Decimal rounded to ``currency``'s minor unit.
+
+    Never raises: bad and unrepresentable values become ``0`` with a warning (one malformed
+    value must not break a cart page). Effects use :func:`money_amount`, which tells an
+    unrepresentable amount apart so the effect is listed as unusable.
+    """
+    try:
+        return money_amount(value, currency, rounding)
+    except UnusableAmountError:
+        logger.warning("Ignoring unrepresentable money amount %r", value)
+        return Decimal(0).quantize(Decimal(1).scaleb(-currency_exponent(currency)))
 
 
 def points(value: Any) -> Decimal:

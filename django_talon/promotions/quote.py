@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from django_talon.promotions.money import quantize_money
-from django_talon.promotions.summary import Discount, FreeItem, LoyaltyPoints
+from django_talon.promotions.summary import Discount, FreeItem, LoyaltyPoints, PromotionsSummary
 
 __all__ = [
     "AdditionalCost",
@@ -63,12 +63,15 @@ class QuoteLine:
 
     @property
     def discount(self) -> Decimal:
-        return sum((d.amount for d in self.discounts), Decimal(0) * self.subtotal)
+        """The line's discounts, at most the line's subtotal (a line never goes negative,
+        so the lines shown always add up to the items' total)."""
+        granted = sum((d.amount for d in self.discounts), Decimal(0) * self.subtotal)
+        return min(granted, self.subtotal)
 
     @property
     def total(self) -> Decimal:
         """Line subtotal after its own discounts, never negative."""
-        return max(self.subtotal - self.discount, Decimal(0) * self.subtotal)
+        return self.subtotal - self.discount
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,12 @@ class Quote:
     loyalty: tuple[LoyaltyPoints, ...] = ()
     #: Why the quote carries no (or only last-good) discounts; empty when confirmed.
     message: str = ""
+    #: Raw effects left out because their amount cannot be money (NaN, Infinity, 1e29).
+    unusable_effects: tuple[dict[str, Any], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: The display summary this quote was built from (its ``quote`` is this quote): the
+    #: template tags and the REST API show it. Not part of the quote's value.
+    summary: PromotionsSummary | None = field(default=None, compare=False, repr=False)
 
     @property
     def confirmed(self) -> bool:
@@ -131,6 +139,28 @@ class Quote:
     @property
     def cart_discount_total(self) -> Decimal:
         return sum((d.amount for d in self.cart_discounts), self._zero)
+
+    @property
+    def cart_discount_applied(self) -> Decimal:
+        """The part of :attr:`discount_total` that is not on a line: what a "Discounts" row
+        under line totals that are already net of item discounts shows."""
+        return self.discount_total - self.item_discount_total
+
+    @property
+    def items_total(self) -> Decimal:
+        """The lines' totals (each net of its own discounts) added up."""
+        return sum((line.total for line in self.lines), self._zero)
+
+    @property
+    def points_to_earn(self) -> Decimal:
+        return sum((p.points for p in self.loyalty if p.kind == "earn"), Decimal(0))
+
+    @property
+    def points_to_spend(self) -> Decimal:
+        return sum((p.points for p in self.loyalty if p.kind == "spend"), Decimal(0))
+
+    def line(self, position: int) -> QuoteLine | None:
+        return next((line for line in self.lines if line.position == position), None)
 
     @property
     def additional_cost_total(self) -> Decimal:
@@ -217,7 +247,10 @@ class Quote:
                 {"kind": p.kind, "points": str(p.points), "program_id": p.program_id}
                 for p in self.loyalty
             ],
+            "unusable_effects": len(self.unusable_effects),
             "subtotal": money(self.subtotal),
+            "item_discount_total": money(self.item_discount_total),
+            "cart_discount_applied": money(self.cart_discount_applied),
             "discount_total": money(self.discount_total),
             "additional_cost_total": money(self.additional_cost_total),
             "total": money(self.total),

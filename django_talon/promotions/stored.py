@@ -50,10 +50,14 @@ def summarize_stored(stored: StoredEffects) -> PromotionsSummary:
 
     CORE decides what is shown (effects older than ``TALON["EFFECTS_MAX_AGE"]`` are dropped
     and flagged ``stale``); this turns it into the display summary, including codes that are
-    still waiting for Talon.One's answer (``pending``).
+    still waiting for Talon.One's answer (``pending``). While a newer state waits in the
+    outbox (``in_sync`` False) the stored effects were computed for another cart state, so
+    none are shown: the old cart's discounts against the new subtotal would be a total that
+    was never valid. ``services.quote_for_cart`` is the full rule (it keeps the last answer
+    when only the session's state changed) and the one to charge from.
     """
     summary = summarize(
-        stored.effects_raw,
+        stored.effects_raw if stored.in_sync else (),
         stored.cart_items,
         stored.currency,
         coupon_codes=stored.coupon_codes,

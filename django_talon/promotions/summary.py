@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from django_talon.promotions.codes import CodeResult
 from django_talon.promotions.money import quantize_money
 
 __all__ = [
     "CartLine",
+    "QuoteTotals",
     "Discount",
     "FreeItem",
     "LoyaltyPoints",
@@ -109,6 +110,26 @@ class Notification:
     campaign_id: int | None = None
 
 
+class _Status(Protocol):
+    @property
+    def value(self) -> str: ...
+
+
+class QuoteTotals(Protocol):
+    """What a summary reads of the quote it is the view of
+    (:class:`~django_talon.promotions.quote.Quote`; typed structurally because the quote
+    is built from the summary, so this module cannot import it)."""
+
+    @property
+    def status(self) -> _Status: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def discount_total(self) -> Decimal: ...
+    @property
+    def total(self) -> Decimal: ...
+
+
 @dataclass
 class PromotionsSummary:
     """Everything a cart page or API client needs, computed once from stored effects."""
@@ -126,12 +147,19 @@ class PromotionsSummary:
     other_effects: list[dict[str, Any]] = field(default_factory=list)
     #: Raw dicts of effect types unknown to this release (the API treats types as open).
     unknown_effects: list[dict[str, Any]] = field(default_factory=list)
+    #: Raw dicts of effects whose amount cannot be money (NaN, Infinity, 1e29): not shown,
+    #: not charged, logged.
+    unusable_effects: list[dict[str, Any]] = field(default_factory=list)
     #: When the effects were received from Talon.One (None: never / not known).
     received_at: datetime | None = None
     #: True when stored effects were older than ``TALON["EFFECTS_MAX_AGE"]`` and were ignored.
     stale: bool = False
     #: False while a newer cart state waits in the outbox ("updating your discounts").
     in_sync: bool = True
+    #: The quote this summary is the view of (``services.quote_for_cart``): its totals are
+    #: then the quote's, so what a page shows is what the shop charges. None for a summary
+    #: built on its own (``summarize``).
+    quote: QuoteTotals | None = field(default=None, compare=False, repr=False)
 
     @property
     def _zero(self) -> Decimal:
@@ -149,7 +177,10 @@ class PromotionsSummary:
 
     @property
     def total_discount(self) -> Decimal:
-        """Sum of all rounded discount amounts (cart, item and additional-cost discounts)."""
+        """Sum of all rounded discount amounts (cart, item and additional-cost discounts);
+        for a quote's view, the discount the quote grants (capped at the subtotal)."""
+        if self.quote is not None:
+            return self.quote.discount_total
         return sum((d.amount for d in self.discounts), self._zero)
 
     @property
@@ -165,8 +196,23 @@ class PromotionsSummary:
 
     @property
     def total(self) -> Decimal:
-        """Subtotal minus the total discount, never below zero."""
+        """Subtotal minus the total discount, never below zero; for a quote's view, the
+        quote's total (what the shop charges)."""
+        if self.quote is not None:
+            return self.quote.total
         return max(self.subtotal - self.total_discount, self._zero)
+
+    @property
+    def status(self) -> str:
+        """The quote's status (``confirmed``, ``pending``, ``stale``, ``unavailable``)."""
+        if self.quote is not None:
+            return self.quote.status.value
+        return "stale" if self.stale else ("confirmed" if self.in_sync else "pending")
+
+    @property
+    def message(self) -> str:
+        """Why the discounts shown are not (or only the last) confirmed ones; "" otherwise."""
+        return self.quote.message if self.quote is not None else ""
 
     @property
     def has_promotions(self) -> bool:

@@ -1,6 +1,8 @@
 """``{% load talon %}``: promotions, coupon forms, reserved coupons, loyalty, notifications.
 
-Every tag reads the local mirror (the ``CustomerSession`` row and its stored effects) and
+The promotions every tag shows are the view of the cart's quote
+(``services.quote_for_cart``): the numbers on the page are the ones the shop charges, and
+discounts computed for an older cart are never shown against the current one. Every tag reads the local mirror (the ``CustomerSession`` row and its stored effects) and
 never calls Talon.One: a page render must not wait on a remote API. Lookups are cached on
 the request object, so using several tags on one page costs the session lookup once.
 
@@ -30,7 +32,8 @@ from django_talon.promotions import (
     known_loyalty_balances,
     quantize_money,
 )
-from django_talon.services.display import summarize_request, summarize_session
+from django_talon.promotions.quote import Quote
+from django_talon.services.display import quote_view, summarize_request, summarize_session
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -100,9 +103,15 @@ def _request(context: template.Context) -> HttpRequest | None:
     return request if isinstance(request, HttpRequest) else None
 
 
-def _summary(context: template.Context, promotions: PromotionsSummary | None) -> PromotionsSummary:
+def _summary(
+    context: template.Context, promotions: PromotionsSummary | Quote | None
+) -> PromotionsSummary:
+    """The summary to show: the one passed in (a quote is shown as its summary), else the
+    current request's."""
     if isinstance(promotions, PromotionsSummary):
         return promotions
+    if isinstance(promotions, Quote):
+        return quote_view(promotions)
     return promotions_for_request(_request(context))
 
 
@@ -159,6 +168,17 @@ def talon_promotions(context: template.Context) -> PromotionsSummary:
     return promotions_for_request(_request(context))
 
 
+@register.simple_tag(takes_context=True)
+def talon_quote(context: template.Context) -> Quote | None:
+    """``{% talon_quote as quote %}``: the current cart's quote (status, message, total).
+
+    The same object the shop charges from (``services.quote_for_cart``); None only for a
+    summary built by hand.
+    """
+    quote = promotions_for_request(_request(context)).quote
+    return quote if isinstance(quote, Quote) else None
+
+
 @register.simple_tag
 def talon_line(promotions: PromotionsSummary, position: Any) -> CartLine | None:
     """``{% talon_line promotions forloop.counter0 as line %}``: one cart line's discounts."""
@@ -169,15 +189,15 @@ def talon_line(promotions: PromotionsSummary, position: Any) -> CartLine | None:
 
 
 @register.simple_tag
-def talon_total_after_discount(promotions: PromotionsSummary) -> Decimal:
-    """The cart total after all discounts (never negative)."""
+def talon_total_after_discount(promotions: PromotionsSummary | Quote) -> Decimal:
+    """The cart total after all discounts (never negative): the quote's total."""
     return promotions.total
 
 
 @register.simple_tag(takes_context=True)
 def talon_cart_summary(
     context: template.Context,
-    promotions: PromotionsSummary | None = None,
+    promotions: PromotionsSummary | Quote | None = None,
     template: str = "django_talon/cart_summary.html",
     show_lines: bool = True,
 ) -> SafeString:
@@ -198,7 +218,7 @@ def talon_cart_summary(
 def _render_code_form(
     context: template.Context,
     template_name: str,
-    promotions: PromotionsSummary | None,
+    promotions: PromotionsSummary | Quote | None,
     next_url: str | None,
     **urls: str,
 ) -> SafeString:
@@ -219,7 +239,7 @@ def _render_code_form(
 @register.simple_tag(takes_context=True)
 def talon_coupon_form(
     context: template.Context,
-    promotions: PromotionsSummary | None = None,
+    promotions: PromotionsSummary | Quote | None = None,
     template: str = "django_talon/coupon_form.html",
     next_url: str | None = None,
 ) -> SafeString:
@@ -237,7 +257,7 @@ def talon_coupon_form(
 @register.simple_tag(takes_context=True)
 def talon_referral_form(
     context: template.Context,
-    promotions: PromotionsSummary | None = None,
+    promotions: PromotionsSummary | Quote | None = None,
     template: str = "django_talon/referral_form.html",
     next_url: str | None = None,
 ) -> SafeString:
@@ -260,7 +280,7 @@ def talon_reserved_coupons(
 @register.simple_tag(takes_context=True)
 def talon_loyalty(
     context: template.Context,
-    promotions: PromotionsSummary | None = None,
+    promotions: PromotionsSummary | Quote | None = None,
     template: str = "django_talon/loyalty.html",
 ) -> SafeString:
     """Loyalty points this cart earns or spends, and the stored balance when known."""
@@ -278,7 +298,7 @@ def talon_loyalty(
 @register.simple_tag(takes_context=True)
 def talon_notifications(
     context: template.Context,
-    promotions: PromotionsSummary | None = None,
+    promotions: PromotionsSummary | Quote | None = None,
     template: str = "django_talon/notifications.html",
 ) -> SafeString:
     """``showNotification`` messages from the marketing team."""

@@ -1,0 +1,128 @@
+"""The quote of a cart: what it costs after promotions, as shown and as charged.
+
+:func:`quote_for_cart` reads the mirror (``get_promotions``: no API call) and decides which
+of the stored effects the quote may carry. **Shown = charged**: a quote carries only
+discounts that apply to the cart as it is now.
+
+* ``confirmed``: the stored answer was computed for exactly the local state
+  (``fingerprint == pushed_fingerprint``) and is not older than ``EFFECTS_MAX_AGE``.
+* ``pending`` with the last-good discounts: a newer state waits in the outbox but the cart
+  itself did not change since the answer (only the session's state did, e.g. the order's
+  close is queued while Talon.One is down); the answer still prices this cart.
+* ``pending`` / ``unavailable`` without discounts: the cart changed since the last answer
+  (or there never was one). ``unavailable`` when Talon.One is known to be down (kill switch,
+  open circuit, or the last delivery failed), else ``pending``. Showing the old cart's
+  discounts against the new subtotal would be a total that was never valid, so the quote
+  carries none and says so in ``message``.
+* ``stale``: the answer is older than ``EFFECTS_MAX_AGE``; no discounts.
+
+The effects the quote may not carry are not handed to the summary at all, so the template
+tags and the REST API (which show the summary, see :mod:`django_talon.services.display`)
+show exactly the quote's numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django_talon import outbox, resilience
+from django_talon.promotions import summarize
+from django_talon.promotions.quote import Quote, QuoteStatus
+from django_talon.promotions.quoting import build_quote, quote_message
+from django_talon.services.sessions import (
+    CANCELLED,
+    CLOSED,
+    OPEN,
+    PARTIALLY_RETURNED,
+    SessionOrCart,
+    StoredPromotions,
+    get_promotions,
+    session_payload,
+)
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from django_talon.models import CustomerSession
+
+__all__ = ["Quote", "QuoteStatus", "quote_for_cart", "quote_for_stored", "quote_status"]
+
+_STATES = (OPEN, CLOSED, CANCELLED, PARTIALLY_RETURNED)
+
+
+def _same_cart_as_answer(session: CustomerSession) -> bool:
+    """True when the stored answer was computed for this cart in some session state.
+
+    ``pushed_fingerprint`` is the hash of the pushed body, state included; the cart (lines,
+    codes, profile, attributes) is unchanged since that answer when the local body with one
+    of the session states hashes to it.
+    """
+    body = session_payload(session)
+    for state in _STATES:
+        if outbox.fingerprint({**body, "state": state}) == session.pushed_fingerprint:
+            return True
+    return False
+
+
+def _talon_down(session: CustomerSession) -> bool:
+    """Known to be down: kill switch, open circuit, or the last delivery failed."""
+    return (
+        bool(session.last_error)
+        or not resilience.is_enabled()
+        or resilience.breaker.state() == "open"
+    )
+
+
+def quote_status(stored: StoredPromotions) -> tuple[QuoteStatus, bool]:
+    """How far the stored answer can be trusted: the status and whether the quote may carry
+    the stored effects."""
+    session = stored.session
+    if session is None:
+        return QuoteStatus.CONFIRMED, False  # no cart: nothing to discount
+    if stored.stale:
+        return QuoteStatus.STALE, False
+    if session.fingerprint == session.pushed_fingerprint:
+        return QuoteStatus.CONFIRMED, True
+    if session.effects_received_at is not None and _same_cart_as_answer(session):
+        return QuoteStatus.PENDING, True
+    if _talon_down(session):
+        return QuoteStatus.UNAVAILABLE, False
+    return QuoteStatus.PENDING, False
+
+
+def quote_for_stored(stored: StoredPromotions) -> Quote:
+    """The quote for ``get_promotions(...)``'s answer (no query, no API call; the cache is
+    read to know whether Talon.One is down)."""
+    status, carries = quote_status(stored)
+    session = stored.session
+    summary = summarize(
+        stored.effects_raw if carries else [],
+        stored.cart_items,
+        stored.currency,
+        coupon_codes=stored.coupon_codes,
+        referral_code=stored.referral_code,
+    )
+    summary.received_at = stored.received_at
+    summary.stale = stored.stale
+    summary.in_sync = stored.in_sync
+    last_good = carries and status is not QuoteStatus.CONFIRMED
+    return build_quote(
+        summary,
+        session_id=session.integration_id if session is not None else "",
+        fingerprint=session.fingerprint if session is not None else "",
+        status=status,
+        message=quote_message(status, last_good=last_good),
+        referral_code=stored.referral_code,
+    )
+
+
+def quote_for_cart(
+    cart_or_session: SessionOrCart | None = None, *, request: HttpRequest | None = None
+) -> Quote:
+    """The quote of a shop cart, a ``CustomerSession`` or the request's current cart.
+
+    Zero API calls (one or two queries): it reads the mirror through ``get_promotions``.
+    Shops charge ``quote.total``; ``quote.summary`` is what the template tags and the REST
+    API show for it. See the module docstring for when discounts are carried.
+    """
+    return quote_for_stored(get_promotions(cart_or_session, request=request))
