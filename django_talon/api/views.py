@@ -2,8 +2,9 @@
 
 Customer endpoints act on the caller's own cart/profile only (there is no id in the URL that
 could point at someone else's data, and detail lookups are filtered by owner, so foreign
-objects answer 404). Staff endpoints need ``is_staff`` or the matching ``CouponReservation``
-model permission. Code attempts are throttled (:class:`CodeAttemptThrottle`). Views do not
+objects answer 404). Staff endpoints need the ``CouponReservation`` model permission of the
+matching admin action (:class:`TalonStaffPermission`; ``is_staff`` alone is not enough).
+Code attempts are throttled (:class:`CodeAttemptThrottle`). Views do not
 catch django-talon's errors: :mod:`django_talon.api.errors` answers them (503/502, or the
 4xx a view's ``talon_refused`` gives a refusal).
 """
@@ -364,7 +365,7 @@ def _reservation_result(
 
 
 class StaffReserveView(TalonAPIView):
-    """Reserve a coupon code for customers (staff or ``add_couponreservation``)."""
+    """Reserve a coupon code for customers (``add_couponreservation``, as the admin action)."""
 
     permission_classes = [TalonStaffPermission]
     required_perm = "django_talon.add_couponreservation"
@@ -381,7 +382,7 @@ class StaffReserveView(TalonAPIView):
 
 
 class StaffReleaseView(TalonAPIView):
-    """Release a coupon code for customers (staff or ``delete_couponreservation``)."""
+    """Release a coupon code for customers (``delete_couponreservation``, as the admin)."""
 
     permission_classes = [TalonStaffPermission]
     required_perm = "django_talon.delete_couponreservation"
@@ -398,10 +399,13 @@ class StaffReleaseView(TalonAPIView):
 
 
 class StaffReservationHoldersView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
-    """Who holds a coupon code (local mirror; staff or ``view_couponreservation``)."""
+    """Who holds a coupon code (local mirror; ``view_`` or ``change_couponreservation``)."""
 
     permission_classes = [TalonStaffPermission]
-    required_perm = "django_talon.view_couponreservation"
+    required_perm = (
+        "django_talon.view_couponreservation",
+        "django_talon.change_couponreservation",
+    )
     serializer_class = ReservedCustomerSerializer
     pagination_class = HolderPagination
 

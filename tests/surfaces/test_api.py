@@ -218,6 +218,15 @@ def test_staff_reserve_release_and_customer_views(shop: Any, django_user_model: 
     ann, ann_client, _ = customer(django_user_model, "ann", ESPRESSO, GRINDER)
     bob, bob_client, _ = customer(django_user_model, "bob")
     staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    staff.user_permissions.add(  # is_staff alone opens no staff endpoint (test_staff_permissions)
+        *Permission.objects.filter(
+            codename__in=[
+                "add_couponreservation",
+                "delete_couponreservation",
+                "view_couponreservation",
+            ]
+        )
+    )
     staff_client = Client()
     staff_client.force_login(staff)
 
