@@ -33,6 +33,7 @@ from django_talon.services.profiles import (
     reserved_coupons,
     sync_profile,
 )
+from django_talon.services.quotes import Quote, QuoteStatus, quote_for_cart
 from django_talon.services.reconciliation import recheck_discrepancy, reconcile_entry
 from django_talon.services.sessions import (
     FailClosedOutsideTransactionError,
@@ -61,6 +62,8 @@ __all__ = [
     "CustomerInventory",
     "DeadLetterRetry",
     "FailClosedOutsideTransactionError",
+    "Quote",
+    "QuoteStatus",
     "SessionStateError",
     "StoredPromotions",
     "apply_coupon",
@@ -79,6 +82,7 @@ __all__ = [
     "profile_for_user",
     "purge_dead_letters",
     "purge_local_data",
+    "quote_for_cart",
     "recheck_discrepancy",
     "reconcile_entry",
     "record_order",
