@@ -6,6 +6,7 @@ emulator has no runtime dependency on the (large, slow to load) spec files and s
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from datetime import datetime, timedelta, timezone
@@ -33,8 +34,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@functools.lru_cache(maxsize=4096)
 def isoformat(moment: datetime) -> str:
-    """RFC 3339 with milliseconds and a ``Z`` suffix, as Talon.One writes timestamps."""
+    """RFC 3339 with milliseconds and a ``Z`` suffix, as Talon.One writes timestamps.
+
+    Cached: every answer renders the same few moments (created, updated, last activity).
+    """
     if moment.utcoffset() != _ZERO:
         moment = moment.astimezone(timezone.utc)
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

@@ -25,6 +25,12 @@ class EvalContext:
     first_session: bool
     coupon_codes: list[str]
     referral_code: str
+    #: the cart item total before discounts, computed once: conditions, discounts and points
+    #: all need it (it was summed five times per session update)
+    subtotal: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.subtotal = subtotal(self.cart_items)
 
 
 @dataclass

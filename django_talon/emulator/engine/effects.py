@@ -17,7 +17,6 @@ from django_talon.emulator.engine.context import (
     Lookups,
     effect_head,
     matches_item,
-    subtotal,
 )
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_number, money
@@ -49,7 +48,7 @@ def _set_discount(
     campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
     if is_number(spec.get("percent")):
-        value = money(subtotal(ctx.cart_items) * float(spec["percent"]) / 100)
+        value = money(ctx.subtotal * float(spec["percent"]) / 100)
     else:
         value = money(float(spec["amount"]))
     value = money(min(value, remaining))
@@ -66,26 +65,38 @@ def _set_discount_per_item(
     """One effect per discounted unit of every matching cart item."""
     produced: list[dict[str, Any]] = []
     name = _effect_name(campaign, spec)
+    percent = float(spec["percent"]) if is_number(spec.get("percent")) else None
+    campaign_id, ruleset_id, rule_name = campaign.id, campaign.ruleset_id, campaign.rule_name
     for position, item in enumerate(ctx.cart_items):
         if not matches_item(item, spec):
             continue
         unit_price = float(item["price"])
-        if is_number(spec.get("percent")):
-            per_unit = money(unit_price * float(spec["percent"]) / 100)
+        if percent is not None:
+            per_unit = money(unit_price * percent / 100)
         else:
             per_unit = money(min(float(spec["amount"]), unit_price))
+        item_name = f"{name}#{position}"
         for sub in range(int(item["quantity"])):
             value = money(min(per_unit, remaining))
             if value <= 0:
                 break
             remaining = money(remaining - value)
-            props = {
-                "name": f"{name}#{position}",
-                "value": value,
-                "position": position,
-                "subPosition": sub,
-            }
-            produced.append(effect_head(campaign, "setDiscountPerItem", props))
+            # effect_head's shape, built inline: this loop runs once per discounted unit
+            produced.append(
+                {
+                    "campaignId": campaign_id,
+                    "rulesetId": ruleset_id,
+                    "ruleIndex": 0,
+                    "ruleName": rule_name,
+                    "effectType": "setDiscountPerItem",
+                    "props": {
+                        "name": item_name,
+                        "value": value,
+                        "position": position,
+                        "subPosition": sub,
+                    },
+                }
+            )
     return produced, remaining
 
 
@@ -106,7 +117,7 @@ def _add_loyalty_points(
     if is_number(spec.get("points")):
         points = float(spec["points"])
     else:
-        points = float(math.floor(subtotal(ctx.cart_items) * float(spec["pointsPerAmount"])))
+        points = float(math.floor(ctx.subtotal * float(spec["pointsPerAmount"])))
     if points <= 0:
         return [], remaining
     props = {

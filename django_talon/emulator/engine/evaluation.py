@@ -10,7 +10,6 @@ from django_talon.emulator.engine.context import (
     Lookups,
     Outcome,
     effect_head,
-    subtotal,
 )
 from django_talon.emulator.engine.effects import apply_effects
 from django_talon.emulator.engine.rejections import (
@@ -30,7 +29,7 @@ def evaluate(campaigns: list[Campaign], ctx: EvalContext, lookups: Lookups) -> O
     by_campaign = _coupons_by_campaign(ctx, lookups, outcome)
     referral = _find_referral(ctx, lookups, outcome)
     _reject_codes_of_unknown_campaigns(campaigns, by_campaign, referral, ctx, outcome)
-    remaining = subtotal(ctx.cart_items)
+    remaining = ctx.subtotal
     for campaign in campaigns:
         coupons_here = by_campaign.get(campaign.id, [])
         referral_here = (

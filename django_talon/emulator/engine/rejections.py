@@ -14,7 +14,6 @@ from django_talon.emulator.engine.context import (
     Lookups,
     effect_head,
     matches_item,
-    subtotal,
 )
 from django_talon.emulator.models import Campaign, Coupon, Referral
 
@@ -22,9 +21,9 @@ from django_talon.emulator.models import Campaign, Coupon, Referral
 def _condition_holds(cond: dict[str, Any], ctx: EvalContext) -> bool:
     ctype = cond["type"]
     if ctype == "subtotalAtLeast":
-        return subtotal(ctx.cart_items) >= float(cond["amount"])
+        return ctx.subtotal >= float(cond["amount"])
     if ctype == "subtotalBelow":
-        return subtotal(ctx.cart_items) < float(cond["amount"])
+        return ctx.subtotal < float(cond["amount"])
     if ctype == "containsSku":
         return any(i.get("sku") == cond["sku"] for i in ctx.cart_items)
     if ctype == "containsCategory":

@@ -6,6 +6,7 @@ store lock, so a 400 never leaves a half-applied update behind. These functions 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django_talon.emulator.errors import bad_request
@@ -39,28 +40,51 @@ PROFILE_RESPONSE_CONTENT = {
 MAX_CART_ITEMS = 1000
 MAX_CART_UNITS = 10_000
 MAX_BATCH = 1000
+_DIMENSIONS = ("weight", "height", "width", "length")
 
 
 def parse_cart_item(raw: Any, pointer: str, *, legacy: bool) -> dict[str, Any]:
-    item = want_object(raw, pointer)
+    """One validated cart item (keys in a fixed order: answers render them as stored).
+
+    Why the inline type checks: a session update validates every item of the cart, so the
+    common well-formed item takes a path that builds no JSON pointer strings; anything
+    unusual falls through to the ``want_*`` checks, which name the offending field.
+    """
+    item = raw if type(raw) is dict else want_object(raw, pointer)
     out: dict[str, Any] = {}
-    out["sku"] = want_str(item.get("sku"), f"{pointer}/sku", min_length=1)
+    sku = item.get("sku")
+    out["sku"] = sku if type(sku) is str and sku else want_str(sku, f"{pointer}/sku", min_length=1)
     if "quantity" not in item:
         raise bad_request(f"{pointer}/quantity is required", pointer=f"{pointer}/quantity")
-    out["quantity"] = want_int(item["quantity"], f"{pointer}/quantity", minimum=1)
+    quantity = item["quantity"]
+    out["quantity"] = (
+        quantity
+        if type(quantity) is int and quantity >= 1
+        else want_int(quantity, f"{pointer}/quantity", minimum=1)
+    )
     if "price" not in item:
         raise bad_request(f"{pointer}/price is required (no catalog)", pointer=f"{pointer}/price")
-    price = want_number(item["price"], f"{pointer}/price")
-    out["price"] = (
-        int(price) if float(price).is_integer() and isinstance(item["price"], int) else price
-    )
+    raw_price = item["price"]
+    if type(raw_price) is float and math.isfinite(raw_price):
+        out["price"] = raw_price
+    else:
+        price = want_number(raw_price, f"{pointer}/price")
+        out["price"] = int(price) if price.is_integer() and isinstance(raw_price, int) else price
     if "name" in item:
-        out["name"] = want_str(item["name"], f"{pointer}/name", min_length=1 if legacy else 0)
+        name = item["name"]
+        out["name"] = (
+            name
+            if type(name) is str and (name or not legacy)
+            else want_str(name, f"{pointer}/name", min_length=1 if legacy else 0)
+        )
     elif legacy:
         raise bad_request(f"{pointer}/name is required", pointer=f"{pointer}/name")
     if "category" in item:
-        out["category"] = want_str(item["category"], f"{pointer}/category")
-    for dim in ("weight", "height", "width", "length"):
+        category = item["category"]
+        out["category"] = (
+            category if type(category) is str else want_str(category, f"{pointer}/category")
+        )
+    for dim in _DIMENSIONS:
         if dim in item:
             out[dim] = want_number(item[dim], f"{pointer}/{dim}")
     if "attributes" in item:
