@@ -234,9 +234,10 @@ def _throttling(config: TalonConfig) -> list[checks.CheckMessage]:
 
 def _rest_authentication(config: TalonConfig) -> list[checks.CheckMessage]:
     """E012: the REST views' authentication classes are DRF authentication classes."""
-    if importlib.util.find_spec("rest_framework") is None:
-        return []  # the REST API is not usable without DRF anyway
-    from rest_framework.authentication import BaseAuthentication
+    try:
+        from rest_framework.authentication import BaseAuthentication
+    except ImportError:  # the REST API is not usable without DRF anyway
+        return []
 
     messages: list[checks.CheckMessage] = []
     for path in config.REST_AUTHENTICATION_CLASSES:

@@ -11,7 +11,13 @@ from django_talon.throttling import CodeAttemptLimiter
 
 
 class CodeAttemptThrottle(BaseThrottle):
-    """``TALON["CODE_ATTEMPT_RATE"]`` per user (or IP for anonymous visitors) -> HTTP 429."""
+    """``TALON["CODE_ATTEMPT_RATE"]`` per user (or IP for anonymous visitors) and, when set,
+    ``TALON["CODE_ATTEMPT_RATE_PER_IP"]`` per IP -> HTTP 429 with ``Retry-After``.
+
+    The counting is :class:`~django_talon.throttling.CodeAttemptLimiter`'s (a sliding window,
+    atomic on shared caches), not DRF's ``SimpleRateThrottle``, whose history list is read and
+    written back without a lock, so parallel requests can each pass on the same count.
+    """
 
     def __init__(self) -> None:
         self.limiter = CodeAttemptLimiter()

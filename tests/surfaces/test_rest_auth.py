@@ -6,6 +6,8 @@ project's DEFAULT_AUTHENTICATION_CLASSES: a project's Basic auth cannot turn bad
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from rest_framework.views import APIView
 
 from django_talon.api.views import TalonAPIView
 from django_talon.checks import check_settings
-from tests.resources import require_postgres
+from tests.resources import REPO_ROOT, require_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -147,3 +149,40 @@ def test_e012_unusable_authentication_class(value: list[str]) -> None:
         assert [m.id for m in check_settings()] == ["django_talon.E012"]
     with override_settings(TALON={**good, "REST_AUTHENTICATION_CLASSES": [BASIC]}, CACHES=caches):
         assert [m.id for m in check_settings()] == []
+
+
+NO_DRF_CHECK = """
+import importlib.abc, sys
+
+class NoDRF(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("rest_framework", "drf_spectacular"):
+            raise ImportError(f"{name} is not installed (simulated)")
+        return None
+
+sys.meta_path.insert(0, NoDRF())
+import django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django_talon"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    TALON={"BASE_URL": "https://acme.talon.one", "API_KEY": "k", "DEBUG": 1,
+           "REST_AUTHENTICATION_CLASSES": ["anything.at.All"]},
+    DEBUG=True,
+)
+django.setup()
+from django_talon.checks import check_settings
+print(sorted({m.id for m in check_settings()}))
+"""
+
+
+def test_e012_is_not_raised_without_drf() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NO_DRF_CHECK],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['django_talon.W001']"  # only the unknown "DEBUG" key
