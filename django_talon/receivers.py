@@ -3,7 +3,9 @@
 * user created/updated -> :func:`~django_talon.services.sync_profile` (``SYNC_PROFILES_ON_SAVE``)
 * login -> the anonymous cart's session is attached to the customer (``ATTACH_ON_LOGIN``)
 * ``CART_MODELS`` / ``CART_ITEM_MODELS`` saved or deleted -> session update
-* ``ORDER_MODELS`` saved -> close / cancel the session (adapter ``order_session_state``)
+* ``ORDER_MODELS`` saved -> record the charged quote in the order ledger when placed
+  (:func:`~django_talon.services.record_placement`), then close / cancel the session
+  (adapter ``order_session_state``)
 * user deleted -> erasure (``ERASE_ON_USER_DELETE``)
 
 Handlers never raise into the shop's save, except fail-closed order placement, which raises
@@ -104,8 +106,16 @@ def on_order_saved(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> 
     if raw:
         return
     from django_talon.exceptions import OrderRefusedError
-    from django_talon.services import FailClosedOutsideTransactionError, sync_order
+    from django_talon.services import (
+        FailClosedOutsideTransactionError,
+        record_placement,
+        sync_order,
+    )
 
+    try:
+        record_placement(instance)  # the order ledger: what the order was charged
+    except Exception:
+        logger.exception("recording the charged quote of order %s failed", instance.pk)
     try:
         sync_order(instance)
     except (OrderRefusedError, FailClosedOutsideTransactionError):

@@ -25,6 +25,7 @@ from django_talon.services.operations import (
     retry_unconfirmed_erasures,
     sweep_outbox,
 )
+from django_talon.services.placement import record_placement
 from django_talon.services.profiles import (
     create_referral,
     profile_for_user,
@@ -86,6 +87,7 @@ __all__ = [
     "recheck_discrepancy",
     "reconcile_entry",
     "record_order",
+    "record_placement",
     "redeliver_dead_letters",
     "referrals_for_user",
     "relay_outbox",

@@ -71,7 +71,9 @@ def test_refused_connections_fail_open(settings: Any, shop: Any, django_user_mod
     assert not OutboxMessage.objects.exclude(state="done").exists(), "nothing lost"
     remote = shop.control.state()["sessions"][session.integration_id]
     assert remote["state"] == "closed"
-    assert remote["couponCodes"] == ["WELCOME10"]
+    # Charged without Talon.One's discounts (it was down at checkout): the close does not
+    # redeem WELCOME10 (TALON["CLOSE_UNCONFIRMED"], docs/reconciliation.md).
+    assert remote["couponCodes"] == []
     assert sorted(i["sku"] for i in remote["cartItems"]) == ["ESPRESSO-250", "GRINDER-X"]
     assert f"user-{user.pk}" in shop.control.state()["profiles"]
     # Coalesced: one session write (the close, carrying the full cart), not one per change.
