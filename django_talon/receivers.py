@@ -68,8 +68,28 @@ def on_user_deleted(sender: Any, instance: Any, **kw: Any) -> None:
     erase_customer(instance, requested_by="signal:user_deleted")
 
 
+def _owner_erased_here(cart: Any) -> bool:
+    """Is the cart's owner being erased in this transaction? Django deletes a user's carts
+    after the user's ``pre_delete`` (the erasure); mirroring them then would store the
+    cart's attributes again for an erased customer. No query unless an erasure ran."""
+    from django_talon.outbox.scheduling import erased_in_transaction
+
+    if cart is None or not erased_in_transaction():
+        return False
+    from django.core.exceptions import ObjectDoesNotExist
+
+    from django_talon.adapters import get_adapter
+    from django_talon.services.gdpr import erasing
+
+    try:
+        user = get_adapter().cart_user(cart)
+    except ObjectDoesNotExist:  # the owner's row is already deleted: the cascade of its delete
+        return True
+    return user is not None and erasing(user)
+
+
 def on_cart_changed(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
-    if raw:
+    if raw or _owner_erased_here(instance):
         return
     from django_talon.services import update_cart
 
@@ -80,6 +100,8 @@ def on_cart_changed(sender: Any, instance: Any, raw: bool = False, **kw: Any) ->
 
 
 def on_cart_deleted(sender: Any, instance: Any, **kw: Any) -> None:
+    if _owner_erased_here(instance):
+        return
     from django_talon.services import clear_cart
 
     try:
@@ -96,7 +118,7 @@ def on_cart_item_changed(sender: Any, instance: Any, raw: bool = False, **kw: An
 
     try:
         cart = get_adapter().cart_for_item(instance)
-        if cart is not None:
+        if cart is not None and not _owner_erased_here(cart):
             update_cart(cart)
     except Exception:
         logger.exception("queueing the Talon.One session for cart item %s failed", instance.pk)

@@ -19,6 +19,8 @@ registry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -53,9 +55,26 @@ def enqueue(
 
     ``immediate=True`` (cart updates) makes one short-timeout attempt right after commit.
     ``deliver=False`` only writes the row (the caller delivers it, e.g. fail-closed orders).
-    Costs one INSERT.
+    Costs one INSERT. A row for a customer erased in this transaction (see
+    :func:`refuse_writes_for`) is stored already settled (``done``, result ``erased``,
+    empty payload) and never delivered.
     """
     get_operation(operation)  # fail fast on a typo, before the row exists
+    kept = _without_erased(operation, key, payload)
+    if kept is None:
+        # A write for a customer erased in this transaction (a cascade of the user's delete,
+        # a receiver): kept as a settled row, never sent, never scheduled.
+        refused: OutboxMessage = OutboxMessage.objects.create(
+            operation=operation,
+            key=key,
+            payload={},
+            state=OutboxMessage.State.DONE,
+            result=ERASED,
+            delivered_at=timezone.now(),
+        )
+        return refused
+    if kept is not payload:  # an id list lost an erased customer: the old hash is wrong
+        payload, fingerprint_value = kept, ""
     message: OutboxMessage = OutboxMessage.objects.create(
         operation=operation,
         key=key,
@@ -65,6 +84,85 @@ def enqueue(
     if deliver:
         schedule(key, immediate=immediate)
     return message
+
+
+# -- erased customers -------------------------------------------------------------------------
+#: ``result`` of a row settled because its customer was erased (never sent).
+ERASED = "erased"
+
+
+@dataclass
+class _Erased:
+    """Customers erased in the current transaction: what :func:`enqueue` refuses."""
+
+    integration_ids: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)
+    allowed: set[str] = field(default_factory=set)
+
+
+def refuse_writes_for(integration_id: str, keys: Iterable[str], *, allow: str) -> None:
+    """Until the current transaction ends, :func:`enqueue` refuses rows for this customer.
+
+    Called by the erasure, in its transaction: Django deletes a user's carts *after* the
+    user's ``pre_delete`` (the erasure) in the same transaction, and the cart receivers then
+    queue session writes naming the erased customer; delivered after the erasure's DELETE,
+    they would re-create the profile in Talon.One. A row is refused when its key is one of
+    ``keys`` (the profile's and its sessions' keys) or its payload names the customer
+    (``integration_id``, ``customerSession.profileId``; an ``integration_ids`` list loses
+    the id instead). Operation ``allow`` (the erasure itself) passes.
+
+    Why in memory, not a query: ``enqueue`` costs one INSERT (the documented budgets), and
+    rows queued by *later* transactions are refused at delivery, where the mirror row the
+    handler reads anyway says the customer is erased. The memory is forgotten when Django
+    replaces the connection's ``run_on_commit`` list (commit, rollback, savepoint rollback),
+    as :func:`schedule` does, so a rolled-back erasure refuses nothing.
+    """
+    erased = _erased_memo(create=True)
+    assert erased is not None
+    erased.integration_ids.add(integration_id)
+    erased.keys.update(keys)
+    erased.allowed.add(allow)
+
+
+def erased_in_transaction(integration_id: str | None = None) -> bool:
+    """Was this customer (None: anybody) erased in the current transaction? (No query.)"""
+    erased = _erased_memo(create=False)
+    if erased is None:
+        return False
+    return integration_id is None or integration_id in erased.integration_ids
+
+
+def _erased_memo(*, create: bool) -> _Erased | None:
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return None
+    hooks = conn.run_on_commit
+    memo: tuple[list[Any], _Erased] | None = getattr(conn, "_django_talon_erased", None)
+    if memo is None or memo[0] is not hooks:
+        if not create:
+            return None
+        memo = (hooks, _Erased())
+        conn._django_talon_erased = memo
+    return memo[1]
+
+
+def _without_erased(operation: str, key: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """``payload`` without the customers erased in this transaction; None: refuse the row."""
+    erased = _erased_memo(create=False)
+    if erased is None or operation in erased.allowed:
+        return payload
+    if key in erased.keys:
+        return None
+    ids = payload.get("integration_ids")
+    if isinstance(ids, list) and erased.integration_ids.intersection(map(str, ids)):
+        kept = [i for i in ids if str(i) not in erased.integration_ids]
+        return {**payload, "integration_ids": kept} if kept else None
+    body = payload.get("customerSession")
+    named = {
+        str(payload.get("integration_id") or ""),
+        str(body.get("profileId") or "") if isinstance(body, dict) else "",
+    }
+    return None if named & erased.integration_ids else payload
 
 
 class _KeyDelivery:

@@ -37,10 +37,11 @@ from django_talon.models import (
     CustomerProfile,
     CustomerSession,
     DataDeletionRequest,
-    LedgerEntry,
     OutboxMessage,
 )
 from django_talon.outbox import Operation, fingerprint, register
+from django_talon.services import tombstones
+from django_talon.services import ledger
 from django_talon.services.reconciliation import book_answer
 
 if TYPE_CHECKING:
@@ -183,7 +184,11 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     """
     payload = message.payload
     session_id = str(payload["session_id"])
-    session = CustomerSession.objects.filter(integration_id=session_id).first()
+    session = (
+        CustomerSession.objects.select_related("profile").filter(integration_id=session_id).first()
+    )
+    if tombstones.session_erased(session, payload):
+        return tombstones.refuse(message)  # GDPR: nothing is sent for an erased customer
     if (
         message.operation == SESSION_UPDATE
         and session is not None
@@ -221,7 +226,7 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     if message.operation == SESSION_STATE and new_state == "closed":
         # The order ledger: what Talon.One booked, reconciled with what was charged.
         book_answer(
-            LedgerEntry.Kind.BOOKED,
+            ledger.BOOKED,
             session_id,
             answer.raw,
             sent=payload["customerSession"],
@@ -230,7 +235,7 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
         signals.emit(signals.session_closed, CustomerSession, session=session)
     elif message.operation == SESSION_STATE and new_state == "cancelled":
         book_answer(
-            LedgerEntry.Kind.CANCELLED, session_id, answer.raw, outbox_message_id=message.pk
+            ledger.CANCELLED, session_id, answer.raw, outbox_message_id=message.pk
         )
         signals.emit(signals.session_cancelled, CustomerSession, session=session)
     return "sent"
@@ -255,9 +260,16 @@ def _store_answer_only(session_id: str, raw_answer: dict[str, Any]) -> None:
         _after_store(session, answer)
 
 
+def _erased_session(session_id: str, message: OutboxMessage) -> bool:
+    session = CustomerSession.objects.select_related("profile").filter(integration_id=session_id)
+    return tombstones.session_erased(session.first(), message.payload)
+
+
 def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
     """POST /v2/customer_sessions/{id}/returns (idempotent: the row id is the Idempotency-Key)."""
     session_id = str(message.payload["session_id"])
+    if _erased_session(session_id, message):
+        return tombstones.refuse(message)
     state = client.return_cart_items(
         session_id,
         message.payload["returned_items"],
@@ -265,7 +277,7 @@ def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
     )
     _store_answer_only(session_id, state.raw)
     book_answer(
-        LedgerEntry.Kind.RETURNED,
+        ledger.RETURNED,
         session_id,
         AnswerEffects.of(state.raw).raw,
         returned_items=message.payload["returned_items"],
@@ -277,10 +289,12 @@ def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
 def deliver_reopen(message: OutboxMessage, client: TalonClient) -> str:
     """PUT /v2/customer_sessions/{id}/reopen; the answer holds the rollback effects."""
     session_id = str(message.payload["session_id"])
+    if _erased_session(session_id, message):
+        return tombstones.refuse(message)
     result = client.reopen_customer_session(session_id)
     _store_answer_only(session_id, result.raw)
     book_answer(
-        LedgerEntry.Kind.REOPENED,
+        ledger.REOPENED,
         session_id,
         AnswerEffects.of(result.raw).raw,
         outbox_message_id=message.pk,
@@ -292,6 +306,12 @@ def deliver_profile(message: OutboxMessage, client: TalonClient) -> str:
     """PUT /v2/customer_profiles/{id} with the queued attributes."""
     integration_id = str(message.payload["integration_id"])
     profile = CustomerProfile.objects.filter(integration_id=integration_id).first()
+    if profile is None:
+        erased = bool(tombstones.erased_ids([integration_id]))
+    else:
+        erased = profile.erased_at is not None
+    if erased:  # GDPR: nothing is sent for an erased customer
+        return tombstones.refuse(message)
     if profile is not None and profile.pushed_fingerprint == message.fingerprint:
         return "unchanged"
     client.update_customer_profile_v2(integration_id, message.payload.get("attributes") or {})
@@ -312,10 +332,24 @@ def _profile_failed(message: OutboxMessage, exc: BaseException) -> None:
     ).update(last_error=message.last_error)
 
 
+def _without_erased(message: OutboxMessage) -> list[str]:
+    """The row's integration ids minus erased customers (the stored payload loses them)."""
+    ids = [str(i) for i in message.payload["integration_ids"]]
+    erased = tombstones.erased_ids(ids)
+    if erased and len(erased) < len(set(ids)):
+        kept = [i for i in ids if i not in erased]
+        message.payload = {**message.payload, "integration_ids": kept}
+        OutboxMessage.objects.filter(pk=message.pk).update(payload=message.payload)
+        return kept
+    return [] if erased else ids
+
+
 def deliver_reserve(message: OutboxMessage, client: TalonClient) -> str:
     """POST /v1/coupon_reservations/{code} for up to 1000 integration ids."""
     code = str(message.payload["code"])
-    ids = [str(i) for i in message.payload["integration_ids"]]
+    ids = _without_erased(message)
+    if not ids:
+        return tombstones.refuse(message)
     client.create_coupon_reservation(code, ids)
     CouponReservation.objects.filter(
         coupon_code=code, profile__integration_id__in=ids, synced_at__isnull=True
@@ -325,10 +359,11 @@ def deliver_reserve(message: OutboxMessage, client: TalonClient) -> str:
 
 def deliver_release(message: OutboxMessage, client: TalonClient) -> str:
     """DELETE /v1/coupon_reservations/{code}; 404 (nothing reserved) counts as done."""
+    ids = _without_erased(message)
+    if not ids:
+        return tombstones.refuse(message)
     try:
-        client.delete_coupon_reservation(
-            str(message.payload["code"]), [str(i) for i in message.payload["integration_ids"]]
-        )
+        client.delete_coupon_reservation(str(message.payload["code"]), ids)
     except TalonNotFound:
         return "not_found"
     return "sent"
@@ -337,6 +372,14 @@ def deliver_release(message: OutboxMessage, client: TalonClient) -> str:
 def deliver_erasure(message: OutboxMessage, client: TalonClient) -> str:
     """DELETE /v1/customer_data/{id}; 204, or 404 (no such profile), confirms the erasure."""
     integration_id = str(message.payload["integration_id"])
+    sessions = CustomerSession.objects.filter(profile__integration_id=integration_id)
+    tombstones.wait_for_writes_in_flight(
+        message,
+        [
+            profile_key(integration_id),
+            *map(session_key, sessions.values_list("integration_id", flat=True)),
+        ],
+    )
     result = "sent"
     try:
         client.delete_customer_data(integration_id)

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from django_talon import outbox
 from django_talon.adapters import get_adapter
-from django_talon.models import CouponReservation, CustomerProfile, Referral
+from django_talon.models import CouponReservation, CustomerProfile, DataDeletionRequest, Referral
 from django_talon.services.handlers import (
     COUPON_RELEASE,
     COUPON_RESERVE,
@@ -30,6 +31,11 @@ def profile_for_user(user: Any, *, create: bool = True) -> CustomerProfile:
     """The user's :class:`CustomerProfile` (created with the adapter's integration id).
 
     Uses ``user.talon_profile`` when already loaded; otherwise one query (+ one insert).
+    An erased customer (GDPR) gets the tombstone of their integration id back, unlinked
+    (``erased_at`` set, ``user`` None): erasure is final, the profile is never linked to a
+    user again and nothing is sent for it (``sync_profile``, reservations and the delivery
+    of session writes all check ``erased_at``). A kept user who should shop with promotions
+    again needs a new integration id from the adapter.
     """
     try:
         profile = user.talon_profile
@@ -43,13 +49,34 @@ def profile_for_user(user: Any, *, create: bool = True) -> CustomerProfile:
     integration_id = get_adapter().integration_id(user)
     try:
         with transaction.atomic():
-            profile, _ = CustomerProfile.objects.update_or_create(
-                integration_id=integration_id, defaults={"user": user}
+            profile = (
+                CustomerProfile.objects.select_for_update()
+                .filter(integration_id=integration_id)
+                .first()
             )
+            if profile is None:
+                profile = _new_profile(user, integration_id)
+            elif profile.erased_at is None and profile.user_id != user.pk:
+                profile.user = user
+                profile.save(update_fields=["user", "updated_at"])
     except IntegrityError:
         profile = CustomerProfile.objects.get(integration_id=integration_id)
     result: CustomerProfile = profile
     return result
+
+
+def _new_profile(user: Any, integration_id: str) -> CustomerProfile:
+    """A first profile for the id, or a tombstone when the id was erased without one (an
+    erasure by integration id, before this change: the audit row is the only trace)."""
+    if DataDeletionRequest.objects.filter(integration_id=integration_id).exists():
+        erased: CustomerProfile = CustomerProfile.objects.create(
+            integration_id=integration_id, erased_at=timezone.now()
+        )
+        return erased
+    created: CustomerProfile = CustomerProfile.objects.create(
+        integration_id=integration_id, user=user
+    )
+    return created
 
 
 def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
@@ -61,19 +88,27 @@ def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
     emulator, a restored or switched Application), so it must really be sent again.
     """
     profile = profile_for_user(user)
+    if profile.erased_at is not None:  # erased: nothing of theirs is stored or sent again
+        return profile
     attributes = get_adapter().profile_attributes(user)
     payload = {"integration_id": profile.integration_id, "attributes": attributes}
     fp = outbox.fingerprint(payload)
     if fp == profile.fingerprint and not force:
         return profile
     with transaction.atomic(savepoint=False):
-        profile.attributes = attributes
-        profile.fingerprint = fp
-        fields = ["attributes", "fingerprint", "updated_at"]
+        changes: dict[str, Any] = {"attributes": attributes, "fingerprint": fp}
         if force:
-            profile.pushed_fingerprint = ""
-            fields.append("pushed_fingerprint")
-        profile.save(update_fields=fields)
+            changes["pushed_fingerprint"] = ""
+        # Conditional, not ``save()``: ``user.talon_profile`` may be a copy loaded before an
+        # erasure, whose attributes must not come back (the row says ``erased_at``).
+        stored = CustomerProfile.objects.filter(pk=profile.pk, erased_at__isnull=True).update(
+            **changes, updated_at=timezone.now()
+        )
+        if not stored:
+            profile.refresh_from_db()
+            return profile
+        for name, value in changes.items():
+            setattr(profile, name, value)
         outbox.enqueue(
             PROFILE_UPDATE,
             profile_key(profile.integration_id),
@@ -84,12 +119,15 @@ def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
 
 
 def _profiles(customers: Iterable[Any]) -> list[CustomerProfile]:
+    """The customers' profiles, leaving out erased ones (nothing is reserved for them)."""
     result = []
     for customer in customers:
         if isinstance(customer, CustomerProfile):
-            result.append(customer)
+            profile = customer
         else:
-            result.append(profile_for_user(customer))
+            profile = profile_for_user(customer)
+        if profile.erased_at is None:
+            result.append(profile)
     return result
 
 
@@ -157,15 +195,22 @@ def create_referral(
     Raises :class:`~django_talon.exceptions.TalonUnavailableError` (kill switch, circuit
     open, Talon.One unreachable) or :class:`~django_talon.exceptions.TalonRequestFailedError`
     (an error answer, with its ``status``; also an answer without a new code, ``status``
-    201), never the client's own errors.
+    201), never the client's own errors. An erased advocate or friend (GDPR) is refused
+    before anything is sent: a ``TalonRequestFailedError`` with ``permanent`` set.
     """
     from django_talon import resilience
     from django_talon.exceptions import TalonRequestFailedError
 
     profile = sync_profile(user)
+    friends = _profiles([friend]) if friend is not None else []
+    if profile.erased_at is not None or (friend is not None and not friends):
+        raise TalonRequestFailedError(
+            "create a referral: the customer was erased (GDPR); nothing is sent for them",
+            permanent=True,
+        )
+    friend_id = friends[0].integration_id if friends else None
     with resilience.guarded("create a referral") as client:
         outbox.deliver_key(profile_key(profile.integration_id), force=True)
-        friend_id = _profiles([friend])[0].integration_id if friend is not None else None
         made = client.create_referral(
             campaign_id,
             profile.integration_id,

@@ -1,5 +1,6 @@
 """Erasure purges what docs/gdpr.md lists for the customer's *sessions* too (their
-attributes and referral codes), and voids their queued writes, against the emulator."""
+attributes, referral codes and the stored effects that repeat them), and voids their queued
+writes, against the emulator."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def test_erasure_clears_session_attributes_and_referral_codes(
 
     session.refresh_from_db()
     assert session.attributes == {} and session.referral_code == ""
+    # The stored effects repeated the code (acceptReferral): they go too.
+    assert session.effects == [] and referral.code not in str(session.effects)
     assert not OutboxMessage.objects.filter(state="pending").exists()  # erasure confirmed
     assert Referral.objects.filter(pk=referral.pk).exists()  # the advocate's, not erased
     deletes = shop.control.requests(f"/v1/customer_data/user-{user.pk}")

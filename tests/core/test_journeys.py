@@ -7,6 +7,7 @@ each, ...). Call counts come from the emulator's own request log (GET /_emulator
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -110,8 +111,15 @@ def test_user_deleted_erasure_completed_and_local_data_gone(
     assert not CouponReservation.objects.exists()
     deletes = shop.control.requests(f"/v1/customer_data/{integration_id}")
     assert [r["method"] for r in deletes] == ["DELETE"]
-    remote = shop.control.state()["profiles"].get(integration_id)
-    assert remote is None or not remote.get("attributes")
+    # Erased means erased: Talon.One holds no profile and no session of the customer, and
+    # nothing naming them was sent after the DELETE (the cart's receivers used to re-create
+    # the profile from the cascade of the user's delete).
+    state = shop.control.state()
+    assert integration_id not in state["profiles"]
+    assert [s for s in state["sessions"].values() if s.get("profileId") == integration_id] == []
+    calls = shop.control.requests()
+    after = calls[[c["path"] for c in calls].index(f"/v1/customer_data/{integration_id}") + 1 :]
+    assert [c for c in after if f'"{integration_id}"' in json.dumps(c)] == []
 
 
 def test_unchanged_cart_makes_zero_api_calls(shop: Any) -> None:
