@@ -199,25 +199,55 @@ def _bodies() -> list[bytes]:
     ]
 
 
+class _Load:
+    """One keep-alive connection to one server, reused across rounds."""
+
+    def __init__(self, port: int, bodies: list[bytes]) -> None:
+        self.port = port
+        self.bodies = bodies
+        self.sent = 0
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=10)
+        self.conn.connect()
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def round(self, max_requests: int, max_seconds: float) -> tuple[float, int]:
+        """Session updates per second and how many were sent (bounded in count and time)."""
+        done = 0
+        started = time.perf_counter()
+        stop_at = started + max_seconds
+        while done < max_requests and time.perf_counter() < stop_at:
+            n = self.sent % SESSIONS
+            self.conn.request(
+                "PUT", f"/v2/customer_sessions/bench-{n}", body=self.bodies[n], headers=HEADERS
+            )
+            response = self.conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"unexpected answer {response.status} from port {self.port}")
+            done += 1
+            self.sent += 1
+        return done / (time.perf_counter() - started), done
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux ``/proc``; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _round(port: int, bodies: list[bytes], max_requests: int, max_seconds: float) -> float:
-    """Session updates per second over one keep-alive connection (bounded in count and time)."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=10)
-    conn.connect()
-    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    done = 0
-    started = time.perf_counter()
-    stop_at = started + max_seconds
-    while done < max_requests and time.perf_counter() < stop_at:
-        n = done % SESSIONS
-        conn.request("PUT", f"/v2/customer_sessions/bench-{n}", body=bodies[n], headers=HEADERS)
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"unexpected answer {response.status} from port {port}")
-        done += 1
-    elapsed = time.perf_counter() - started
-    conn.close()
-    return done / elapsed
+    """One bounded round on a connection of its own (warm-up, profiling)."""
+    load = _Load(port, bodies)
+    try:
+        return load.round(max_requests, max_seconds)[0]
+    finally:
+        load.close()
 
 
 def _one_answer(port: int) -> bytes:
@@ -270,49 +300,94 @@ def run(args: argparse.Namespace) -> None:
             "--log-level",
             "WARNING",
         ]
-        with _process(emulator_cmd, emulator_port, "/_emulator/health"):
+        with _process(emulator_cmd, emulator_port, "/_emulator/health") as emulator_proc:
             answer = _one_answer(emulator_port)
             answer_file = tmp / "answer.json"
             answer_file.write_bytes(answer)
             baseline_cmd = ["-c", BASELINE_SERVER, str(baseline_port), str(answer_file)]
-            with _process(baseline_cmd, baseline_port, "/"):
+            with _process(baseline_cmd, baseline_port, "/") as baseline_proc:
                 # warm-up: both servers, the emulator's sessions exist from here on
                 _round(emulator_port, bodies, 500, 1.0)
                 _round(baseline_port, bodies, 500, 1.0)
-                emulator_rates: list[float] = []
-                baseline_rates: list[float] = []
-                for _ in range(args.rounds):
-                    emulator_rates.append(
-                        _round(emulator_port, bodies, args.requests, args.seconds)
-                    )
-                    baseline_rates.append(
-                        _round(baseline_port, bodies, args.requests, args.seconds)
-                    )
+                result = _measure(
+                    args,
+                    bodies,
+                    (emulator_port, emulator_proc.pid),
+                    (baseline_port, baseline_proc.pid),
+                )
         if args.profile:
             _profile(tmp, campaigns, bodies, args)
-    ratios = [e / b for e, b in zip(emulator_rates, baseline_rates, strict=True)]
+    _report(args, len(answer), result)
+
+
+Measured = dict[str, list[float]]
+
+
+def _measure(
+    args: argparse.Namespace,
+    bodies: list[bytes],
+    emulator: tuple[int, int],
+    baseline: tuple[int, int],
+) -> Measured:
+    """Interleaved rounds (the order alternates, so a drift in machine load hits both alike);
+    rates per round, and each server's CPU time per request over all rounds."""
+    loads = {"emulator": _Load(emulator[0], bodies), "baseline": _Load(baseline[0], bodies)}
+    pids = {"emulator": emulator[1], "baseline": baseline[1]}
+    rates: Measured = {"emulator": [], "baseline": []}
+    cpu = dict.fromkeys(loads, 0.0)
+    counts = dict.fromkeys(loads, 0)
+    try:
+        for index in range(args.rounds):
+            order = ["emulator", "baseline"] if index % 2 == 0 else ["baseline", "emulator"]
+            for name in order:
+                before = _cpu_seconds(pids[name])
+                rate, done = loads[name].round(args.requests, args.seconds)
+                after = _cpu_seconds(pids[name])
+                rates[name].append(rate)
+                counts[name] += done
+                if before is not None and after is not None:
+                    cpu[name] += after - before
+    finally:
+        for load in loads.values():
+            load.close()
+    rates["cpu_ms"] = [cpu[name] * 1000 / max(1, counts[name]) for name in ("emulator", "baseline")]
+    return rates
+
+
+def _report(args: argparse.Namespace, answer_size: int, result: Measured) -> None:
+    emulator, baseline = result["emulator"], result["baseline"]
+    ratios = [e / b for e, b in zip(emulator, baseline, strict=True)]
     print(
         f"emulator throughput: PUT /v2/customer_sessions, {len(CART)}-item cart, "
-        f"{len(CAMPAIGNS['campaigns'])} campaigns, coupon in session; answer {len(answer)} bytes"
+        f"{len(CAMPAIGNS['campaigns'])} campaigns, coupon in session; answer {answer_size} bytes"
     )
     print(
         f"  1 keep-alive connection per server, {args.rounds} interleaved rounds of at most "
         f"{args.requests} updates / {args.seconds:g} s"
     )
-    for index, (e, b, r) in enumerate(zip(emulator_rates, baseline_rates, ratios, strict=True)):
-        print(f"  round {index + 1}: emulator {e:7,.0f}/s  baseline {b:7,.0f}/s  ratio {r:.0%}")
-    print(f"  emulator (median)  {statistics.median(emulator_rates):,.0f} updates/s")
+    if args.verbose:
+        for index, (e, b, r) in enumerate(zip(emulator, baseline, ratios, strict=True)):
+            print(f"  round {index + 1:2}: emulator {e:7,.0f}/s  baseline {b:7,.0f}/s  {r:.0%}")
+    print(f"  emulator (median)  {statistics.median(emulator):,.0f} updates/s")
     print(
-        f"  baseline (median)  {statistics.median(baseline_rates):,.0f} answers/s (stdlib http.server, fixed JSON body)"
+        f"  baseline (median)  {statistics.median(baseline):,.0f} answers/s "
+        "(stdlib http.server, the same answer bytes)"
     )
     print(f"  ratio (median)     {statistics.median(ratios):.0%} of the baseline")
+    emulator_cpu, baseline_cpu = result["cpu_ms"]
+    if emulator_cpu and baseline_cpu:
+        print(
+            f"  server CPU         emulator {emulator_cpu:.3f} ms, baseline {baseline_cpu:.3f} ms "
+            "per request (from /proc; steadier than rates on a busy machine)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--requests", type=int, default=3000, help="per round and server")
-    parser.add_argument("--seconds", type=float, default=2.0, help="per round and server")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--requests", type=int, default=1000, help="per round and server")
+    parser.add_argument("--seconds", type=float, default=1.0, help="per round and server")
+    parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--profile", action="store_true", help="cProfile the emulator too")
     args = parser.parse_args()
     run(args)

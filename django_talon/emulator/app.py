@@ -94,6 +94,18 @@ class Answer(NamedTuple):
 DROPPED = Answer(0, "", [], b"", dropped=True)
 
 
+#: a call log entry whose body is still the raw bytes (see ``EmulatorApp._record``)
+_RAW = object()
+
+
+def _logged_body(raw: bytes) -> Any:
+    """A logged request body as the call log shows it: JSON, else text, None when empty."""
+    try:
+        return load_json(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return raw.decode("utf-8", "replace")
+
+
 def _control_body(body: bytes) -> Any:
     try:
         return load_json(body) if body.strip() else None
@@ -162,7 +174,7 @@ class EmulatorApp:
         self._initial_faults = list(faults)
         for spec in self._initial_faults:
             self.faults.add(spec)
-        self.calls: deque[dict[str, Any]] = deque(maxlen=max_logged_requests)
+        self.calls: deque[tuple[dict[str, Any], bytes]] = deque(maxlen=max_logged_requests)
         self._calls_lock = threading.Lock()
         self._call_id = 0
         self._inflight: set[tuple[str, str]] = set()
@@ -199,9 +211,11 @@ class EmulatorApp:
     def call_log(self, path_prefix: str | None = None) -> list[dict[str, Any]]:
         with self._calls_lock:
             calls = list(self.calls)
-        if path_prefix:
-            calls = [c for c in calls if c["path"].startswith(path_prefix)]
-        return calls
+        return [
+            {**entry, "body": _logged_body(raw)} if entry["body"] is _RAW else dict(entry)
+            for entry, raw in calls
+            if not path_prefix or entry["path"].startswith(path_prefix)
+        ]
 
     def _control(
         self, method: str, path: str, query: dict[str, str], body: bytes
@@ -309,28 +323,30 @@ class EmulatorApp:
     def _record(
         self, request: Request, status: int | None, operation: str | None, started: float
     ) -> None:
-        body: Any
-        if request._parsed:
-            body = request._json
-        else:
-            try:
-                body = load_json(request.raw_body) if request.raw_body.strip() else None
-            except (ValueError, UnicodeDecodeError):
-                body = request.raw_body.decode("utf-8", "replace")
+        """Log the call; its body is kept as the bytes received and decoded when the log is read.
+
+        Why bytes: a decoded body is a tree of dicts and lists the garbage collector walks
+        again and again while up to ``max_logged_requests`` of them stay alive; a bytes object
+        is one untracked object. (A body the operation already found not to be JSON is
+        logged as null, as before.)
+        """
+        body: Any = _RAW
+        if request._parsed and request._json is None:
+            body = None
+        entry = {
+            "id": 0,
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "status": status,
+            "operation": operation,
+            "body": body,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
         with self._calls_lock:
             self._call_id += 1
-            self.calls.append(
-                {
-                    "id": self._call_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "query": dict(request.query),
-                    "status": status,
-                    "operation": operation,
-                    "body": body,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                }
-            )
+            entry["id"] = self._call_id
+            self.calls.append((entry, request.raw_body))
 
     # ---------------------------------------------------------------------------- WSGI
 
