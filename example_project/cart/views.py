@@ -22,9 +22,10 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     cart = services.get_cart(request)
     context: dict[str, object] = {"cart": cart, "lines": []}
     if cart is not None:
-        # django-talon's mirror of this cart's session (no API call), shared by the tags.
-        promotions = talon.get_promotions(cart, request=request).summary()
-        context.update(lines=cart.lines(), promotions=promotions)
+        # django-talon's quote for this cart (its mirror, no API call): the tags show it and
+        # checkout charges it, so the total on this page is the total the order gets.
+        quote = talon.quote_for_cart(cart, request=request)
+        context.update(lines=cart.lines(), quote=quote, promotions=quote.summary)
     return render(request, "cart/cart_detail.html", context)
 
 

@@ -1,62 +1,53 @@
-"""What a cart costs after promotions, as the shop records it on the order.
+"""What a cart costs after promotions: django-talon's quote, as the shop charges it.
 
-This is the one place where the shop reads django-talon's answer for a cart; the cart
-and checkout templates show the same numbers through ``{% load talon %}``.
+The shop no longer computes its own price from Talon.One's effects. ``services.quote_for_cart``
+gives one immutable quote per cart state (no API call: it reads django-talon's mirror); the
+cart page and the checkout show it (``{% load talon %}`` shows the same object), checkout
+charges ``quote.total`` and the order records the quote (``services.record_order``). A
+quote only carries discounts Talon.One confirmed for the cart as it is now, so what the
+customer saw is what the order is charged, even while Talon.One is down.
+
+The order page shows line totals that are already net of their item discounts, so its
+"Discounts" row is the cart-level part only (:func:`order_totals`): the page adds up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.http import HttpRequest
 
 from django_talon import services
 from example_project.cart.models import Cart
+from example_project.orders.models import Order
+
+Quote = services.Quote
 
 
-@dataclass
-class FreeItem:
-    sku: str
-    name: str
-    quantity: int
+def price_cart(request: HttpRequest, cart: Cart) -> Quote:
+    """The cart's quote (what the cart page showed, what checkout charges)."""
+    return services.quote_for_cart(cart, request=request)
 
 
-@dataclass
-class CartPricing:
-    subtotal: Decimal
-    discount_total: Decimal = Decimal("0.00")
-    line_discounts: dict[str, Decimal] = field(default_factory=dict)
-    free_items: list[FreeItem] = field(default_factory=list)
-    coupon_codes: list[str] = field(default_factory=list)
-    loyalty_points: Decimal = Decimal("0")
-    #: True while django-talon still waits for Talon.One's answer to the latest cart.
-    pending: bool = False
+@dataclass(frozen=True)
+class OrderTotals:
+    """What the order page shows under its lines: they add up to the total."""
 
-    @property
-    def total(self) -> Decimal:
-        return max(self.subtotal - self.discount_total, Decimal("0.00"))
+    #: The lines' totals, each already net of its item discounts.
+    items: Decimal
+    #: Discounts that are not on a line (a coupon's percentage off the cart, ...).
+    cart_discount: Decimal
+    total: Decimal
 
 
-def price_cart(request: HttpRequest, cart: Cart) -> CartPricing:
-    """The cart's subtotal and the promotions Talon.One granted for it.
-
-    Reads django-talon's mirror (``services.get_promotions``: no API call). The subtotal is
-    always the shop's own; discounts count only while the mirror is in step with the cart
-    (``in_sync``), so a customer is never charged against an older cart's discounts.
-    """
-    pricing = CartPricing(subtotal=cart.subtotal)
-    stored = services.get_promotions(cart, request=request)
-    if not stored.in_sync:
-        pricing.pending = True
-        return pricing
-    summary = stored.summary()
-    pricing.discount_total = min(summary.total_discount, pricing.subtotal)
-    pricing.line_discounts = {line.sku: line.discount for line in summary.lines if line.discounts}
-    pricing.free_items = [
-        FreeItem(sku=item.sku, name=item.name or item.sku, quantity=item.desired_quantity)
-        for item in summary.free_items
-    ]
-    pricing.coupon_codes = [result.code for result in summary.accepted_coupons]
-    pricing.loyalty_points = summary.points_to_earn
-    return pricing
+def order_totals(order: Order) -> OrderTotals:
+    """The order page's totals: line totals (net) minus the cart-level discount = total."""
+    lines = list(order.lines.all())
+    items = sum((line.line_total for line in lines), Decimal("0.00"))
+    item_discounts = sum((line.discount for line in lines), Decimal("0.00"))
+    return OrderTotals(
+        items=items,
+        cart_discount=order.discount_total - item_discounts,
+        total=order.total,
+    )

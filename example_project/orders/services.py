@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from django_talon import services as talon
-from example_project.cart.models import Cart
+from example_project.cart.models import Cart, CartItem
 from example_project.orders.models import Order, OrderLine
-from example_project.orders.pricing import CartPricing
+from example_project.orders.pricing import Quote
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,16 @@ def cancel_order(order: Order) -> Order:
     return locked
 
 
-def place_order(user: AbstractBaseUser, cart: Cart, pricing: CartPricing) -> Order:
-    """Freeze the cart into an order with the prices and promotions shown at checkout."""
+def _quoted(lines: list[CartItem], quote: Quote) -> bool:
+    """True when ``quote`` prices exactly these cart lines (same items, quantities, prices)."""
+    shop = [(i.product.sku, i.quantity, i.product.price) for i in lines]
+    quoted = [(line.sku, line.quantity, line.unit_price) for line in quote.lines]
+    return shop == quoted
+
+
+def place_order(user: AbstractBaseUser, cart: Cart, quote: Quote) -> Order:
+    """Freeze the cart into an order charged exactly what the quote says (what checkout
+    showed: ``services.quote_for_cart``) and record that quote on the order."""
     with transaction.atomic():
         locked = Cart.objects.select_for_update().get(pk=cart.pk)
         if not locked.is_open:
@@ -73,15 +82,21 @@ def place_order(user: AbstractBaseUser, cart: Cart, pricing: CartPricing) -> Ord
         lines = locked.lines()
         if not lines:
             raise CheckoutError("Your cart is empty.")
+        mirrored = bool(quote.session_id)  # False: django-talon is not wired to this cart
+        if mirrored and not _quoted(lines, quote):
+            raise CheckoutError("Your cart changed while you were checking out; please review it.")
+        subtotal = sum((item.line_total for item in lines), Decimal("0.00"))
         order: Order = Order.objects.create(
             user=user,
             cart=locked,
-            subtotal=pricing.subtotal,
-            discount_total=pricing.discount_total,
-            total=pricing.total,
-            coupon_codes=pricing.coupon_codes,
-            loyalty_points=pricing.loyalty_points,
+            currency=quote.currency,
+            subtotal=quote.subtotal if mirrored else subtotal,
+            discount_total=quote.discount_total,
+            total=quote.total if mirrored else subtotal,
+            coupon_codes=list(quote.coupon_codes),
+            loyalty_points=quote.points_to_earn,
         )
+        discounts = {line.position: line.discount for line in quote.lines}
         OrderLine.objects.bulk_create(
             [
                 OrderLine(
@@ -91,22 +106,26 @@ def place_order(user: AbstractBaseUser, cart: Cart, pricing: CartPricing) -> Ord
                     category=item.product.category.slug,
                     unit_price=item.product.price,
                     quantity=item.quantity,
-                    discount=pricing.line_discounts.get(item.product.sku, 0),
+                    discount=discounts.get(position, Decimal("0.00")),
                 )
-                for item in lines
+                for position, item in enumerate(lines)
             ]
             + [
                 OrderLine(
                     order=order,
                     sku=free.sku,
-                    name=free.name,
+                    name=free.name or free.sku,
                     unit_price=0,
-                    quantity=free.quantity,
+                    quantity=free.desired_quantity,
                     free_item=True,
                 )
-                for free in pricing.free_items
+                for free in quote.free_items
             ]
         )
+        # The order ledger: what this order was charged, per line and campaign; the close
+        # sends exactly that to Talon.One (no coupon redeemed that the customer did not get).
+        if mirrored:
+            talon.record_order(order, quote)
         locked.status = Cart.Status.ORDERED
         locked.save(update_fields=["status", "updated_at"])
     return order

@@ -12,7 +12,7 @@ from django_talon.exceptions import OrderRefused
 from example_project.cart.services import get_cart
 from example_project.orders.forms import PaymentForm
 from example_project.orders.models import Order
-from example_project.orders.pricing import price_cart
+from example_project.orders.pricing import order_totals, price_cart
 from example_project.orders.services import (
     CheckoutError,
     cancel_order,
@@ -24,24 +24,28 @@ from example_project.orders.services import (
 
 @login_required
 def checkout(request: HttpRequest) -> HttpResponse:
+    """Show the cart's quote and, on POST, place the order charged exactly that quote.
+
+    The form carries the total the customer was shown; when the quote changed meanwhile
+    (Talon.One's answer arrived, a code expired), the new quote is shown instead of charging
+    a total the customer never saw.
+    """
     cart = get_cart(request)
     if cart is None or not cart.items.exists():
         messages.info(request, "Your cart is empty.")
         return redirect("cart:detail")
-    pricing = price_cart(request, cart)
-    if request.method == "POST":
+    quote = price_cart(request, cart)
+    shown = request.POST.get("quoted_total") if request.method == "POST" else None
+    if shown is not None and shown != str(quote.total):
+        messages.warning(request, f"Your total is now {quote.total} EUR. Please check it.")
+    elif request.method == "POST":
         try:
-            order = place_order(request.user, cart, pricing)  # type: ignore[arg-type]
+            order = place_order(request.user, cart, quote)  # type: ignore[arg-type]
         except CheckoutError as exc:
             messages.error(request, str(exc))
             return redirect("cart:detail")
         return redirect("orders:pay", order.pk)
-    rows = [(item, pricing.line_discounts.get(item.product.sku)) for item in cart.lines()]
-    return render(
-        request,
-        "orders/checkout.html",
-        {"cart": cart, "rows": rows, "pricing": pricing},
-    )
+    return render(request, "orders/checkout.html", {"cart": cart, "quote": quote})
 
 
 def _own_order(request: HttpRequest, pk: int) -> Order:
@@ -87,7 +91,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
-    return render(request, "orders/order_detail.html", {"order": order, "lines": order.lines.all()})
+    return render(
+        request,
+        "orders/order_detail.html",
+        {"order": order, "lines": order.lines.all(), "totals": order_totals(order)},
+    )
 
 
 @require_POST
