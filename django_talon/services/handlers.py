@@ -41,7 +41,7 @@ from django_talon.models import (
 )
 from django_talon.outbox import Operation, fingerprint, register
 from django_talon.services import tombstones
-from django_talon.services import ledger
+from django_talon.services.ledger import BOOKED, CANCELLED, REOPENED, RETURNED
 from django_talon.services.reconciliation import book_answer
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
     if message.operation == SESSION_STATE and new_state == "closed":
         # The order ledger: what Talon.One booked, reconciled with what was charged.
         book_answer(
-            ledger.BOOKED,
+            BOOKED,
             session_id,
             answer.raw,
             sent=payload["customerSession"],
@@ -234,9 +234,7 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
         )
         signals.emit(signals.session_closed, CustomerSession, session=session)
     elif message.operation == SESSION_STATE and new_state == "cancelled":
-        book_answer(
-            ledger.CANCELLED, session_id, answer.raw, outbox_message_id=message.pk
-        )
+        book_answer(CANCELLED, session_id, answer.raw, outbox_message_id=message.pk)
         signals.emit(signals.session_cancelled, CustomerSession, session=session)
     return "sent"
 
@@ -277,7 +275,7 @@ def deliver_return(message: OutboxMessage, client: TalonClient) -> str:
     )
     _store_answer_only(session_id, state.raw)
     book_answer(
-        ledger.RETURNED,
+        RETURNED,
         session_id,
         AnswerEffects.of(state.raw).raw,
         returned_items=message.payload["returned_items"],
@@ -294,7 +292,7 @@ def deliver_reopen(message: OutboxMessage, client: TalonClient) -> str:
     result = client.reopen_customer_session(session_id)
     _store_answer_only(session_id, result.raw)
     book_answer(
-        ledger.REOPENED,
+        REOPENED,
         session_id,
         AnswerEffects.of(result.raw).raw,
         outbox_message_id=message.pk,

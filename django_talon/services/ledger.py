@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger("django_talon.services")
 
 __all__ = [
+    "BOOKED",
+    "CANCELLED",
+    "CHARGED",
+    "REOPENED",
+    "RETURNED",
     "ROLLBACK_KINDS",
     "campaign_amounts",
     "charged_entry_for",
@@ -43,12 +48,15 @@ __all__ = [
     "rolled_back",
 ]
 
+#: The entry kinds (``LedgerEntry.Kind``) as plain strings.
+CHARGED = "charged"
+BOOKED = "booked"
+RETURNED = "returned"
+CANCELLED = "cancelled"
+REOPENED = "reopened"
+
 #: Ledger kinds whose effects are rollbacks of what the close booked.
-ROLLBACK_KINDS = (
-    LedgerEntry.Kind.RETURNED,
-    LedgerEntry.Kind.CANCELLED,
-    LedgerEntry.Kind.REOPENED,
-)
+ROLLBACK_KINDS = (RETURNED, CANCELLED, REOPENED)
 
 #: ``TALON["CLOSE_UNCONFIRMED"]``: close an order charged without Talon.One's discounts
 #: without its coupon codes and referral code (the default), or with them as entered.
@@ -133,10 +141,10 @@ def record_order(
             f"{': ' + quote.message if quote.message else ''}); codes entered but not given: "
             f"{', '.join([*entered, *([entered_referral] if entered_referral else [])])}"
         )
-    return LedgerEntry.objects.create(
+    entry: LedgerEntry = LedgerEntry.objects.create(
         order_key=order_key(order),
         session_id=quote.session_id,
-        kind=LedgerEntry.Kind.CHARGED,
+        kind=CHARGED,
         currency=quote.currency,
         quote_status=quote.status.value,
         subtotal=quote.subtotal,
@@ -149,12 +157,13 @@ def record_order(
         quote=quote.to_dict(),
         note=note,
     )
+    return entry
 
 
 def charged_entry_for(session_id: str) -> LedgerEntry | None:
     """The latest ``charged`` entry of a session (None: the shop recorded no quote)."""
     entry: LedgerEntry | None = (
-        LedgerEntry.objects.filter(session_id=session_id, kind=LedgerEntry.Kind.CHARGED)
+        LedgerEntry.objects.filter(session_id=session_id, kind=CHARGED)
         .order_by("-id")
         .first()
     )
@@ -258,7 +267,7 @@ def record_answer(
     body = dict(sent or {})
     cart_items = list(body.get("cartItems") or (charged.cart_items if charged else []))
     fields: dict[str, Any] = {}
-    if kind == LedgerEntry.Kind.BOOKED:
+    if kind == BOOKED:
         summary = summarize(
             raw,
             cart_items,
@@ -281,7 +290,7 @@ def record_answer(
             discount_total=sum(taken.values(), Decimal(0)),
             discounts_by_campaign=campaign_amounts(taken),
         )
-    return LedgerEntry.objects.create(
+    entry: LedgerEntry = LedgerEntry.objects.create(
         order_key=charged.order_key if charged is not None else "",
         session_id=session_id,
         kind=kind,
@@ -292,3 +301,4 @@ def record_answer(
         outbox_message_id=outbox_message_id,
         **fields,
     )
+    return entry

@@ -21,7 +21,7 @@ from django.db import transaction
 from django_talon.adapters import get_adapter
 from django_talon.conf import talon_settings
 from django_talon.models import LedgerEntry
-from django_talon.services.ledger import order_key, record_order
+from django_talon.services.ledger import CHARGED, order_key, record_order
 from django_talon.services.quotes import quote_for_cart
 from django_talon.services.sessions import CLOSED, OPEN, session_for_order
 
@@ -47,7 +47,7 @@ def record_placement(order: Any) -> LedgerEntry | None:
     if LedgerEntry.objects.filter(
         order_key=order_key(order),
         session_id=session.integration_id,
-        kind=LedgerEntry.Kind.CHARGED,
+        kind=CHARGED,
     ).exists():
         return None
     return record_order(order, quote_for_cart(session), session=session)

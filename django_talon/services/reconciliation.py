@@ -35,19 +35,42 @@ from django_talon import signals
 from django_talon.client.effects import RejectCoupon, RejectReferral, decode_effects
 from django_talon.models import Discrepancy, LedgerEntry
 from django_talon.promotions import summarize
-from django_talon.services.ledger import ROLLBACK_KINDS, charged_entry_for, record_answer
+from django_talon.services.ledger import (
+    BOOKED,
+    CANCELLED,
+    REOPENED,
+    ROLLBACK_KINDS,
+    charged_entry_for,
+    record_answer,
+)
 
 logger = logging.getLogger("django_talon.services")
 
 __all__ = [
     "Comparison",
+    "Reason",
     "book_answer",
     "compare",
     "reconcile_entry",
     "recheck_discrepancy",
 ]
 
-Reason = Discrepancy.Reason
+
+
+class Reason:
+    """The values of ``Discrepancy.Reason`` as plain strings."""
+
+    OUTAGE_AT_CHECKOUT = "outage_at_checkout"
+    CAMPAIGN_CHANGED = "campaign_changed"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    COUPON_REJECTED = "coupon_rejected"
+    REFERRAL_REJECTED = "referral_rejected"
+    CART_CHANGED = "cart_changed"
+    NOT_CHARGED = "not_charged"
+    ROLLBACK_MISMATCH = "rollback_mismatch"
+
+
+RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -108,7 +131,7 @@ def _codes_not_charged(charged: LedgerEntry, booked: LedgerEntry) -> tuple[str, 
 def _booked_before(entry: LedgerEntry) -> LedgerEntry | None:
     found: LedgerEntry | None = (
         LedgerEntry.objects.filter(
-            session_id=entry.session_id, kind=LedgerEntry.Kind.BOOKED, id__lt=entry.pk
+            session_id=entry.session_id, kind=BOOKED, id__lt=entry.pk
         )
         .order_by("-id")
         .first()
@@ -133,17 +156,17 @@ def _net_after_rollbacks(entry: LedgerEntry, booked: LedgerEntry) -> dict[str, D
 
 def compare(charged: LedgerEntry, entry: LedgerEntry) -> Comparison | None:
     """Compare an appended entry with the order's charged entry (None: nothing to compare)."""
-    if entry.kind == LedgerEntry.Kind.BOOKED:
+    if entry.kind == BOOKED:
         return Comparison(
             charged=_amounts(charged.discounts_by_campaign),
             booked=_amounts(entry.discounts_by_campaign),
             codes_not_charged=_codes_not_charged(charged, entry),
         )
     booked = _booked_before(entry)
-    if booked is None or entry.kind == LedgerEntry.Kind.REOPENED:
+    if booked is None or entry.kind == REOPENED:
         return None
     net = _net_after_rollbacks(entry, booked)
-    if entry.kind == LedgerEntry.Kind.CANCELLED:
+    if entry.kind == CANCELLED:
         return Comparison(charged={}, booked=net)
     # A return: only what was taken back beyond what was booked is a difference.
     overdrawn = {k: v for k, v in net.items() if v < 0}
@@ -184,7 +207,7 @@ def _campaigns_detail(comparison: Comparison) -> str:
 def _reason(charged: LedgerEntry, entry: LedgerEntry, comparison: Comparison) -> tuple[str, str]:
     """Why booked differs from charged, most specific evidence first."""
     amounts = _campaigns_detail(comparison)
-    if entry.kind != LedgerEntry.Kind.BOOKED:
+    if entry.kind != BOOKED:
         return Reason.ROLLBACK_MISMATCH, f"after the {entry.kind}: {amounts}"
     if charged.quote_status != "confirmed":
         status = charged.quote.get("message") or f"quote {charged.quote_status}"
@@ -221,7 +244,7 @@ def reconcile_entry(entry: LedgerEntry) -> Discrepancy | None:
     if comparison is None or comparison.equal:
         return None
     reason, detail = _reason(charged, entry, comparison)
-    discrepancy = Discrepancy.objects.create(
+    discrepancy: Discrepancy = Discrepancy.objects.create(
         order_key=entry.order_key,
         session_id=entry.session_id,
         charged_entry=charged,
@@ -278,9 +301,9 @@ def _still_differs(discrepancy: Discrepancy, effects: Sequence[Any]) -> Comparis
     entry = discrepancy.entry
     charged = discrepancy.charged_entry
     current = _summary_amounts(effects, entry)
-    if entry.kind == LedgerEntry.Kind.BOOKED:
+    if entry.kind == BOOKED:
         return Comparison(charged=_amounts(charged.discounts_by_campaign), booked=current)
-    if entry.kind == LedgerEntry.Kind.CANCELLED:
+    if entry.kind == CANCELLED:
         return Comparison(charged={}, booked=current)
     overdrawn = {k: v for k, v in current.items() if v < 0}
     return Comparison(charged={k: Decimal(0) for k in overdrawn}, booked=overdrawn)
@@ -304,11 +327,11 @@ def recheck_discrepancy(discrepancy: Discrepancy) -> bool:
     discrepancy.checked_at = now
     fields = ["checked_at"]
     if comparison.equal and not discrepancy.codes_not_charged:
-        discrepancy.status = Discrepancy.Status.RESOLVED
+        discrepancy.status = RESOLVED
         discrepancy.resolved_at = now
         discrepancy.detail = (
             f"{discrepancy.detail}\nre-check {now:%Y-%m-%d %H:%M}: booked = charged"
         )
         fields += ["status", "resolved_at", "detail"]
     discrepancy.save(update_fields=fields)
-    return discrepancy.status == Discrepancy.Status.RESOLVED
+    return discrepancy.status == RESOLVED
