@@ -1,0 +1,222 @@
+"""Admin for the order ledger and its discrepancies (imported by :mod:`django_talon.admin`).
+
+Ledger entries are append-only: staff with the view permission read them, nobody adds,
+edits or deletes one here. A discrepancy's page shows what was charged and what Talon.One
+booked side by side; the "re-check" action reads the session from Talon.One again
+(``services.recheck_discrepancy``) and needs the ``change_discrepancy`` permission, like
+every admin action that calls Talon.One.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from django_talon.models import Discrepancy, LedgerEntry
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DiscrepancyAdmin", "LedgerEntryAdmin"]
+
+
+def _json(value: Any) -> str:
+    return format_html(
+        '<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>',
+        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
+    )
+
+
+def _entry_link(entry: LedgerEntry) -> str:
+    url = reverse("admin:django_talon_ledgerentry_change", args=[entry.pk])
+    return format_html('<a href="{}">{} #{}</a>', url, entry.get_kind_display(), entry.pk)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Rows written by the services only: no add, no edit form, no delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "order_key",
+        "kind",
+        "quote_status",
+        "discount_total",
+        "total",
+        "currency",
+        "created_at",
+    ]
+    list_filter = ["kind", "quote_status"]
+    search_fields = ["order_key", "session_id"]
+    fields = [
+        "order_key",
+        "session_id",
+        "kind",
+        "quote_status",
+        "currency",
+        "subtotal",
+        "discount_total",
+        "total",
+        "by_campaign",
+        "coupon_codes",
+        "referral_code",
+        "note",
+        "cart_json",
+        "quote_json",
+        "effects_json",
+        "returned_items",
+        "outbox_message_id",
+        "created_at",
+    ]
+    readonly_fields = list(fields)  # type: ignore[arg-type]
+
+    @admin.display(description=_("discounts by campaign"))
+    def by_campaign(self, obj: LedgerEntry) -> str:
+        return _json(obj.discounts_by_campaign)
+
+    @admin.display(description=_("cart"))
+    def cart_json(self, obj: LedgerEntry) -> str:
+        return _json(obj.cart_items)
+
+    @admin.display(description=_("quote"))
+    def quote_json(self, obj: LedgerEntry) -> str:
+        return _json(obj.quote)
+
+    @admin.display(description=_("effects (as Talon.One sent them)"))
+    def effects_json(self, obj: LedgerEntry) -> str:
+        return _json(obj.effects)
+
+
+def _money(value: Any) -> str:
+    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+@admin.register(Discrepancy)
+class DiscrepancyAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "order_key",
+        "reason",
+        "status",
+        "charged_discount",
+        "booked_discount",
+        "difference",
+        "created_at",
+        "checked_at",
+    ]
+    list_filter = ["status", "reason"]
+    search_fields = ["order_key", "session_id"]
+    list_select_related = ["entry", "charged_entry"]
+    actions = ["recheck"]
+    fields = [
+        "order_key",
+        "session_id",
+        "reason",
+        "status",
+        "detail",
+        "side_by_side",
+        "codes_not_charged",
+        "entries",
+        "raw_side_by_side",
+        "created_at",
+        "checked_at",
+        "resolved_at",
+    ]
+    readonly_fields = list(fields)  # type: ignore[arg-type]
+
+    @admin.display(description=_("charged and booked"))
+    def side_by_side(self, obj: Discrepancy) -> str:
+        """One row per campaign: what the order was charged, what Talon.One booked."""
+        charged, booked = obj.charged_by_campaign or {}, obj.booked_by_campaign or {}
+        rows = []
+        for key in sorted(set(charged) | set(booked)):
+            left = Decimal(str(charged.get(key, 0)))
+            right = Decimal(str(booked.get(key, 0)))
+            rows.append((key, _money(left), _money(right), _money(right - left)))
+        rows.append(
+            (
+                _("total"),
+                _money(obj.charged_discount),
+                _money(obj.booked_discount),
+                _money(obj.difference),
+            )
+        )
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{} ({})</th><th>{} ({})</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            _("campaign"),
+            _("charged"),
+            obj.currency,
+            _("booked"),
+            obj.currency,
+            _("booked − charged"),
+            body,
+        )
+
+    @admin.display(description=_("ledger entries"))
+    def entries(self, obj: Discrepancy) -> str:
+        return format_html("{} → {}", _entry_link(obj.charged_entry), _entry_link(obj.entry))
+
+    @admin.display(description=_("quote charged / effects booked"))
+    def raw_side_by_side(self, obj: Discrepancy) -> str:
+        return format_html(
+            '<table><tr><th>{}</th><th>{}</th></tr><tr><td style="vertical-align: top">{}'
+            '</td><td style="vertical-align: top">{}</td></tr></table>',
+            _("charged (quote)"),
+            _("booked (effects)"),
+            _json(obj.charged_entry.quote),
+            _json(obj.entry.effects),
+        )
+
+    @admin.action(description=_("Re-check against Talon.One"))
+    def recheck(self, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
+        if not request.user.has_perm("django_talon.change_discrepancy"):
+            raise PermissionDenied
+        from django_talon.services import recheck_discrepancy
+
+        resolved = failed = 0
+        for discrepancy in queryset.select_related("entry", "charged_entry"):
+            try:
+                resolved += recheck_discrepancy(discrepancy)
+            except Exception as exc:  # shown to staff; the service logged the details
+                logger.warning("re-checking discrepancy %s failed: %s", discrepancy.pk, exc)
+                failed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d discrepancy resolved by the re-check.",
+                "%(count)d discrepancies resolved by the re-check.",
+                resolved,
+            )
+            % {"count": resolved},
+            messages.SUCCESS,
+        )
+        if failed:
+            self.message_user(
+                request,
+                _("%(count)d could not be re-checked (Talon.One unavailable?).")
+                % {"count": failed},
+                messages.WARNING,
+            )
