@@ -12,9 +12,10 @@ Why it is shaped like this:
   batch is harmless (the endpoint is an idempotent upsert).
 - **Unchanged profiles are skipped**: the fingerprint of what Talon.One last received is
   on ``CustomerProfile.pushed_fingerprint``; ``force=True`` sends everything anyway.
-- **Mirrors updated in bulk**: one SELECT and at most two bulk writes per batch keep
-  ``CustomerProfile`` (integration id, attributes last sent, last synced) in step, so the
-  per-user signal path does not re-send what the bulk sync just delivered.
+- **Mirrors updated in bulk**: one SELECT and one upsert per batch (``INSERT ... ON
+  CONFLICT DO UPDATE``) keep ``CustomerProfile`` (integration id, attributes last sent,
+  last synced) in step, so the per-user signal path does not re-send what the bulk sync
+  just delivered.
 - **Erased customers are never re-sent**: a user whose integration id has a
   ``DataDeletionRequest`` (or an erased profile) is skipped, even if the shop kept the
   ``User`` row.
@@ -35,11 +36,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from django_talon.conf import talon_settings
+from django_talon.services.bulk_mirror import Row
+from django_talon.services.bulk_mirror import record_profiles as _record_profiles
 
 logger = logging.getLogger("django_talon.bulk_sync")
 
@@ -218,7 +221,6 @@ def _run_signature(
 
 
 # -- the sync -----------------------------------------------------------------------------------
-Row = tuple[Any, Any, str, dict[str, Any], str]  # user, profile or None, id, attributes, fp
 
 
 def sync_profiles(
@@ -397,64 +399,6 @@ def _send_batch(items: list[dict[str, Any]], rows: list[Row], client: Any) -> No
     with resilience.guarded("send a batch of profiles") as configured:
         (client or configured).update_customer_profiles_v2(items, silent=True)
     _record_profiles(rows)
-
-
-def _record_profiles(rows: list[Row]) -> None:
-    """Mirror what was just delivered: one bulk INSERT for new profiles, one bulk UPDATE."""
-    from django_talon.models import CustomerProfile
-
-    now = timezone.now()
-    new: list[CustomerProfile] = []
-    changed: list[CustomerProfile] = []
-    for user, profile, integration_id, attributes, fingerprint in rows:
-        values = {
-            "attributes": attributes,
-            "fingerprint": fingerprint,
-            "pushed_fingerprint": fingerprint,
-            "last_synced_at": now,
-            "last_error": "",
-        }
-        if profile is None:
-            # user_id, not user=: the one-to-one caches would tie profile and user in a
-            # reference cycle, which only the cyclic GC frees (memory then saw-tooths).
-            new.append(CustomerProfile(user_id=user.pk, integration_id=integration_id, **values))
-        else:
-            for name, value in values.items():
-                setattr(profile, name, value)
-            profile.user_id = user.pk  # links a profile row that had lost its user
-            profile.updated_at = now
-            changed.append(profile)
-    fields = [
-        "user",
-        "attributes",
-        "fingerprint",
-        "pushed_fingerprint",
-        "last_synced_at",
-        "last_error",
-        "updated_at",
-    ]
-    try:
-        with transaction.atomic():
-            if new:
-                CustomerProfile.objects.bulk_create(new)
-            if changed:
-                CustomerProfile.objects.bulk_update(changed, fields)
-    except IntegrityError:
-        # A signal handler created some of these profiles since we looked: fall back to
-        # row-by-row upserts for this batch (rare, and still correct).
-        logger.info("bulk sync: concurrent profile creation, recording this batch row by row")
-        for user, _profile, integration_id, attributes, fingerprint in rows:
-            CustomerProfile.objects.update_or_create(
-                user=user,
-                defaults={
-                    "integration_id": integration_id,
-                    "attributes": attributes,
-                    "fingerprint": fingerprint,
-                    "pushed_fingerprint": fingerprint,
-                    "last_synced_at": now,
-                    "last_error": "",
-                },
-            )
 
 
 # -- audiences ----------------------------------------------------------------------------------

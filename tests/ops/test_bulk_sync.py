@@ -250,3 +250,76 @@ def test_memory_does_not_grow_with_the_user_count(talon_settings: Any) -> None:
     (small, small_calls), (large, large_calls) = peak_for(1000), peak_for(3000)
     assert (small_calls, large_calls) == (4, 12)
     assert large < small * 1.5, (small, large)
+
+
+def _profile_writes(queries: list[dict[str, Any]]) -> list[str]:
+    """The INSERT/UPDATE statements on the profile mirror, by their first word."""
+    table = CustomerProfile._meta.db_table
+    return [
+        q["sql"].split(None, 1)[0].upper()
+        for q in queries
+        if table in q["sql"] and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
+
+
+def _statements(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Queries without the savepoints the test's own transaction adds around atomic()."""
+    return [q for q in queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))]
+
+
+def test_the_mirror_is_one_upsert_per_batch(talon_emulator: Any, talon_settings: Any) -> None:
+    """New and known profiles alike: one INSERT ... ON CONFLICT DO UPDATE per batch, no
+    UPDATE, and a fixed number of queries per batch whatever the batch holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    users = make_users(100)
+    CustomerProfile.objects.create(integration_id=f"user-{users[3].pk}")  # unlinked (import)
+    with CaptureQueriesContext(connection) as first:
+        bulk_sync.sync_profiles(batch_size=50, checkpoint=bulk_sync.NullCheckpoint())
+    assert _profile_writes(first.captured_queries) == ["INSERT", "INSERT"]
+    # The count, then per batch: the page of users, linked profiles, profiles and erasures
+    # by id, the upsert; then the empty page that ends the run.
+    assert len(_statements(first.captured_queries)) == 1 + 2 * 5 + 1
+    before = {p.pk: p for p in CustomerProfile.objects.all()}
+    assert len(before) == 100 and before[min(before)].user_id == users[3].pk  # linked again
+
+    get_user_model().objects.filter(pk__in=[u.pk for u in users[:60]]).update(is_active=False)
+    with CaptureQueriesContext(connection) as again:
+        result = bulk_sync.sync_profiles(
+            batch_size=50, force=True, checkpoint=bulk_sync.NullCheckpoint()
+        )
+    assert result.sent == 100
+    assert _profile_writes(again.captured_queries) == ["INSERT", "INSERT"]
+    # Every user linked: the page of users, linked profiles, the upsert.
+    assert len(_statements(again.captured_queries)) == 1 + 2 * 3 + 1
+    after = {p.pk: p for p in CustomerProfile.objects.all()}
+    assert after.keys() == before.keys()  # updated in place, nothing re-created
+    for pk, profile in after.items():
+        assert profile.created_at == before[pk].created_at
+        assert profile.last_synced_at is not None and profile.last_synced_at > (
+            before[pk].last_synced_at or profile.created_at
+        )
+        assert (
+            profile.pushed_fingerprint
+            == profile.fingerprint
+            == bulk_sync.profile_fingerprint(profile.integration_id, profile.attributes)
+        )
+
+
+def test_without_on_conflict_the_mirror_is_an_insert_and_an_update(
+    talon_emulator: Any, talon_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database without ``ON CONFLICT (...)`` keeps the two-write path, same rows."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection.features, "supports_update_conflicts_with_target", False)
+    users = make_users(30)
+    bulk_sync.sync_profiles(batch_size=20, checkpoint=bulk_sync.NullCheckpoint())
+    forced = bulk_sync.sync_profiles(
+        batch_size=20, force=True, checkpoint=bulk_sync.NullCheckpoint()
+    )
+    assert forced.sent == 30
+    rows = CustomerProfile.objects.order_by("user_id")
+    assert [p.user_id for p in rows] == [u.pk for u in users]
+    assert all(p.last_synced_at and p.pushed_fingerprint == p.fingerprint for p in rows)
