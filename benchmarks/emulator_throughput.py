@@ -9,16 +9,19 @@ Starts two server processes on 127.0.0.1:
   body: the bytes of one real emulator answer, so both send the same amount.
 
 Then drives them from this process over ONE keep-alive connection each (``http.client``), in
-interleaved rounds (emulator, baseline, emulator, ...), each bounded by a request count and a
-time limit, and prints per-round rates, the medians and the emulator/baseline ratio (median of
-the per-round ratios: both servers see the same machine load within a round). Not a test:
-nothing is asserted. Target (issue 13): the emulator >= 70% of the baseline.
+interleaved rounds (the order alternates, so a drift in machine load hits both alike), each
+bounded by a request count and a time limit, and prints the medians, the emulator/baseline
+ratio (median of the per-round ratios) and each server's CPU time per request (from
+``/proc``, steadier than rates on a shared machine). Not a test: nothing is asserted.
+Target (issue 13): the emulator >= 70% of the baseline.
 
-    .venv/bin/python benchmarks/emulator_throughput.py [--rounds 7] [--requests 3000]
-        [--seconds 2] [--profile]
+    .venv/bin/python benchmarks/emulator_throughput.py [--rounds 15] [--requests 1000]
+        [--seconds 1] [--verbose] [--profile] [--root OTHER_TREE]
 
 ``--profile`` runs the emulator under cProfile for one extra round and prints its top
-functions by own time (the figures of profiled rounds are not comparable; they are not shown).
+functions by own time (profiled rounds are not part of the figures). ``--root`` measures the
+emulator of another tree, e.g. an older commit: ``git archive <commit> django_talon | tar -x
+-C /tmp/before`` and ``--root /tmp/before`` (this file's load and baseline stay the same).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: whose emulator the servers run: this checkout, or another tree given with --root
+SERVER_ROOT = [ROOT]
 API_KEY = "bench-key"
 HOST = "127.0.0.1"  # the only host this benchmark ever talks to
 
@@ -173,8 +178,8 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], path: str) -> None:
 def _process(args: list[str], port: int, ready_path: str) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [sys.executable, *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=SERVER_ROOT[0],
+        env={**os.environ, "PYTHONPATH": str(SERVER_ROOT[0])},
     )
     try:
         _wait_ready(port, proc, ready_path)
@@ -389,7 +394,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="per round and server")
     parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--profile", action="store_true", help="cProfile the emulator too")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="run the emulator of another tree (e.g. an older commit from `git archive`)",
+    )
     args = parser.parse_args()
+    SERVER_ROOT[0] = args.root.resolve()
     run(args)
 
 

@@ -7,7 +7,6 @@ wire format.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -126,9 +125,17 @@ def _add_loyalty_points(
         "subLedgerId": str(spec.get("subLedgerId", "")),
         "value": points,
         "recipientIntegrationId": ctx.profile_id,
-        "transactionUUID": str(uuid.UUID(int=lookups.rng.getrandbits(128), version=4)),
+        "transactionUUID": _uuid4(lookups.rng.getrandbits(128)),
     }
     return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
+
+
+def _uuid4(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))`` without building the UUID object (same text)."""
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)  # version 4
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _show_notification(

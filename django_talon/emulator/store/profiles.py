@@ -175,13 +175,15 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
         with self.lock:
             now = utcnow()
             states = []
+            render = silent == "no"  # a silent update answers 204: render nothing
             for iid, attrs in parsed:
                 profile = self._profile(iid, create=True, now=now)
                 assert profile is not None
                 profile.attributes.update(attrs)
                 profile.last_activity = now
-                states.append({"customerProfile": self._render_profile(profile)})
-            return None if silent == "yes" else {"integrationStates": states}
+                if render:
+                    states.append({"customerProfile": self._render_profile(profile)})
+            return {"integrationStates": states} if render else None
 
     def update_audiences(self, body: Any) -> None:
         """POST /v2/customer_audiences."""
