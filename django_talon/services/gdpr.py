@@ -1,9 +1,10 @@
 """GDPR erasure (data flow 4): final from the moment it is requested (docs/gdpr.md).
 
-In the caller's transaction: an audit row, a tombstone (the :class:`CustomerProfile` row
-keyed by the integration id, ``erased_at`` set, never linked to a user again), the personal
-data removed from every row django-talon stores, and ``DELETE /v1/customer_data/{id}``
-queued; after commit the outbox retries it until Talon.One confirms.
+In the caller's transaction: an audit row (keyed by the integration id: the tombstone every
+check reads), the profile row kept with ``erased_at`` and never linked to a user again,
+the personal data removed from every row django-talon stores, and ``DELETE
+/v1/customer_data/{id}`` queued; after commit the outbox retries it until Talon.One
+confirms.
 
 Why "final" needs more than a purge: Talon.One creates unknown profiles on the fly, so any
 later write naming the customer (a cart receiver run by the cascade of the user's delete, a
@@ -60,15 +61,16 @@ def erase_customer(
     """Erase a customer: final at once locally, durably in Talon.One.
 
     In the caller's transaction: an audit :class:`DataDeletionRequest` (integration id, who
-    asked, when; nothing else personal) is written; the profile row becomes a tombstone
-    (``erased_at``, no user, no attributes; created when django-talon never had one) that is
-    never linked to a user again; the customer's personal data is removed from the outbox
-    (pending and dead rows are settled as ``erased``, delivered ones lose their payload), the
-    coupon reservations, referrals and sessions (see :func:`purge_local_data`); every later
-    write for the customer is refused. After commit, ``DELETE /v1/customer_data/{id}`` is
-    delivered through the outbox and retried until Talon.One confirms (the request becomes
-    ``completed`` and :data:`django_talon.signals.erasure_completed` fires). The shop's own
-    ``User`` row is the shop's business (delete it, or keep it if the law lets you).
+    asked, when; nothing else personal) is written: the tombstone of the integration id; the
+    profile row (if any) keeps ``erased_at`` and its id only and is never linked to a user
+    again (nor is one created for the id later); the customer's personal data is removed
+    from the outbox (pending and dead rows are settled as ``erased``, delivered ones lose
+    their payload), the coupon reservations, referrals and sessions (see
+    :func:`purge_local_data`); every later write for the customer is refused. After commit,
+    ``DELETE /v1/customer_data/{id}`` is delivered through the outbox and retried until
+    Talon.One confirms (the request becomes ``completed`` and
+    :data:`django_talon.signals.erasure_completed` fires). The shop's own ``User`` row is
+    the shop's business (delete it, or keep it if the law lets you).
 
     ``requested_by`` is an opaque reference such as ``"user:12"`` or ``"staff:3"``.
     """
@@ -83,21 +85,22 @@ def erase_customer(
         request: DataDeletionRequest = DataDeletionRequest.objects.create(
             integration_id=integration_id, requested_by=requested_by[:200]
         )
-        if profile is None:
-            profile, _ = CustomerProfile.objects.get_or_create(
-                integration_id=integration_id, defaults={"erased_at": timezone.now()}
-            )
-        keys = customer_keys(profile)
+        keys = customer_keys(integration_id, profile)
         refuse_writes_for(integration_id, keys, allow=CUSTOMER_ERASE)
         # The outbox first: waits for a delivery of this customer that is in flight (its row
         # is locked), before the mirrors that delivery may still write are locked here.
         scrub_outbox(integration_id, keys)
-        purge_local_data(profile)
-        if user is not None:
-            # ``user.talon_profile`` may hold the profile as it was before the purge (the
-            # cascade's receivers would read it): it is the tombstone from now on.
-            relation: Any = CustomerProfile._meta.get_field("user").remote_field
-            relation.set_cached_value(user, profile)
+        if profile is None:
+            # Never known here: the audit row is the tombstone (``profile_for_user`` makes
+            # an erased profile row of it if the id ever shows up again).
+            _forget_friend(integration_id)
+        else:
+            purge_local_data(profile)
+            if user is not None:
+                # ``user.talon_profile`` may hold the profile as it was before the purge
+                # (the cascade's receivers would read it): it is the tombstone from now on.
+                relation: Any = CustomerProfile._meta.get_field("user").remote_field
+                relation.set_cached_value(user, profile)
         outbox.enqueue(
             CUSTOMER_ERASE,
             profile_key(integration_id),
@@ -119,12 +122,14 @@ def _profile_of(user: Any | None, integration_id: str | None) -> CustomerProfile
     return found
 
 
-def customer_keys(profile: CustomerProfile) -> list[str]:
+def customer_keys(integration_id: str, profile: CustomerProfile | None) -> list[str]:
     """The outbox keys that are the customer's alone: the profile's and its sessions'."""
+    if profile is None:
+        return [profile_key(integration_id)]
     sessions = CustomerSession.objects.filter(profile=profile).values_list(
         "integration_id", flat=True
     )
-    return [profile_key(profile.integration_id), *(session_key(s) for s in sessions)]
+    return [profile_key(integration_id), *(session_key(s) for s in sessions)]
 
 
 def erasing(user: Any) -> bool:
