@@ -178,18 +178,32 @@ class Quote:
         """What the shop charges: items after discounts plus additional costs, never < 0."""
         return max(self.subtotal - self.discount_total, self._zero) + self.additional_cost_total
 
+    def charged_discounts(self) -> list[tuple[Discount, Decimal]]:
+        """Each discount with the amount actually charged off: a line's discounts up to the
+        line's subtotal, cart discounts up to what the lines leave, an additional cost's up
+        to its price, taken in the order Talon.One sent them. They add up to
+        :attr:`discount_total` plus the additional costs' discounts."""
+        out: list[tuple[Discount, Decimal]] = []
+
+        def take(discounts: tuple[Discount, ...], room: Decimal) -> None:
+            for d in discounts:
+                amount = min(d.amount, max(room, self._zero))
+                room -= amount
+                out.append((d, amount))
+
+        for line in self.lines:
+            take(line.discounts, line.subtotal)
+        take(self.cart_discounts, self.subtotal - self.item_discount_total)
+        for cost in self.additional_costs:
+            take(cost.discounts, cost.price)
+        return out
+
     def discounts_by_campaign(self) -> dict[int | None, Decimal]:
-        """Every discount amount (items, cart, additional costs) summed per campaign id."""
+        """The discounts charged (:meth:`charged_discounts`: items, cart, additional costs)
+        summed per campaign id: what the ledger compares with what Talon.One books."""
         totals: dict[int | None, Decimal] = {}
-        every = [
-            *(d for line in self.lines for d in line.discounts),
-            *self.cart_discounts,
-            *(d for cost in self.additional_costs for d in cost.discounts),
-        ]
-        for discount in every:
-            totals[discount.campaign_id] = (
-                totals.get(discount.campaign_id, self._zero) + discount.amount
-            )
+        for discount, amount in self.charged_discounts():
+            totals[discount.campaign_id] = totals.get(discount.campaign_id, self._zero) + amount
         return totals
 
     def to_dict(self) -> dict[str, Any]:

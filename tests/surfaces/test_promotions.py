@@ -218,3 +218,50 @@ def test_decoded_effects_of_a_stored_session() -> None:
     (effect,) = decoded_effects(session)  # type: ignore[arg-type]
     assert isinstance(effect, AcceptCoupon) and effect.value == "X"
     assert decoded_effects(SimpleNamespace(effects=None)) == []  # type: ignore[arg-type]
+
+
+def test_a_quote_is_built_from_the_summary_and_adds_up() -> None:
+    from django_talon.promotions.quote import QuoteStatus
+    from django_talon.promotions.quoting import build_quote
+
+    effects = [
+        eff("setDiscount", 1, name="Welcome 10%", value=10.6),
+        eff("setDiscountPerItem", 4, name="Coffee#0", value=20, position=0),  # > line's 17.00
+        eff("setDiscountPerItem", 4, name="Lost#7", value=1, position=7),  # no such line
+        eff("setDiscountPerAdditionalCost", 5, name="Ship", value=2, additionalCost="shipping"),
+        eff("acceptReferral", 5, value="REF1"),
+    ]
+    summary = summarize(effects, CART, "EUR", referral_code="REF1")
+    quote = build_quote(
+        summary, session_id="s", fingerprint="f", status=QuoteStatus.CONFIRMED, referral_code="REF1"
+    )
+    assert summary.quote is quote and quote.summary is summary
+    assert quote.lines[0].discount == Decimal("17.00") and quote.lines[0].total == Decimal("0.00")
+    assert [d.name for d in quote.cart_discounts] == ["Welcome 10%", "Lost"]
+    assert [c.name for c in quote.additional_costs] == ["shipping"]
+    assert quote.discount_total == Decimal("28.60")  # 17.00 + 10.60 + 1.00
+    assert quote.total == Decimal("77.40") == summary.total
+    assert quote.items_total - quote.cart_discount_applied == quote.total
+    assert quote.referral_code == "REF1"
+    assert quote.discounts_by_campaign() == {
+        1: Decimal("10.60"),
+        4: Decimal("18.00"),
+        5: Decimal("0.00"),
+    }  # charged amounts: no shipping price was pushed, so nothing was taken off it
+    assert sum(quote.discounts_by_campaign().values()) == quote.discount_total
+
+
+def test_unrepresentable_amounts_are_unusable_not_zero() -> None:
+    from django_talon.promotions.money import UnusableAmountError, money_amount
+
+    for value in ("1e29", "NaN", "Infinity", "1e999999", 10**15):
+        try:
+            money_amount(value, "EUR")
+        except UnusableAmountError:
+            continue
+        raise AssertionError(f"{value!r} accepted")
+    assert money_amount("999999999999999.99", "EUR") == Decimal("999999999999999.99")
+    assert money_amount("abc", "EUR") == Decimal("0.00")  # not a number at all: 0, as before
+    assert quantize_money("1e29", "EUR") == Decimal("0.00")
+    s = summarize([eff("setDiscount", name="huge", value=1e29)], CART, "EUR")
+    assert s.unusable_effects and s.discounts == [] and s.total == Decimal("106.00")
