@@ -29,15 +29,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from django_talon import signals
 from django_talon.client.effects import RejectCoupon, RejectReferral, decode_effects
 from django_talon.models import Discrepancy, LedgerEntry
-from django_talon.promotions import summarize
+from django_talon.promotions import quantize_money, summarize
 from django_talon.services.ledger import (
     BOOKED,
     CANCELLED,
+    CHARGED,
     REOPENED,
     ROLLBACK_KINDS,
     charged_entry_for,
@@ -47,14 +49,18 @@ from django_talon.services.ledger import (
 logger = logging.getLogger("django_talon.services")
 
 __all__ = [
+    "RECORD_FIELDS",
     "Comparison",
     "Reason",
+    "ReconciliationReport",
     "book_answer",
     "compare",
+    "discrepancies",
+    "discrepancy_record",
     "reconcile_entry",
+    "reconciliation_report",
     "recheck_discrepancy",
 ]
-
 
 
 class Reason:
@@ -130,9 +136,7 @@ def _codes_not_charged(charged: LedgerEntry, booked: LedgerEntry) -> tuple[str, 
 
 def _booked_before(entry: LedgerEntry) -> LedgerEntry | None:
     found: LedgerEntry | None = (
-        LedgerEntry.objects.filter(
-            session_id=entry.session_id, kind=BOOKED, id__lt=entry.pk
-        )
+        LedgerEntry.objects.filter(session_id=entry.session_id, kind=BOOKED, id__lt=entry.pk)
         .order_by("-id")
         .first()
     )
@@ -335,3 +339,105 @@ def recheck_discrepancy(discrepancy: Discrepancy) -> bool:
         fields += ["status", "resolved_at", "detail"]
     discrepancy.save(update_fields=fields)
     return discrepancy.status == RESOLVED
+
+
+# -- reading discrepancies (the command, the benchmark) -------------------------------------
+def discrepancies(
+    *, status: str = "open", reason: str = "", order: str = ""
+) -> QuerySet[Discrepancy]:
+    """Discrepancies, newest first: ``status`` open/resolved/all, optionally one reason or
+    one order key."""
+    qs: QuerySet[Discrepancy] = Discrepancy.objects.select_related(
+        "entry", "charged_entry"
+    ).order_by("-id")
+    if status != "all":
+        qs = qs.filter(status=status)
+    if reason:
+        qs = qs.filter(reason=reason)
+    if order:
+        qs = qs.filter(order_key=order)
+    return qs
+
+
+#: The columns of :func:`discrepancy_record` (the CSV export's header).
+RECORD_FIELDS = (
+    "id",
+    "order_key",
+    "session_id",
+    "reason",
+    "status",
+    "currency",
+    "charged_discount",
+    "booked_discount",
+    "difference",
+    "charged_by_campaign",
+    "booked_by_campaign",
+    "codes_not_charged",
+    "checked_at",
+    "entry_kind",
+    "detail",
+    "created_at",
+    "resolved_at",
+)
+
+
+def discrepancy_record(discrepancy: Discrepancy) -> dict[str, Any]:
+    """One discrepancy as JSON-ready values (money as strings, times as ISO 8601)."""
+
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": discrepancy.pk,
+        "order_key": discrepancy.order_key,
+        "session_id": discrepancy.session_id,
+        "reason": discrepancy.reason,
+        "status": discrepancy.status,
+        "currency": discrepancy.currency,
+        "charged_discount": str(quantize_money(discrepancy.charged_discount, discrepancy.currency)),
+        "booked_discount": str(quantize_money(discrepancy.booked_discount, discrepancy.currency)),
+        "difference": str(quantize_money(discrepancy.difference, discrepancy.currency)),
+        "charged_by_campaign": dict(discrepancy.charged_by_campaign or {}),
+        "booked_by_campaign": dict(discrepancy.booked_by_campaign or {}),
+        "codes_not_charged": list(discrepancy.codes_not_charged or []),
+        "checked_at": when(discrepancy.checked_at),
+        "entry_kind": discrepancy.entry.kind,
+        "detail": discrepancy.detail,
+        "created_at": when(discrepancy.created_at),
+        "resolved_at": when(discrepancy.resolved_at),
+    }
+
+
+@dataclass(frozen=True)
+class ReconciliationReport:
+    """Closed orders reconciled versus those with an open discrepancy about their close."""
+
+    closed: int
+    with_discrepancy: int
+    by_reason: dict[str, int]
+
+    @property
+    def reconciled(self) -> int:
+        return self.closed - self.with_discrepancy
+
+    @property
+    def reconciled_percent(self) -> float:
+        return 100.0 * self.reconciled / self.closed if self.closed else 100.0
+
+
+def reconciliation_report() -> ReconciliationReport:
+    """How many closes were booked as charged (sessions with a ``booked`` entry and a
+    ``charged`` one), and the open discrepancies by reason."""
+    charged = LedgerEntry.objects.filter(kind=CHARGED).values("session_id")
+    closed = (
+        LedgerEntry.objects.filter(kind=BOOKED, session_id__in=charged)
+        .values("session_id")
+        .distinct()
+        .count()
+    )
+    open_ = Discrepancy.objects.filter(status="open")
+    with_discrepancy = open_.filter(entry__kind=BOOKED).values("session_id").distinct().count()
+    by_reason: dict[str, int] = {}
+    for reason in open_.values_list("reason", flat=True):
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+    return ReconciliationReport(closed, with_discrepancy, dict(sorted(by_reason.items())))
