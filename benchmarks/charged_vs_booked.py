@@ -143,7 +143,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     for order in orders:
         session = services.session_for_order(order)
         held = remote.get(session.integration_id) if session is not None else None
-        if held is None or held.get("state") != "closed":
+        if session is None or held is None or held.get("state") != "closed":
             not_closed += 1
             continue
         charged = LedgerEntry.objects.filter(
