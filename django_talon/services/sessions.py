@@ -440,6 +440,10 @@ def close_session(target: SessionOrCart, *, fail_closed: bool | None = None) -> 
     ``fail_closed`` (default: ``TALON["ORDER_PLACEMENT"] == "fail_closed"``) delivers at once
     inside the caller's transaction and raises :class:`~django_talon.exceptions.OrderRefusedError`
     when Talon.One does not confirm; otherwise the close is queued and never lost.
+
+    The close sends what the order was charged (``services.record_order``): the quoted cart
+    lines, and without the codes the shopper did not get (``TALON["CLOSE_UNCONFIRMED"]``,
+    docs/reconciliation.md). Nothing changes when no charged quote was recorded.
     """
     session = _resolve(target, create=False)
     refuses = fail_closed if fail_closed is not None else talon_settings.fail_closed
@@ -519,11 +523,10 @@ class StoredPromotions:
         return list(decode_effects(self.effects_raw))
 
     def summary(self) -> Any:
-        """The display layer's ``PromotionsSummary``: the view of this answer's quote
-        (``services.quote_for_cart``), so it carries only discounts for the cart as it is."""
-        from django_talon.services.quotes import quote_for_stored
+        """The display layer's neutral ``PromotionsSummary`` for these effects."""
+        from django_talon.promotions import summarize_stored
 
-        return quote_for_stored(self).summary
+        return summarize_stored(self)
 
 
 def get_promotions(
