@@ -35,7 +35,7 @@ from django_talon.models import (
     Referral,
 )
 from django_talon.services.handlers import SESSION_UPDATE, session_key
-from tests.core.conftest import ESPRESSO, GRINDER, KETTLE, make_cart
+from tests.core.shop import ESPRESSO, GRINDER, KETTLE, make_cart
 from tests.shopapp.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,7 +74,7 @@ def talon_traces(shop: Any, integration_id: str, session_ids: list[str]) -> list
 
 def stored_rows() -> str:
     """Every row of django-talon's models, serialised (what an admin or a dump could show)."""
-    models = [
+    models: list[Any] = [
         CouponReservation,
         CustomerProfile,
         CustomerSession,

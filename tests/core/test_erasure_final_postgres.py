@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django_talon import outbox, services
 from django_talon.models import OutboxMessage
 from django_talon.services.handlers import SESSION_UPDATE, session_key
-from tests.core.conftest import ESPRESSO, make_cart
+from tests.core.shop import ESPRESSO, make_cart
 from tests.core.test_erasure_final import (  # noqa: F401  (run again on PostgreSQL)
     assert_erased,
     cascading_shop,
