@@ -515,8 +515,9 @@ class EmulatorApp:
             )
 
 
-#: one encoder for every answer (``json.dumps`` would build a new one per call)
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+#: one encoder for every answer (``json.dumps`` would build a new one per call); answers are
+#: trees the store builds afresh, never circular, so the per-container circularity check goes
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def _respond(status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> Answer:
