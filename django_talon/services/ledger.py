@@ -163,9 +163,7 @@ def record_order(
 def charged_entry_for(session_id: str) -> LedgerEntry | None:
     """The latest ``charged`` entry of a session (None: the shop recorded no quote)."""
     entry: LedgerEntry | None = (
-        LedgerEntry.objects.filter(session_id=session_id, kind=CHARGED)
-        .order_by("-id")
-        .first()
+        LedgerEntry.objects.filter(session_id=session_id, kind=CHARGED).order_by("-id").first()
     )
     return entry
 
