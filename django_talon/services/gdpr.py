@@ -222,6 +222,7 @@ def purge_local_data(profile: CustomerProfile) -> None:
     CouponReservation.objects.filter(profile=profile).delete()
     Referral.objects.filter(advocate=profile).delete()
     _forget_friend(integration_id)
+    _scrub_ledger(profile)
     CustomerSession.objects.filter(profile=profile).update(
         attributes={},
         referral_code="",
@@ -250,6 +251,24 @@ def purge_local_data(profile: CustomerProfile) -> None:
             "updated_at",
         ]
     )
+
+
+def _scrub_ledger(profile: CustomerProfile) -> None:
+    """The order ledger of the customer's sessions keeps its money (the shop's accounting
+    record: amounts per line and per campaign, coupon codes) and loses what points at a
+    person: the referral code (a friend's, or the customer's own) and Talon.One's raw effects,
+    which repeat it. Ledger rows are append-only for the app; erasure is the one writer, and
+    it writes through ``update()`` so the rows' append-only ``save()`` is not involved."""
+    from django_talon.models import LedgerEntry
+
+    session_ids = CustomerSession.objects.filter(profile=profile).values_list(
+        "integration_id", flat=True
+    )
+    for entry in LedgerEntry.objects.filter(session_id__in=list(session_ids)):
+        quote = dict(entry.quote or {})
+        if "referral_code" in quote:
+            quote["referral_code"] = ""
+        LedgerEntry.objects.filter(pk=entry.pk).update(referral_code="", effects=[], quote=quote)
 
 
 def _forget_friend(integration_id: str) -> None:

@@ -422,3 +422,39 @@ def test_money_is_not_personal_data(shop: Any, django_user_model: Any) -> None:
     session = services.session_for_cart(cart, create=False)
     assert session is not None
     assert [Decimal(str(i["price"])) for i in session.cart_items] == [Decimal("8.50")]
+
+
+def test_the_order_ledger_keeps_money_and_loses_the_referral(
+    shop: Any, django_user_model: Any
+) -> None:
+    """The ledger is the shop's accounting record: amounts per campaign and the coupon codes
+    stay; the referral code (a person's) and Talon.One's raw effects repeating it go."""
+    from django_talon.models import LedgerEntry
+
+    user = customer(django_user_model, "ledger")
+    session = services.session_for_cart(make_cart(user=user, items=[ESPRESSO]), create=False)
+    assert session is not None
+    effect = {"effectType": "acceptReferral", "props": {"value": "REF-FRIEND-1"}}
+    entry = LedgerEntry.objects.create(
+        session_id=session.integration_id,
+        kind="charged",
+        discount_total=Decimal("5.00"),
+        discounts_by_campaign={"3": "5.00"},
+        coupon_codes=["WELCOME10"],
+        referral_code="REF-FRIEND-1",
+        quote={"referral_code": "REF-FRIEND-1", "total": "3.50"},
+        effects=[effect],
+    )
+    other = LedgerEntry.objects.create(
+        session_id="someone-else", kind="charged", referral_code="REF-OTHER"
+    )
+
+    services.erase_customer(user, requested_by="test")
+
+    entry.refresh_from_db()
+    assert entry.referral_code == "" and entry.effects == []
+    assert "REF-FRIEND-1" not in json.dumps(entry.quote)
+    assert entry.discount_total == Decimal("5.00") and entry.coupon_codes == ["WELCOME10"]
+    assert entry.discounts_by_campaign == {"3": "5.00"} and entry.quote["total"] == "3.50"
+    other.refresh_from_db()
+    assert other.referral_code == "REF-OTHER"
