@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from django_talon.exceptions import TalonUnavailableError
 from django_talon.models import Discrepancy, LedgerEntry
 
 logger = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ class DiscrepancyAdmin(_ReadOnlyAdmin):
         for discrepancy in queryset.select_related("entry", "charged_entry"):
             try:
                 resolved += recheck_discrepancy(discrepancy)
-            except Exception as exc:  # shown to staff; the service logged the details
+            except TalonUnavailableError as exc:  # shown to staff; the service logged it
                 logger.warning("re-checking discrepancy %s failed: %s", discrepancy.pk, exc)
                 failed += 1
         self.message_user(

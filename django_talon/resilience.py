@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -72,13 +73,13 @@ def get_client(*, immediate: bool = False) -> TalonClient:
             base = _clients.get("default")
             if base is None:
                 base = TalonClient(
-                    str(talon_settings.BASE_URL),
-                    str(talon_settings.API_KEY),
+                    talon_settings.BASE_URL,
+                    talon_settings.API_KEY,
                     timeout=talon_settings.timeout,
                     # The outbox owns retries across minutes; the client only smooths over a
                     # single 409/5xx/reset within one delivery attempt.
                     retry=RetryPolicy(
-                        max_attempts=max(1, int(talon_settings.CLIENT_MAX_ATTEMPTS)),
+                        max_attempts=max(1, talon_settings.CLIENT_MAX_ATTEMPTS),
                         backoff_base=0.1,
                         backoff_max=0.5,
                     ),
@@ -96,7 +97,7 @@ def get_client(*, immediate: bool = False) -> TalonClient:
 
 
 def _cache() -> BaseCache:
-    return caches[str(talon_settings.CACHE_ALIAS)]
+    return caches[talon_settings.CACHE_ALIAS]
 
 
 # -- kill switch ------------------------------------------------------------------------------
@@ -140,7 +141,9 @@ class CircuitBreaker:
         if state == "open":
             return False
         # Half-open: exactly one caller (across processes) gets the trial.
-        return bool(_cache().add(_TRIAL_KEY, True, max(1, int(talon_settings.BREAKER_COOLDOWN))))
+        return bool(
+            _cache().add(_TRIAL_KEY, True, max(1, math.ceil(talon_settings.BREAKER_COOLDOWN)))
+        )
 
     def record_success(self) -> None:
         cache = _cache()
@@ -156,14 +159,14 @@ class CircuitBreaker:
         except ValueError:  # evicted between add and incr
             cache.set(_FAILURES_KEY, 1, None)
             failures = 1
-        if failures >= int(talon_settings.BREAKER_THRESHOLD):
-            until = time.time() + float(talon_settings.BREAKER_COOLDOWN)
+        if failures >= talon_settings.BREAKER_THRESHOLD:
+            until = time.time() + talon_settings.BREAKER_COOLDOWN
             cache.set(_OPEN_UNTIL_KEY, until, None)
             cache.delete(_TRIAL_KEY)
             logger.warning(
                 "Talon.One failed %d times in a row: circuit open for %.0fs",
                 failures,
-                float(talon_settings.BREAKER_COOLDOWN),
+                talon_settings.BREAKER_COOLDOWN,
             )
 
     def reset(self) -> None:
@@ -280,5 +283,5 @@ def redact(text: str) -> str:
     """``text`` with the configured API key (and application key) replaced by ``***``."""
     for secret in (talon_settings.API_KEY, talon_settings.APPLICATION_KEY):
         if secret:
-            text = text.replace(str(secret), "***")
+            text = text.replace(secret, "***")
     return text

@@ -256,19 +256,38 @@ def purge_local_data(profile: CustomerProfile) -> None:
 def _scrub_ledger(profile: CustomerProfile) -> None:
     """The order ledger of the customer's sessions keeps its money (the shop's accounting
     record: amounts per line and per campaign, coupon codes) and loses what points at a
-    person: the referral code (a friend's, or the customer's own) and Talon.One's raw effects,
-    which repeat it. Ledger rows are append-only for the app; erasure is the one writer, and
-    it writes through ``update()`` so the rows' append-only ``save()`` is not involved."""
-    from django_talon.models import LedgerEntry
+    person: the referral code (a friend's, or the customer's own), wherever it is written
+    (the entry's field, its quote, its note, a discrepancy's detail and codes), and
+    Talon.One's raw effects, which repeat it. Ledger rows are append-only for the app;
+    erasure is the one writer, through ``update()`` (the rows' ``save()`` refuses updates)."""
+    from django_talon.models import Discrepancy, LedgerEntry
 
-    session_ids = CustomerSession.objects.filter(profile=profile).values_list(
-        "integration_id", flat=True
-    )
-    for entry in LedgerEntry.objects.filter(session_id__in=list(session_ids)):
+    sessions = CustomerSession.objects.filter(profile=profile)
+    session_ids = list(sessions.values_list("integration_id", flat=True))
+    entries = list(LedgerEntry.objects.filter(session_id__in=session_ids))
+    codes = {code for code in sessions.values_list("referral_code", flat=True) if code}
+    for entry in entries:
+        codes.update(
+            c for c in (entry.referral_code, (entry.quote or {}).get("referral_code")) if c
+        )
+    for entry in entries:
         quote = dict(entry.quote or {})
         if "referral_code" in quote:
             quote["referral_code"] = ""
-        LedgerEntry.objects.filter(pk=entry.pk).update(referral_code="", effects=[], quote=quote)
+        LedgerEntry.objects.filter(pk=entry.pk).update(
+            referral_code="", effects=[], quote=quote, note=_without_codes(entry.note, codes)
+        )
+    for discrepancy in Discrepancy.objects.filter(session_id__in=session_ids):
+        Discrepancy.objects.filter(pk=discrepancy.pk).update(
+            detail=_without_codes(discrepancy.detail, codes),
+            codes_not_charged=[c for c in discrepancy.codes_not_charged or [] if c not in codes],
+        )
+
+
+def _without_codes(text: str, codes: set[str]) -> str:
+    for code in sorted(codes, key=len, reverse=True):
+        text = text.replace(code, "[erased referral code]")
+    return text
 
 
 def _forget_friend(integration_id: str) -> None:

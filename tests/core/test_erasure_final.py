@@ -31,6 +31,8 @@ from django_talon.models import (
     CustomerProfile,
     CustomerSession,
     DataDeletionRequest,
+    Discrepancy,
+    LedgerEntry,
     OutboxMessage,
     Referral,
 )
@@ -79,6 +81,8 @@ def stored_rows() -> str:
         CustomerProfile,
         CustomerSession,
         DataDeletionRequest,
+        Discrepancy,
+        LedgerEntry,
         OutboxMessage,
         Referral,
     ]
@@ -429,8 +433,6 @@ def test_the_order_ledger_keeps_money_and_loses_the_referral(
 ) -> None:
     """The ledger is the shop's accounting record: amounts per campaign and the coupon codes
     stay; the referral code (a person's) and Talon.One's raw effects repeating it go."""
-    from django_talon.models import LedgerEntry
-
     user = customer(django_user_model, "ledger")
     session = services.session_for_cart(make_cart(user=user, items=[ESPRESSO]), create=False)
     assert session is not None
@@ -444,6 +446,15 @@ def test_the_order_ledger_keeps_money_and_loses_the_referral(
         referral_code="REF-FRIEND-1",
         quote={"referral_code": "REF-FRIEND-1", "total": "3.50"},
         effects=[effect],
+        note="charged without Talon.One's discounts; codes entered but not given: REF-FRIEND-1",
+    )
+    discrepancy = Discrepancy.objects.create(
+        session_id=session.integration_id,
+        charged_entry=entry,
+        entry=LedgerEntry.objects.create(session_id=session.integration_id, kind="booked"),
+        reason="referral_rejected",
+        detail="REF-FRIEND-1 rejected at the close",
+        codes_not_charged=["REF-FRIEND-1", "WELCOME10"],
     )
     other = LedgerEntry.objects.create(
         session_id="someone-else", kind="charged", referral_code="REF-OTHER"
@@ -456,5 +467,10 @@ def test_the_order_ledger_keeps_money_and_loses_the_referral(
     assert "REF-FRIEND-1" not in json.dumps(entry.quote)
     assert entry.discount_total == Decimal("5.00") and entry.coupon_codes == ["WELCOME10"]
     assert entry.discounts_by_campaign == {"3": "5.00"} and entry.quote["total"] == "3.50"
+    assert "REF-FRIEND-1" not in entry.note and "not given" in entry.note
+    discrepancy.refresh_from_db()
+    assert "REF-FRIEND-1" not in discrepancy.detail
+    assert discrepancy.codes_not_charged == ["WELCOME10"]
+    assert "REF-FRIEND-1" not in stored_rows()
     other.refresh_from_db()
     assert other.referral_code == "REF-OTHER"

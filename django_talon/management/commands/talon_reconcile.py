@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_talon.exceptions import TalonUnavailableError
+
 STATUSES = ["open", "resolved", "all"]
 
 
@@ -98,7 +100,7 @@ class Command(BaseCommand):
                     resolved += 1
                 else:
                     still += 1
-            except Exception as exc:  # one unreachable session must not stop the others
+            except TalonUnavailableError as exc:  # one unreachable session must not stop the rest
                 failed += 1
                 self.stderr.write(f"#{discrepancy.pk}: could not re-check: {exc}")
         self.stdout.write(
