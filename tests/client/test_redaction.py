@@ -153,12 +153,15 @@ def _texts_of(error: BaseException) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("status", [200, 400, 502])
-def test_an_echoed_key_is_redacted_before_any_truncation(status: int) -> None:
+@pytest.mark.parametrize("status", [200, 400, 401, 403, 404, 409, 429, 500, 502, 503])
+def test_an_echoed_key_is_redacted_before_any_truncation(
+    status: int, caplog: pytest.LogCaptureFixture
+) -> None:
     """The client shortens non-JSON bodies (a decode error quotes the first 80 bytes, an error
     message keeps 200 characters). Redacting *after* shortening would miss a key cut in two
     and leave its prefix in the message: so the key is placed across every cut point, and no
-    8-character piece of it may survive anywhere in the exception."""
+    8-character piece of it may survive anywhere in the exception, nor in a log line."""
+    caplog.set_level(logging.DEBUG)
     pieces = {ECHOED_KEY[i : i + 8] for i in range(len(ECHOED_KEY) - 7)}
     expected = TalonDecodeError if status == 200 else TalonAPIError
     with serve_http(_EchoAuthorization) as url:
@@ -170,6 +173,9 @@ def test_an_echoed_key_is_redacted_before_any_truncation(status: int) -> None:
                 for text in _texts_of(info.value):
                     leaked = sorted(piece for piece in pieces if piece in text)
                     assert leaked == [], f"pad={pad}: {text!r} contains {leaked}"
+    assert "/v2/customer_sessions/" in caplog.text  # the attempts were logged
+    logged = sorted(piece for piece in pieces if piece in caplog.text)
+    assert logged == [], f"the log contains {logged}"
 
 
 def test_error_for_status_redacts_the_text_before_shortening_it() -> None:
