@@ -226,3 +226,34 @@ def test_recheck_during_an_outage_raises_and_changes_nothing(shop: Any) -> None:
         services.recheck_discrepancy(discrepancy)
     discrepancy.refresh_from_db()
     assert discrepancy.checked_at is None and discrepancy.status == "open"
+
+
+def test_outage_at_checkout_close_redeems_no_referral(
+    shop: Any, found: list[Any], django_user_model: Any
+) -> None:
+    """The referral half of "close what was charged": a referral code the shopper entered
+    but was not given (charged during an outage) is not sent with the close."""
+    advocate = django_user_model.objects.create_user("advocate", email="adv@example.com")
+    shopper = django_user_model.objects.create_user("shopper", email="shop@example.com")
+    referral = services.create_referral(advocate, 5)
+    cart = make_cart(user=shopper, items=[GRINDER])
+    session = services.apply_referral(cart, referral.code)
+    assert session.referral_code == referral.code
+    shop.control.add_fault(kind="error", status=503, path="/v2/customer_sessions/*")
+    CartItem.objects.create(
+        cart=cart, sku="KETTLE-GOOSENECK", name="Kettle", price=Decimal("45.00"), quantity=1
+    )
+    assert not services.quote_for_cart(cart).confirmed
+    Order.objects.create(cart=cart, status="paid")
+    recover(shop)
+
+    closes = [
+        r["body"]["customerSession"]
+        for r in shop.control.requests(f"/v2/customer_sessions/{session.integration_id}")
+        if r["method"] == "PUT" and r["body"]["customerSession"].get("state") == "closed"
+    ]
+    assert closes and all(not c.get("referralCode") for c in closes)
+    remote = shop.control.state()["sessions"][session.integration_id]
+    assert remote["state"] == "closed" and not remote.get("referralCode")
+    charged = LedgerEntry.objects.get(session_id=session.integration_id, kind="charged")
+    assert charged.referral_code == "" and referral.code in charged.note  # entered, not given
