@@ -11,6 +11,10 @@ Redis broker and the emulator in its own process, all on 127.0.0.1:
    would), at half the measured throughput for ``--seconds``; the lag of a row is
    ``delivered_at - created_at`` (its commit, to Talon.One's answer stored), p50 and p99.
 
+3. **Backlog** (``--backlog``): rows committed with no Celery message at all; a worker
+   started with ``--beat`` runs the relay every second (inline, or ``--fan-out``), and
+   relayed/s is rows over the time until the last is delivered.
+
 Every phase is bounded (row counts, a deadline per phase); the database is created and
 dropped by the run, the workers are stopped at the end, the Redis queue is deleted.
 Absolute figures depend on the machine: on a 2-core box the workers, PostgreSQL, the
@@ -55,6 +59,7 @@ def _configure(url: str, broker: str, queue: str, conn_max_age: int) -> dict[str
         "TALON_TEST_QUEUE": queue,
         "DJANGO_SETTINGS_MODULE": "benchmarks.scaling_settings",
         "TALON_BENCH_CONN_MAX_AGE": str(conn_max_age),
+        "TALON_BENCH_FAN_OUT": os.environ.get("TALON_BENCH_FAN_OUT", "0"),
     }
     os.environ.update(env)
     import django
@@ -137,6 +142,30 @@ def lag(run: str, rate: float, seconds: float) -> list[float]:
     return sorted((d - c).total_seconds() for c, d in _rows(ids))
 
 
+def backlog(run: str, writes: int) -> float:
+    """Rows committed with no Celery message at all (lost between commit and publish, or
+    waiting out an outage): the beat relay alone finds and delivers them; rows/s."""
+    from django.db import transaction
+
+    from django_talon import outbox
+
+    with transaction.atomic():
+        messages = [
+            outbox.enqueue(
+                "profile.update",
+                f"profile:{run}-{i}",
+                {"integration_id": f"{run}-{i}", "attributes": {"Name": f"Customer {i}"}},
+                deliver=False,
+            )
+            for i in range(writes)
+        ]
+    ids = [m.pk for m in messages]
+    started = time.monotonic()
+    if not _wait_delivered(ids, started + PHASE_TIMEOUT):
+        raise RuntimeError(f"{run}: the relay did not deliver within {PHASE_TIMEOUT}s")
+    return writes / (time.monotonic() - started)
+
+
 def _percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(share * len(values)))]
 
@@ -147,7 +176,13 @@ def measure(
     from tests.ops.workers import CeleryWorker
 
     started = [
-        CeleryWorker(f"bench{workers}-{i}", env=env, queue=env["TALON_TEST_QUEUE"], log_dir=log_dir)
+        CeleryWorker(
+            f"bench{workers}-{i}",
+            env=env,
+            queue=env["TALON_TEST_QUEUE"],
+            log_dir=log_dir,
+            beat=i == 0 and args.backlog > 0,
+        )
         for i in range(workers)
     ]
     try:
@@ -157,6 +192,7 @@ def measure(
         rates = [throughput(f"t{workers}-{r}", args.writes) for r in range(args.rounds)]
         rate = statistics.median(rates)
         lags = lag(f"l{workers}", rate / 2, args.seconds)
+        relayed = backlog(f"b{workers}", args.backlog) if args.backlog else 0.0
     except RuntimeError:
         for worker in started:
             print(f"--- {worker.name} ---\n{worker.log_tail(3000)}", file=sys.stderr)
@@ -171,6 +207,7 @@ def measure(
         "p50": _percentile(lags, 0.50),
         "p99": _percentile(lags, 0.99),
         "lag_rate": rate / 2,
+        "relayed": relayed,
     }
 
 
@@ -185,7 +222,12 @@ def main() -> None:
     parser.add_argument(
         "--conn-max-age", type=int, default=60, help="the workers' CONN_MAX_AGE (0: Django's)"
     )
+    parser.add_argument(
+        "--backlog", type=int, default=300, help="rows only the beat relay delivers (0: none)"
+    )
+    parser.add_argument("--fan-out", action="store_true", help="the relay hands each key to a task")
     args = parser.parse_args()
+    os.environ["TALON_BENCH_FAN_OUT"] = "1" if args.fan_out else "0"
     # SIGTERM ends the run through the finally blocks: workers stopped, database dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not args.broker.startswith(("redis://127.0.0.1", "redis://localhost")):
@@ -212,7 +254,8 @@ def main() -> None:
         f"\nOutbox delivery, profile writes on distinct keys, PostgreSQL + Redis + emulator on "
         f"127.0.0.1, {os.cpu_count()} CPUs; {args.writes} rows x {args.rounds} rounds "
         f"(median), lag over {args.seconds:.0f}s at half that rate; workers' CONN_MAX_AGE "
-        f"{args.conn_max_age}\n"
+        f"{args.conn_max_age}; backlog of {args.backlog} rows for the beat relay "
+        f"({'fanned out' if args.fan_out else 'inline'})\n"
     )
     print(
         f"{'workers':>7} {'writes/s':>9} {'per worker':>11} {'at':>6} {'p50 ms':>7} {'p99 ms':>7}"
@@ -220,7 +263,8 @@ def main() -> None:
     for r in results:
         print(
             f"{r['workers']:>7} {r['writes_s']:>9.0f} {r['per_worker']:>11.0f} "
-            f"{r['lag_rate']:>6.0f} {r['p50'] * 1000:>7.0f} {r['p99'] * 1000:>7.0f}"
+            f"{r['lag_rate']:>6.0f} {r['p50'] * 1000:>7.0f} {r['p99'] * 1000:>7.0f} "
+            f"{r['relayed']:>10.0f}"
         )
 
 
