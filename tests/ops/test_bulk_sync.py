@@ -27,7 +27,8 @@ def make_users(count: int, *, start: int = 0, **fields: Any) -> list[Any]:
         )
         for i in range(count)
     ]
-    return user_model.objects.bulk_create(users, batch_size=1000)
+    created: list[Any] = user_model.objects.bulk_create(users, batch_size=1000)
+    return created
 
 
 def bulk_calls(emulator: Any) -> list[dict[str, Any]]:
