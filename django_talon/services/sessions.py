@@ -168,7 +168,13 @@ def _locked(session: CustomerSession) -> CustomerSession:
     returned as it is.
     """
     if session.pk is not None:
-        session.refresh_from_db(from_queryset=_sessions(lock=True))
+        # ``refresh_from_db(from_queryset=...)`` does this on Django >= 5.1; 4.2 has no such
+        # argument, so the locked row's values are copied over (its profile included).
+        fresh = _sessions(lock=True).get(pk=session.pk)
+        for field in CustomerSession._meta.concrete_fields:
+            setattr(session, field.attname, getattr(fresh, field.attname))
+        if fresh.profile_id is not None:
+            session.profile = fresh.profile
     return session
 
 
