@@ -14,26 +14,10 @@ from django.utils import timezone
 from django_talon import outbox, services
 from django_talon.models import CustomerSession, OutboxMessage
 from tests.core.conftest import FakeClient, queued_session
+from tests.core.threads import in_thread
 from tests.resources import require_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _in_thread(target: Any) -> tuple[threading.Thread, list[BaseException]]:
-    """Run ``target`` on its own database connection (another "process")."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            target()
-        except BaseException as exc:  # reported to the test, which asserts on it
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, errors
 
 
 def test_coupon_applied_from_another_connection_during_the_call_is_kept(
@@ -50,7 +34,7 @@ def test_coupon_applied_from_another_connection_during_the_call_is_kept(
             # A shopper applies a coupon while the delivery waits for Talon.One. The mirror
             # is not locked during the call, so this commits at once; its own immediate
             # delivery finds the key busy and leaves it to us.
-            thread, errors = _in_thread(lambda: services.apply_coupon(cart, "WELCOME10"))
+            thread, errors = in_thread(lambda: services.apply_coupon(cart, "WELCOME10"))
             thread.join(10)
             assert not thread.is_alive(), "a cart change waited for an HTTP call"
             concurrent.append(errors)
@@ -87,7 +71,7 @@ def test_attempt_stays_counted_when_the_connection_dies_mid_call(
         return answer(session_id, body, **kw)
 
     fake_client.update_customer_session_v2 = hanging  # type: ignore[method-assign]
-    thread, errors = _in_thread(lambda: outbox.deliver_key(key))
+    thread, errors = in_thread(lambda: outbox.deliver_key(key))
     assert in_call.wait(10)
     with connection.cursor() as cursor:  # the worker's connection dies, as with SIGKILL
         cursor.execute("SELECT pg_terminate_backend(%s)", [backend[0]])

@@ -11,7 +11,6 @@ the races only row locks can settle (several connections, a slow Talon.One).
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -33,6 +32,7 @@ from tests.core.test_erasure_final import (  # noqa: F401  (run again on Postgre
     test_user_delete_cascading_to_carts_leaves_no_trace,
     test_user_delete_with_orders_pending_writes_reservations_and_referrals,
 )
+from tests.core.threads import in_thread
 from tests.resources import require_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -44,23 +44,6 @@ SLOW_PUT = 1.5  # seconds the emulator takes for a session write
 def _postgres() -> None:
     require_postgres()
     assert connection.vendor == "postgresql"
-
-
-def _in_thread(target: Any) -> tuple[threading.Thread, list[BaseException]]:
-    """Run ``target`` on its own database connection (another "process")."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            target()
-        except BaseException as exc:  # reported to the test, which asserts on it
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, errors
 
 
 def _queue_session_write(session: Any, integration_id: str) -> str:
@@ -93,7 +76,7 @@ def test_a_write_in_flight_is_waited_for_and_keeps_its_result(
     shop.control.clear_requests()
     shop.control.add_fault(kind="latency", seconds=SLOW_PUT, method="PUT", times=1)
 
-    thread, errors = _in_thread(lambda: outbox.deliver_key(key, force=True))
+    thread, errors = in_thread(lambda: outbox.deliver_key(key, force=True))
     time.sleep(SLOW_PUT / 3)  # the delivery holds its row, waiting for Talon.One
     started = time.monotonic()
     services.erase_customer(user, requested_by="test")
@@ -125,7 +108,7 @@ def test_a_write_committed_during_the_erasure_is_sent_before_the_delete(
         services.erase_customer(user, requested_by="test")
         # Another connection queues and starts delivering a write now: it cannot see the
         # uncommitted erasure, nor the erasure its row.
-        thread, errors = _in_thread(concurrent_write)
+        thread, errors = in_thread(concurrent_write)
         time.sleep(SLOW_PUT / 3)
     # Committed: the DELETE is delivered now, and waits for the PUT in flight.
     thread.join(10)
