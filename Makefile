@@ -39,7 +39,7 @@ typecheck: install
 	$(BIN)/mypy
 
 docs: install
-	$(BIN)/mkdocs build --strict --quiet --site-dir .site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .site
 
 # Two passes: the suite on SQLite, then the tests marked `postgres` (real Celery workers on
 # Redis and RabbitMQ, database locks) on PostgreSQL. Exit code 5 = no test selected.
