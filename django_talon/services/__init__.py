@@ -17,6 +17,7 @@ from django_talon.services.ledger import order_key, record_order
 from django_talon.services.lifecycle import reopen_session, return_items
 from django_talon.services.operations import (
     DeadLetterRetry,
+    deliver_pending_now,
     purge_dead_letters,
     redeliver_dead_letters,
     relay_outbox,
@@ -62,6 +63,7 @@ from django_talon.services.sessions import (
 __all__ = [
     "CustomerInventory",
     "DeadLetterRetry",
+    "deliver_pending_now",
     "FailClosedOutsideTransactionError",
     "Quote",
     "QuoteStatus",

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,59 @@ def test_demo_runs_emulator_and_shop_and_ctrl_c_stops_both(tmp_path: Path) -> No
         if demo.poll() is None:
             demo.kill()
             demo.wait()
+
+
+def test_the_shop_keeps_running_when_the_emulator_stops_and_the_emulator_comes_back(
+    tmp_path: Path,
+) -> None:
+    shop_port, emulator_port = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        "SHOP_DB": str(tmp_path / "demo.sqlite3"),
+        "TALON_BASE_URL": f"http://127.0.0.1:{emulator_port}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    command = [sys.executable, str(REPO_ROOT / "manage.py"), "demo", "--port", str(shop_port)]
+    with log.open("wb") as out:
+        demo = subprocess.Popen(
+            [*command, "--emulator-restart-delay", "1"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "Press Ctrl-C" in log.read_text(), demo, log)
+        assert "demo/outage/" in log.read_text()
+        pattern = f"django_talon.emulator --host 127.0.0.1 --port {emulator_port}"
+        (pid,) = subprocess.run(
+            ["pgrep", "-f", pattern], capture_output=True, text=True, check=True
+        ).stdout.split()
+        os.kill(int(pid), signal.SIGKILL)
+
+        wait_for(lambda: "The emulator stopped" in log.read_text(), demo, log)
+        with urllib.request.urlopen(f"http://127.0.0.1:{shop_port}/", timeout=10) as page:
+            assert page.status == 200  # the shop is still up
+        wait_for(lambda: "Emulator back" in log.read_text(), demo, log)
+        state_url = f"http://127.0.0.1:{emulator_port}/_emulator/state"
+        with urllib.request.urlopen(state_url, timeout=10) as response:
+            assert len(json.load(response)["profiles"]) == 3  # customers sent again
+
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=30) == 0, log.read_text()
+        assert not listening(emulator_port)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+
+
+def wait_for(condition: Any, demo: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while not condition():
+        assert demo.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)

@@ -6,7 +6,8 @@ emulator never heard of; ``--keep-db`` keeps it and sends its customer profiles 
 coupon reservations to the new emulator), (2) starts the Talon.One emulator
 with its demo campaigns where ``TALON["BASE_URL"]`` points, (3) migrates and loads the
 demo catalog and accounts, (4) starts the shop with ``runserver`` and prints the URLs
-and credentials. Ctrl-C stops both processes.
+and credentials. Ctrl-C stops both processes. If the emulator stops (killed, crashed)
+the shop keeps running without Talon.One and the emulator is started again.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from django.db import connections
 from example_project.demo.data import load_demo_data, replay_to_talon
 
 REPO_DIR = Path(__file__).resolve().parents[4]
+#: Seconds between the emulator stopping and the demo starting it again.
+EMULATOR_RESTART_DELAY = 10.0
 
 
 def demo_campaigns_file() -> Path:
@@ -91,6 +94,12 @@ class Command(BaseCommand):
             help="do not start the emulator: TALON['BASE_URL'] already points at one",
         )
         parser.add_argument(
+            "--emulator-restart-delay",
+            type=float,
+            default=EMULATOR_RESTART_DELAY,
+            help="seconds before an emulator that stopped is started again (10)",
+        )
+        parser.add_argument(
             "--setup-only",
             action="store_true",
             help="migrate and load the demo data, then exit (used by the browser tests)",
@@ -119,6 +128,7 @@ class Command(BaseCommand):
             if options["setup_only"]:
                 self.stdout.write(self.style.SUCCESS("Demo database ready."))
                 return
+            self.restart_delay = options["emulator_restart_delay"]
             shop = self.start_shop(options["addr"], options["port"])
             self.banner(options["addr"], options["port"], accounts)
             self.wait(emulator, shop)
@@ -210,6 +220,7 @@ class Command(BaseCommand):
                 if broker
                 else "eager (tasks run in the web process; set CELERY_BROKER_URL for a broker)"
             ),
+            f"  Outage switch (staff): {shop}demo/outage/  (watch fail-open and recovery)",
             "  Press Ctrl-C to stop the shop and the emulator.",
             "=" * 64,
             "",
@@ -217,9 +228,32 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def wait(self, emulator: subprocess.Popen[bytes] | None, shop: subprocess.Popen[bytes]) -> None:
-        """Run until Ctrl-C, or until either child dies (then stop the other one too)."""
+        """Run until Ctrl-C or until the shop dies. An emulator that stops does NOT stop the
+        demo: the shop keeps running without Talon.One (what django-talon is built for), and
+        the emulator is started again after ``EMULATOR_RESTART_DELAY`` seconds."""
         while True:
-            for name, process in (("emulator", emulator), ("shop", shop)):
-                if process is not None and process.poll() is not None:
-                    raise CommandError(f"the {name} exited with status {process.returncode}")
+            if shop.poll() is not None:
+                raise CommandError(f"the shop exited with status {shop.returncode}")
+            if emulator is not None and emulator.poll() is not None:
+                emulator = self.restart_emulator(emulator)
             time.sleep(0.5)
+
+    def restart_emulator(self, dead: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        self.children = [(name, p) for name, p in self.children if p is not dead]
+        self.stdout.write(
+            self.style.WARNING(
+                f"\nThe emulator stopped (status {dead.returncode}). The shop keeps running "
+                "without Talon.One: checkouts go through without its discounts and writes "
+                "wait in the outbox. Restarting the emulator in "
+                f"{self.restart_delay:g} s ..."
+            )
+        )
+        time.sleep(self.restart_delay)
+        process = self.start_emulator()
+        # The emulator keeps its state in memory: send it the customers and reservations
+        # again (the outbox then delivers the writes that waited, sessions included).
+        profiles, codes = replay_to_talon()
+        self.stdout.write(
+            f"Emulator back; sent {profiles} profile(s) and {codes} reserved code(s) to it."
+        )
+        return process
