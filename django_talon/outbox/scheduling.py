@@ -259,10 +259,21 @@ def _after_commit(key: str, *, immediate: bool) -> None:
             # Without Celery this runs inside the web request: short timeout, no client
             # retries; a failure waits for the relay instead of holding the response.
             deliver_key(key, immediate=True)
-        if not celery_enabled():
+        if not celery_enabled() or _celery_eager():
+            # Nobody else retries: no worker, no beat (eager Celery runs tasks inline and
+            # ignores countdowns), so a request piggy-backs the relay.
             _maybe_sync_relay()
     except Exception:
         logger.exception("delivering outbox key %s after commit failed; relay will retry", key)
+
+
+def _celery_eager() -> bool:
+    """Does the current Celery app run tasks inline (``task_always_eager``)?"""
+    try:
+        from celery import current_app
+    except ImportError:
+        return False
+    return bool(current_app.conf.task_always_eager)
 
 
 def _maybe_sync_relay() -> None:

@@ -77,3 +77,26 @@ def test_unreachable_broker_loses_nothing(
     assert OutboxMessage.objects.get().state == "pending"
     assert outbox.relay() == 1  # the beat's relay (or the sweep) delivers it later
     assert OutboxMessage.objects.get().state == "done"
+
+
+def test_eager_mode_retries_after_an_outage_like_sync_mode(
+    celery_app: Any, fake_client: FakeClient, settings: Any
+) -> None:
+    """Eager Celery runs tasks inline and ignores countdowns, and no beat runs: without the
+    piggy-backed relay a write that failed during an outage would wait forever."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from django_talon.client.errors import TalonConnectionError
+    from tests.core.conftest import ESPRESSO, GRINDER, make_cart
+
+    celery_app.conf.task_always_eager = True
+    settings.TALON = {**settings.TALON, "SYNC_RELAY_INTERVAL": 60}
+    fake_client.fail = TalonConnectionError("down")
+    make_cart(items=[ESPRESSO])
+    assert OutboxMessage.objects.filter(state="pending").count() == 1
+    fake_client.fail = None
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    cache.delete("django_talon:sync_relay")
+    make_cart(items=[GRINDER])  # its after-commit hook also relays the older due row
+    assert not OutboxMessage.objects.filter(state="pending").exists()
