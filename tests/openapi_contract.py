@@ -102,6 +102,25 @@ OPERATIONS: dict[str, Operation] = {
     "getCustomerInventory": Operation(
         NEW, "GET", "/v1/customer_profiles/{integrationId}/inventory"
     ),
+    # Audiences, catalogs, events, the campaign list, multi-advocate referrals (issue 15).
+    "createAudienceV2": Operation(NEW, "POST", "/v2/audiences"),
+    "updateAudienceV2": Operation(NEW, "PUT", "/v2/audiences/{audienceId}"),
+    "deleteAudienceV2": Operation(NEW, "DELETE", "/v2/audiences/{audienceId}"),
+    "deleteAudienceMembershipsV2": Operation(
+        NEW, "DELETE", "/v2/audiences/{audienceId}/memberships"
+    ),
+    "updateAudienceCustomersAttributes": Operation(
+        NEW, "PUT", "/v2/audience_customers/{audienceId}/attributes"
+    ),
+    "integrationGetAllCampaigns": Operation(NEW, "GET", "/v1/integration/campaigns"),
+    "trackEventV2": Operation(NEW, "POST", "/v2/events"),
+    "trackEventV3": Operation(NEW, "POST", "/v3/events"),
+    "getEventV3": Operation(NEW, "GET", "/v3/events/{integrationId}"),
+    "createReferralsForMultipleAdvocates": Operation(
+        NEW, "POST", "/v1/referrals_for_multiple_advocates"
+    ),
+    "bestPriorPrice": Operation(NEW, "POST", "/v1/best_prior_price"),
+    "syncCatalog": Operation(NEW, "PUT", "/v1/catalogs/{catalogId}/sync"),
     # Gone from current documents: the last ones that had them.
     "getReservedCoupons": Operation(V2_0, "GET", "/v1/coupon_reservations/coupons/{integrationId}"),
     "trackEvent": Operation(V2_4, "POST", "/v1/events"),
@@ -318,6 +337,9 @@ def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
+    if kind == "array":  # style form, explode false: comma-separated (e.g. campaignIds=1,2)
+        items = schema.get("items") or {}
+        return [_coerce(part, items) for part in raw.split(",")] if raw else []
     if kind == "boolean":
         return {"true": True, "false": False}.get(raw, raw)
     if kind == "integer":

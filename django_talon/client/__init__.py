@@ -7,6 +7,16 @@ Everything a caller needs is importable from here::
 See docs/client.md for construction, every method, errors, retries and effect decoding.
 """
 
+from .answers import (
+    Audience,
+    BestPriorPrice,
+    Catalog,
+    EventV3,
+    IntegrationCampaign,
+    IntegrationCampaignPage,
+    IntegrationEventResult,
+    ReferralBatch,
+)
 from .client import DEFAULT_TIMEOUT, TalonClient
 from .effects import Effect, UnknownEffect, decode_effect, decode_effects, decode_v1_effect
 from .errors import (
@@ -62,7 +72,10 @@ __all__ = [
     "MAX_BATCH",
     "USER_AGENT",
     "AdditionalCost",
+    "Audience",
+    "BestPriorPrice",
     "CartItem",
+    "Catalog",
     "Coupon",
     "CustomerProfileAudienceRequestItem",
     "CustomerInventory",
@@ -70,6 +83,10 @@ __all__ = [
     "CustomerSession",
     "CustomerSessionState",
     "Effect",
+    "EventV3",
+    "IntegrationCampaign",
+    "IntegrationCampaignPage",
+    "IntegrationEventResult",
     "IntegrationStateV1",
     "IntegrationStateV2",
     "MultipleCustomerProfileIntegrationRequestItem",
@@ -78,6 +95,7 @@ __all__ = [
     "Page",
     "ProfileAudiencesChanges",
     "Referral",
+    "ReferralBatch",
     "ReopenSessionResult",
     "ReturnedCartItem",
     "RetryPolicy",

@@ -23,6 +23,21 @@ update_customer_profile_v2       yes*     attribute PUT; *not when the rule engi
                                           real (effects such as points could be given twice)
 update_customer_profiles_v2      yes      attribute PUT, no rule engine
 update_customer_profile_audiences yes     add/delete membership is a set operation
+create_audience_v2               no       a repeat makes a second audience (or a 409)
+update_audience_v2               yes      PUT of the name
+delete_audience_v2               yes      deleting twice deletes once (a retry may see 404)
+delete_audience_memberships_v2   yes      emptying an empty audience changes nothing
+update_audience_customers_attr.  yes      attribute PUT on every member
+sync_catalog                     only     yes when every action is ADD+replaceIfExists,
+                                 repeat-  PATCH, PATCH_MANY or REMOVE_MANY; a plain ADD or
+                                 able     a REMOVE answers an error the second time
+best_prior_price                 yes      read (POST only to carry the query)
+track_event_v2                   dry only every call is a new event
+track_event_v3                   dry only the event id is registered once: a repeat after a
+                                          lost success is refused as a duplicate
+get_event_v3                     yes      read
+integration_get_all_campaigns    yes      read
+create_referrals_for_multiple... no       every call makes new codes for every advocate
 create_coupon_reservation        no       counts towards the coupon's reservation counter
 delete_coupon_reservation        yes      removing a removed reservation changes nothing
 get_reserved_customers/coupons   yes      read
@@ -44,10 +59,15 @@ from typing import Any
 import requests
 
 from .operations import (
+    AudienceOperations,
+    CampaignOperations,
+    CatalogOperations,
     CodeOperations,
     CustomerDataOperations,
+    EventOperations,
     LegacyOperations,
     ProfileOperations,
+    ReferralOperations,
     SessionOperations,
 )
 from .retry import RetryPolicy
@@ -66,6 +86,11 @@ class TalonClient(
     ProfileOperations,
     CodeOperations,
     CustomerDataOperations,
+    AudienceOperations,
+    CatalogOperations,
+    EventOperations,
+    CampaignOperations,
+    ReferralOperations,
     LegacyOperations,
 ):
     """Client for Talon.One's Integration API (v1 and v2).

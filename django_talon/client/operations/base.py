@@ -16,7 +16,14 @@ from urllib.parse import quote
 from ..errors import TalonDecodeError, TalonValidationError
 from ..transport import Reply
 
-__all__ = ["OperationGroup", "require_mapping", "response_content_list", "segment"]
+__all__ = [
+    "OperationGroup",
+    "campaign_id_list",
+    "require_id",
+    "require_mapping",
+    "response_content_list",
+    "segment",
+]
 
 
 def segment(value: str) -> str:
@@ -38,6 +45,20 @@ def require_mapping(value: Any, field: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise TalonValidationError(f"must be a dict, got {type(value).__name__}", field=field)
     return value
+
+
+def require_id(value: Any, field: str) -> int:
+    """A Talon.One entity id (audience, catalog, campaign): an integer >= 1, not a bool."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TalonValidationError(f"must be an integer >= 1, got {value!r}", field=field)
+    return value
+
+
+def campaign_id_list(value: Any, field: str) -> list[int]:
+    """``evaluableCampaignIds``: a list of campaign ids (a bare int or string is refused)."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise TalonValidationError("must be a list of campaign ids", field=field)
+    return [require_id(cid, f"{field}[{index}]") for index, cid in enumerate(value)]
 
 
 class OperationGroup:

@@ -26,7 +26,13 @@ from ..validation import (
     check_integration_id,
     check_sequence_of_mappings,
 )
-from .base import OperationGroup, require_mapping, response_content_list, segment
+from .base import (
+    OperationGroup,
+    campaign_id_list,
+    require_mapping,
+    response_content_list,
+    segment,
+)
 
 __all__ = ["ProfileOperations"]
 
@@ -43,11 +49,14 @@ class ProfileOperations(OperationGroup):
         run_rule_engine: bool = False,
         dry: bool = False,
         response_content: Sequence[str] | None = None,
+        evaluable_campaign_ids: Sequence[int] | None = None,
     ) -> IntegrationStateV2:
         """Create or update a profile (PUT /v2/customer_profiles/{integrationId}).
 
         ``audiences_changes``: ``{"adds": [audienceId, ...], "deletes": [...]}``.
-        ``response_content`` needs ``run_rule_engine=True`` (an API rule).
+        ``response_content`` needs ``run_rule_engine=True`` (an API rule);
+        ``evaluable_campaign_ids`` needs ``run_rule_engine=True`` and ``dry=True`` and
+        evaluates just these campaigns.
         """
         check_integration_id(integration_id, "integration_id")
         body: dict[str, Any] = {}
@@ -64,6 +73,14 @@ class ProfileOperations(OperationGroup):
             if not run_rule_engine:
                 raise TalonValidationError("needs run_rule_engine=True", field="response_content")
             body["responseContent"] = content
+        if evaluable_campaign_ids is not None:
+            if not (run_rule_engine and dry):
+                raise TalonValidationError(
+                    "needs run_rule_engine=True and dry=True", field="evaluable_campaign_ids"
+                )
+            body["evaluableCampaignIds"] = campaign_id_list(
+                evaluable_campaign_ids, "evaluable_campaign_ids"
+            )
         query: dict[str, str] = {}
         if run_rule_engine:
             query["runRuleEngine"] = "true"

@@ -28,7 +28,7 @@ from ..validation import (
     check_session_id,
     to_jsonable,
 )
-from .base import OperationGroup, response_content_list, segment
+from .base import OperationGroup, campaign_id_list, response_content_list, segment
 
 __all__ = ["SessionOperations"]
 
@@ -47,14 +47,28 @@ class SessionOperations(OperationGroup):
         dry: bool = False,
         now: datetime | str | None = None,
         response_content: Sequence[str] | None = None,
+        evaluable_campaign_ids: Sequence[int] | None = None,
     ) -> IntegrationStateV2:
         """Create or update a session and evaluate the rules (PUT /v2/customer_sessions/{id}).
 
         Non-dry updates accumulate: omit ``couponCodes`` / ``referralCode`` to keep the stored
         ones; ``[]`` / ``""`` clears them. ``now`` (dry only) evaluates at a future time.
+        ``evaluable_campaign_ids`` (dry only) evaluates just these campaigns (it becomes the
+        session's ``evaluableCampaignIds``).
         """
         check_session_id(session_id, "session_id")
         check_customer_session(customer_session, "customer_session")
+        if evaluable_campaign_ids is not None:
+            if not dry:
+                raise TalonValidationError(
+                    "is only allowed with dry=True", field="evaluable_campaign_ids"
+                )
+            customer_session = {
+                **customer_session,
+                "evaluableCampaignIds": campaign_id_list(
+                    evaluable_campaign_ids, "evaluable_campaign_ids"
+                ),
+            }
         query = {"dry": "true"} if dry else {}
         if now is not None:
             if not dry:
@@ -93,11 +107,15 @@ class SessionOperations(OperationGroup):
         *,
         dry: bool = False,
         idempotency_key: str | None = None,
+        run_rule_engine: bool = False,
+        response_content: Sequence[str] | None = None,
     ) -> IntegrationStateV2:
         """Return items of a closed session (POST /v2/customer_sessions/{id}/returns).
 
         ``returned_items``: ``[{"position": 0, "quantity": 1}, ...]`` (``sku`` optional).
         With an ``idempotency_key`` (≤255 chars, e.g. a UUID) the call is retried safely.
+        ``run_rule_engine`` re-evaluates the campaigns marked "reevaluate on return" that
+        fired at close; ``response_content``: e.g. ``["customerSession", "previousReturns"]``.
         """
         check_session_id(session_id, "session_id")
         items = check_batch(returned_items, "returned_items")
@@ -117,13 +135,20 @@ class SessionOperations(OperationGroup):
             if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
                 raise TalonValidationError("must be 1..255 characters", field="idempotency_key")
             headers["Idempotency-Key"] = idempotency_key
+        body: dict[str, Any] = {"return": {"returnedCartItems": items}}
+        content = response_content_list(response_content, "response_content")
+        if content is not None:
+            body["responseContent"] = content
+        query = {"dry": "true"} if dry else {}
+        if run_rule_engine:
+            query["runRuleEngine"] = "true"
         data = self._send_for_object(
             "returnCartItems",
             "POST",
             f"/v2/customer_sessions/{segment(session_id)}/returns",
-            body={"return": {"returnedCartItems": items}},
+            body=body,
             has_body=True,
-            query={"dry": "true"} if dry else {},
+            query=query,
             safe_to_retry=dry or idempotency_key is not None,
             headers=headers,
         )
