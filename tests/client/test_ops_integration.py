@@ -69,15 +69,19 @@ CASES: list[tuple[str, int, Call]] = [
             audience_id=4,
         ),
     ),
-    ("trackEventV2", 200, lambda c: c.track_event_v2("review_written")),
-    ("trackEventV2", 204, lambda c: c.track_event_v2("review_written", silent=True)),
+    ("trackEventV2", 200, lambda c: c.track_event_v2("review_written", "customer-7")),
+    (
+        "trackEventV2",
+        204,
+        lambda c: c.track_event_v2("review_written", "customer-7", silent=True),
+    ),
     (
         "trackEventV2",
         200,
         lambda c: c.track_event_v2(
             "review_written",
+            "customer 7/α",
             {"stars": 5, "at": WHEN},
-            profile_id="customer 7/α",
             store_integration_id="berlin-1",
             evaluable_campaign_ids=[1],
             loyalty_card="CARD-1",
@@ -159,19 +163,32 @@ CASES: list[tuple[str, int, Call]] = [
                         "replaceIfExists": True,
                     },
                 },
-                {"type": "PATCH", "payload": {"sku": "ESPRESSO-250", "price": 8.0}},
-                {
-                    "type": "PATCH_MANY",
-                    "payload": {
-                        "filters": [{"attr": "origin", "op": "EQ", "value": "Brazil"}],
-                        "attributes": {"fair": True},
-                    },
-                },
-                {"type": "REMOVE", "payload": {"sku": "OLD-1"}},
-                {"type": "REMOVE_MANY", "payload": {"filters": []}},
+                {"type": "ADD", "payload": {"sku": "FILTER-1KG", "price": 24}},
             ],
             version=3,
         ),
+    ),
+    (
+        "syncCatalog",
+        200,
+        lambda c: c.sync_catalog(
+            1,
+            [
+                {
+                    "type": "PATCH_MANY",
+                    "payload": {
+                        "filters": [{"attr": "origin", "op": "IN", "value": ["Brazil", "Peru"]}],
+                        "attributes": {"fair": True},
+                        "price": 9,
+                    },
+                }
+            ],
+        ),
+    ),
+    (
+        "syncCatalog",
+        200,
+        lambda c: c.sync_catalog(1, [{"type": "REMOVE", "payload": {"sku": "X"}}]),
     ),
 ]
 
@@ -197,7 +214,7 @@ def test_request_validates_and_sample_response_decodes(
 def test_answers_are_typed() -> None:
     _, audience = _run("createAudienceV2", 201, CASES[0][2])
     assert isinstance(audience, Audience) and audience.id == 1 and audience.name
-    _, catalog = _run("syncCatalog", 200, CASES[-1][2])
+    _, catalog = _run("syncCatalog", 200, CASES[-3][2])
     assert isinstance(catalog, Catalog) and catalog.version == 1
     _, page = _run("integrationGetAllCampaigns", 200, CASES[6][2])
     assert isinstance(page, IntegrationCampaignPage) and page.data[0].name
@@ -268,8 +285,26 @@ REFUSED: list[tuple[Call, str]] = [
         ),
         "timeframe_end_date_type",
     ),
-    (lambda c: c.track_event_v2(""), "event_type"),
-    (lambda c: c.track_event_v2("x", response_content=["coupons"]), "response_content[0]"),
+    (lambda c: c.track_event_v2("", "p"), "event_type"),
+    (lambda c: c.track_event_v2("x", ""), "profile_id"),
+    (lambda c: c.track_event_v2("x", "p", response_content=["coupons"]), "response_content[0]"),
+    (
+        lambda c: c.sync_catalog(
+            1,
+            [
+                {"type": "ADD", "payload": {"sku": "X"}},
+                {"type": "REMOVE", "payload": {"sku": "Y"}},
+            ],
+        ),
+        "actions[1].type",
+    ),
+    (
+        lambda c: c.sync_catalog(
+            1,
+            [{"type": "ADD", "payload": {"sku": "X"}}, {"type": "ADD", "payload": {"sku": "X"}}],
+        ),
+        "actions[1].payload.sku",
+    ),
     (lambda c: c.track_event_v3("", "x", "p"), "integration_id"),
     (lambda c: c.integration_get_all_campaigns(page_size=1001), "page_size"),
     (lambda c: c.integration_get_all_campaigns(campaign_ids=[]), "campaign_ids"),
@@ -339,8 +374,8 @@ RETRIES: list[tuple[str, Call, int]] = [
         lambda c: c.best_prior_price(["X"], timeframe=30, timeframe_end_date=WHEN),
         3,
     ),
-    ("event v2", lambda c: c.track_event_v2("x"), 1),
-    ("event v2 dry", lambda c: c.track_event_v2("x", dry=True), 3),
+    ("event v2", lambda c: c.track_event_v2("x", "p"), 1),
+    ("event v2 dry", lambda c: c.track_event_v2("x", "p", dry=True), 3),
     ("event v3", lambda c: c.track_event_v3("e-1", "x", "p"), 1),
     ("get event v3", lambda c: c.get_event_v3("e-1"), 3),
     ("campaigns", lambda c: c.integration_get_all_campaigns(), 3),

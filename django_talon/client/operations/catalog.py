@@ -75,20 +75,36 @@ class CatalogOperations(OperationGroup):
         *,
         version: int | None = None,
     ) -> Catalog:
-        """Apply up to 1000 sync actions to a catalog, in order (PUT /v1/catalogs/{id}/sync).
+        """Apply up to 1000 sync actions of one type to a catalog (PUT /v1/catalogs/{id}/sync).
 
         Each action: ``{"type": "ADD", "payload": {"sku": "...", "price": 9.5,
         "attributes": {...}, "replaceIfExists": True}}``; ``PATCH_MANY`` / ``REMOVE_MANY``
         select items with ``"filters": [{"attr": "color", "op": "EQ", "value": "red"}]``.
-        ``version``: apply only if the catalog still has this version (else 400).
+        ``version``: apply only if the catalog still has this version (else 400). The API
+        takes one action type per request and each SKU once.
         """
         require_id(catalog_id, "catalog_id")
         items = check_batch(actions, "actions")
         if not items:
             raise TalonValidationError("must not be empty", field="actions")
         check_sequence_of_mappings(items, "actions")
+        skus: set[str] = set()
         for index, action in enumerate(items):
             _check_action(action, f"actions[{index}]")
+            if action["type"] != items[0]["type"]:
+                raise TalonValidationError(
+                    f"is {action['type']} but actions[0] is {items[0]['type']}: the API takes "
+                    "one action type per sync request",
+                    field=f"actions[{index}].type",
+                )
+            sku = action["payload"].get("sku")
+            if isinstance(sku, str):
+                if sku in skus:
+                    raise TalonValidationError(
+                        f"SKU {sku!r} appears twice; the API refuses that in one request",
+                        field=f"actions[{index}].payload.sku",
+                    )
+                skus.add(sku)
         body: dict[str, Any] = {"actions": items}
         if version is not None:
             body["version"] = require_id(version, "version")

@@ -55,7 +55,7 @@ def _event_body(
     event_type: str,
     attributes: Mapping[str, Any] | None,
     *,
-    profile_id: str | None,
+    profile_id: str,
     store_integration_id: str | None,
     evaluable_campaign_ids: Sequence[int] | None,
     loyalty_card: str | None,
@@ -66,8 +66,7 @@ def _event_body(
     body: dict[str, Any] = {"type": event_type}
     if attributes is not None:
         body["attributes"] = require_mapping(attributes, "attributes")
-    if profile_id is not None:
-        body["profileId"] = check_integration_id(profile_id, "profile_id")
+    body["profileId"] = check_integration_id(profile_id, "profile_id")
     if store_integration_id is not None:
         body["storeIntegrationId"] = check_integration_id(
             store_integration_id, "store_integration_id"
@@ -106,9 +105,9 @@ class EventOperations(OperationGroup):
     def track_event_v2(
         self,
         event_type: str,
+        profile_id: str,
         attributes: Mapping[str, Any] | None = None,
         *,
-        profile_id: str | None = None,
         store_integration_id: str | None = None,
         evaluable_campaign_ids: Sequence[int] | None = None,
         loyalty_card: str | None = None,
@@ -119,7 +118,8 @@ class EventOperations(OperationGroup):
     ) -> IntegrationEventResult:
         """Track a custom event and run the campaigns listening to it (POST /v2/events).
 
-        ``silent=True`` skips the answer (the API sends 204; the result is empty) and is
+        ``profile_id`` is required (the API says so, although its schema does not; a new id
+        creates the profile). ``silent=True`` skips the answer (the API sends 204; the result is empty) and is
         faster; the default asks for the effects. ``evaluable_campaign_ids`` (dry runs)
         limits the evaluation to these campaigns.
         """
