@@ -78,14 +78,16 @@ class ReserveCouponForm(forms.Form):
 
 
 def reserve_code_for_profiles(code: str, profiles: list[CustomerProfile]) -> int:
-    """Reserve ``code`` for ``profiles``: local rows now, then one API call per ≤1000 ids.
+    """Reserve ``code`` for ``profiles`` once Talon.One accepted it (first ≤1000 ids now,
+    the rest through the outbox).
 
-    The batching and the outbox (durable delivery, retries) live in
-    ``services.reserve_coupon``; the admin adds nothing but the form.
+    The check and the batching live in ``services.reserve_coupon_checked``; it raises
+    ``services.ReservationRefused`` for a code Talon.One refuses (unknown, expired, used up)
+    and ``TalonUnavailableError`` when it cannot ask: nothing is reserved then.
     """
     from django_talon import services
 
-    return len(services.reserve_coupon(code, profiles))
+    return len(services.reserve_coupon_checked(code, profiles))
 
 
 def release_code_for_profiles(code: str, profiles: list[CustomerProfile]) -> int:
@@ -109,6 +111,9 @@ def _reserve_action_view(
             code = form.cleaned_data["code"]
             try:
                 count = reserve_code_for_profiles(code, profiles)
+            except _refusals() as exc:  # the form again, saying why: nothing was reserved
+                form.add_error("code", _refusal_message(code, exc))
+                return _reserve_form(modeladmin, request, profiles, form)
             except Exception as exc:  # shown to staff; the service logged the details
                 logger.exception("Reserving %s from the admin failed", code)
                 modeladmin.message_user(
@@ -130,6 +135,35 @@ def _reserve_action_view(
             return None
     else:
         form = ReserveCouponForm()
+    return _reserve_form(modeladmin, request, profiles, form)
+
+
+def _refusals() -> tuple[type[Exception], ...]:
+    from django_talon.exceptions import TalonUnavailableError
+    from django_talon.services import ReservationRefused
+
+    return (ReservationRefused, TalonUnavailableError)
+
+
+def _refusal_message(code: str, exc: Exception) -> str:
+    """The form error for a code Talon.One refused, or could not check."""
+    from django_talon.services import ReservationRefused
+
+    if isinstance(exc, ReservationRefused):
+        return exc.message
+    return str(
+        _("Talon.One could not check %(code)s right now, so nothing was reserved. Try again.")
+        % {"code": code}
+    )
+
+
+def _reserve_form(
+    modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
+    request: HttpRequest,
+    profiles: list[CustomerProfile],
+    form: ReserveCouponForm,
+) -> TemplateResponse:
+    """The intermediate page: the customers, the code field (with its error, if any)."""
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": _("Reserve a coupon code"),

@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from django_talon import services
+from django_talon.adapters import get_adapter
 from django_talon.exceptions import TalonUnavailableError
 from django_talon.promotions import PromotionsSummary
+from django_talon.promotions.codes import same_code
 from django_talon.services.display import summarize_session
 from django_talon.throttling import CodeAttemptLimiter
 
@@ -54,7 +56,7 @@ def _code_or_error(request: HttpRequest) -> str | None:
 
 def _report(request: HttpRequest, summary: PromotionsSummary, kind: str, code: str) -> None:
     results = summary.coupons if kind == "coupon" else summary.referrals
-    result = next((r for r in results if r.code == code), None)
+    result = next((r for r in results if same_code(r.code, code)), None)
     if result is None or result.status == "pending":
         messages.info(request, _("We are checking code %(code)s.") % {"code": code})
     elif result.accepted:
@@ -70,7 +72,11 @@ def _apply(request: HttpRequest, kind: str) -> HttpResponse:
     code = _code_or_error(request)
     if code is None:
         return _back(request)
-    session = services.session_for_request(request, create=True)
+    # Only a cart the adapter knows gets a new session: a code sent before there is any
+    # cart would belong to no cart and be lost when the first item creates one.
+    session = services.session_for_request(request)
+    if session is None and get_adapter().cart_for_request(request) is not None:
+        session = services.session_for_request(request, create=True)
     if session is None:
         messages.error(request, _("Add something to your cart first."))
         return _back(request)

@@ -8,6 +8,15 @@ and DRF answers 500. The app's views therefore authenticate with
 ``TALON["REST_AUTHENTICATION_CLASSES"]`` (session authentication by default), and answer a
 ``ValueError`` or database ``DataError`` raised while authenticating (input in credentials
 no backend can look up, whichever class is listed) as failed authentication (401/403).
+
+CSRF: DRF's ``SessionAuthentication`` checks the CSRF token only for a *signed-in* user,
+and DRF views are otherwise CSRF-exempt; but an anonymous visitor's cart is found by the
+session cookie too, so a forged cross-site ``POST coupons/`` would change it. The app's
+views therefore check CSRF on every write (POST/PUT/PATCH/DELETE) that a credentials
+header did not authenticate (:func:`enforce_csrf`): signed-in with the session cookie and
+anonymous alike. A client authenticated by a listed token scheme (``TokenAuthentication``,
+JWT, ...) sends its credentials in a header a forged request cannot carry, and needs no
+token.
 """
 
 from __future__ import annotations
@@ -17,10 +26,12 @@ import logging
 from typing import Any
 
 from django.db import DataError
+from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.authentication import BaseAuthentication, CSRFCheck, SessionAuthentication
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -45,9 +56,31 @@ def authentication_classes() -> tuple[type[BaseAuthentication], ...]:
     return _import_classes(tuple(talon_settings.REST_AUTHENTICATION_CLASSES))
 
 
+def _no_view(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
+    """What the CSRF check is handed as the view and the next middleware: it calls neither
+    (the app's views are not ``csrf_exempt`` for it)."""
+    return HttpResponse(status=500)
+
+
+def enforce_csrf(request: Request) -> None:
+    """Refuse (403) a write without a valid CSRF token unless a credentials header (a
+    listed scheme other than session authentication) authenticated it."""
+    if request.method in SAFE_METHODS:
+        return
+    authenticator = request.successful_authenticator
+    if authenticator is not None and not isinstance(authenticator, SessionAuthentication):
+        return
+    check = CSRFCheck(_no_view)  # DRF's: answers the reason, not Django's 403 page
+    check.process_request(request._request)
+    reason = check.process_view(request._request, _no_view, (), {})
+    if reason:
+        raise PermissionDenied(_("CSRF Failed: %(reason)s") % {"reason": reason})
+
+
 class TalonAuthenticationMixin:
     """For the app's views: ``TALON["REST_AUTHENTICATION_CLASSES"]`` instead of the project's
-    default classes; a subclass that sets ``authentication_classes`` itself keeps its own."""
+    default classes (a subclass that sets ``authentication_classes`` itself keeps its own),
+    and CSRF checked on writes not authenticated by a credentials header."""
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         own: Any = type(self).authentication_classes  # type: ignore[attr-defined]
@@ -65,3 +98,4 @@ class TalonAuthenticationMixin:
             logger.info("Unusable credentials on %s (%s)", request.path, type(exc).__name__)
             request._not_authenticated()  # type: ignore[attr-defined]
             raise AuthenticationFailed(_("Invalid credentials.")) from None
+        enforce_csrf(request)

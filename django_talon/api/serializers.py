@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from django_talon.client.models import Coupon
+from django_talon.client.models import Referral as ClientReferral
 from django_talon.models import CouponReservation, Referral
+from django_talon.services.customers import CustomerInventory
 
 MAX_CODE_LENGTH = 100  # Talon.One's limit for couponCodes[] and referralCode
 
@@ -209,3 +213,97 @@ class ReservedCustomerSerializer(serializers.Serializer):  # type: ignore[type-a
     user_id = serializers.IntegerField(read_only=True, allow_null=True)
     reserved_at = serializers.DateTimeField(read_only=True, allow_null=True)
     synced = serializers.BooleanField(read_only=True)
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+class TalonDateTimeField(serializers.DateTimeField):
+    """A date-time Talon.One sent as a string: re-rendered as ISO 8601 (an unparseable one,
+    data from the network, is null rather than a string the schema does not promise)."""
+
+    def to_representation(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = parse_datetime(value)
+            if value is None:
+                return None
+        return super().to_representation(value)
+
+
+class InventoryCouponSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A coupon of the customer's Talon.One inventory (Talon.One's ``Coupon``, snake_case)."""
+
+    value = serializers.CharField(read_only=True, help_text=_("The coupon code."))
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+    state = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("Talon.One's state: active, used, expired, pending or disabled."),
+    )
+    start_date = TalonDateTimeField(read_only=True, allow_null=True)
+    expiry_date = TalonDateTimeField(read_only=True, allow_null=True)
+    usage_limit = serializers.IntegerField(read_only=True, allow_null=True)
+    usage_counter = serializers.IntegerField(read_only=True, allow_null=True)
+    profile_redemption_count = serializers.IntegerField(read_only=True, allow_null=True)
+    reservation_mandatory = serializers.BooleanField(
+        source="is_reservation_mandatory",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Only reserved customers can redeem it."),
+    )
+
+
+class InventoryReferralSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A referral code of the customer's inventory (Talon.One's ``Referral``, snake_case)."""
+
+    code = serializers.CharField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+    start_date = TalonDateTimeField(read_only=True, allow_null=True)
+    expiry_date = TalonDateTimeField(read_only=True, allow_null=True)
+    usage_limit = serializers.IntegerField(read_only=True, allow_null=True)
+    usage_counter = serializers.IntegerField(read_only=True, allow_null=True)
+    referred_customers = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=_("Friends' integration ids.")
+    )
+
+
+class LoyaltyBalanceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One loyalty programme's balance (decimal strings, as money is)."""
+
+    program_id = serializers.IntegerField(read_only=True, allow_null=True)
+    title = serializers.CharField(read_only=True)
+    current_balance = serializers.CharField(read_only=True, source="current")
+    pending_balance = serializers.CharField(read_only=True, source="pending")
+
+
+class InventorySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The signed-in customer's Talon.One inventory, shaped like the app's other answers
+    (snake_case, typed) rather than Talon.One's camelCase JSON."""
+
+    found = serializers.BooleanField(
+        read_only=True, help_text=_("False when Talon.One does not know the customer yet.")
+    )
+    coupons = InventoryCouponSerializer(many=True, read_only=True)
+    referrals = InventoryReferralSerializer(many=True, read_only=True)
+    loyalty = LoyaltyBalanceSerializer(many=True, read_only=True)
+
+
+def inventory_data(inventory: CustomerInventory) -> dict[str, Any]:
+    """What :class:`InventorySerializer` renders: the service's JSON objects parsed into the
+    client's typed models (fields of the wrong type become null, never a 500)."""
+    return {
+        "found": inventory.found,
+        "coupons": [Coupon.from_json(raw) for raw in inventory.coupons],
+        "referrals": [ClientReferral.from_json(raw) for raw in inventory.referrals],
+        "loyalty": inventory.loyalty_balances,
+    }
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """DRF's error body, as :mod:`django_talon.api.errors` answers it (401, 403, 404, 429,
+    502, 503): one translated sentence."""
+
+    detail = serializers.CharField(read_only=True)

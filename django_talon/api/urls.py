@@ -4,9 +4,9 @@ URL names live in the ``django_talon_api`` namespace (e.g. ``django_talon_api:pr
 """
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
 
 from django_talon.api import views
+from django_talon.api.schema import TalonSchemaView
 
 app_name = "django_talon_api"
 
@@ -28,5 +28,5 @@ urlpatterns = [
         views.StaffReservationHoldersView.as_view(),
         name="staff-reservation-holders",
     ),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", TalonSchemaView.as_view(), name="schema"),
 ]

@@ -17,7 +17,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -27,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_talon import services
+from django_talon.adapters import get_adapter
 from django_talon.api.authentication import TalonAuthenticationMixin
 from django_talon.api.errors import (  # the two exceptions lived here first: re-exported
     BadGateway,  # noqa: F401
@@ -34,21 +40,25 @@ from django_talon.api.errors import (  # the two exceptions lived here first: re
     TalonErrorHandlingMixin,
 )
 from django_talon.api.permissions import TalonStaffPermission
+from django_talon.api.schema import responses
 from django_talon.api.serializers import (
     CodeResultSerializer,
     CodeSerializer,
     CouponReservationSerializer,
+    InventorySerializer,
     PromotionsSerializer,
     ReferralCreateSerializer,
     ReferralSerializer,
     ReservedCustomerSerializer,
     StaffReservationSerializer,
+    inventory_data,
 )
 from django_talon.api.throttles import CodeAttemptThrottle
 from django_talon.conf import talon_settings
 from django_talon.exceptions import TalonRequestFailedError
 from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
 from django_talon.promotions import CodeResult
+from django_talon.promotions.codes import find_code, same_code
 from django_talon.services.display import summarize_request, summarize_session
 
 logger = logging.getLogger(__name__)
@@ -88,7 +98,9 @@ class PromotionsView(TalonAPIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=PromotionsSerializer, operation_id="talon_promotions")
+    @extend_schema(
+        responses=responses({200: PromotionsSerializer}), operation_id="talon_promotions"
+    )
     def get(self, request: Request) -> Response:
         return Response(PromotionsSerializer(summarize_request(request._request)).data)
 
@@ -99,7 +111,16 @@ class _CodeView(TalonAPIView):
     kind = "coupon"
 
     def _session(self, request: Request, *, create: bool) -> CustomerSession:
-        session = services.session_for_request(request._request, create=create)
+        """The open session of the visitor's cart; 404 when there is no cart.
+
+        ``create`` makes a session only for a cart the adapter knows (an empty cart gets
+        its first code): a code sent before there is any cart would belong to no cart and
+        be lost when the first item creates one, so it is refused with 404, as the HTML
+        form says "Add something to your cart first."
+        """
+        session = services.session_for_request(request._request)
+        if session is None and create and get_adapter().cart_for_request(request._request):
+            session = services.session_for_request(request._request, create=True)
         if session is None:
             raise NotFound(_("There is no cart to apply a code to."))
         if not session.is_open:
@@ -119,7 +140,7 @@ class _CodeView(TalonAPIView):
         summary = summarize_session(session)
         results = summary.coupons if self.kind == "coupon" else summary.referrals
         result = next(
-            (r for r in results if r.code == code),
+            (r for r in results if same_code(r.code, code)),
             CodeResult(code, self.kind, "pending"),  # type: ignore[arg-type]
         )
         body = {
@@ -131,6 +152,10 @@ class _CodeView(TalonAPIView):
         return Response(body, status=code_status)
 
 
+#: What applying a code can answer besides 200/202 (and 401/403).
+CODE_ERRORS = (400, 404, 429, 502, 503)
+
+
 class CouponsView(_CodeView):
     """Apply a coupon code to the current cart."""
 
@@ -138,13 +163,14 @@ class CouponsView(_CodeView):
 
     @extend_schema(
         request=CodeSerializer,
-        responses={
-            200: OpenApiResponse(CodeAppliedSerializer, description="Answered by Talon.One"),
-            202: OpenApiResponse(CodeAppliedSerializer, description="Queued, not answered yet"),
-            400: OpenApiResponse(description="Invalid code"),
-            404: OpenApiResponse(description="No open cart"),
-            429: OpenApiResponse(description="Too many attempts"),
-        },
+        responses=responses(
+            {
+                200: OpenApiResponse(CodeAppliedSerializer, description="Answered by Talon.One"),
+                202: OpenApiResponse(CodeAppliedSerializer, description="Queued, not answered yet"),
+            },
+            *CODE_ERRORS,
+            e404="No open cart (add something to the cart first)",
+        ),
         operation_id="talon_coupon_apply",
     )
     def post(self, request: Request) -> Response:
@@ -155,14 +181,17 @@ class CouponDetailView(_CodeView):
     """Remove a coupon code from the current cart."""
 
     @extend_schema(
-        responses={200: PromotionsSerializer, 404: OpenApiResponse(description="Not applied")},
+        responses=responses(
+            {200: PromotionsSerializer}, 404, 502, 503, e404="No open cart, or not applied"
+        ),
         operation_id="talon_coupon_remove",
     )
     def delete(self, request: Request, code: str) -> Response:
         session = self._session(request, create=False)
-        if code not in (session.coupon_codes or []):
+        applied = find_code(session.coupon_codes or [], code)  # in any case, as Talon.One
+        if applied is None:
             raise NotFound(_("This code is not applied to your cart."))
-        session = services.remove_coupon(session, code)
+        session = services.remove_coupon(session, applied)
         return Response(PromotionsSerializer(summarize_session(session)).data)
 
 
@@ -173,20 +202,21 @@ class ReferralView(_CodeView):
 
     @extend_schema(
         request=CodeSerializer,
-        responses={
-            200: CodeAppliedSerializer,
-            202: CodeAppliedSerializer,
-            400: OpenApiResponse(description="Invalid code"),
-            404: OpenApiResponse(description="No open cart"),
-            429: OpenApiResponse(description="Too many attempts"),
-        },
+        responses=responses(
+            {
+                200: OpenApiResponse(CodeAppliedSerializer, description="Answered by Talon.One"),
+                202: OpenApiResponse(CodeAppliedSerializer, description="Queued, not answered yet"),
+            },
+            *CODE_ERRORS,
+            e404="No open cart (add something to the cart first)",
+        ),
         operation_id="talon_referral_apply",
     )
     def post(self, request: Request) -> Response:
         return self._apply(request)
 
     @extend_schema(
-        responses={200: PromotionsSerializer, 404: OpenApiResponse(description="No cart")},
+        responses=responses({200: PromotionsSerializer}, 404, 502, 503, e404="No open cart"),
         operation_id="talon_referral_remove",
     )
     def delete(self, request: Request) -> Response:
@@ -198,53 +228,50 @@ class ReferralView(_CodeView):
 # --------------------------------------------------------------------------- me
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses=responses({200: CouponReservationSerializer(many=True)}),
+        operation_id="talon_my_reserved_coupons",
+    )
+)
 class MyReservedCouponsView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
-    """Coupon codes reserved for the signed-in customer (local mirror, no API call)."""
+    """Coupon codes reserved for the signed-in customer that Talon.One accepted (local
+    mirror, no API call; a queued or refused reservation is not listed)."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = CouponReservationSerializer
     pagination_class = None
 
     def get_queryset(self) -> Any:
-        return CouponReservation.objects.filter(
-            profile__user=self.request.user, profile__erased_at__isnull=True
-        ).order_by("coupon_code")
+        return services.customer_reservations(self.request.user)
 
 
 class MyInventoryView(TalonAPIView):
     """The signed-in customer's Talon.One inventory (coupons, referrals, loyalty).
 
     This one endpoint calls Talon.One (the inventory is not mirrored); the loyalty part is
-    remembered so that templates can show the balance without calling the API.
+    remembered so that templates can show the balance without calling the API. The answer
+    is shaped like the others (snake_case, :class:`InventorySerializer`), not Talon.One's
+    camelCase JSON.
     """
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        responses={
-            200: inline_serializer(
-                "Inventory",
-                fields={
-                    "coupons": serializers.ListField(child=serializers.DictField()),
-                    "referrals": serializers.ListField(child=serializers.DictField()),
-                    "loyalty": serializers.DictField(allow_null=True),
-                },
-            ),
-            503: OpenApiResponse(description="Talon.One unavailable"),
-        },
+        responses=responses({200: InventorySerializer}, 502, 503),
         operation_id="talon_my_inventory",
     )
     def get(self, request: Request) -> Response:
         inventory = services.customer_inventory(request.user)
-        return Response(
-            {
-                "coupons": inventory.coupons,
-                "referrals": inventory.referrals,
-                "loyalty": inventory.loyalty,
-            }
-        )
+        return Response(InventorySerializer(inventory_data(inventory)).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses=responses({200: ReferralSerializer(many=True)}),
+        operation_id="talon_my_referrals",
+    )
+)
 class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
     """List (GET) or create (POST) the signed-in customer's referral codes."""
 
@@ -255,16 +282,6 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
     def get_queryset(self) -> Any:
         return services.referrals_for_user(self.request.user)
 
-    @extend_schema(
-        request=ReferralCreateSerializer,
-        responses={
-            201: ReferralSerializer,
-            400: OpenApiResponse(description="Invalid input"),
-            502: OpenApiResponse(description="Talon.One answered an error or no usable code"),
-            503: OpenApiResponse(description="Talon.One unavailable"),
-        },
-        operation_id="talon_my_referral_create",
-    )
     def talon_refused(self, exc: TalonRequestFailedError) -> APIException | None:
         # Talon.One refuses an unknown or unsuitable campaign with 400/404: the caller's input.
         if exc.status in (400, 404):
@@ -273,6 +290,17 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
             )
         return None
 
+    @extend_schema(
+        request=ReferralCreateSerializer,
+        responses=responses(
+            {201: ReferralSerializer},
+            400,
+            502,
+            503,
+            e502="Talon.One answered an error or no usable code",
+        ),
+        operation_id="talon_my_referral_create",
+    )
     def post(self, request: Request) -> Response:
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -285,6 +313,12 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
         return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses=responses({200: ReferralSerializer}, 404, e404="Not one of my codes"),
+        operation_id="talon_my_referral",
+    )
+)
 class MyReferralDetailView(TalonGenericView, generics.RetrieveAPIView):  # type: ignore[type-arg]
     """One of the signed-in customer's referral codes (another customer's code: 404)."""
 
@@ -372,12 +406,24 @@ class StaffReserveView(TalonAPIView):
 
     @extend_schema(
         request=StaffReservationSerializer,
-        responses={201: ReservationResultSerializer, 400: OpenApiResponse(description="Invalid")},
+        responses=responses(
+            {201: ReservationResultSerializer},
+            400,
+            502,
+            503,
+            e400="Invalid input, unknown customers, or a code Talon.One refuses "
+            "(unknown, expired, used up): nothing is reserved",
+            e503="Talon.One could not check the code: nothing is reserved",
+        ),
         operation_id="talon_staff_reserve",
     )
     def post(self, request: Request) -> Response:
         code, profiles = _reservation_request(request)
-        rows = services.reserve_coupon(code, profiles)
+        try:
+            rows = services.reserve_coupon_checked(code, profiles)
+        except services.ReservationRefused as exc:
+            raise ValidationError({"code": [exc.message]}) from exc
+        code = rows[0].coupon_code if rows else code  # as Talon.One spells it
         return _reservation_result(code, len(rows), profiles, status_code=status.HTTP_201_CREATED)
 
 
@@ -389,7 +435,7 @@ class StaffReleaseView(TalonAPIView):
 
     @extend_schema(
         request=StaffReservationSerializer,
-        responses={200: ReservationResultSerializer, 400: OpenApiResponse(description="Invalid")},
+        responses=responses({200: ReservationResultSerializer}, 400),
         operation_id="talon_staff_release",
     )
     def post(self, request: Request) -> Response:
@@ -398,6 +444,12 @@ class StaffReleaseView(TalonAPIView):
         return _reservation_result(code, count, profiles)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses=responses({200: ReservedCustomerSerializer(many=True)}),
+        operation_id="talon_staff_reservation_holders",
+    )
+)
 class StaffReservationHoldersView(TalonGenericView, generics.ListAPIView):  # type: ignore[type-arg]
     """Who holds a coupon code (local mirror; ``view_`` or ``change_couponreservation``)."""
 
@@ -411,7 +463,7 @@ class StaffReservationHoldersView(TalonGenericView, generics.ListAPIView):  # ty
 
     def get_queryset(self) -> Any:
         return (
-            CouponReservation.objects.filter(coupon_code=self.kwargs["code"])
+            CouponReservation.objects.filter(coupon_code__iexact=self.kwargs["code"])
             .select_related("profile")
             .order_by("pk")
         )

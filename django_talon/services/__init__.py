@@ -28,10 +28,13 @@ from django_talon.services.operations import (
 )
 from django_talon.services.placement import record_placement
 from django_talon.services.profiles import (
+    ReservationRefused,
     create_referral,
+    customer_reservations,
     profile_for_user,
     release_coupon,
     reserve_coupon,
+    reserve_coupon_checked,
     reserved_coupons,
     sync_profile,
 )
@@ -67,6 +70,7 @@ __all__ = [
     "FailClosedOutsideTransactionError",
     "Quote",
     "QuoteStatus",
+    "ReservationRefused",
     "SessionStateError",
     "StoredPromotions",
     "apply_coupon",
@@ -76,6 +80,7 @@ __all__ = [
     "clear_cart",
     "close_session",
     "create_referral",
+    "customer_reservations",
     "customer_inventory",
     "erase_customer",
     "evaluate_cart",
@@ -99,6 +104,7 @@ __all__ = [
     "remove_referral",
     "reopen_session",
     "reserve_coupon",
+    "reserve_coupon_checked",
     "reserved_coupons",
     "resync_profile",
     "retry_dead_letters",

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from django_talon import outbox
 from django_talon.adapters import get_adapter
 from django_talon.models import CouponReservation, CustomerProfile, DataDeletionRequest, Referral
+from django_talon.promotions.codes import clean_code
 from django_talon.services.handlers import (
     COUPON_RELEASE,
     COUPON_RESERVE,
@@ -131,51 +135,175 @@ def _profiles(customers: Iterable[Any]) -> list[CustomerProfile]:
     return result
 
 
+def _spelled(code: str) -> str:
+    """``code`` as the local reservations already spell it (codes match case-insensitively,
+    like Talon.One: ``vip20`` releases ``VIP20``), else as given."""
+    code = clean_code(code)
+    stored: str | None = (
+        CouponReservation.objects.filter(coupon_code__iexact=code)
+        .values_list("coupon_code", flat=True)
+        .first()
+    )
+    return stored or code
+
+
+def _write_reservations(
+    code: str, profiles: list[CustomerProfile], *, synced: bool = False
+) -> list[CouponReservation]:
+    """The local rows of ``code`` for ``profiles`` (existing ones in any case are kept)."""
+    now = timezone.now() if synced else None
+    rows: list[CouponReservation] = []
+    for profile in profiles:
+        row = CouponReservation.objects.filter(profile=profile, coupon_code__iexact=code).first()
+        if row is None:
+            row = CouponReservation.objects.create(profile=profile, coupon_code=code, synced_at=now)
+        elif synced and row.synced_at is None:
+            row.synced_at = now
+            row.save(update_fields=["synced_at"])
+        rows.append(row)
+    return rows
+
+
+def _enqueue_reservations(kind: str, code: str, ids: list[str]) -> None:
+    for start in range(0, len(ids), RESERVATION_BATCH):
+        outbox.enqueue(
+            kind,
+            coupon_key(code),
+            {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
+        )
+
+
 def reserve_coupon(code: str, customers: Iterable[Any]) -> list[CouponReservation]:
-    """Reserve ``code`` for users or profiles: local rows now, the API call via the outbox."""
-    code = code.strip()
+    """Reserve ``code`` for users or profiles: local rows now, the API call via the outbox.
+
+    Nothing checks the code first (for imports and scripts that know their codes); staff
+    surfaces use :func:`reserve_coupon_checked`. The rows show as the customers' codes only
+    once Talon.One accepted them (``synced_at``): a reservation Talon.One refuses is never
+    shown (:func:`reserved_coupons`).
+    """
+    code = _spelled(code)
     profiles = _profiles(customers)
-    reservations: list[CouponReservation] = []
     with transaction.atomic(savepoint=False):
-        for profile in profiles:
-            reservation, _ = CouponReservation.objects.get_or_create(
-                profile=profile, coupon_code=code
-            )
-            reservations.append(reservation)
-        ids = [p.integration_id for p in profiles]
-        for start in range(0, len(ids), RESERVATION_BATCH):
-            outbox.enqueue(
-                COUPON_RESERVE,
-                coupon_key(code),
-                {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
-            )
+        reservations = _write_reservations(code, profiles)
+        _enqueue_reservations(COUPON_RESERVE, code, [p.integration_id for p in profiles])
+    return reservations
+
+
+class ReservationRefused(ValueError):  # noqa: N818  (a refusal, like Django's PermissionDenied)
+    """Talon.One refused to reserve the code: ``reason`` is ``"unknown"`` (no such coupon),
+    ``"expired"``, ``"used_up"`` or ``"refused"`` (another 400); ``message`` is the
+    translated sentence for staff. Nothing is left reserved."""
+
+    MESSAGES: ClassVar[dict[str, Any]] = {
+        "unknown": _("Talon.One has no coupon %(code)s."),
+        "expired": _("Coupon %(code)s has expired in Talon.One."),
+        "used_up": _("Coupon %(code)s has reached its usage limit in Talon.One."),
+        "refused": _("Talon.One refused to reserve coupon %(code)s."),
+    }
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        self.message = str(self.MESSAGES[reason] % {"code": code})
+        super().__init__(self.message)
+
+
+def _unusable(coupon: Any) -> str:
+    """Why Talon.One's answer about a coupon says it cannot be redeemed ("" if it can)."""
+    expiry = parse_datetime(coupon.expiry_date) if coupon.expiry_date else None
+    if expiry is not None and expiry <= timezone.now():
+        return "expired"
+    if coupon.usage_limit and (coupon.usage_counter or 0) >= coupon.usage_limit:
+        return "used_up"
+    return ""
+
+
+def reserve_coupon_checked(code: str, customers: Iterable[Any]) -> list[CouponReservation]:
+    """Staff reservations (the admin action, ``POST staff/reservations/``): Talon.One checks
+    the code before anything is accepted.
+
+    The first batch (up to 1000 customers) is reserved synchronously: Talon.One answers an
+    unknown code with 404 (raised as :class:`ReservationRefused`, nothing written), and its
+    answer, the coupon, says whether it expired or is used up (then the new reservations are
+    deleted again and :class:`ReservationRefused` is raised). The local rows carry the
+    spelling Talon.One answered with (``vip20`` typed, ``VIP20`` stored) and show as the
+    customers' codes at once; further batches follow through the outbox. Raises
+    :class:`~django_talon.exceptions.TalonUnavailableError` when Talon.One cannot be asked
+    (nothing is reserved then: a code that was never checked is not accepted).
+    """
+    from django_talon import resilience
+    from django_talon.exceptions import TalonRequestFailedError
+
+    code = _spelled(code)
+    profiles = _profiles(customers)
+    if not profiles:
+        return []
+    first = [p.integration_id for p in profiles[:RESERVATION_BATCH]]
+    already = set(
+        CouponReservation.objects.filter(
+            coupon_code__iexact=code, profile__in=profiles[:RESERVATION_BATCH]
+        ).values_list("profile__integration_id", flat=True)
+    )
+    outbox.deliver_key(coupon_key(code), force=True)  # earlier writes of the code go first
+    try:
+        with resilience.guarded("reserve a coupon") as client:
+            coupon = client.create_coupon_reservation(code, first)
+            unusable = _unusable(coupon)
+            new = [i for i in first if i not in already]
+            if unusable and new:
+                client.delete_coupon_reservation(code, new)
+    except TalonRequestFailedError as exc:
+        if exc.status == 404:
+            raise ReservationRefused(code, "unknown") from exc
+        if exc.status == 400:
+            raise ReservationRefused(code, "refused") from exc
+        raise
+    if unusable:
+        raise ReservationRefused(coupon.value or code, unusable)
+    code = coupon.value or code
+    with transaction.atomic(savepoint=False):
+        reservations = _write_reservations(code, profiles[:RESERVATION_BATCH], synced=True)
+        rest = profiles[RESERVATION_BATCH:]
+        reservations += _write_reservations(code, rest)
+        _enqueue_reservations(COUPON_RESERVE, code, [p.integration_id for p in rest])
     return reservations
 
 
 def release_coupon(code: str, customers: Iterable[Any]) -> int:
-    """Remove reservations of ``code``: local rows now, the API call via the outbox."""
-    code = code.strip()
+    """Remove reservations of ``code`` (in any case): local rows now, the API call via the
+    outbox."""
+    code = _spelled(code)
     profiles = _profiles(customers)
     with transaction.atomic(savepoint=False):
-        deleted, _ = CouponReservation.objects.filter(
-            coupon_code=code, profile__in=profiles
+        deleted, _deleted = CouponReservation.objects.filter(
+            coupon_code__iexact=code, profile__in=profiles
         ).delete()
-        ids = [p.integration_id for p in profiles]
-        for start in range(0, len(ids), RESERVATION_BATCH):
-            outbox.enqueue(
-                COUPON_RELEASE,
-                coupon_key(code),
-                {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
-            )
+        _enqueue_reservations(COUPON_RELEASE, code, [p.integration_id for p in profiles])
     return int(deleted)
 
 
+def customer_reservations(user: Any) -> QuerySet[CouponReservation]:
+    """The user's reservations that Talon.One accepted (``synced_at`` set), by code.
+
+    What every customer surface shows ("My coupons", ``me/reserved-coupons/``, the template
+    tag): a reservation still queued, or one Talon.One refused (a dead letter), is not the
+    customer's code (yet). Erased customers have none.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        rows: QuerySet[CouponReservation] = CouponReservation.objects.none()
+    else:
+        rows = CouponReservation.objects.filter(
+            profile__user=user, profile__erased_at__isnull=True, synced_at__isnull=False
+        )
+    ordered: QuerySet[CouponReservation] = rows.order_by("coupon_code")
+    return ordered
+
+
 def reserved_coupons(user: Any) -> list[str]:
-    """Coupon codes reserved for a user (from the local mirror, no API call)."""
+    """Coupon codes reserved for a user and accepted by Talon.One (local mirror, no API
+    call; see :func:`customer_reservations`)."""
     return list(
-        CouponReservation.objects.filter(profile__user=user)
-        .order_by("created_at")
-        .values_list("coupon_code", flat=True)
+        customer_reservations(user).order_by("created_at").values_list("coupon_code", flat=True)
     )
 
 

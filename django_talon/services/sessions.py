@@ -17,6 +17,7 @@ from django_talon import outbox
 from django_talon.adapters import REQUEST_SESSION_KEY, cart_key, get_adapter
 from django_talon.conf import talon_settings
 from django_talon.models import CustomerSession
+from django_talon.promotions.codes import clean_code, find_code, same_code
 from django_talon.services.handlers import (
     SESSION_STATE,
     SESSION_UPDATE,
@@ -341,31 +342,33 @@ def apply_coupon(target: SessionOrCart, code: str) -> CustomerSession:
     """Add a coupon code to the session and queue the update (delivered right after commit).
 
     A rejected code comes back as a ``rejectCoupon`` effect, is dropped from ``coupon_codes``
-    and fires :data:`django_talon.signals.coupon_rejected`.
+    and fires :data:`django_talon.signals.coupon_rejected`. A code already applied in
+    another case (``welcome10`` after ``WELCOME10``) is the same code for Talon.One: it is
+    not added twice (:func:`~django_talon.promotions.codes.find_code`).
     """
-    code = code.strip()
+    code = clean_code(code)
     if not code:
         raise ValueError("coupon code must not be empty")
     with transaction.atomic(savepoint=False):
         session = _resolve_locked(target)
-        if code not in session.coupon_codes:
+        if find_code(session.coupon_codes, code) is None:
             session.coupon_codes = [*session.coupon_codes, code]
         _push(session, fields=("coupon_codes",))
     return _refreshed(session)
 
 
 def remove_coupon(target: SessionOrCart, code: str) -> CustomerSession:
-    """Remove a coupon code (sends the remaining list; ``[]`` clears them in Talon.One)."""
+    """Remove a coupon code, in any case (sends the remaining list; ``[]`` clears them)."""
     with transaction.atomic(savepoint=False):
         session = _resolve_locked(target)
-        session.coupon_codes = [c for c in session.coupon_codes if c != code.strip()]
+        session.coupon_codes = [c for c in session.coupon_codes if not same_code(c, code)]
         _push(session, fields=("coupon_codes",))
     return _refreshed(session)
 
 
 def apply_referral(target: SessionOrCart, code: str) -> CustomerSession:
     """Set the session's referral code (one per session) and queue the update."""
-    code = code.strip()
+    code = clean_code(code)
     if not code:
         raise ValueError("referral code must not be empty")
     with transaction.atomic(savepoint=False):

@@ -34,6 +34,7 @@ from django_talon.promotions import (
 )
 from django_talon.promotions.quote import Quote
 from django_talon.services.display import quote_view, summarize_request, summarize_session
+from django_talon.services.profiles import customer_reservations
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -55,22 +56,14 @@ def promotions_for_request(request: HttpRequest | None) -> PromotionsSummary:
 
 
 def reserved_coupons_for_request(request: HttpRequest | None) -> list[Any]:
-    """The signed-in user's ``CouponReservation`` rows (one query, cached per request)."""
+    """The signed-in user's accepted ``CouponReservation`` rows (one query, cached)."""
     if request is None:
         return []
     if hasattr(request, _RESERVED_ATTR):
         cached: list[Any] = getattr(request, _RESERVED_ATTR)
         return cached
-    user = getattr(request, "user", None)
-    rows: list[Any] = []
-    if user is not None and user.is_authenticated:
-        from django_talon.models import CouponReservation
-
-        rows = list(
-            CouponReservation.objects.filter(
-                profile__user=user, profile__erased_at__isnull=True
-            ).order_by("coupon_code")
-        )
+    # Only reservations Talon.One accepted: a queued or refused one is not the customer's.
+    rows: list[Any] = list(customer_reservations(getattr(request, "user", None)))
     setattr(request, _RESERVED_ATTR, rows)
     return rows
 

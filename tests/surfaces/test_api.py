@@ -22,7 +22,7 @@ from django_talon.exceptions import (
     TalonRequestFailedError,
     TalonUnavailableError,
 )
-from django_talon.models import CouponReservation, Referral
+from django_talon.models import CouponReservation, CustomerSession, Referral
 from django_talon.services import profile_for_user
 from tests.surfaces.conftest import ESPRESSO, GRINDER, make_cart
 
@@ -145,11 +145,13 @@ def test_anonymous_without_cart(shop: Any, client: Client) -> None:
     # nothing to remove yet
     assert client.delete(API + "coupons/WELCOME10/").status_code == 404
     assert "detail" in client.delete(API + "referral/").json()
-    # a code typed before anything is in the cart gets a session of its own (remembered)
+    # a code sent before there is any cart is refused (it would belong to no cart), and
+    # nothing is stored for it
     response = post(client, "coupons/", {"code": "WELCOME10"})
-    assert response.status_code in (200, 202)
-    assert response.json()["result"]["code"] == "WELCOME10"
-    assert [c["code"] for c in client.get(API + "promotions/").json()["coupons"]] == ["WELCOME10"]
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no cart to apply a code to."}
+    assert post(client, "referral/", {"code": "REF-X"}).status_code == 404
+    assert not CustomerSession.objects.exists()
 
 
 def test_code_attempts_are_throttled(shop: Any, settings: Any, django_user_model: Any) -> None:

@@ -96,9 +96,9 @@ def test_inventory_endpoint_uses_the_service(shop: Any, django_user_model: Any) 
     ann, client, cart = customer(django_user_model, "ann", ESPRESSO, GRINDER)
     Order.objects.create(cart=cart, user=ann, status="paid")
     body = client.get(API + "me/inventory/").json()
-    assert set(body) == {"coupons", "referrals", "loyalty"}
-    (program,) = body["loyalty"]["programs"].values()
-    assert program["ledger"]["currentBalance"] == 106.0
+    assert set(body) == {"found", "coupons", "referrals", "loyalty"}
+    (program,) = body["loyalty"]
+    assert program["current_balance"] == "106"
     # {% talon_loyalty %} now shows the remembered balance without calling the API
     shop.control.clear_requests()
     html = Template("{% load talon %}{% talon_loyalty %}").render(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.template import Context, Template
 from django.test import override_settings
+from django.utils import timezone
 
 from django_talon.models import CouponReservation
 from django_talon.promotions import remember_inventory
@@ -102,15 +103,19 @@ def test_reserved_coupons_and_loyalty_balance_for_signed_in_user(
     other = django_user_model.objects.create_user("bob", password="x")
     profile = profile_for_user(user)
     other_profile = profile_for_user(other)
-    CouponReservation.objects.create(profile=profile, coupon_code="VIP20")
-    CouponReservation.objects.create(profile=other_profile, coupon_code="BOBONLY")
+    accepted = timezone.now()  # only reservations Talon.One accepted are shown
+    CouponReservation.objects.create(profile=profile, coupon_code="VIP20", synced_at=accepted)
+    CouponReservation.objects.create(profile=profile, coupon_code="QUEUED1")
+    CouponReservation.objects.create(
+        profile=other_profile, coupon_code="BOBONLY", synced_at=accepted
+    )
     remember_inventory(
         profile.integration_id,
         {"loyalty": {"programs": {"1": {"id": 1, "title": "Coffee Club",
                                        "ledger": {"currentBalance": 42.5}}}}},
     )  # fmt: skip
     html = render("{% talon_reserved_coupons %}{% talon_loyalty %}", request_for(None, user))
-    assert "VIP20" in html and "BOBONLY" not in html
+    assert "VIP20" in html and "BOBONLY" not in html and "QUEUED1" not in html
     assert "Coffee Club: 42.50 points" in html
 
 

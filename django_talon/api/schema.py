@@ -1,0 +1,64 @@
+"""The OpenAPI description of the app's endpoints: every status a view can answer, one
+error body, one naming scheme for operation ids.
+
+Why a module of its own: the statuses a view can answer come from layers the view does not
+spell out (authentication and CSRF: 401/403; the code attempt throttle: 429;
+:mod:`django_talon.api.errors`: 502/503), so each view lists them through :func:`responses`
+instead of by hand, and the test suite's schemathesis run holds the schema to it (no
+undocumented status, no answer that breaks its schema).
+
+Operation ids: ``talon_<what>`` for a read (``talon_promotions``, ``talon_my_referrals``)
+and ``talon_<what>_<verb>`` for a write (``talon_coupon_apply``, ``talon_staff_reserve``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_talon.api.serializers import ErrorSerializer
+
+__all__ = ["ERRORS", "TalonSchemaView", "responses"]
+
+#: The error answers, by status; the body is DRF's (``{"detail": ...}``) except for 400.
+ERRORS: dict[int, str] = {
+    400: "Invalid input: DRF's validation error body, {field: [messages]}.",
+    401: "Credentials refused by an authentication scheme that asks for them (WWW-Authenticate).",
+    403: "Not allowed: not signed in, a missing permission, refused credentials, or no valid "
+    "CSRF token on a write made with the session cookie.",
+    404: "Not found.",
+    429: "Too many code attempts; Retry-After says when to try again.",
+    502: "Talon.One answered with an error.",
+    503: "Talon.One is not reachable right now (or calls are switched off).",
+}
+
+
+def _error(status: int, description: str | None) -> OpenApiResponse:
+    body: Any = OpenApiTypes.OBJECT if status == 400 else ErrorSerializer
+    return OpenApiResponse(body, description=description or ERRORS[status])
+
+
+def responses(
+    success: dict[int, Any], *errors: int, **descriptions: str
+) -> dict[int, OpenApiResponse | Any]:
+    """``success`` plus the error answers ``errors`` (401 and 403 always: every view
+    authenticates and checks CSRF). ``descriptions`` (``e404="No open cart"``) say what a
+    status means on this endpoint."""
+    out: dict[int, Any] = dict(success)
+    for status in sorted({401, 403, *errors}):
+        out[status] = _error(status, descriptions.get(f"e{status}"))
+    return out
+
+
+class TalonSchemaView(SpectacularAPIView):
+    """``GET schema/``: drf-spectacular's schema view, named like the other operations."""
+
+    @extend_schema(**{**SCHEMA_KWARGS, "operation_id": "talon_schema"})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return response
