@@ -7,12 +7,18 @@ PostgreSQL, Redis, RabbitMQ, Chromium or the spec files. ``xfail`` is not affect
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
 from tests.resources import STRICT
+
+#: tests/oscar is a shop of its own (django-oscar's apps, tests/oscar/settings.py): collected
+#: only under its settings, in a pass of its own (``make pytest``; noxfile.py).
+OSCAR_SETTINGS = "tests.oscar.settings"
+collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") == OSCAR_SETTINGS else ["oscar"]
 
 
 def _strict_message(longrepr: Any) -> str:

@@ -1,0 +1,154 @@
+"""The adapter for django-oscar: Basket, Line, Order and User as Talon.One sees them.
+
+``TALON["ADAPTER"] = "django_talon.contrib.oscar.adapter.OscarAdapter"``. What it answers:
+
+* **open baskets only**: ``cart_is_open`` is true for a saved basket in Oscar's ``Open``
+  status; saved ("save for later"), frozen (checkout in progress), merged and submitted
+  baskets never open a session, and an unsaved ``Basket()`` (every cookie-less visitor
+  gets one) is no cart at all (``cart_for_request`` answers None for it).
+* **prices as Oscar's strategy gives them**: each line's ``unit_price_incl_tax`` or
+  ``unit_price_excl_tax`` (``TALON_OSCAR["TAX_MODE"]``); a line whose tax Oscar does not
+  know yet (a deferred-tax strategy) is sent excluding tax, and a line without a price
+  (unavailable product) is left out. The discounts are charged in the same mode
+  (:mod:`django_talon.contrib.oscar.charging`).
+* **sku**: the product's UPC, else the stock record's partner SKU, else ``product-<pk>``;
+  category: the product's first category's name.
+* **orders**: the order's status through ``TALON_OSCAR["ORDER_STATUS_MAP"]`` (statuses not
+  listed: ``DEFAULT_ORDER_STATE``, ``closed``), its cart is ``order.basket``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from oscar.core.loading import get_class, get_model
+
+from django_talon.adapters import TalonAdapter
+from django_talon.contrib.oscar.conf import oscar_settings
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+CENT = Decimal("0.01")
+
+
+def line_price(line: Any, incl_tax: bool) -> Decimal | None:
+    """The unit price of a line as Oscar's strategy gives it, in the configured tax mode."""
+    info = line.purchase_info
+    price = info.price
+    if incl_tax and price.is_tax_known:
+        value = price.incl_tax
+    else:
+        value = price.excl_tax
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
+def line_sku(line: Any) -> str:
+    """The product's UPC, the stock record's partner SKU, or ``product-<pk>``."""
+    product = line.product
+    if getattr(product, "upc", ""):
+        return str(product.upc)
+    stockrecord = getattr(line, "stockrecord", None)
+    if stockrecord is not None and stockrecord.partner_sku:
+        return str(stockrecord.partner_sku)
+    return f"product-{product.pk}"
+
+
+def ensure_strategy(basket: Any) -> Any:
+    """A basket read outside a request (a signal, a task) has no pricing strategy yet:
+    give it the one Oscar's ``Selector`` picks for its owner."""
+    if not basket.has_strategy:
+        selector = get_class("partner.strategy", "Selector")()
+        basket.strategy = selector.strategy(user=basket.owner)
+    return basket
+
+
+def fresh_lines(basket: Any) -> list[Any]:
+    """The basket's lines read now (not ``all_lines()``'s cache, which a line saved a moment
+    ago may not be in yet), in Oscar's line order, with the basket's strategy."""
+    ensure_strategy(basket)
+    lines = list(basket.lines.select_related("product", "stockrecord"))
+    for line in lines:
+        line.basket = basket
+    return lines
+
+
+class OscarAdapter(TalonAdapter):
+    """Oscar's Basket, Line, Order and User (docs/oscar.md)."""
+
+    # -- carts ----------------------------------------------------------------------------
+    def cart_is_open(self, cart: Any) -> bool:
+        """A saved basket in Oscar's ``Open`` status; every other status is finished."""
+        basket_model = get_model("basket", "Basket")
+        return cart is not None and cart.pk is not None and cart.status == basket_model.OPEN
+
+    def cart_items(self, cart: Any) -> list[dict[str, Any]]:
+        if cart.pk is None:
+            return []
+        incl_tax = oscar_settings().incl_tax
+        items: list[dict[str, Any]] = []
+        for line in fresh_lines(cart):
+            price = line_price(line, incl_tax)
+            if line.quantity < 1 or price is None:
+                continue
+            item: dict[str, Any] = {
+                "sku": line_sku(line),
+                "name": str(line.product.get_title() or line_sku(line)),
+                "quantity": int(line.quantity),
+                "price": float(price),
+            }
+            category = line.product.get_categories().first()
+            if category is not None:
+                item["category"] = str(category.name)
+            items.append(item)
+        return items
+
+    def cart_user(self, cart: Any) -> Any | None:
+        owner = getattr(cart, "owner", None)
+        if owner is not None and owner.pk:
+            return owner
+        return None
+
+    def cart_for_item(self, item: Any) -> Any | None:
+        return getattr(item, "basket", None)
+
+    def cart_merged_into(self, cart: Any) -> Any | None:
+        """The basket a merged basket went into, as marked by this app's ``BasketMiddleware``
+        (Oscar keeps no such link; without that middleware the guest's codes are not
+        carried at the merge, only at login through ``cart_for_user``)."""
+        from django_talon.contrib.oscar.middleware import MERGED_INTO
+
+        return getattr(cart, MERGED_INTO, None)
+
+    def cart_for_user(self, user: Any) -> Any | None:
+        """The customer's open basket (created like Oscar's ``BasketMiddleware`` does): at
+        login the guest's codes move to its session, which is where Oscar merges the
+        guest's lines on the next request."""
+        basket_model = get_model("basket", "Basket")
+        basket = basket_model.open.filter(owner=user).order_by("id").first()
+        if basket is None:
+            basket = basket_model.open.create(owner=user)
+        return basket
+
+    def cart_for_request(self, request: HttpRequest) -> Any | None:
+        """``request.basket`` (set by Oscar's ``BasketMiddleware``) once it is saved: an
+        unsaved basket is every new visitor's, and must never stand for one of them."""
+        basket = getattr(request, "basket", None)
+        if basket is None or getattr(basket, "pk", None) is None:
+            return None
+        return basket if self.cart_is_open(basket) else None
+
+    # -- orders ---------------------------------------------------------------------------
+    def order_session_state(self, order: Any) -> str | None:
+        conf = oscar_settings()
+        status = str(getattr(order, "status", "") or "")
+        if status in conf.ORDER_STATUS_MAP:
+            return conf.ORDER_STATUS_MAP[status]
+        return conf.DEFAULT_ORDER_STATE
+
+    def order_cart(self, order: Any) -> Any | None:
+        return getattr(order, "basket", None)
+
+    def order_session_id(self, order: Any) -> str | None:
+        return None

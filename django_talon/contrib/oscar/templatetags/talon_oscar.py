@@ -1,0 +1,22 @@
+"""``{% load talon_oscar %}``: the quote of an Oscar basket for the basket and checkout
+partials. Reads the mirror (one or two queries), never calls the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from django_talon import services
+from django_talon.promotions.quote import Quote
+
+register = template.Library()
+
+
+@register.simple_tag
+def talon_oscar_quote(basket: Any) -> Quote | None:
+    """``{% talon_oscar_quote basket as quote %}``: the basket's quote, None for a basket
+    without a row yet (nothing was added: nothing to show)."""
+    if basket is None or getattr(basket, "pk", None) is None:
+        return None
+    return services.quote_for_cart(basket)
