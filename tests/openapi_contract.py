@@ -121,6 +121,49 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "bestPriorPrice": Operation(NEW, "POST", "/v1/best_prior_price"),
     "syncCatalog": Operation(NEW, "PUT", "/v1/catalogs/{catalogId}/sync"),
+    # Loyalty programs and cards, achievements (issues 14 and 15).
+    "getLoyaltyBalances": Operation(
+        NEW, "GET", "/v1/loyalty_programs/{loyaltyProgramId}/profile/{integrationId}/balances"
+    ),
+    "getLoyaltyProgramProfilePoints": Operation(
+        NEW, "GET", "/v1/loyalty_programs/{loyaltyProgramId}/profile/{integrationId}/points"
+    ),
+    "getLoyaltyProgramProfileTransactions": Operation(
+        NEW, "GET", "/v1/loyalty_programs/{loyaltyProgramId}/profile/{integrationId}/transactions"
+    ),
+    "joinLoyaltyProgram": Operation(
+        NEW, "POST", "/v1/loyalty_programs/{loyaltyProgramId}/profile/{integrationId}/join"
+    ),
+    "deleteLoyaltyTransactionsFromLedgers": Operation(
+        NEW,
+        "POST",
+        "/v1/loyalty_programs/{loyaltyProgramId}/profile/{integrationId}/delete_transactions",
+    ),
+    "generateLoyaltyCard": Operation(NEW, "POST", "/v1/loyalty_programs/{loyaltyProgramId}/cards"),
+    "getLoyaltyCardBalances": Operation(
+        NEW, "GET", "/v1/loyalty_programs/{loyaltyProgramId}/cards/{loyaltyCardId}/balances"
+    ),
+    "getLoyaltyCardPoints": Operation(
+        NEW, "GET", "/v1/loyalty_programs/{loyaltyProgramId}/cards/{loyaltyCardId}/points"
+    ),
+    "getLoyaltyCardTransactions": Operation(
+        NEW, "GET", "/v1/loyalty_programs/{loyaltyProgramId}/cards/{loyaltyCardId}/transactions"
+    ),
+    "linkLoyaltyCardToProfile": Operation(
+        NEW, "POST", "/v2/loyalty_programs/{loyaltyProgramId}/cards/{loyaltyCardId}/link_profile"
+    ),
+    "unlinkLoyaltyCardFromProfile": Operation(
+        NEW, "POST", "/v2/loyalty_programs/{loyaltyProgramId}/cards/{loyaltyCardId}/unlink_profile"
+    ),
+    "activateLoyaltyPoints": Operation(
+        NEW, "POST", "/v1/loyalty_programs/{loyaltyProgramId}/activate_points"
+    ),
+    "getCustomerAchievements": Operation(
+        NEW, "GET", "/v1/customer_profiles/{integrationId}/achievements"
+    ),
+    "getCustomerAchievementHistory": Operation(
+        NEW, "GET", "/v1/customer_profiles/{integrationId}/achievements/{achievementId}"
+    ),
     # Gone from current documents: the last ones that had them.
     "getReservedCoupons": Operation(V2_0, "GET", "/v1/coupon_reservations/coupons/{integrationId}"),
     "trackEvent": Operation(V2_4, "POST", "/v1/events"),
@@ -485,13 +528,18 @@ def _parameter_problems(
                 kind = "query parameter" if location == "query" else "header"
                 problems.append(f"{kind} {name} is required")
             continue
-        if location == "query" and len(request.query[name]) > 1:
-            problems.append(f"query parameter {name} sent {len(request.query[name])} times")
         schema = param.get("schema", {})
+        resolved = _resolve(doc, schema)
+        if location == "query" and resolved.get("type") == "array":
+            # form style, exploded (the spec's default): one key per value
+            items = _resolve(doc, resolved.get("items", {}))
+            value: Any = [_coerce(v, items) for v in request.query[name]]
+        else:
+            if location == "query" and len(request.query[name]) > 1:
+                problems.append(f"query parameter {name} sent {len(request.query[name])} times")
+            value = _coerce(raw, resolved)
         problems += _errors(
-            _schema_validator(spec, schema, write=True),
-            _coerce(raw, _resolve(doc, schema)),
-            f"{location} {name}",
+            _schema_validator(spec, schema, write=True), value, f"{location} {name}"
         )
     unknown = sorted(set(request.query) - {n for (loc, n) in declared if loc == "query"})
     if unknown:

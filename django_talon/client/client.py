@@ -38,6 +38,19 @@ track_event_v3                   dry only the event id is registered once: a rep
 get_event_v3                     yes      read
 integration_get_all_campaigns    yes      read
 create_referrals_for_multiple... no       every call makes new codes for every advocate
+get_loyalty_balances             yes      read
+get_loyalty_card_balances        yes      read
+get_loyalty_card_points          yes      read
+get_loyalty_card_transactions    yes      read
+get_loyalty_program_profile_...  yes      reads (``_points``, ``_transactions``)
+join_loyalty_program             yes      a member joining again stays a member
+generate_loyalty_card            no       a repeat makes a second card (or, with a given
+                                          identifier, is refused as a duplicate)
+link/unlink_loyalty_card_...     yes      a set operation on the card's customers
+activate_loyalty_points          yes      activating active points changes nothing
+delete_loyalty_transactions_...  yes      deleting twice deletes once
+get_customer_achievements        yes      read
+get_customer_achievement_history yes      read
 create_coupon_reservation        no       counts towards the coupon's reservation counter
 delete_coupon_reservation        yes      removing a removed reservation changes nothing
 get_reserved_customers/coupons   yes      read
@@ -59,6 +72,7 @@ from typing import Any
 import requests
 
 from .operations import (
+    AchievementOperations,
     AudienceOperations,
     CampaignOperations,
     CatalogOperations,
@@ -66,6 +80,7 @@ from .operations import (
     CustomerDataOperations,
     EventOperations,
     LegacyOperations,
+    LoyaltyOperations,
     ProfileOperations,
     ReferralOperations,
     SessionOperations,
@@ -91,6 +106,8 @@ class TalonClient(
     EventOperations,
     CampaignOperations,
     ReferralOperations,
+    LoyaltyOperations,
+    AchievementOperations,
     LegacyOperations,
 ):
     """Client for Talon.One's Integration API (v1 and v2).
