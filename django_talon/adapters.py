@@ -7,18 +7,25 @@ Subclass :class:`TalonAdapter` and override only what differs (docs/adapters.md)
 
 from __future__ import annotations
 
+import datetime
+import functools
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 
 from django_talon.conf import talon_settings
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Order states (lower-cased ``order.status`` / ``order.state``) mapped by the default adapter.
 CLOSED_ORDER_STATES = frozenset({"paid", "placed", "completed", "complete", "fulfilled", "shipped"})
@@ -28,9 +35,11 @@ CANCELLED_ORDER_STATES = frozenset({"cancelled", "canceled", "refunded", "voided
 REQUEST_SESSION_KEY = "django_talon_session_id"
 
 
-def cart_key(cart: models.Model) -> str:
-    """The stable reference ``'<app_label.model>:<pk>'`` stored on ``CustomerSession.cart_key``."""
-    return f"{cart._meta.label_lower}:{cart.pk}"
+def cart_key(cart: models.Model) -> str | None:
+    """The stable reference stored on ``CustomerSession.cart_key`` (the adapter's
+    :meth:`TalonAdapter.cart_key`: ``'<app_label.model>:<pk>'`` by default), or None for a
+    cart that has no key yet (unsaved). A keyless cart never maps to a session."""
+    return get_adapter().cart_key(cart) or None
 
 
 def _money(value: Any) -> float:
@@ -38,12 +47,103 @@ def _money(value: Any) -> float:
     return float(Decimal(str(value)).quantize(Decimal("0.01")))
 
 
+# -- JSON values --------------------------------------------------------------------------
+class AdapterValueError(TypeError):
+    """An adapter hook returned a value that cannot become JSON (``where`` names the spot,
+    e.g. ``cart_items[0].attributes.size``). Recorded as a ``SyncProblem`` by the receivers."""
+
+
+_ENCODER = DjangoJSONEncoder()
+
+
+def json_value(value: Any, where: str = "value") -> Any:
+    """``value`` as plain JSON: Decimal -> number, date/datetime/time -> ISO 8601 (RFC 3339
+    for datetimes, as Django's ``DjangoJSONEncoder``), UUID and lazy translation strings ->
+    str, tuples/lists -> lists, mapping keys -> str. Anything else raises
+    :class:`AdapterValueError`: the adapter has a bug, which is recorded, never guessed at.
+
+    Why here: sessions, profiles and the bulk sync store these values in JSON fields and
+    hash them, so a ``Decimal`` price used to fail the session's save after the receiver had
+    swallowed the error (no sync, nothing visible).
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): json_value(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta, uuid.UUID, Promise)):
+        try:
+            return _ENCODER.default(value)
+        except ValueError as exc:  # an aware time: JSON has no way to say it
+            raise AdapterValueError(f"{where}: {exc}") from exc
+    raise AdapterValueError(
+        f"{where}: a {type(value).__module__}.{type(value).__qualname__} is not JSON "
+        "(return numbers, strings, lists and dicts; docs/adapters.md#json-values)"
+    )
+
+
+def json_cart_items(items: Any) -> list[dict[str, Any]]:
+    """Cart items as JSON; ``price`` rounded to cents like the default adapter's prices."""
+    result: list[dict[str, Any]] = []
+    for position, item in enumerate(items):
+        where = f"cart_items[{position}]"
+        if not isinstance(item, dict):
+            raise AdapterValueError(f"{where}: a cart item must be a dict, not {type(item)}")
+        row = json_value(item, where)
+        if isinstance(item.get("price"), Decimal):
+            row["price"] = _money(item["price"])
+        result.append(row)
+    return result
+
+
+def json_attributes(attributes: Any, where: str) -> dict[str, Any]:
+    """Session or profile attributes as a JSON object."""
+    if not isinstance(attributes, dict):
+        raise AdapterValueError(f"{where}: attributes must be a dict, not {type(attributes)}")
+    result: dict[str, Any] = json_value(attributes, where)
+    return result
+
+
+def _normalised(method: _F, convert: Callable[[Any], Any]) -> _F:
+    """Wrap an adapter hook so what it returns is converted by ``convert``."""
+    if getattr(method, "_talon_normalised", False):
+        return method
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return convert(method(self, *args, **kwargs))
+
+    wrapper._talon_normalised = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+#: The hooks whose results become payloads, with their converter (see ``__init_subclass__``).
+_NORMALISED_HOOKS: dict[str, Callable[[Any], Any]] = {
+    "cart_items": json_cart_items,
+    "cart_attributes": lambda value: json_attributes(value, "cart_attributes"),
+    "profile_attributes": lambda value: json_attributes(value, "profile_attributes"),
+}
+
+
 class TalonAdapter:
     """The default adapter. Every method can be overridden in a subclass.
 
     The defaults fit the common shape ``Cart(user) <- CartItem(cart, sku, name, price,
     quantity, category)`` and ``Order(cart, user, status)``.
+
+    ``cart_items``, ``cart_attributes`` and ``profile_attributes`` (yours too: a subclass's
+    overrides are wrapped when the class is created) return plain JSON: Decimals, dates,
+    UUIDs, lazy strings and tuples are converted by :func:`json_value`.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, convert in _NORMALISED_HOOKS.items():
+            if name in cls.__dict__:
+                setattr(cls, name, _normalised(cls.__dict__[name], convert))
 
     # -- customers ------------------------------------------------------------------------
     def integration_id(self, user: Any) -> str:
@@ -56,6 +156,52 @@ class TalonAdapter:
         return {}
 
     # -- carts ----------------------------------------------------------------------------
+    def cart_key(self, cart: Any) -> str | None:
+        """The cart's stable key ``'<app_label.model>:<pk>'``, or None while it has none.
+
+        None (an unsaved cart: django-oscar hands every cookie-less visitor an unsaved
+        ``Basket()``) means "no cart": no session is looked up, created or updated for it,
+        so two visitors never share one. Override only when the pk is not the cart's
+        identity; never return a key that two live carts could share.
+        """
+        if cart is None or cart.pk is None:
+            return None
+        return f"{cart._meta.label_lower}:{cart.pk}"
+
+    def cart_is_open(self, cart: Any) -> bool:
+        """May this cart still change its Talon.One session? True by default; when the cart
+        has an ``is_open`` attribute or method, its truth value.
+
+        Return False for a finished cart (submitted / ordered, frozen for payment, merged
+        into another): a finished cart never opens or updates a session, so saving it after
+        the order was placed does not open a phantom session with the ordered items. A
+        cart's session is closed by its order (``order_session_state``), not by this hook.
+        """
+        value = getattr(cart, "is_open", True)
+        return bool(value() if callable(value) else value)
+
+    def cart_merged_into(self, cart: Any) -> Any | None:
+        """For a finished cart that the shop merged into another (e.g. the guest's cart
+        into the customer's at login), the cart it was merged into; else None (default).
+
+        When the receivers see a finished cart (``cart_is_open`` False) for which this
+        returns a cart, the finished cart's coupon codes and referral code move to that
+        cart's session (:func:`django_talon.services.merge_carts`). Shops that merge by hand
+        can call ``merge_carts`` themselves instead.
+        """
+        return None
+
+    def cart_for_user(self, user: Any) -> Any | None:
+        """The customer's own open cart at login, when the shop keeps one per customer and
+        merges the guest's cart into it (django-oscar); None (default) when the guest's cart
+        simply becomes the customer's.
+
+        At login (``ATTACH_ON_LOGIN``) the guest's session codes move to this cart's
+        session (:func:`django_talon.services.merge_carts`); with None the guest's session
+        is attached to the customer's profile. May create the cart (it must have a key).
+        """
+        return None
+
     def cart_items(self, cart: Any) -> list[dict[str, Any]]:
         """The cart as Talon.One ``CartItem`` dicts (sku, name, price, quantity, category, ...).
 
@@ -143,6 +289,10 @@ class TalonAdapter:
         :func:`django_talon.services.session_for_cart`)."""
         value = getattr(order, "talon_session_id", None)
         return str(value) if value else None
+
+
+for _name, _convert in _NORMALISED_HOOKS.items():
+    setattr(TalonAdapter, _name, _normalised(getattr(TalonAdapter, _name), _convert))
 
 
 @lru_cache(maxsize=8)

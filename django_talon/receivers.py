@@ -1,25 +1,34 @@
 """Signal handlers: user, cart and order changes -> services (connected in ``apps.ready``).
 
 * user created/updated -> :func:`~django_talon.services.sync_profile` (``SYNC_PROFILES_ON_SAVE``)
-* login -> the anonymous cart's session is attached to the customer (``ATTACH_ON_LOGIN``)
-* ``CART_MODELS`` / ``CART_ITEM_MODELS`` saved or deleted -> session update
+* login -> the anonymous cart's session is attached to the customer (``ATTACH_ON_LOGIN``);
+  when the adapter's ``cart_for_user`` names the customer's cart, the guest's codes are
+  merged into it (:func:`~django_talon.services.merge_carts`)
+* ``CART_MODELS`` / ``CART_ITEM_MODELS`` saved or deleted -> session update; a finished cart
+  (adapter ``cart_is_open`` False) changes nothing, except that a merged one hands its codes
+  to ``cart_merged_into``; an item moved to another cart updates both carts
 * ``ORDER_MODELS`` saved -> record the charged quote in the order ledger when placed
   (:func:`~django_talon.services.record_placement`), then close / cancel the session
   (adapter ``order_session_state``)
 * user deleted -> erasure (``ERASE_ON_USER_DELETE``)
 
 Handlers never raise into the shop's save, except fail-closed order placement, which raises
-:class:`~django_talon.exceptions.OrderRefusedError` on purpose.
+:class:`~django_talon.exceptions.OrderRefusedError` on purpose. What they cannot do is rolled
+back to a savepoint (the shop's transaction stays usable) and recorded as a
+:class:`~django_talon.models.SyncProblem`: the admin shows it and ``talon_check`` counts it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from django_talon.conf import talon_settings
 
@@ -27,9 +36,39 @@ logger = logging.getLogger("django_talon.receivers")
 
 _DISPATCH = "django_talon"
 
+#: Attribute on a cart item instance: the cart it left (set in ``pre_save``).
+_MOVED_FROM = "_django_talon_moved_from"
+
 
 def _labels(setting: str) -> set[str]:
     return {label.lower() for label in getattr(talon_settings, setting)}
+
+
+@contextlib.contextmanager
+def _recorded(stage: str, subject: Callable[[], str]) -> Iterator[None]:
+    """Run a receiver's work; a failure is rolled back to a savepoint (inside the shop's
+    transaction only: outside one, nothing needs it and fail-closed must still see that it
+    runs outside) and recorded as a ``SyncProblem``. Fail-closed refusals pass through."""
+    from django_talon.exceptions import OrderRefusedError
+    from django_talon.services import FailClosedOutsideTransactionError
+
+    in_transaction = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
+            yield
+    except (OrderRefusedError, FailClosedOutsideTransactionError):
+        raise  # fail-closed: the shop's order save must fail
+    except Exception as exc:
+        from django_talon.services.problems import record_problem
+
+        logger.exception("django-talon %s of %s failed", stage, subject())
+        record_problem(stage, subject(), exc)
+
+
+def _subject(obj: Any) -> Callable[[], str]:
+    from django_talon.services.problems import subject_of
+
+    return lambda: subject_of(obj)
 
 
 def on_user_saved(sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any) -> None:
@@ -37,23 +76,39 @@ def on_user_saved(sender: Any, instance: Any, created: bool, raw: bool = False, 
         return
     from django_talon.services import sync_profile
 
-    try:
+    with _recorded("profile", _subject(instance)):
         sync_profile(instance)
-    except Exception:
-        logger.exception("queueing the Talon.One profile of user %s failed", instance.pk)
 
 
 def on_user_logged_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
     if not talon_settings.ATTACH_ON_LOGIN or request is None:
         return
-    from django_talon.services import attach_session_to_user, session_for_request
+    with _recorded("login", _subject(user)):
+        _attach_on_login(request, user)
 
-    try:
-        session = session_for_request(request)
-        if session is not None and session.is_open and session.profile_id is None:
-            attach_session_to_user(session, user)
-    except Exception:
-        logger.exception("attaching the anonymous Talon.One session to user %s failed", user.pk)
+
+def _attach_on_login(request: Any, user: Any) -> None:
+    """The guest's session becomes the customer's; when the adapter knows the customer's own
+    cart (``cart_for_user``) and it is another cart, the guest's codes move there."""
+    from django_talon.adapters import cart_key, get_adapter
+    from django_talon.services import (
+        attach_session_to_user,
+        merge_carts,
+        remember_session,
+        session_for_request,
+    )
+
+    session = session_for_request(request)
+    if session is None or not session.is_open:
+        return
+    target = get_adapter().cart_for_user(user)
+    if target is not None and cart_key(target) not in (None, session.cart_key):
+        merged = merge_carts(session, target)
+        if merged is not None:
+            remember_session(request, merged)
+            return
+    if session.profile_id is None:
+        attach_session_to_user(session, user)
 
 
 def on_user_deleted(sender: Any, instance: Any, **kw: Any) -> None:
@@ -88,15 +143,26 @@ def _owner_erased_here(cart: Any) -> bool:
     return user is not None and erasing(user)
 
 
+def _cart_changed(cart: Any) -> None:
+    """Mirror an open cart; a finished one changes nothing, but a merged one hands its codes
+    to the cart it was merged into (adapter ``cart_merged_into``)."""
+    from django_talon.adapters import get_adapter
+    from django_talon.services import merge_carts, update_cart
+
+    adapter = get_adapter()
+    if adapter.cart_is_open(cart):
+        update_cart(cart)
+        return
+    target = adapter.cart_merged_into(cart)
+    if target is not None:
+        merge_carts(cart, target)
+
+
 def on_cart_changed(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
     if raw or _owner_erased_here(instance):
         return
-    from django_talon.services import update_cart
-
-    try:
-        update_cart(instance)
-    except Exception:
-        logger.exception("queueing the Talon.One session of cart %s failed", instance.pk)
+    with _recorded("cart", _subject(instance)):
+        _cart_changed(instance)
 
 
 def on_cart_deleted(sender: Any, instance: Any, **kw: Any) -> None:
@@ -104,46 +170,75 @@ def on_cart_deleted(sender: Any, instance: Any, **kw: Any) -> None:
         return
     from django_talon.services import clear_cart
 
-    try:
+    with _recorded("cart_delete", _subject(instance)):
         clear_cart(instance)
-    except Exception:
-        logger.exception("clearing the Talon.One session of cart %s failed", instance.pk)
 
 
 def on_cart_item_changed(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
     if raw:
         return
     from django_talon.adapters import get_adapter
-    from django_talon.services import update_cart
 
-    try:
-        cart = get_adapter().cart_for_item(instance)
+    moved_from = instance.__dict__.pop(_MOVED_FROM, None)
+    for cart in (moved_from, get_adapter().cart_for_item(instance)):
         if cart is not None and not _owner_erased_here(cart):
-            update_cart(cart)
-    except Exception:
-        logger.exception("queueing the Talon.One session for cart item %s failed", instance.pk)
+            with _recorded("cart", _subject(cart)):
+                _cart_changed(cart)
+
+
+def _cart_foreign_keys(model: type[Any]) -> list[Any]:
+    """The item model's foreign keys to a ``CART_MODELS`` model (how a move is detected)."""
+    carts = _labels("CART_MODELS")
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.many_to_one and field.related_model._meta.label_lower in carts
+    ]
+
+
+def on_cart_item_saving(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kw: Any
+) -> None:
+    """``pre_save`` of a cart item: remember the cart it leaves when it moves to another
+    cart ("save for later": ``item.cart = other; item.save()``), so both sessions update.
+
+    One query (the stored foreign key) for a saved item, none for a new one or a save whose
+    ``update_fields`` leave the cart alone.
+    """
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    fields = _cart_foreign_keys(sender)
+    if update_fields is not None:
+        fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
+    if not fields:
+        return
+    stored = (
+        sender._base_manager.filter(pk=instance.pk)
+        .values_list(*[f.attname for f in fields])
+        .first()
+    )
+    for field, old in zip(fields, stored or (), strict=False):
+        if old is not None and old != getattr(instance, field.attname):
+            previous = field.related_model._base_manager.filter(pk=old).first()
+            instance.__dict__[_MOVED_FROM] = previous
+            return
 
 
 def on_order_saved(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
     if raw:
         return
-    from django_talon.exceptions import OrderRefusedError
-    from django_talon.services import (
-        FailClosedOutsideTransactionError,
-        record_placement,
-        sync_order,
-    )
+    from django_talon.services import record_placement, sync_order
 
-    try:
+    with _recorded("placement", _subject(instance)):
         record_placement(instance)  # the order ledger: what the order was charged
-    except Exception:
-        logger.exception("recording the charged quote of order %s failed", instance.pk)
-    try:
+    with _recorded("order", _subject(instance)):
         sync_order(instance)
-    except (OrderRefusedError, FailClosedOutsideTransactionError):
-        raise  # fail-closed: the shop's order save must fail
-    except Exception:
-        logger.exception("queueing the Talon.One state of order %s failed", instance.pk)
+
+
+def on_model_saving(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
+    """Routes ``pre_save`` of the configured cart-item models (nothing for other models)."""
+    if sender._meta.label_lower in _labels("CART_ITEM_MODELS"):
+        on_cart_item_saving(sender, instance, raw=raw, update_fields=kw.get("update_fields"))
 
 
 def on_model_saved(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
@@ -172,5 +267,6 @@ def connect() -> None:
     post_save.connect(on_user_saved, sender=user_model, dispatch_uid=f"{_DISPATCH}:user_saved")
     pre_delete.connect(on_user_deleted, sender=user_model, dispatch_uid=f"{_DISPATCH}:user_deleted")
     user_logged_in.connect(on_user_logged_in, dispatch_uid=f"{_DISPATCH}:login")
+    pre_save.connect(on_model_saving, dispatch_uid=f"{_DISPATCH}:model_saving")
     post_save.connect(on_model_saved, dispatch_uid=f"{_DISPATCH}:model_saved")
     post_delete.connect(on_model_deleted, dispatch_uid=f"{_DISPATCH}:model_deleted")

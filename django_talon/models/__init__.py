@@ -6,6 +6,7 @@ and delivery in ``django_talon.outbox``.
 
 from django_talon.models.ledger import Discrepancy, LedgerEntry, LedgerEntryUpdateError
 from django_talon.models.outbox import OutboxMessage
+from django_talon.models.problems import SyncProblem
 from django_talon.models.profiles import (
     CouponReservation,
     CustomerProfile,
@@ -24,4 +25,5 @@ __all__ = [
     "LedgerEntryUpdateError",
     "OutboxMessage",
     "Referral",
+    "SyncProblem",
 ]

@@ -7,6 +7,7 @@ tasks, the admin and the management commands use them too (operator actions live
 docs/services.md.
 """
 
+from django_talon.services.carts import clear_cart, merge_carts, update_cart
 from django_talon.services.customers import (
     CustomerInventory,
     customer_inventory,
@@ -48,7 +49,6 @@ from django_talon.services.sessions import (
     apply_referral,
     attach_session_to_user,
     cancel_session,
-    clear_cart,
     close_session,
     evaluate_cart,
     get_promotions,
@@ -60,7 +60,6 @@ from django_talon.services.sessions import (
     session_for_request,
     session_payload,
     sync_order,
-    update_cart,
 )
 
 __all__ = [
@@ -85,6 +84,7 @@ __all__ = [
     "erase_customer",
     "evaluate_cart",
     "get_promotions",
+    "merge_carts",
     "order_key",
     "process_erasure",
     "profile_for_user",

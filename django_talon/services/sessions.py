@@ -77,8 +77,13 @@ def session_for_cart(
     One open session per cart is enforced by a unique constraint, so two processes racing to
     create it end with the same row. ``lock`` (inside a transaction) reads the row
     ``SELECT ... FOR UPDATE``, in the same query.
+
+    A cart without a key (unsaved, or the adapter's ``cart_key`` says None) has no session:
+    None, no query. A finished cart (adapter ``cart_is_open`` False) never gets a new one.
     """
     key = cart_key(cart)
+    if key is None:
+        return None
     qs = _sessions(lock=lock).filter(cart_key=key)
     if open_only:
         qs = qs.filter(state=OPEN)
@@ -86,6 +91,8 @@ def session_for_cart(
     if session is not None or not create:
         return session
     adapter = get_adapter()
+    if not adapter.cart_is_open(cart):
+        return None
     try:
         with transaction.atomic():
             created: CustomerSession = CustomerSession.objects.create(
@@ -101,10 +108,14 @@ def session_for_cart(
 
 def session_for_request(request: HttpRequest, *, create: bool = False) -> CustomerSession | None:
     """The current customer's session: adapter cart -> ``request.session`` id -> user's newest
-    open session. Costs one or two queries; never calls the API."""
+    open session. Costs one or two queries; never calls the API.
+
+    A cart without a key (an unsaved cart, as django-oscar gives every new visitor) is no
+    cart: the lookup goes on with ``request.session``, so two visitors never share a session.
+    """
     adapter = get_adapter()
     cart = adapter.cart_for_request(request)
-    if cart is not None:
+    if cart is not None and cart_key(cart) is not None:
         return session_for_cart(cart, create=create)
     store = getattr(request, "session", None)
     session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
@@ -142,6 +153,8 @@ def session_for_request(request: HttpRequest, *, create: bool = False) -> Custom
 def remember_session(request: HttpRequest, session: CustomerSession) -> None:
     """Store the session id in ``request.session`` so anonymous visitors find their cart."""
     store = getattr(request, "session", None)
+    if session.pk is None:  # nothing stored (an empty or keyless cart): nothing to remember
+        return
     if store is not None and store.get(REQUEST_SESSION_KEY) != session.integration_id:
         store[REQUEST_SESSION_KEY] = session.integration_id
 
@@ -249,69 +262,7 @@ def _push(
     return True
 
 
-# -- carts ------------------------------------------------------------------------------------
-def update_cart(
-    cart: Any, *, request: HttpRequest | None = None, immediate: bool = True
-) -> CustomerSession:
-    """Mirror a shop cart into its Talon.One session (creating it) and queue the update.
-
-    Unchanged cart -> no write and no API call. Otherwise one outbox row, delivered right after
-    commit with the short timeout (``immediate``). A new, empty cart has nothing to evaluate:
-    no session row is written and an unsaved session (``pk is None``) is returned. With
-    ``request``, a cart-less session remembered in ``request.session`` (a coupon typed into an
-    empty cart) is adopted as the cart's session. Query cost: see docs/services.md.
-    """
-    adapter = get_adapter()
-    user = adapter.cart_user(cart)
-    with transaction.atomic(savepoint=False):
-        session = session_for_cart(cart, create=False, lock=True)
-        if session is None and request is not None:
-            session = _adopt_cartless_session(request, cart)
-        items = adapter.cart_items(cart)
-        if session is None:
-            if not items:
-                return CustomerSession(cart_key=cart_key(cart))
-            session = _resolve_locked(cart)
-        if user is not None and (session.profile is None or session.profile.user_id != user.pk):
-            session.profile = profile_for_user(user)
-        session.cart_items = items
-        session.attributes = adapter.cart_attributes(cart)
-        never_pushed = not session.fingerprint
-        empty = not (session.cart_items or session.coupon_codes or session.referral_code)
-        if not (never_pushed and empty):
-            _push(session, fields=("cart_items", "attributes", "profile"), immediate=immediate)
-    if request is not None:
-        remember_session(request, session)
-    return session
-
-
-def _adopt_cartless_session(request: HttpRequest, cart: Any) -> CustomerSession | None:
-    """A session created before the cart existed (a coupon typed into an empty cart) becomes
-    the cart's session, so its coupon codes are kept."""
-    store = getattr(request, "session", None)
-    session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
-    if not session_id:
-        return None
-    session: CustomerSession | None = (
-        _sessions(lock=True).filter(integration_id=session_id, state=OPEN, cart_key="").first()
-    )
-    if session is not None:
-        session.cart_key = cart_key(cart)
-        session.save(update_fields=["cart_key", "updated_at"])
-    return session
-
-
-def clear_cart(cart: Any) -> CustomerSession | None:
-    """The shop deleted a cart: send an empty cart for its open session (if any)."""
-    with transaction.atomic(savepoint=False):
-        session = session_for_cart(cart, create=False, lock=True)
-        if session is None:
-            return None
-        session.cart_items = []
-        _push(session, fields=("cart_items",))
-    return session
-
-
+# -- carts (update_cart, clear_cart, merge_carts: services/carts.py) ---------------------
 def evaluate_cart(target: SessionOrCart) -> list[Effect]:
     """Dry-run the cart now (``dry=true``: Talon.One persists nothing) and return the effects.
 

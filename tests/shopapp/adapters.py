@@ -16,3 +16,6 @@ class ShopAdapter(TalonAdapter):
 
         cart_id = request.session.get("cart_id")
         return Cart.objects.filter(pk=cart_id).first() if cart_id else None
+
+    def cart_merged_into(self, cart: Any) -> Any | None:
+        return cart.merged_into if cart.status == "merged" else None

@@ -11,9 +11,16 @@ class Cart(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A finished cart ("ordered", "merged") is not open (the default adapter reads is_open).
+    status = models.CharField(max_length=20, default="open")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
 
     def __str__(self) -> str:
         return f"cart {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
 
 
 class CartItem(models.Model):

@@ -1,0 +1,187 @@
+"""Shop carts -> their Talon.One sessions: mirror, clear, adopt a cart-less session, merge.
+
+The adapter contract these functions keep (docs/adapters.md):
+
+* a cart without a key (unsaved: django-oscar's ``Basket()`` for every new visitor) never
+  maps to a session, so two visitors never share one;
+* a finished cart (``cart_is_open`` False: ordered, frozen, merged) never opens or updates a
+  session, so saving it after the order does not open a phantom session;
+* a coupon typed into an empty cart lives in a cart-less session; the customer's first cart
+  adopts it (the request's ``request.session`` id, from ``request=`` or
+  :class:`~django_talon.middleware.TalonRequestMiddleware`; for a logged-in customer, their
+  profile's cart-less session);
+* a merge carries the codes of one cart's session into another's (:func:`merge_carts`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from django_talon.adapters import REQUEST_SESSION_KEY, TalonAdapter, cart_key, get_adapter
+from django_talon.middleware import current_request
+from django_talon.models import CustomerSession
+from django_talon.services.profiles import profile_for_user
+from django_talon.services.sessions import (
+    OPEN,
+    SessionOrCart,
+    _locked,
+    _push,
+    _sessions,
+    remember_session,
+    session_for_cart,
+)
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+__all__ = ["clear_cart", "merge_carts", "update_cart"]
+
+#: The fields a cart mirror changes (what :func:`update_cart` saves).
+MIRROR_FIELDS = ("cart_items", "attributes", "profile")
+
+
+def _no_session(cart: Any, key: str | None) -> CustomerSession:
+    """The unsaved stand-in returned for a cart that has (and gets) no session."""
+    return CustomerSession(cart_key=key or "")
+
+
+def update_cart(
+    cart: Any, *, request: HttpRequest | None = None, immediate: bool = True
+) -> CustomerSession:
+    """Mirror a shop cart into its Talon.One session (creating it) and queue the update.
+
+    Unchanged cart -> no write and no API call. Otherwise one outbox row, delivered right after
+    commit with the short timeout (``immediate``). A new, empty cart has nothing to evaluate:
+    no session row is written and an unsaved session (``pk is None``) is returned; so is a
+    cart without a key, and a finished cart (adapter ``cart_is_open`` False) changes nothing
+    (its newest session is returned, or an unsaved one). A cart-less session of the same
+    customer (a coupon typed into an empty cart) is adopted as the cart's session: the one
+    remembered in ``request.session`` of ``request`` (default: the request
+    :class:`~django_talon.middleware.TalonRequestMiddleware` serves), or for a logged-in
+    owner, their profile's newest. Query cost: see docs/services.md.
+    """
+    adapter = get_adapter()
+    key = cart_key(cart)
+    if key is None:
+        return _no_session(cart, key)
+    if not adapter.cart_is_open(cart):
+        found = session_for_cart(cart, create=False, open_only=False)
+        return found if found is not None else _no_session(cart, key)
+    request = request if request is not None else current_request()
+    user = adapter.cart_user(cart)
+    with transaction.atomic(savepoint=False):
+        session = session_for_cart(cart, create=False, lock=True)
+        if session is None:
+            session = _adopt_cartless_session(request, cart, key, user)
+        items = adapter.cart_items(cart)
+        if session is None:
+            if not items:
+                return _no_session(cart, key)
+            session = session_for_cart(cart, create=True, lock=True)
+            if session is None:  # the adapter closed the cart meanwhile
+                return _no_session(cart, key)
+        _mirror(session, cart, adapter, user=user, items=items)
+        never_pushed = not session.fingerprint
+        empty = not (session.cart_items or session.coupon_codes or session.referral_code)
+        if not (never_pushed and empty):
+            _push(session, fields=MIRROR_FIELDS, immediate=immediate)
+    if request is not None and _same_customer(request, user):
+        remember_session(request, session)
+    return session
+
+
+def _mirror(
+    session: CustomerSession,
+    cart: Any,
+    adapter: TalonAdapter,
+    *,
+    user: Any,
+    items: list[dict[str, Any]] | None = None,
+) -> None:
+    """Copy the cart's items, attributes and owner onto ``session`` (not saved)."""
+    if user is not None and (session.profile is None or session.profile.user_id != user.pk):
+        session.profile = profile_for_user(user)
+    session.cart_items = items if items is not None else adapter.cart_items(cart)
+    session.attributes = adapter.cart_attributes(cart)
+
+
+def _same_customer(request: HttpRequest, user: Any) -> bool:
+    """Does the cart (owner ``user``) belong to the visitor of ``request``? A staff member
+    saving someone's cart in the admin must not hand the customer their own session."""
+    visitor = getattr(request, "user", None)
+    signed_in = visitor is not None and visitor.is_authenticated
+    if user is None:
+        return not signed_in
+    return bool(signed_in and visitor.pk == user.pk)
+
+
+def _adopt_cartless_session(
+    request: HttpRequest | None, cart: Any, key: str, user: Any
+) -> CustomerSession | None:
+    """A session created before the cart existed (a coupon typed into an empty cart) becomes
+    the cart's session, so its codes are kept: the one in ``request.session`` when the
+    request is the cart owner's, else (no request) the logged-in owner's newest one."""
+    found: CustomerSession | None = None
+    candidates = _sessions(lock=True).filter(state=OPEN, cart_key="")
+    if request is not None and _same_customer(request, user):
+        store = getattr(request, "session", None)
+        session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
+        if session_id:
+            found = candidates.filter(integration_id=session_id).first()
+    elif request is None and user is not None:
+        found = candidates.filter(profile__user=user).order_by("-updated_at", "-id").first()
+    if found is not None:
+        found.cart_key = key
+        found.save(update_fields=["cart_key", "updated_at"])
+    return found
+
+
+def clear_cart(cart: Any) -> CustomerSession | None:
+    """The shop deleted a cart: send an empty cart for its open session (if any)."""
+    with transaction.atomic(savepoint=False):
+        session = session_for_cart(cart, create=False, lock=True)
+        if session is None:
+            return None
+        session.cart_items = []
+        _push(session, fields=("cart_items",))
+    return session
+
+
+def merge_carts(source: SessionOrCart, target: Any) -> CustomerSession | None:
+    """The shop merged ``source`` (a cart, or a session such as the guest's cart-less one)
+    into the cart ``target``: ``source``'s coupon codes and referral code move to
+    ``target``'s session (created if needed; a referral already on the target wins), and
+    the source session is emptied (no cart, no codes), so no code is held by two sessions.
+
+    Call it where the shop merges carts (django-oscar: where baskets are merged at login),
+    or let the receivers call it: adapter ``cart_for_user`` at login, ``cart_merged_into``
+    when a merged cart is saved. Returns the target's session (None when the target has no
+    key or is finished). The target's items are mirrored too, so one write carries all.
+    """
+    adapter = get_adapter()
+    with transaction.atomic(savepoint=False):
+        origin = _source_session(source)
+        destination = session_for_cart(target, create=True, lock=True)
+        if destination is None or origin is None or origin.pk == destination.pk:
+            return destination
+        codes = [*destination.coupon_codes]
+        codes += [code for code in origin.coupon_codes if code not in codes]
+        destination.coupon_codes = codes
+        destination.referral_code = destination.referral_code or origin.referral_code
+        if destination.profile is None and origin.profile is not None:
+            destination.profile = origin.profile
+        _mirror(destination, target, adapter, user=adapter.cart_user(target))
+        _push(destination, fields=(*MIRROR_FIELDS, "coupon_codes", "referral_code"))
+        if origin.coupon_codes or origin.referral_code or origin.cart_items:
+            origin.coupon_codes, origin.referral_code, origin.cart_items = [], "", []
+            _push(origin, fields=("coupon_codes", "referral_code", "cart_items"))
+    return destination
+
+
+def _source_session(source: SessionOrCart) -> CustomerSession | None:
+    """The open session to merge from, locked (a cart's, or ``source`` itself)."""
+    if isinstance(source, CustomerSession):
+        return _locked(source) if source.is_open and source.pk is not None else None
+    return session_for_cart(source, create=False, lock=True)
