@@ -16,6 +16,21 @@ from django_talon.emulator.util import isoformat, money
 ACCOUNT_ID = 1
 
 
+def item_additional_cost_total(items: list[dict[str, Any]]) -> float:
+    """``cartItemAdditionalCostTotal``: every item's additional costs, per unit x quantity.
+
+    An item's ``additionalCosts`` price is per unit (as its ``price`` is), so two units with
+    a 2.00 handling cost add 4.00.
+    """
+    total = 0.0
+    for item in items:
+        costs = item.get("additionalCosts")
+        if costs:
+            unit = sum(float(c.get("price", 0)) for c in costs.values())
+            total += unit * int(item["quantity"])
+    return money(total)
+
+
 @dataclass
 class Campaign:
     """One campaign with one rule: optional coupon/referral trigger, conditions, effects."""
@@ -232,6 +247,10 @@ class Session:
     def additional_cost_total(self) -> float:
         return money(sum(float(c.get("price", 0)) for c in self.additional_costs.values()))
 
+    def cart_item_additional_cost_total(self) -> float:
+        """The items' own additional costs: each cost's price per unit, times the quantity."""
+        return item_additional_cost_total(self.cart_items)
+
     def to_api(self, application_id: int) -> dict[str, Any]:
         """``CustomerSessionV2``."""
         items = []
@@ -245,6 +264,7 @@ class Session:
             items.append(rendered)
         cart_total = self.cart_item_total()
         cost_total = self.additional_cost_total()
+        item_cost_total = self.cart_item_additional_cost_total()
         data: dict[str, Any] = {
             "id": self.id,
             "integrationId": self.integration_id,
@@ -261,10 +281,10 @@ class Session:
             "attributes": dict(self.attributes),
             "firstSession": self.first_session,
             "updateCount": self.update_count,
-            "total": money(cart_total + cost_total),
+            "total": money(cart_total + cost_total + item_cost_total),
             "cartItemTotal": cart_total,
             "additionalCostTotal": cost_total,
-            "cartItemAdditionalCostTotal": 0.0,
+            "cartItemAdditionalCostTotal": item_cost_total,
             "updated": isoformat(self.updated),
         }
         if self.store_id:

@@ -17,7 +17,7 @@ from django_talon.testing.plugin import EmulatorHandle
 from tests.emulator.conftest import COFFEE, FILTER, GRINDER, Raw
 
 
-def test_demo_file_holds_the_seven_pinned_campaigns() -> None:
+def test_demo_file_holds_the_pinned_campaigns() -> None:
     data = json.loads(DEMO_CAMPAIGNS.read_text())
     assert data["application"]["currency"] == "EUR"
     assert [(c["id"], c["name"]) for c in data["campaigns"]] == [
@@ -28,9 +28,10 @@ def test_demo_file_holds_the_seven_pinned_campaigns() -> None:
         (5, "Refer a friend"),
         (6, "Coffee Club points"),
         (7, "Free shipping notice"),
+        (8, "Free shipping over 50"),
     ]
     loaded = load_campaigns(None)
-    assert [c.id for c in loaded.campaigns] == [1, 2, 3, 4, 5, 6, 7]
+    assert [c.id for c in loaded.campaigns] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert [s.value for s in loaded.coupons[1]] == ["WELCOME10"]
     assert loaded.coupons[3][0].reservation_mandatory is True
 

@@ -1,4 +1,5 @@
-"""What a firing campaign produces: discounts, free items, loyalty points, notifications.
+"""What a firing campaign produces: discounts (cart, items, additional costs), free items,
+loyalty points and achievement progress (those two: :mod:`.loyalty`), notifications.
 
 Effects come in the v2 object shape; :func:`to_v1_effect` turns one into the v1 positional
 wire format.
@@ -99,6 +100,70 @@ def _set_discount_per_item(
     return produced, remaining
 
 
+def _cost_discount(spec: dict[str, Any], price: float, left: float) -> float:
+    """``percent`` of an additional cost's price, or ``amount``, at most what is left of it."""
+    if is_number(spec.get("percent")):
+        wanted = money(price * float(spec["percent"]) / 100)
+    else:
+        wanted = money(float(spec["amount"]))
+    return money(min(wanted, left))
+
+
+def _set_discount_per_additional_cost(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    """A discount on one session-level additional cost (free shipping); the cart's items are
+    not touched (``remaining`` is the items' and is handed back as it came)."""
+    cost_name = str(spec["additionalCost"])
+    cost = ctx.additional_costs.get(cost_name)
+    if cost is None:
+        return [], remaining  # the session has no such cost: nothing to discount
+    price = float(cost.get("price", 0))
+    left = ctx.cost_left.get(cost_name, price)
+    value = _cost_discount(spec, price, left)
+    if value <= 0:
+        return [], remaining
+    props = {
+        "name": _effect_name(campaign, spec),
+        "additionalCostId": int(spec.get("additionalCostId", 1)),
+        "additionalCost": cost_name,
+        "value": value,
+        "desiredValue": _cost_discount(spec, price, price),
+    }
+    return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
+
+
+def _set_discount_per_additional_cost_per_item(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    """A discount on the additional cost of each matching item that has it (per line: the
+    cost's per-unit price times the quantity)."""
+    cost_name = str(spec["additionalCost"])
+    name = _effect_name(campaign, spec)
+    produced: list[dict[str, Any]] = []
+    for position, item in enumerate(ctx.cart_items):
+        cost = (item.get("additionalCosts") or {}).get(cost_name)
+        if cost is None or not matches_item(item, spec):
+            continue
+        price = money(float(cost.get("price", 0)) * int(item["quantity"]))
+        key = (position, cost_name)
+        left = ctx.cost_left.get(key, price)
+        value = _cost_discount(spec, price, left)
+        if value <= 0:
+            continue
+        ctx.cost_left[key] = money(left - value)
+        props = {
+            "name": f"{name}#{position}",
+            "additionalCostId": int(spec.get("additionalCostId", 1)),
+            "additionalCost": cost_name,
+            "value": value,
+            "position": position,
+            "desiredValue": _cost_discount(spec, price, price),
+        }
+        produced.append(effect_head(campaign, "setDiscountPerAdditionalCostPerItem", props))
+    return produced, remaining
+
+
 def _add_free_item(
     campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
@@ -106,36 +171,6 @@ def _add_free_item(
     if "quantity" in spec:
         props["desiredQuantity"] = int(spec["quantity"])
     return [effect_head(campaign, "addFreeItem", props)], remaining
-
-
-def _add_loyalty_points(
-    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
-) -> tuple[list[dict[str, Any]], float]:
-    if ctx.profile is None and not ctx.profile_id:
-        return [], remaining  # loyalty needs a customer profile
-    if is_number(spec.get("points")):
-        points = float(spec["points"])
-    else:
-        points = float(math.floor(ctx.subtotal * float(spec["pointsPerAmount"])))
-    if points <= 0:
-        return [], remaining
-    props = {
-        "name": _effect_name(campaign, spec),
-        "programId": int(spec["programId"]),
-        "subLedgerId": str(spec.get("subLedgerId", "")),
-        "value": points,
-        "recipientIntegrationId": ctx.profile_id,
-        "transactionUUID": _uuid4(lookups.rng.getrandbits(128)),
-    }
-    return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
-
-
-def _uuid4(bits: int) -> str:
-    """``str(uuid.UUID(int=bits, version=4))`` without building the UUID object (same text)."""
-    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
-    bits = (bits & ~(0xF000 << 64)) | (4 << 76)  # version 4
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _show_notification(
@@ -157,6 +192,8 @@ EFFECT_MAKERS: dict[str, EffectMaker] = {
     "showNotification": _show_notification,
 }
 
+    "setDiscountPerAdditionalCost": _set_discount_per_additional_cost,
+    "setDiscountPerAdditionalCostPerItem": _set_discount_per_additional_cost_per_item,
 
 def to_v1_effect(effect: dict[str, Any]) -> list[Any]:
     """``[campaignId, rulesetId, ruleIndex, [effectName, args...]]`` (the v1 wire format).

@@ -89,10 +89,33 @@ def parse_cart_item(raw: Any, pointer: str, *, legacy: bool) -> dict[str, Any]:
             out[dim] = want_number(item[dim], f"{pointer}/{dim}")
     if "attributes" in item:
         out["attributes"] = dict(want_object(item["attributes"], f"{pointer}/attributes"))
+    if "additionalCosts" in item and not legacy:
+        out["additionalCosts"] = parse_additional_costs(
+            item["additionalCosts"], f"{pointer}/additionalCosts"
+        )
     if "product" in item and not legacy:
         product = want_object(item["product"], f"{pointer}/product")
         out["product"] = {"name": want_str(product.get("name"), f"{pointer}/product/name")}
     return out
+
+
+def parse_additional_costs(raw: Any, pointer: str) -> dict[str, dict[str, Any]]:
+    """``{name: {"price": number}}`` (``AdditionalCost``), for the session and for one item.
+
+    Why the same parser for both: a cart item's ``additionalCosts`` has the session's shape
+    (the spec's ``CartItem.additionalCosts`` is a map of ``AdditionalCost``), and an item
+    cost that was dropped here was reported as ``cartItemAdditionalCostTotal: 0``.
+    """
+    costs = want_object(raw, pointer)
+    parsed: dict[str, dict[str, Any]] = {}
+    for name, cost in costs.items():
+        where = f"{pointer}/{name}"
+        cost_obj = want_object(cost, where)
+        price = want_number(cost_obj.get("price"), f"{where}/price")
+        if price < 0:
+            raise bad_request(f"{where}/price must not be negative", pointer=f"{where}/price")
+        parsed[name] = {"price": price}
+    return parsed
 
 
 def parse_session_v2(raw: Any) -> dict[str, Any]:
@@ -149,13 +172,9 @@ def parse_session_v2(raw: Any) -> dict[str, Any]:
             )
         out["cartItems"] = parsed
     if "additionalCosts" in cs:
-        costs = want_object(cs["additionalCosts"], "/customerSession/additionalCosts")
-        parsed_costs: dict[str, dict[str, Any]] = {}
-        for name, cost in costs.items():
-            pointer = f"/customerSession/additionalCosts/{name}"
-            cost_obj = want_object(cost, pointer)
-            parsed_costs[name] = {"price": want_number(cost_obj.get("price"), f"{pointer}/price")}
-        out["additionalCosts"] = parsed_costs
+        out["additionalCosts"] = parse_additional_costs(
+            cs["additionalCosts"], "/customerSession/additionalCosts"
+        )
     if "identifiers" in cs:
         idents = want_list(cs["identifiers"], "/customerSession/identifiers", max_items=5)
         out["identifiers"] = [

@@ -14,7 +14,12 @@ from django_talon.emulator.util import money
 _UNDOES = {
     "rollbackCoupon": ("acceptCoupon",),
     "rollbackReferral": ("acceptReferral",),
-    "rollbackDiscount": ("setDiscount", "setDiscountPerItem"),
+    "rollbackDiscount": (
+        "setDiscount",
+        "setDiscountPerItem",
+        "setDiscountPerAdditionalCost",
+        "setDiscountPerAdditionalCostPerItem",
+    ),
     "rollbackAddedLoyaltyPoints": ("addLoyaltyPoints",),
 }
 _HEAD = ("campaignId", "rulesetId", "ruleIndex")
@@ -40,6 +45,14 @@ def _undone_by(effect: dict[str, Any], rollback: dict[str, Any]) -> bool:
         return props["name"] == undo["name"] and "cartItemPosition" not in undo
     return bool(props["transactionUUID"] == undo["transactionUUID"])
 
+    if etype in ("setDiscountPerAdditionalCost", "setDiscountPerAdditionalCostPerItem"):
+        return bool(
+            props["name"] == undo["name"]
+            and props["additionalCost"] == undo.get("additionalCost")
+            and props.get("position") == undo.get("cartItemPosition")
+        )
+    if etype == "increaseAchievementProgress":
+        return bool(props["achievementId"] == undo["achievementId"])
 
 def remaining_effects(
     effects: list[dict[str, Any]], rollbacks: list[dict[str, Any]]
@@ -140,20 +153,18 @@ class RedemptionMixin(StoreState):
                         },
                     }
                 )
-            elif etype == "addLoyaltyPoints":
-                rollbacks.append(
-                    {
-                        **head,
-                        "effectType": "rollbackAddedLoyaltyPoints",
-                        "props": {
-                            "programId": props["programId"],
-                            "subLedgerId": props["subLedgerId"],
-                            "value": props["value"],
-                            "recipientIntegrationId": props["recipientIntegrationId"],
-                            "transactionUUID": props["transactionUUID"],
-                        },
-                    }
-                )
+            elif etype in ("setDiscountPerAdditionalCost", "setDiscountPerAdditionalCostPerItem"):
+                undo = {
+                    "name": props["name"],
+                    "value": props["value"],
+                    "additionalCostId": props["additionalCostId"],
+                    "additionalCost": props["additionalCost"],
+                }
+                if "position" in props:
+                    undo["cartItemPosition"] = props["position"]
+                rollbacks.append({**head, "effectType": "rollbackDiscount", "props": undo})
+            else:  # points earned or spent, achievement progress
+                rollbacks += self._loyalty_rollbacks(head, effect, redemption.profile_id, now)
         return rollbacks
 
     def _unredeem(self, session: Session, profile: Profile | None) -> list[dict[str, Any]]:
