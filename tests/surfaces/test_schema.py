@@ -1,7 +1,10 @@
-"""The app's own OpenAPI schema: served, valid, and a schemathesis run finds no 500s."""
+"""The app's own OpenAPI schema: served, valid, one operation id scheme, every status listed,
+and a schemathesis run over it finds no 5xx, no undocumented status and no answer that
+breaks its schema."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +13,12 @@ from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from schemathesis.checks import FailureGroup, not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.surfaces.conftest import ESPRESSO, GRINDER, make_cart
 
@@ -57,7 +66,46 @@ def test_schema_generates_without_warnings() -> None:
     assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
 
 
-def test_schemathesis_finds_no_server_errors(
+def test_operation_ids_follow_one_scheme(client: Client) -> None:
+    """``talon_<what>`` for reads, ``talon_<what>_<verb>`` for writes; unique."""
+    data = _schema(client)
+    ids = [op["operationId"] for item in data["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids)) >= 13
+    assert all(re.fullmatch(r"talon_[a-z]+(_[a-z]+)*", op_id) for op_id in ids), ids
+    assert {"talon_my_referrals", "talon_my_referral", "talon_staff_reservation_holders"} <= set(
+        ids
+    )
+
+
+def test_every_operation_lists_its_errors_with_the_error_body(client: Client) -> None:
+    data = _schema(client)
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, item in data["paths"].items():
+        if path.endswith("/schema/"):
+            continue
+        for method, operation in item.items():
+            answers = operation["responses"]
+            assert {"401", "403"} <= set(answers), (method, path)
+            for status in set(answers) & {"401", "403", "404", "429", "502", "503"}:
+                body = answers[status]["content"]["application/json"]["schema"]
+                assert body == error, (method, path, status)
+    coupons = data["paths"]["/api/talon/coupons/"]["post"]["responses"]
+    assert {"200", "202", "400", "401", "403", "404", "429", "502", "503"} == set(coupons)
+    reserve = data["paths"]["/api/talon/staff/reservations/"]["post"]["responses"]
+    assert {"201", "400", "502", "503"} <= set(reserve)
+
+
+#: What schemathesis holds every answer to: no 5xx, no status the schema does not list,
+#: the documented content type, the documented body.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def test_schemathesis_finds_no_server_errors_and_no_undocumented_answers(
     shop: Any, settings: Any, django_user_model: Any
 ) -> None:
     import schemathesis
@@ -70,12 +118,13 @@ def test_schemathesis_finds_no_server_errors(
     session = browser.session
     session["cart_id"] = make_cart(staff, [ESPRESSO]).pk
     session.save()
-    cookies = {"sessionid": session.session_key, "csrftoken": CSRF}
+    signed_in_cookies = {"sessionid": session.session_key, "csrftoken": CSRF}
+    anonymous_cookies = {"csrftoken": CSRF}  # anonymous writes need the token too
 
     schema = schemathesis.openapi.from_dict(_schema(browser))
     schema.app = get_wsgi_application()
     operations = [op.ok() for op in schema.get_all_operations()]
-    assert len(operations) >= 12
+    assert len(operations) >= 13
     failures: list[str] = []
     seen: set[tuple[str, int]] = set()
 
@@ -86,19 +135,26 @@ def test_schemathesis_finds_no_server_errors(
         @settings_for_operation
         @given(case=operation.as_strategy(), signed_in=st.booleans())
         def check(case: Any, signed_in: bool) -> None:
+            headers = {"X-CSRFToken": CSRF}
             response = case.call(
-                headers={"X-CSRFToken": CSRF}, cookies=cookies if signed_in else None
+                headers=headers, cookies=signed_in_cookies if signed_in else anonymous_cookies
             )
             seen.add((f"{case.method} {case.operation.path}", response.status_code))
-            if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
+            try:
+                case.validate_response(response, checks=CHECKS, headers=headers)
+            except (AssertionError, FailureGroup) as exc:  # collected: all, not the first
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: "
+                    f"{str(exc)[:300]}"
+                )
 
         check()
-    assert failures == []
+    assert failures == [], "\n".join(failures[:20])
     statuses = {status for _, status in seen}
     # the run really reached the views: successes, validation errors and permission checks
     assert {200, 400, 403} <= statuses, sorted(seen)
     assert ("POST /api/talon/coupons/", 200) in seen, sorted(seen)
+    assert ("POST /api/talon/coupons/", 404) in seen, sorted(seen)  # anonymous: no cart
 
 
 settings_for_operation = hypothesis_settings(
