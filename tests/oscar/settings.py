@@ -13,6 +13,7 @@ from oscar import INSTALLED_APPS as OSCAR_APPS
 from oscar.defaults import *  # noqa: F403  (Oscar's documented way to get its settings)
 
 from django_talon.contrib.oscar import TALON_WIRING
+from django_talon.contrib.oscar.navigation import NAVIGATION_ENTRY
 
 SECRET_KEY = "django-talon-oscar-tests-not-secret"
 DEBUG = False
@@ -36,7 +37,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django_talon.middleware.TalonRequestMiddleware",
     # Oscar's BasketMiddleware, carrying the guest's Talon.One codes when baskets merge.
     "django_talon.contrib.oscar.middleware.BasketMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
@@ -113,14 +113,7 @@ OSCAR_ORDER_STATUS_PIPELINE = {
     "Complete": (),
     "Cancelled": (),
 }
-OSCAR_DASHBOARD_NAVIGATION = [
-    *OSCAR_DASHBOARD_NAVIGATION,  # noqa: F405
-    {
-        "label": "Talon.One reservations",
-        "icon": "fas fa-ticket-alt",
-        "url_name": "talon_oscar:dashboard-reservations",
-    },
-]
+OSCAR_DASHBOARD_NAVIGATION = [*OSCAR_DASHBOARD_NAVIGATION, NAVIGATION_ENTRY]  # noqa: F405
 
 # Each test points BASE_URL/API_KEY at the emulator (the talon_settings fixture).
 TALON = {

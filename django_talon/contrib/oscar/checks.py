@@ -129,9 +129,23 @@ def _middleware() -> list[checks.CheckMessage]:
 
 
 def _offers() -> list[checks.CheckMessage]:
-    if conf.oscar_settings().oscar_offers_off:
+    oscar_conf = conf.oscar_settings()
+    if oscar_conf.oscar_offers_off:
         return []
-    return [
+    oscar_incl = bool(getattr(settings, "OSCAR_OFFERS_INCL_TAX", False))
+    errors: list[checks.CheckMessage] = []
+    if oscar_incl != oscar_conf.incl_tax:
+        errors.append(
+            checks.Error(
+                f"TALON_OSCAR['TAX_MODE'] is {oscar_conf.TAX_MODE!r} but OSCAR_OFFERS_INCL_TAX "
+                f"is {oscar_incl}: with OSCAR_OFFERS 'coexist' Oscar refuses to discount a line "
+                "both including and excluding tax (RuntimeError on the basket page).",
+                hint="Use the same mode for both: TAX_MODE 'incl_tax' with "
+                "OSCAR_OFFERS_INCL_TAX = True, or 'excl_tax' with False.",
+                id="django_talon_oscar.E003",
+            )
+        )
+    return errors + [
         checks.Warning(
             "TALON_OSCAR['OSCAR_OFFERS'] is 'coexist': Oscar's own offers and vouchers may "
             "discount the same basket as Talon.One; the order total is then Talon.One's quote "

@@ -3,7 +3,8 @@
 Staff with the ``django_talon.add_couponreservation`` permission reserve a coupon code for
 customers (``services.reserve_coupon``: local rows now, the API call through the outbox);
 ``django_talon.delete_couponreservation`` lets them release one. Add the page to Oscar's
-menu with ``OSCAR_DASHBOARD_NAVIGATION`` (docs/oscar.md#the-dashboard-page).
+menu with ``OSCAR_DASHBOARD_NAVIGATION`` and
+:data:`django_talon.contrib.oscar.navigation.NAVIGATION_ENTRY` (docs/oscar.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.views.generic import FormView
 
 from django_talon import services
 from django_talon.contrib.oscar.forms import CodeForm, ReservationForm
+from django_talon.contrib.oscar.navigation import RESERVE_PERMISSION
 from django_talon.models import CouponReservation
 
 #: Reservations listed on the page (newest first).
@@ -35,11 +37,15 @@ class StaffPermissionMixin(PermissionRequiredMixin):
         user = self.request.user  # type: ignore[attr-defined]
         return bool(user.is_active and user.is_staff and super().has_permission())
 
+    def handle_no_permission(self) -> HttpResponse:
+        """Anonymous: to the login page; signed in without the permission: 403."""
+        return super().handle_no_permission()  # type: ignore[no-any-return]
+
 
 class ReservationView(StaffPermissionMixin, FormView):  # type: ignore[type-arg]
     """List the reservations; reserve a code for customers (POST ``code``, ``customers``)."""
 
-    permission_required = "django_talon.add_couponreservation"
+    permission_required = RESERVE_PERMISSION
     template_name = "django_talon/oscar/dashboard/reservations.html"
     form_class = ReservationForm
 

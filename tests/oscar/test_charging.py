@@ -1,0 +1,106 @@
+"""Talon.One's discounts charged by Oscar: tax modes, Oscar's own offers off or coexisting,
+and the cart-level split that makes Oscar's totals the quote's to the cent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+from oscar.apps.partner.strategy import UK, Selector
+from oscar.test import factories
+
+from django_talon import services
+from django_talon.contrib.oscar.charging import split_cart_discount
+from django_talon.contrib.oscar.offers import OFFER_SLUG, ensure_talon_offer
+from tests.oscar.conftest import add_to_basket, basket_of, enter_code, sessions_of
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("amount", "rooms", "expected"),
+    [
+        (D("3.30"), [D("25.00"), D("8.00")], [D("2.50"), D("0.80")]),
+        (D("1.00"), [D("1.00"), D("1.00"), D("1.00")], [D("0.34"), D("0.33"), D("0.33")]),
+        (D("9.99"), [D("5.00"), D("2.00")], [D("5.00"), D("2.00")]),  # capped at the lines
+        (D("0.00"), [D("5.00")], [D("0.00")]),
+        (D("0.01"), [D("0.00"), D("3.00")], [D("0.00"), D("0.01")]),
+    ],
+)
+def test_cart_discount_split_adds_up_to_the_cent(
+    amount: Decimal, rooms: list[Decimal], expected: list[Decimal]
+) -> None:
+    shares = split_cart_discount(amount, rooms)
+    assert shares == expected
+    assert sum(shares) == min(amount, sum(rooms))
+    assert all(share <= room for share, room in zip(shares, rooms, strict=True))
+
+
+@pytest.fixture
+def uk_tax(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Oscar's sample UK strategy (20% VAT) for every basket: incl and excl prices differ."""
+    monkeypatch.setattr(Selector, "strategy", lambda self, request=None, user=None, **kw: UK())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["incl_tax", "excl_tax"])
+def test_tax_mode_prices_and_charges(
+    mode: str, shop: Any, catalogue: dict[str, Any], settings: Any, uk_tax: None
+) -> None:
+    settings.TALON_OSCAR = {**settings.TALON_OSCAR, "TAX_MODE": mode}
+    client = Client()
+    add_to_basket(client, catalogue["mug"], 2)  # 12.50 excl, 15.00 incl
+    assert enter_code(client, "WELCOME10") == "Code WELCOME10 applied."
+    basket, _ = basket_of(client)
+    (session,) = sessions_of(basket)
+    quote = services.quote_for_cart(basket)
+    assert quote.confirmed
+    if mode == "incl_tax":
+        assert session.cart_items[0]["price"] == 15.0
+        assert basket.total_incl_tax == quote.total == D("27.00")
+    else:
+        assert session.cart_items[0]["price"] == 12.5
+        assert basket.total_excl_tax == quote.total == D("22.50")
+        assert basket.total_incl_tax == D("27.00")  # Oscar adds the tax back
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("choice", "expected"), [("off", D("22.50")), ("coexist", D("17.50"))])
+def test_oscar_offers_off_or_coexisting(
+    choice: str, expected: Decimal, shop: Any, catalogue: dict[str, Any], settings: Any
+) -> None:
+    """A non-exclusive Oscar site offer of 20% next to WELCOME10 (10%): off -> only
+    Talon.One's; coexist -> both (Oscar's 20% of the undiscounted price, as Oscar computes
+    it; an exclusive Oscar offer never shares a line Talon.One discounted)."""
+    settings.TALON_OSCAR = {**settings.TALON_OSCAR, "OSCAR_OFFERS": choice}
+    settings.OSCAR_OFFERS_INCL_TAX = True  # the same tax mode as Talon.One's (check E003)
+    oscar_offer = factories.create_offer(name="Oscar 20%")
+    oscar_offer.exclusive = False
+    oscar_offer.save()
+    ensure_talon_offer()
+    client = Client()
+    add_to_basket(client, catalogue["mug"], 2)  # 25.00
+    enter_code(client, "WELCOME10")
+    basket, _ = basket_of(client)
+    names = [d["name"] for d in basket.offer_discounts]
+    assert names[0] == "Talon.One promotions"
+    assert ("Oscar 20%" in names) is (choice == "coexist")
+    assert basket.total_incl_tax == expected
+    quote = services.quote_for_cart(basket)
+    oscar_discount = sum(d["discount"] for d in basket.offer_discounts[1:])
+    assert basket.total_incl_tax == quote.total - oscar_discount
+
+
+@pytest.mark.django_db(transaction=True)
+def test_offer_row_follows_the_settings(settings: Any) -> None:
+    from oscar.core.loading import get_model
+
+    offer = get_model("offer", "ConditionalOffer").objects.get(slug=OFFER_SLUG)  # post_migrate
+    assert offer.exclusive and offer.max_basket_applications == 1
+    settings.TALON_OSCAR = {"OSCAR_OFFERS": "coexist", "OFFER_NAME": "Promotions"}
+    offer = ensure_talon_offer()
+    offer.refresh_from_db()
+    assert not offer.exclusive and offer.name == "Promotions"
+    assert offer.benefit.proxy().name == "Talon.One's discounts"
