@@ -39,6 +39,8 @@ CONDITION_TYPES = {
 EFFECT_TYPES = {
     "setDiscount",
     "setDiscountPerItem",
+    "setDiscountPerAdditionalCost",
+    "setDiscountPerAdditionalCostPerItem",
     "addFreeItem",
     "addLoyaltyPoints",
     "showNotification",
@@ -53,8 +55,6 @@ class CampaignFileError(ValueError):
 class CouponSpec:
     """A coupon declared in the campaign file (materialised into a fresh Coupon on reset)."""
 
-    "setDiscountPerAdditionalCost",
-    "setDiscountPerAdditionalCostPerItem",
     value: str
     usage_limit: int = 0
     profile_limit: int = 0
@@ -275,6 +275,18 @@ def _check_effect(effect: Any, where: str, result: CampaignSet) -> None:
         has_percent = is_number(effect.get("percent"))
         has_amount = is_number(effect.get("amount"))
         _require(has_percent != has_amount, f"{where} needs exactly one of percent or amount")
+    elif etype in ("setDiscountPerAdditionalCost", "setDiscountPerAdditionalCostPerItem"):
+        _require(
+            isinstance(effect.get("additionalCost"), str) and effect["additionalCost"],
+            f"{where}.additionalCost must name the additional cost (e.g. shipping)",
+        )
+        has_percent = is_number(effect.get("percent"))
+        has_amount = is_number(effect.get("amount"))
+        _require(has_percent != has_amount, f"{where} needs exactly one of percent or amount")
+        _require(
+            is_int(effect.get("additionalCostId", 1)),
+            f"{where}.additionalCostId must be an integer",
+        )
     elif etype == "addFreeItem":
         _require(isinstance(effect.get("sku"), str), f"{where}.sku must be a string")
     elif etype == "addLoyaltyPoints":
@@ -289,14 +301,3 @@ def _check_effect(effect: Any, where: str, result: CampaignSet) -> None:
         )
     elif etype == "showNotification":
         _require(isinstance(effect.get("body"), str), f"{where}.body must be a string")
-    elif etype in ("setDiscountPerAdditionalCost", "setDiscountPerAdditionalCostPerItem"):
-        _require(
-            isinstance(effect.get("additionalCost"), str) and effect["additionalCost"],
-            f"{where}.additionalCost must name the additional cost (e.g. shipping)",
-        )
-        has_percent = is_number(effect.get("percent"))
-        has_amount = is_number(effect.get("amount"))
-        _require(has_percent != has_amount, f"{where} needs exactly one of percent or amount")
-        _require(
-            is_int(effect.get("additionalCostId", 1)), f"{where}.additionalCostId must be an integer"
-        )

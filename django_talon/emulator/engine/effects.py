@@ -1,5 +1,5 @@
 """What a firing campaign produces: discounts (cart, items, additional costs), free items,
-loyalty points and achievement progress (those two: :mod:`.loyalty`), notifications.
+loyalty points, notifications.
 
 Effects come in the v2 object shape; :func:`to_v1_effect` turns one into the v1 positional
 wire format.
@@ -123,6 +123,7 @@ def _set_discount_per_additional_cost(
     value = _cost_discount(spec, price, left)
     if value <= 0:
         return [], remaining
+    ctx.cost_left[cost_name] = money(left - value)
     props = {
         "name": _effect_name(campaign, spec),
         "additionalCostId": int(spec.get("additionalCostId", 1)),
@@ -130,7 +131,7 @@ def _set_discount_per_additional_cost(
         "value": value,
         "desiredValue": _cost_discount(spec, price, price),
     }
-    return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
+    return [effect_head(campaign, "setDiscountPerAdditionalCost", props)], remaining
 
 
 def _set_discount_per_additional_cost_per_item(
@@ -173,6 +174,36 @@ def _add_free_item(
     return [effect_head(campaign, "addFreeItem", props)], remaining
 
 
+def _add_loyalty_points(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    if ctx.profile is None and not ctx.profile_id:
+        return [], remaining  # loyalty needs a customer profile
+    if is_number(spec.get("points")):
+        points = float(spec["points"])
+    else:
+        points = float(math.floor(ctx.subtotal * float(spec["pointsPerAmount"])))
+    if points <= 0:
+        return [], remaining
+    props = {
+        "name": _effect_name(campaign, spec),
+        "programId": int(spec["programId"]),
+        "subLedgerId": str(spec.get("subLedgerId", "")),
+        "value": points,
+        "recipientIntegrationId": ctx.profile_id,
+        "transactionUUID": _uuid4(lookups.rng.getrandbits(128)),
+    }
+    return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
+
+
+def _uuid4(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))`` without building the UUID object (same text)."""
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)  # version 4
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _show_notification(
     campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
@@ -187,13 +218,13 @@ def _show_notification(
 EFFECT_MAKERS: dict[str, EffectMaker] = {
     "setDiscount": _set_discount,
     "setDiscountPerItem": _set_discount_per_item,
+    "setDiscountPerAdditionalCost": _set_discount_per_additional_cost,
+    "setDiscountPerAdditionalCostPerItem": _set_discount_per_additional_cost_per_item,
     "addFreeItem": _add_free_item,
     "addLoyaltyPoints": _add_loyalty_points,
     "showNotification": _show_notification,
 }
 
-    "setDiscountPerAdditionalCost": _set_discount_per_additional_cost,
-    "setDiscountPerAdditionalCostPerItem": _set_discount_per_additional_cost_per_item,
 
 def to_v1_effect(effect: dict[str, Any]) -> list[Any]:
     """``[campaignId, rulesetId, ruleIndex, [effectName, args...]]`` (the v1 wire format).

@@ -43,16 +43,14 @@ def _undone_by(effect: dict[str, Any], rollback: dict[str, Any]) -> bool:
         )
     if etype == "setDiscount":
         return props["name"] == undo["name"] and "cartItemPosition" not in undo
-    return bool(props["transactionUUID"] == undo["transactionUUID"])
-
     if etype in ("setDiscountPerAdditionalCost", "setDiscountPerAdditionalCostPerItem"):
         return bool(
             props["name"] == undo["name"]
             and props["additionalCost"] == undo.get("additionalCost")
             and props.get("position") == undo.get("cartItemPosition")
         )
-    if etype == "increaseAchievementProgress":
-        return bool(props["achievementId"] == undo["achievementId"])
+    return bool(props["transactionUUID"] == undo["transactionUUID"])
+
 
 def remaining_effects(
     effects: list[dict[str, Any]], rollbacks: list[dict[str, Any]]
@@ -163,8 +161,20 @@ class RedemptionMixin(StoreState):
                 if "position" in props:
                     undo["cartItemPosition"] = props["position"]
                 rollbacks.append({**head, "effectType": "rollbackDiscount", "props": undo})
-            else:  # points earned or spent, achievement progress
-                rollbacks += self._loyalty_rollbacks(head, effect, redemption.profile_id, now)
+            elif etype == "addLoyaltyPoints":
+                rollbacks.append(
+                    {
+                        **head,
+                        "effectType": "rollbackAddedLoyaltyPoints",
+                        "props": {
+                            "programId": props["programId"],
+                            "subLedgerId": props["subLedgerId"],
+                            "value": props["value"],
+                            "recipientIntegrationId": props["recipientIntegrationId"],
+                            "transactionUUID": props["transactionUUID"],
+                        },
+                    }
+                )
         return rollbacks
 
     def _unredeem(self, session: Session, profile: Profile | None) -> list[dict[str, Any]]:
