@@ -32,6 +32,8 @@ CONDITION_TYPES = {
     "itemQuantityAtLeast",
     "profileAttributeEquals",
     "sessionAttributeEquals",
+    "eventAttributeEquals",
+    "catalogAttributeEquals",
     "audienceMember",
     "firstSession",
     "profileRequired",
@@ -260,7 +262,12 @@ def _check_condition(cond: Any, where: str) -> None:
     elif ctype == "itemQuantityAtLeast":
         _require(is_int(cond.get("quantity")), f"{where}.quantity must be an integer")
         _require("sku" in cond or "category" in cond, f"{where} needs sku or category")
-    elif ctype in ("profileAttributeEquals", "sessionAttributeEquals"):
+    elif ctype in (
+        "profileAttributeEquals",
+        "sessionAttributeEquals",
+        "eventAttributeEquals",
+        "catalogAttributeEquals",
+    ):
         _require(isinstance(cond.get("attribute"), str), f"{where}.attribute must be a string")
         _require("value" in cond, f"{where}.value is required")
     elif ctype == "audienceMember":

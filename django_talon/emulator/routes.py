@@ -81,6 +81,7 @@ def _bulk_profiles(store: Store, request: Request) -> tuple[int, Any]:
 def integration_routes(s: Store) -> list[Route]:
     """Every Integration API route of the emulator, bound to the store ``s``."""
     return [
+        *audience_catalog_event_routes(s),
         Route(
             "PUT",
             _compile("/v2/customer_sessions/{id}"),
@@ -202,3 +203,87 @@ def integration_routes(s: Store) -> list[Route]:
             v1=True,
         ),
     ]
+
+
+def audience_catalog_event_routes(s: Store) -> list[Route]:
+    """Audiences, catalogs and best prior price, events v2/v3, the campaign list and
+    referrals for many advocates (issue 15)."""
+    return [
+        Route(
+            "POST",
+            _compile("/v2/audiences"),
+            "createAudienceV2",
+            lambda r: (201, s.create_audience(r.json())),
+        ),
+        Route(
+            "PUT",
+            _compile("/v2/audiences/{id}"),
+            "updateAudienceV2",
+            lambda r: (200, s.update_audience(r.params[0], r.json())),
+        ),
+        Route(
+            "DELETE",
+            _compile("/v2/audiences/{id}"),
+            "deleteAudienceV2",
+            lambda r: _no_content(s.delete_audience, r.params[0]),
+        ),
+        Route(
+            "DELETE",
+            _compile("/v2/audiences/{id}/memberships"),
+            "deleteAudienceMembershipsV2",
+            lambda r: _no_content(s.delete_audience_memberships, r.params[0]),
+        ),
+        Route(
+            "PUT",
+            _compile("/v2/audience_customers/{id}/attributes"),
+            "updateAudienceCustomersAttributes",
+            lambda r: _no_content(s.update_audience_customers_attributes, r.params[0], r.json()),
+        ),
+        Route(
+            "PUT",
+            _compile("/v1/catalogs/{id}/sync"),
+            "syncCatalog",
+            lambda r: (200, s.sync_catalog(r.params[0], r.json())),
+        ),
+        Route(
+            "POST",
+            _compile("/v1/best_prior_price"),
+            "bestPriorPrice",
+            lambda r: (200, s.best_prior_price(r.json())),
+        ),
+        Route(
+            "POST",
+            _compile("/v2/events"),
+            "trackEventV2",
+            lambda r: s.track_event_v2(r.json(), r.query),
+        ),
+        Route(
+            "POST",
+            _compile("/v3/events"),
+            "trackEventV3",
+            lambda r: (200, s.track_event_v3(r.json(), r.query)),
+        ),
+        Route(
+            "GET",
+            _compile("/v3/events/{id}"),
+            "getEventV3",
+            lambda r: (200, s.get_event_v3(r.params[0])),
+        ),
+        Route(
+            "GET",
+            _compile("/v1/integration/campaigns"),
+            "integrationGetAllCampaigns",
+            lambda r: (200, s.integration_campaigns(r.query)),
+        ),
+        Route(
+            "POST",
+            _compile("/v1/referrals_for_multiple_advocates"),
+            "createReferralsForMultipleAdvocates",
+            lambda r: _created_or_silent(s.create_referrals_for_advocates(r.json(), r.query)),
+        ),
+    ]
+
+
+def _created_or_silent(result: Any) -> tuple[int, Any]:
+    """201 with the body, or 204 when the call was silent (``None``)."""
+    return (204, None) if result is None else (201, result)

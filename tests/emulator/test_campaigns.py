@@ -154,6 +154,9 @@ def _known_profiles(client: TalonClient) -> None:
     client.update_customer_profile_v2("gold", {"tier": "gold"}, audiences_changes={"adds": [1]})
     client.update_customer_profile_v2("plain", {"tier": "basic"})
     client.update_customer_session_v2("old-0", {"profileId": "old", "cartItems": [COFFEE]})
+    client.sync_catalog(
+        1, [{"type": "ADD", "payload": {"sku": FILTER["sku"], "attributes": {"fair": True}}}]
+    )
 
 
 ONE_COFFEE = {**COFFEE, "quantity": 1}
@@ -201,11 +204,18 @@ CONDITION_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
         {"profileId": "plain", "cartItems": [COFFEE]},
         {"cartItems": [COFFEE]},
     ),
+    "catalogAttributeEquals": (
+        {"attribute": "fair", "value": True},
+        {"cartItems": [COFFEE, FILTER]},
+        {"cartItems": [COFFEE]},
+    ),
 }
+#: conditions on what only a custom event has (tests/emulator/test_ops_events.py)
+EVENT_ONLY_CONDITIONS = {"eventAttributeEquals"}
 
 
 def test_every_condition_type_has_a_case() -> None:
-    assert sorted(CONDITION_CASES) == sorted(CONDITION_TYPES)
+    assert sorted(CONDITION_CASES) == sorted(set(CONDITION_TYPES) - EVENT_ONLY_CONDITIONS)
 
 
 @pytest.mark.parametrize("ctype", sorted(CONDITION_CASES))

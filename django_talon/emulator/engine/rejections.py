@@ -37,6 +37,13 @@ def _condition_holds(cond: dict[str, Any], ctx: EvalContext) -> bool:
         )
     if ctype == "sessionAttributeEquals":
         return bool(ctx.session_attributes.get(cond["attribute"]) == cond["value"])
+    if ctype == "eventAttributeEquals":
+        return bool(ctx.event_attributes.get(cond["attribute"]) == cond["value"])
+    if ctype == "catalogAttributeEquals":
+        return any(
+            ctx.catalog.get(i.get("sku") or "", {}).get(cond["attribute"]) == cond["value"]
+            for i in ctx.cart_items
+        )
     if ctype == "audienceMember":
         return ctx.profile is not None and int(cond["audienceId"]) in ctx.profile.audiences
     if ctype == "firstSession":

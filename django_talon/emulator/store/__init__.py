@@ -13,6 +13,12 @@ It is assembled from one mixin per area, so the code for an endpoint is found by
 ``profiles.py``     ``/v2/customer_profiles``, audiences, search, deletion, inventory
 ``coupons.py``      coupon reservations and referrals
 ``v1.py``           the deprecated v1 sessions, profiles and events
+``audiences.py``    ``/v2/audiences``, ``/v2/audience_customers``: audiences and members
+``catalog.py``      ``/v1/catalogs/{id}/sync``, ``/v1/best_prior_price`` (with ``prices.py``,
+                    the price history)
+``events.py``       ``/v2/events``, ``/v3/events``: custom and advanced events
+``campaigns.py``    ``/v1/integration/campaigns``: the campaign list
+``referrals.py``    ``/v1/referrals_for_multiple_advocates``
 ==================  ===================================================================
 
 Every public method takes the store lock for its whole duration, so each API call is atomic.
@@ -20,7 +26,11 @@ Every public method takes the store lock for its whole duration, so each API cal
 
 from __future__ import annotations
 
+from django_talon.emulator.store.audiences import AudiencesMixin
+from django_talon.emulator.store.campaigns import CampaignListMixin
+from django_talon.emulator.store.catalog import CatalogMixin
 from django_talon.emulator.store.coupons import CouponsMixin
+from django_talon.emulator.store.events import EventsMixin
 from django_talon.emulator.store.parsing import (
     MAX_BATCH,
     MAX_CART_ITEMS,
@@ -31,6 +41,7 @@ from django_talon.emulator.store.parsing import (
 )
 from django_talon.emulator.store.profiles import ProfilesMixin, profile_context
 from django_talon.emulator.store.redemption import RedemptionMixin
+from django_talon.emulator.store.referrals import ReferralBatchMixin
 from django_talon.emulator.store.render import RenderMixin
 from django_talon.emulator.store.returns import ReturnsMixin
 from django_talon.emulator.store.sessions import SessionsMixin
@@ -41,6 +52,11 @@ _profile_context = profile_context  # the name it had when the store was one mod
 
 
 class Store(
+    EventsMixin,
+    CatalogMixin,
+    CampaignListMixin,
+    ReferralBatchMixin,
+    AudiencesMixin,
     V1Mixin,
     ReturnsMixin,
     SessionsMixin,
