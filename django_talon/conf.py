@@ -44,6 +44,7 @@ class TalonConfig:
     DELIVERY: str = "auto"
     IMMEDIATE_ATTEMPT: bool = True
     ORDER_PLACEMENT: str = "fail_open"
+    PLACEMENT_TIMEOUT: float = 5.0  # the whole fail-closed confirmation (a deadline)
     CLOSE_UNCONFIRMED: str = "without_codes"
     # Outbox
     MAX_ATTEMPTS: int = 8
@@ -124,6 +125,13 @@ def _as_float(value: Any) -> float:
     return float(value)
 
 
+def _as_positive_float(value: Any) -> float:
+    number = _as_float(value)
+    if not number > 0:
+        raise TypeError("a number of seconds above 0 is needed")
+    return number
+
+
 def _as_int(value: Any) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise TypeError("a whole number is needed")
@@ -186,6 +194,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "DELIVERY": _as_str,
     "IMMEDIATE_ATTEMPT": _as_bool,
     "ORDER_PLACEMENT": _as_str,
+    "PLACEMENT_TIMEOUT": _as_positive_float,
     "CLOSE_UNCONFIRMED": _as_str,
     "MAX_ATTEMPTS": _as_int,
     "RETRY_BACKOFF": _as_float,

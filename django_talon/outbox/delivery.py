@@ -18,11 +18,15 @@ inside the guarded block and may catch them (``TalonNotFound`` as a result).
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from typing import Any
 
 from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from django_talon import resilience, signals
@@ -84,6 +88,8 @@ def deliver_key(
     force: bool = False,
     raise_errors: bool = False,
     max_rows: int = 1000,
+    timeout: float | None = None,
+    claimed: Iterable[int] = (),
 ) -> DeliveryReport:
     """Deliver the pending rows of ``key`` in order; stop at the first failure.
 
@@ -92,11 +98,30 @@ def deliver_key(
     attempt was recorded; a failed call raises the Django-side error of
     :mod:`django_talon.exceptions`). Safe to call concurrently and twice: a key being
     delivered by another process is reported ``busy``.
+
+    ``timeout`` is a deadline in seconds for the whole delivery: each call gets what is left
+    of it (connect and read together, without client retries) and no call starts once it
+    has passed. ``raise_errors`` without a ``timeout`` means a customer waits for the
+    answer (fail-closed placement): the deadline is ``PLACEMENT_TIMEOUT``.
+
+    ``claimed``: ids of rows whose attempt this process already counted in the
+    transaction that wrote them (:func:`~django_talon.outbox.scheduling.enqueue` with
+    ``claimed=True``); such a row is called without a claim transaction of its own, and one
+    this delivery does not reach gets its claim back (see :func:`_give_back`).
     """
     report = DeliveryReport(key=key)
+    if timeout is None and raise_errors:
+        timeout = talon_settings.PLACEMENT_TIMEOUT
+    deadline = None if timeout is None else time.monotonic() + timeout
+    held = _Held(dict.fromkeys([*claimed, *claimed_in_transaction(key)], 1))
     for _ in range(max_rows):
+        call_timeout = _time_left(deadline, report)
+        if call_timeout == 0.0:
+            break
         try:
-            outcome = _deliver_head(key, report, immediate=immediate, force=force)
+            outcome = _deliver_head(
+                key, report, immediate=immediate, force=force, held=held, timeout=call_timeout
+            )
         except _BusyError:
             report.stopped = "busy"
             break
@@ -109,10 +134,101 @@ def deliver_key(
         if outcome != "next":
             report.stopped = outcome
             break
+    if held.rows:
+        _give_back(held.rows)
     report.remaining = report.stopped not in ("", "empty", "busy")
     if raise_errors and report.last_exception is not None:
         raise report.last_exception
     return report
+
+
+def _time_left(deadline: float | None, report: DeliveryReport) -> float | None:
+    """Seconds left for the next call (None: no deadline); 0.0: the deadline has passed,
+    and the report says so (stopped ``timeout``, a ``TalonUnavailableError``)."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left > 0:
+        return left
+    report.stopped = "timeout"
+    report.last_exception = TalonUnavailableError(
+        "Talon.One did not confirm within PLACEMENT_TIMEOUT "
+        f"({talon_settings.PLACEMENT_TIMEOUT:g}s)"
+    )
+    return 0.0
+
+
+def call_timeout(seconds: float) -> tuple[float, float]:
+    """The (connect, read) timeout of a call that must end within ``seconds``: ``TIMEOUT``'s
+    parts, shortened so that together they stay within ``seconds`` (connecting gets at most
+    a quarter of it). ``requests`` applies each part on its own, so passing ``seconds`` as
+    one float would allow twice as long."""
+    configured = talon_settings.timeout
+    connect_cfg, read_cfg = configured if isinstance(configured, tuple) else (configured,) * 2
+    connect = min(connect_cfg, seconds / 4)
+    return (connect, min(read_cfg, seconds - connect))
+
+
+def note_claimed(key: str, message_id: int) -> None:
+    """Remember, until the current transaction ends, that it wrote row ``message_id`` of
+    ``key`` already claimed. A delivery inside the same transaction (fail-closed placement
+    delivers the session's key before the order commits) then calls it as a held row
+    instead of counting a second attempt. Forgotten when Django replaces the connection's
+    ``run_on_commit`` list (commit, rollback, savepoint rollback)."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return
+    hooks = conn.run_on_commit
+    memo: tuple[list[Any], dict[str, list[int]]] | None = getattr(
+        conn, "_django_talon_claimed", None
+    )
+    if memo is None or memo[0] is not hooks:
+        memo = (hooks, {})
+        conn._django_talon_claimed = memo
+    memo[1].setdefault(key, []).append(message_id)
+
+
+def claimed_in_transaction(key: str) -> list[int]:
+    """Rows of ``key`` written claimed by the current transaction (see :func:`note_claimed`)."""
+    conn = transaction.get_connection()
+    memo: tuple[list[Any], dict[str, list[int]]] | None = getattr(
+        conn, "_django_talon_claimed", None
+    )
+    if not conn.in_atomic_block or memo is None or memo[0] is not conn.run_on_commit:
+        return []
+    return memo[1].get(key, [])
+
+
+@dataclass
+class _Held:
+    """Rows this process claimed in the transaction that wrote them (id -> the attempts
+    count the claim left); an id is removed once its row is settled or handed on."""
+
+    rows: dict[int, int]
+
+    def take(self, message: OutboxMessage) -> bool:
+        """Is ``message`` one of ours, unclaimed since? (Then it is ours to call now.)"""
+        if self.rows.get(message.pk) != message.attempts:
+            return False
+        del self.rows[message.pk]
+        return True
+
+
+def _give_back(rows: dict[int, int]) -> None:
+    """Undo the claim of rows this process claimed when it wrote them but did not reach
+    (an older row of the key was not due or failed, the key was busy): attempts back to 0,
+    due at once, as if never claimed. A row another process locked (it is delivering the
+    key) or claimed again since (``attempts`` differs) is left to it; the claim it keeps is
+    bounded like a worker that died mid-call."""
+    qs = OutboxMessage.objects.filter(pk__in=list(rows), state=PENDING, attempts=1)
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("pk", flat=True))
+        if ids:
+            OutboxMessage.objects.filter(pk__in=ids).update(
+                attempts=0, next_attempt_at=F("created_at"), updated_at=timezone.now()
+            )
 
 
 # -- one row: claim, then call ----------------------------------------------------------------
@@ -124,10 +240,19 @@ class _Claim:
     operation: Operation
     more: str  # "next" | "drained": what follows once this row is done
     due_at: datetime  # ``next_attempt_at`` before the claim (restored if the call is refused)
+    held: bool = False  # claimed when written; still locked by the claim's transaction
 
 
-def _deliver_head(key: str, report: DeliveryReport, *, immediate: bool, force: bool) -> str:
-    """Deliver the oldest pending row of ``key`` in two transactions.
+def _deliver_head(
+    key: str,
+    report: DeliveryReport,
+    *,
+    immediate: bool,
+    force: bool,
+    held: _Held,
+    timeout: float | None,
+) -> str:
+    """Deliver the oldest pending row of ``key`` in two transactions (one for a held row).
 
     1. *Claim* (short, committed before any HTTP): lock the head (``NOWAIT``), settle what
        needs no call (superseded, kill switch, open circuit, attempts used up), otherwise
@@ -140,19 +265,20 @@ def _deliver_head(key: str, report: DeliveryReport, *, immediate: bool, force: b
        ``attempts``), then call the API and store the answer with the row's ``done`` in one
        transaction. The lock is held during the call, so a second process still finds the
        key busy (never two calls for one key at once), even if the call outlives the lease.
+
+    A *held* head (claimed by this process in the transaction that wrote it, which counted
+    the attempt and set the lease durably already) skips step 1's write and commit: the
+    call runs in the transaction that locked it, still locked, in one commit.
     """
     try:
         with transaction.atomic():
-            claimed = _claim_head(key, report, force=force)
-    except OperationalError as exc:
-        if _is_lock_error(exc):
-            raise _BusyError() from exc
-        raise
-    if isinstance(claimed, str):
-        return claimed
-    try:
+            claimed = _claim_head(key, report, force=force, held=held)
+            if isinstance(claimed, str):
+                return claimed
+            if claimed.held:
+                return _call_claimed(claimed, report, immediate=immediate, timeout=timeout)
         with transaction.atomic():
-            return _call_claimed(claimed, report, immediate=immediate)
+            return _call_claimed(claimed, report, immediate=immediate, timeout=timeout, relock=True)
     except OperationalError as exc:
         if _is_lock_error(exc):
             raise _BusyError() from exc
@@ -183,7 +309,7 @@ def _is_lock_error(exc: DatabaseError) -> bool:
     return "could not obtain lock" in text or "nowait" in text
 
 
-def _claim_head(key: str, report: DeliveryReport, *, force: bool) -> str | _Claim:
+def _claim_head(key: str, report: DeliveryReport, *, force: bool, held: _Held) -> str | _Claim:
     rows = _lock_head(key)
     if not rows:
         return "empty"
@@ -191,7 +317,8 @@ def _claim_head(key: str, report: DeliveryReport, *, force: bool) -> str | _Clai
     following = rows[1] if len(rows) > 1 else None
     more = "next" if following is not None else "drained"
     now = timezone.now()
-    if not force and head.next_attempt_at > now:
+    ours = held.take(head)
+    if not force and not ours and head.next_attempt_at > now:
         report.retry_in = (head.next_attempt_at - now).total_seconds()
         return "not_due"
     operation = get_operation(head.operation)
@@ -199,6 +326,11 @@ def _claim_head(key: str, report: DeliveryReport, *, force: bool) -> str | _Clai
         _finish(head, "superseded", now)
         report.skipped += 1
         return more
+    if ours:
+        claim = _Claim(head, operation, more, head.created_at, held=True)
+        if not resilience.is_enabled() or resilience.breaker.state() == "open":
+            return _refused(claim, report, now)
+        return claim
     if not resilience.is_enabled():
         return _switched_off(report)
     if head.attempts >= talon_settings.MAX_ATTEMPTS and not operation.never_dead:
@@ -220,19 +352,26 @@ def _claim_head(key: str, report: DeliveryReport, *, force: bool) -> str | _Clai
     return _Claim(head, operation, more, due_at)
 
 
-def _call_claimed(claim: _Claim, report: DeliveryReport, *, immediate: bool) -> str:
+def _call_claimed(
+    claim: _Claim,
+    report: DeliveryReport,
+    *,
+    immediate: bool,
+    timeout: float | None,
+    relock: bool = False,
+) -> str:
+    """Call the API for a claimed row and store the outcome (``relock``: the claim was
+    committed in a transaction of its own, so lock the row again and check it is ours)."""
     head, operation = claim.message, claim.operation
-    qs = OutboxMessage.objects.filter(pk=head.pk, state=PENDING, attempts=head.attempts)
-    if connection.features.has_select_for_update:
-        # Blocking, not NOWAIT: the only holders are a deliverer that locked the row between
-        # our two transactions (it finds our lease and leaves at once) or one that claimed it
-        # after us (then ``attempts`` differs and we leave once it is done).
-        qs = qs.select_for_update()
-    if not list(qs.values_list("pk", flat=True)):
+    if relock and not _still_claimed(head):
         return "busy"  # claimed again by another process meanwhile: it delivers the key
     called = False
     try:
-        with resilience.guarded(f"deliver {head.operation}", immediate=immediate) as client:
+        with resilience.guarded(
+            f"deliver {head.operation}",
+            immediate=immediate,
+            timeout=None if timeout is None else call_timeout(timeout),
+        ) as client:
             called = True
             result = operation.handler(head, client)
     except DatabaseError:
@@ -242,12 +381,28 @@ def _call_claimed(claim: _Claim, report: DeliveryReport, *, immediate: bool) -> 
             return _refused(claim, report, timezone.now())
         _record_failure(head, operation, exc, report, timezone.now())
         return "failed"
-    _finish(head, result or "sent", timezone.now())
+    now = timezone.now()
+    if claim.more == "drained" and _can_look_ahead():
+        more = "next" if _finish_looking_ahead(head, result or "sent", now) else "empty"
+    else:
+        _finish(head, result or "sent", now)
+        more = claim.more
     if result in ("unchanged", "superseded"):
         report.skipped += 1
     else:
         report.sent += 1
-    return claim.more
+    return more
+
+
+def _still_claimed(head: OutboxMessage) -> bool:
+    """Lock the claimed row again; is it still pending with the attempts our claim set?"""
+    qs = OutboxMessage.objects.filter(pk=head.pk, state=PENDING, attempts=head.attempts)
+    if connection.features.has_select_for_update:
+        # Blocking, not NOWAIT: the only holders are a deliverer that locked the row between
+        # our two transactions (it finds our lease and leaves at once) or one that claimed it
+        # after us (then ``attempts`` differs and we leave once it is done).
+        qs = qs.select_for_update()
+    return bool(list(qs.values_list("pk", flat=True)))
 
 
 # -- outcomes ---------------------------------------------------------------------------------
@@ -317,6 +472,53 @@ def _finish(message: OutboxMessage, result: str, now: datetime) -> None:
     message.delivered_at = now
     message.last_error = ""
     message.save(update_fields=["state", "result", "delivered_at", "last_error", "updated_at"])
+
+
+def _can_look_ahead() -> bool:
+    """Can the row's ``done`` UPDATE also say whether rows of its key are pending
+    (``UPDATE ... RETURNING``: PostgreSQL, SQLite 3.35+)? Elsewhere a query follows."""
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        import sqlite3  # the driver of Django's SQLite backend
+
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return False
+
+
+def _finish_looking_ahead(message: OutboxMessage, result: str, now: datetime) -> bool:
+    """:func:`_finish` in one statement that also answers "is another row of this key
+    pending?" (the check :func:`deliver_key` would otherwise make after the commit).
+
+    Why this is enough: a row of the key committed before this statement is seen by it. One
+    committed after it, by a writer that found the key busy, is committed before our commit
+    only if that writer did not wait for a lock we hold: writers of a session lock its mirror
+    row (``SELECT ... FOR UPDATE``), which the answer's UPDATE has locked too, so they wait
+    for our commit and then find the key free; on SQLite every writer waits for our commit.
+    What is left (a row of another kind of key committed in the instant between this
+    statement and our commit) is due at once and the relay delivers it, as it does a row
+    whose post-commit delivery was lost.
+    """
+    message.state = DONE
+    message.result = result
+    message.delivered_at = now
+    message.last_error = ""
+    message.updated_at = now
+    q = connection.ops.quote_name
+    table, pk, key, state = (q(n) for n in (OutboxMessage._meta.db_table, "id", "key", "state"))
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        f"UPDATE {table} SET {state} = %s, {q('result')} = %s, {q('delivered_at')} = %s, "
+        f"{q('last_error')} = '', {q('updated_at')} = %s WHERE {pk} = %s "
+        f"RETURNING EXISTS (SELECT 1 FROM {table} later "
+        f"WHERE later.{key} = %s AND later.{state} = %s AND later.{pk} <> %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [DONE, result, stamp, stamp, message.pk, message.key, PENDING, message.pk]
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _is_permanent(exc: BaseException) -> bool:

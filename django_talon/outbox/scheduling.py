@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from django_talon.conf import talon_settings
 from django_talon.models import OutboxMessage
-from django_talon.outbox.delivery import deliver_key
+from django_talon.outbox.delivery import backoff, deliver_key, note_claimed
 from django_talon.outbox.registry import PENDING, fingerprint, get_operation
 
 logger = logging.getLogger("django_talon.outbox")
@@ -75,15 +76,28 @@ def enqueue(
         return refused
     if kept is not payload:  # an id list lost an erased customer: the old hash is wrong
         payload, fingerprint_value = kept, ""
+    # The immediate attempt right after commit is claimed here, in the caller's transaction
+    # (attempt counted, lease set), so the delivery needs no claim transaction of its own.
+    claimed = deliver and immediate and talon_settings.IMMEDIATE_ATTEMPT
     message: OutboxMessage = OutboxMessage.objects.create(
         operation=operation,
         key=key,
         payload=payload,
         fingerprint=fingerprint_value or fingerprint(payload),
+        **_claim_fields() if claimed else {},
     )
+    if claimed:
+        note_claimed(key, message.pk)
     if deliver:
-        schedule(key, immediate=immediate)
+        schedule(key, immediate=immediate, claimed=message.pk if claimed else None)
     return message
+
+
+def _claim_fields() -> dict[str, Any]:
+    """A row written claimed: its first attempt counted and leased, as the delivery's claim
+    would (docs/outbox.md, "Delivery"): if this process dies before or during the call, the
+    relay re-drives it when the lease ends, with the attempt used up."""
+    return {"attempts": 1, "next_attempt_at": timezone.now() + timedelta(seconds=backoff(1))}
 
 
 # -- erased customers -------------------------------------------------------------------------
@@ -166,19 +180,21 @@ def _without_erased(operation: str, key: str, payload: dict[str, Any]) -> dict[s
 
 
 class _KeyDelivery:
-    """The post-commit callback of one key (``immediate`` can be upgraded while queued)."""
+    """The post-commit callback of one key (``immediate`` can be upgraded while queued;
+    ``claimed``: the rows written claimed, see :func:`enqueue`)."""
 
     def __init__(self, key: str, immediate: bool) -> None:
         self.key = key
         self.immediate = immediate
+        self.claimed: list[int] = []
         self.ran = False
 
     def __call__(self) -> None:
         self.ran = True
-        _after_commit(self.key, immediate=self.immediate)
+        _after_commit(self.key, immediate=self.immediate, claimed=self.claimed)
 
 
-def schedule(key: str, *, immediate: bool) -> None:
+def schedule(key: str, *, immediate: bool, claimed: int | None = None) -> None:
     """Deliver ``key`` after the current transaction commits, once per key per transaction.
 
     One delivery drains every row of the key, so a second callback for the same key would
@@ -188,11 +204,13 @@ def schedule(key: str, *, immediate: bool) -> None:
     what you remember" (a callback discarded with a rolled-back savepoint is then scheduled
     again rather than silently missing; at worst a key is scheduled twice). A callback that
     already ran without the list changing (``TestCase.captureOnCommitCallbacks(execute=True)``
-    runs them inside the test's transaction) does not count as scheduled.
+    runs them inside the test's transaction) does not count as scheduled. ``claimed`` is
+    the id of a row :func:`enqueue` wrote claimed; the delivery calls it without claiming.
     """
     conn = transaction.get_connection()
     if not conn.in_atomic_block:
-        _after_commit(key, immediate=immediate)  # autocommit: on_commit would run it now
+        # Autocommit: on_commit would run it now.
+        _after_commit(key, immediate=immediate, claimed=[] if claimed is None else [claimed])
         return
     hooks = conn.run_on_commit
     memo: tuple[list[Any], dict[str, _KeyDelivery]] | None = getattr(
@@ -202,12 +220,13 @@ def schedule(key: str, *, immediate: bool) -> None:
         memo = (hooks, {})
         conn._django_talon_scheduled = memo
     scheduled = memo[1].get(key)
-    if scheduled is not None and not scheduled.ran:
-        scheduled.immediate = scheduled.immediate or immediate
-        return
-    callback = _KeyDelivery(key, immediate)
-    memo[1][key] = callback
-    transaction.on_commit(callback)
+    if scheduled is None or scheduled.ran:
+        scheduled = _KeyDelivery(key, immediate)
+        memo[1][key] = scheduled
+        transaction.on_commit(scheduled)
+    scheduled.immediate = scheduled.immediate or immediate
+    if claimed is not None:
+        scheduled.claimed.append(claimed)
 
 
 def celery_enabled() -> bool:
@@ -246,11 +265,11 @@ def dispatch(key: str, *, countdown: float | None = None) -> None:
         logger.warning("could not hand outbox key %s to Celery (%s); relay will retry", key, exc)
 
 
-def _after_commit(key: str, *, immediate: bool) -> None:
+def _after_commit(key: str, *, immediate: bool, claimed: list[int] | None = None) -> None:
     """Runs after the caller's transaction committed. Never raises into the caller."""
     try:
-        if immediate and talon_settings.IMMEDIATE_ATTEMPT:
-            report = deliver_key(key, immediate=True)
+        if claimed or (immediate and talon_settings.IMMEDIATE_ATTEMPT):
+            report = deliver_key(key, immediate=True, claimed=claimed or ())
             if report.remaining and celery_enabled():
                 dispatch(key, countdown=report.retry_in)
         elif celery_enabled():

@@ -25,8 +25,8 @@ CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 #: Documented budgets (docs/services.md).
 ENQUEUE_QUERIES = 4  # session (+profile) lookup, the shop's cart items, session update, insert
-DELIVERY_QUERIES = 7  # claim: lock head(+next), count attempt; call: re-lock row, session
-# lookup, store effects, row done; then the drained check
+DELIVERY_QUERIES = 4  # the row was claimed when written: lock head(+next), session lookup,
+# store effects, row done + "anything left?" (one UPDATE ... RETURNING); one transaction
 UNCHANGED_QUERIES = 2  # session lookup, the shop's cart items
 
 

@@ -1,0 +1,253 @@
+"""What django-talon adds to a cart change of the example shop, as a ratio to the shop alone.
+
+The example shop (``example_project``: its URLs, views, cart services and adapter, wired
+through ``TALON["CART_MODELS"]`` / ``["CART_ITEM_MODELS"]`` as its settings do) takes cart
+changes through its real views with Django's test client, signed in as the demo customer:
+``POST /cart/add/`` (one more of a product: the line's quantity goes up) and ``POST
+/cart/update/`` (the quantity set back). Each is a real change, so each sends one session
+update to the emulator (its own process, 127.0.0.1) through the immediate attempt after
+commit. The baseline is the same requests with django-talon's receivers disconnected (the
+shop alone), measured in the same run: the two take turns (``--rounds`` rounds of
+``--changes`` changes each, the order alternating), the ratio is taken per round and the
+median is printed.
+
+Queries and commits are counted in one more pass of each, outside the timed rounds:
+
+* queries: the statements ``CaptureQueriesContext`` sees, transaction control (``BEGIN``,
+  ``COMMIT``, ``SAVEPOINT``, ``RELEASE``) left out, as in tests/core/test_queries.py;
+* commits: the database transactions that end in a commit, counted as Django's
+  ``connection.commit()`` calls (the end of an outermost ``atomic()``, patched on the
+  connection) plus the writes (``INSERT``/``UPDATE``/``DELETE``) run in autocommit mode,
+  each of which is its own transaction (seen by ``connection.execute_wrapper``).
+
+    .venv/bin/python benchmarks/cart_change.py [--rounds 9] [--changes 20] [--postgres]
+    .venv/bin/python benchmarks/cart_change.py --queries    # plus every added statement
+
+Not a test: nothing is asserted (tests/core/test_cart_change_budget.py guards the counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._support import django_project, emulator_process
+
+SKU = "ESPRESSO-250"
+OTHER = "GRINDER-X"
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Transaction control, not counted as queries (SQLite sends BEGIN, PostgreSQL does not).
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@dataclass
+class Counts:
+    """What one pass of changes cost: statements and committed transactions."""
+
+    changes: int = 0
+    queries: int = 0
+    commits: int = 0
+    statements: list[str] = field(default_factory=list)
+
+    def per_change(self) -> tuple[float, float]:
+        return self.queries / self.changes, self.commits / self.changes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--changes", type=int, default=20, help="cart changes per round")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--queries", action="store_true", help="print the added statements")
+    args = parser.parse_args()
+    with emulator_process() as url, django_project(url, postgres=args.postgres):
+        from django.conf import settings
+        from django.test.utils import override_settings
+
+        from example_project import settings as shop
+
+        talon = {
+            **settings.TALON,
+            **{k: v for k, v in shop.TALON.items() if k not in ("BASE_URL", "API_KEY")},
+        }
+        with override_settings(
+            ROOT_URLCONF="example_project.urls",
+            TEMPLATES=shop.TEMPLATES,
+            STATICFILES_DIRS=shop.STATICFILES_DIRS,
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            TALON=talon,
+        ):
+            run(url, args)
+
+
+@contextmanager
+def receivers_disconnected() -> Iterator[None]:
+    """The shop alone: django-talon's receivers (connected in ``apps.ready``) are off."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.signals import user_logged_in
+    from django.db.models.signals import post_delete, post_save, pre_delete
+
+    from django_talon import receivers
+
+    user_model = get_user_model()
+    post_save.disconnect(sender=user_model, dispatch_uid="django_talon:user_saved")
+    pre_delete.disconnect(sender=user_model, dispatch_uid="django_talon:user_deleted")
+    user_logged_in.disconnect(dispatch_uid="django_talon:login")
+    post_save.disconnect(dispatch_uid="django_talon:model_saved")
+    post_delete.disconnect(dispatch_uid="django_talon:model_deleted")
+    try:
+        yield
+    finally:
+        receivers.connect()
+
+
+def make_change(client: Any, index: int) -> None:
+    """One cart change through the shop's views: even: add one; odd: set the quantity back."""
+    if index % 2 == 0:
+        response = client.post("/cart/add/", {"sku": SKU, "quantity": 1})
+    else:
+        response = client.post("/cart/update/", {"sku": SKU, "quantity": 1})
+    if response.status_code != 302:
+        raise RuntimeError(f"cart change answered {response.status_code}")
+
+
+@contextmanager
+def counting() -> Iterator[Counts]:
+    """Count statements and committed transactions on the default connection."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = Counts()
+    original_commit = connection.commit
+
+    def commit() -> None:
+        counts.commits += 1
+        original_commit()
+
+    def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, ctx: Any) -> Any:
+        if connection.get_autocommit() and sql.lstrip().upper().startswith(WRITES):
+            counts.commits += 1  # an autocommit write is a transaction of its own
+        return execute(sql, params, many, ctx)
+
+    connection.commit = commit  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(wrapper), CaptureQueriesContext(connection) as captured:
+            yield counts
+    finally:
+        del connection.commit  # back to the class's method
+    counts.statements = [
+        q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(CONTROL)
+    ]
+    counts.queries = len(counts.statements)
+
+
+def timed_round(client: Any, changes: int, start: int) -> float:
+    """Milliseconds per change over ``changes`` changes."""
+    began = time.perf_counter()
+    for index in range(start, start + changes):
+        make_change(client, index)
+    return (time.perf_counter() - began) * 1000 / changes
+
+
+def counted(client: Any, changes: int, calls: Callable[[], int]) -> tuple[Counts, int]:
+    """One counting pass: the counts and the API calls it made."""
+    before = calls()
+    with counting() as counts:
+        for index in range(changes):
+            make_change(client, index)
+    counts.changes = changes
+    return counts, calls() - before
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    from django.test import Client
+
+    from django_talon.emulator import EmulatorControl
+    from django_talon.models import OutboxMessage
+    from example_project.demo.data import load_demo_data
+
+    control = EmulatorControl(url)
+    load_demo_data()
+    client = Client()
+    if not client.login(username="alice", password="alice-demo-pass"):
+        raise RuntimeError("the demo customer could not sign in")
+    client.post("/cart/add/", {"sku": OTHER, "quantity": 1})  # the cart and its session exist
+
+    def calls() -> int:
+        return len(control.requests("/v2/customer_sessions/"))
+
+    for _ in range(2):  # warm-up: imports, connections, caches, both modes
+        timed_round(client, 4, 0)
+        with receivers_disconnected():
+            timed_round(client, 4, 0)
+
+    talon_ms: list[float] = []
+    shop_ms: list[float] = []
+    ratios: list[float] = []
+    for round_no in range(args.rounds):
+        order = ("talon", "shop") if round_no % 2 == 0 else ("shop", "talon")
+        result: dict[str, float] = {}
+        for mode in order:
+            if mode == "shop":
+                with receivers_disconnected():
+                    result[mode] = timed_round(client, args.changes, 0)
+            else:
+                result[mode] = timed_round(client, args.changes, 0)
+        talon_ms.append(result["talon"])
+        shop_ms.append(result["shop"])
+        ratios.append(result["talon"] / result["shop"])
+
+    with receivers_disconnected():
+        alone, alone_calls = counted(client, args.changes, calls)
+    with_talon, talon_calls = counted(client, args.changes, calls)
+    pending = OutboxMessage.objects.filter(state="pending").count()
+
+    q_alone, c_alone = alone.per_change()
+    q_talon, c_talon = with_talon.per_change()
+    print(
+        f"cart change through the example shop's views ({args.rounds} rounds x "
+        f"{args.changes} changes, medians; database: {_vendor()})"
+    )
+    print(
+        f"  ms per change        shop alone {statistics.median(shop_ms):7.2f}   "
+        f"with django-talon {statistics.median(talon_ms):7.2f}   "
+        f"ratio {statistics.median(ratios):.2f}x (per-round range "
+        f"{min(ratios):.2f}-{max(ratios):.2f})"
+    )
+    print(
+        f"  queries per change   shop alone {q_alone:7.1f}   with django-talon "
+        f"{q_talon:7.1f}   added {q_talon - q_alone:.1f}"
+    )
+    print(
+        f"  commits per change   shop alone {c_alone:7.1f}   with django-talon "
+        f"{c_talon:7.1f}   added {c_talon - c_alone:.1f}"
+    )
+    print(
+        f"  session updates per change: shop alone {alone_calls / args.changes:.1f}, "
+        f"with django-talon {talon_calls / args.changes:.1f}; outbox rows left pending: "
+        f"{pending}"
+    )
+    if args.queries:
+        print("\nstatements of one change with django-talon (the last of the counting pass):")
+        per = len(with_talon.statements) // args.changes
+        for sql in with_talon.statements[-per:]:
+            print("   ", sql[:160])
+
+
+def _vendor() -> str:
+    from django.db import connection
+
+    return str(connection.vendor)
+
+
+if __name__ == "__main__":
+    main()
