@@ -174,3 +174,29 @@ def test_referral_batches_refuse_bad_requests(raw: Raw, emulator: EmulatorHandle
     ):
         assert raw("POST", path, json=body).status_code == 400, body
     assert emulator.state()["referrals"] == {}
+
+
+def test_dry_profile_updates_evaluate_only_the_chosen_campaigns(
+    client: TalonClient, emulator: EmulatorHandle
+) -> None:
+    emulator.load_campaigns(
+        [
+            {
+                "id": n,
+                "name": f"Profile note {n}",
+                "events": ["talon_profile_updated"],
+                "effects": [{"type": "showNotification", "body": f"note {n}"}],
+            }
+            for n in (1, 2)
+        ]
+    )
+    every = client.update_customer_profile_v2("ada", run_rule_engine=True, dry=True)
+    assert bodies(every) == ["note 1", "note 2"]
+    chosen = client.update_customer_profile_v2(
+        "ada", run_rule_engine=True, dry=True, evaluable_campaign_ids=[2]
+    )
+    assert bodies(chosen) == ["note 2"]
+    session = client.update_customer_session_v2(
+        "s", {"cartItems": [COFFEE]}, dry=True, evaluable_campaign_ids=[2]
+    )
+    assert session.effects == []  # the chosen campaign listens to profile updates only

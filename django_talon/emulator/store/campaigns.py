@@ -15,7 +15,7 @@ from typing import Any
 from django_talon.emulator.errors import bad_request
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.store.render import RenderMixin
-from django_talon.emulator.util import isoformat, parse_datetime, utcnow, want_int
+from django_talon.emulator.util import isoformat, parse_datetime, utcnow
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -60,11 +60,13 @@ class CampaignListMixin(RenderMixin):
         if skip < 0:
             raise bad_request("skip must be >= 0", parameter="skip")
         ids: set[int] | None = None
-        if query.get("campaignIds"):
-            ids = {
-                want_int(_int_param({"campaignIds": part}, "campaignIds"), "campaignIds")
-                for part in query["campaignIds"].split(",")
-            }
+        if query.get("campaignIds"):  # comma-separated (style form, explode false)
+            try:
+                ids = {int(part) for part in query["campaignIds"].split(",")}
+            except ValueError:
+                raise bad_request(
+                    "campaignIds must be integers separated by commas", parameter="campaignIds"
+                ) from None
         moments = {
             name: parse_datetime(query[name], name) if query.get(name) else None
             for name in ("startAfter", "startBefore", "endAfter", "endBefore")

@@ -34,6 +34,7 @@ from django_talon.emulator.util import (
     is_number,
     isoformat,
     parse_datetime,
+    query_bool,
     utcnow,
     want_bool,
     want_int,
@@ -344,13 +345,13 @@ class CatalogMixin(SessionsMixin):
         self, session_id: str, body: Any, query: dict[str, str]
     ) -> dict[str, Any]:
         """The session update, then its cart prices join the price history (non-dry)."""
-        result = super().update_session_v2(session_id, body, query)
-        if query.get("dry", "").lower() not in ("true", "1", "yes"):
-            with self.lock:
+        with self.lock:  # one lock for both: no other update between the two
+            result = super().update_session_v2(session_id, body, query)
+            if not query_bool(query, "dry"):
                 session = self.sessions.get(session_id)
                 if session is not None:
                     self._observe_session_prices(session, utcnow())
-        return result
+            return result
 
     def _observe_session_prices(self, session: Session, now: datetime) -> None:
         """Each cart item's unit price after its per-item discounts, and who lowered it

@@ -55,6 +55,14 @@ def _change_audiences(profile: Profile, adds: list[int], deletes: list[int]) -> 
             profile.audiences.remove(audience_id)
 
 
+def _evaluable_campaigns(body: dict[str, Any]) -> set[int] | None:
+    """``evaluableCampaignIds`` of a dry run (``None``: every campaign)."""
+    if "evaluableCampaignIds" not in body:
+        return None
+    raw = want_list(body["evaluableCampaignIds"], "/evaluableCampaignIds")
+    return {want_int(v, f"/evaluableCampaignIds/{i}") for i, v in enumerate(raw)}
+
+
 class ProfilesMixin(CouponsMixin, RenderMixin):
     """The customer profile operations."""
 
@@ -74,6 +82,7 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
                 "responseContent needs runRuleEngine=true", pointer="/responseContent"
             )
         adds, deletes = self._audience_changes(body)
+        only = _evaluable_campaigns(body) if dry else None
         with self.lock:
             now = utcnow()
             stored = None if dry else self._profile(integration_id, create=True, now=now)
@@ -85,8 +94,11 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
             effects: list[dict[str, Any]] = []
             outcome: Outcome | None = None
             if run:
+                campaigns = self.campaigns
+                if only is not None:  # evaluableCampaignIds: a dry run of these campaigns
+                    campaigns = [c for c in campaigns if c.id in only]
                 outcome = evaluate(
-                    self.campaigns, profile_context(profile, integration_id, now), self.lookups
+                    campaigns, profile_context(profile, integration_id, now), self.lookups
                 )
                 effects = outcome.effects
             return self._profile_state_v2(
