@@ -41,8 +41,10 @@ typecheck: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .site
 
-# Two passes: the suite on SQLite, then the tests marked `postgres` (real Celery workers on
-# Redis and RabbitMQ, database locks) on PostgreSQL. Exit code 5 = no test selected.
+# Three passes: the suite on SQLite; the core and surface tests again with ATOMIC_REQUESTS
+# (TALON_TEST_ATOMIC_REQUESTS=1, as django-oscar shops run); then the tests marked `postgres`
+# (real Celery workers on Redis and RabbitMQ, database locks) on PostgreSQL. Exit code 5 =
+# no test selected.
 # Coverage of django_talon ([tool.coverage.*] in pyproject.toml) is measured over both passes
 # into one .coverage file; the combined figure is printed last and must reach COVERAGE_FLOOR.
 # `coverage run`, not pytest-cov's --cov: django-talon's pytest plugin imports the package
@@ -50,6 +52,7 @@ docs: install
 COVERAGE_FLOOR ?= 90
 pytest: install
 	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	TALON_TEST_ATOMIC_REQUESTS=1 $(BIN)/coverage run --append -m pytest tests/core tests/surfaces $(PYTEST_ARGS)
 	TALON_TEST_DB=postgres $(BIN)/coverage run --append -m pytest -m postgres $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/coverage report --fail-under=$(COVERAGE_FLOOR)
 

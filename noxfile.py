@@ -35,9 +35,17 @@ COMBINATIONS = [
 def tests(session: nox.Session, django: str) -> None:
     """Install the package with its test extra on one Django series and run pytest."""
     session.install("-e", ".[test]", f"Django~={django}.0")
-    # The same two passes as `make pytest`: everything on SQLite, then the tests marked
-    # `postgres` on PostgreSQL (exit code 5 means that pass selected no test).
+    # The same passes as `make pytest`: everything on SQLite, the core and surface tests
+    # again under ATOMIC_REQUESTS, then the tests marked `postgres` on PostgreSQL (exit code
+    # 5 means that pass selected no test).
     session.run("pytest", *session.posargs)
+    session.run(
+        "pytest",
+        "tests/core",
+        "tests/surfaces",
+        *session.posargs,
+        env={"TALON_TEST_ATOMIC_REQUESTS": "1"},
+    )
     session.run(
         "pytest",
         "-m",

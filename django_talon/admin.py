@@ -24,7 +24,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_talon import admin_ledger  # noqa: F401  (registers the order ledger pages)
+from django_talon import (
+    admin_ledger,  # noqa: F401  (registers the order ledger pages)
+    admin_problems,  # noqa: F401  (registers the sync problems page)
+)
 from django_talon.models import (
     CouponReservation,
     CustomerProfile,

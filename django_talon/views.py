@@ -3,14 +3,21 @@ partials: apply or remove a code, then go back to the page with a message.
 
 They work without JavaScript and without DRF. Every attempt counts against the code attempt
 limit (:mod:`django_talon.throttling`) to make guessing codes expensive.
+
+They answer with Talon.One's verdict on the code in the same request, also under
+``ATOMIC_REQUESTS``: they are excluded from the request transaction (:func:`own_transaction`)
+and commit their write in their own, so the immediate delivery runs before the response.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django import forms
 from django.contrib import messages
+from django.db import connections, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -25,6 +32,22 @@ from django_talon.services.display import summarize_session
 from django_talon.throttling import CodeAttemptLimiter
 
 logger = logging.getLogger(__name__)
+
+_View = TypeVar("_View", bound=Callable[..., object])
+
+
+def own_transaction(view: _View) -> _View:
+    """Keep ``view`` out of ``ATOMIC_REQUESTS`` (on every database alias).
+
+    Why: a write queued in the request's transaction is delivered on commit, after the view
+    has returned, so the answer could only ever say "checking your code" (202 in the API).
+    The view instead commits its own ``transaction.atomic()`` block; the immediate delivery
+    runs at that commit and the response shows Talon.One's answer. For class-based views,
+    decorate the result of ``as_view()`` (the attribute Django reads lives on that function).
+    """
+    for alias in connections:
+        view = transaction.non_atomic_requests(using=alias)(view)
+    return view
 
 
 class CodeForm(forms.Form):
@@ -72,45 +95,52 @@ def _apply(request: HttpRequest, kind: str) -> HttpResponse:
     code = _code_or_error(request)
     if code is None:
         return _back(request)
-    # Only a cart the adapter knows gets a new session: a code sent before there is any
-    # cart would belong to no cart and be lost when the first item creates one.
-    session = services.session_for_request(request)
-    if session is None and get_adapter().cart_for_request(request) is not None:
-        session = services.session_for_request(request, create=True)
-    if session is None:
-        messages.error(request, _("Add something to your cart first."))
-        return _back(request)
     try:
-        if kind == "coupon":
-            session = services.apply_coupon(session, code)
-        else:
-            session = services.apply_referral(session, code)
+        with transaction.atomic():  # committed here: the immediate delivery runs before we answer
+            # Only a cart the adapter knows gets a new session: a code sent before there is
+            # any cart would belong to no cart.
+            session = services.session_for_request(request)
+            if session is None and get_adapter().cart_for_request(request) is not None:
+                session = services.session_for_request(request, create=True)
+            if session is None:
+                messages.error(request, _("Add something to your cart first."))
+                return _back(request)
+            if kind == "coupon":
+                session = services.apply_coupon(session, code)
+            else:
+                session = services.apply_referral(session, code)
     except TalonUnavailableError:
         logger.warning("Talon.One unavailable while applying a %s code", kind)
         messages.warning(request, _("We will check code %(code)s shortly.") % {"code": code})
         return _back(request)
+    if not transaction.get_connection().in_atomic_block:
+        session.refresh_from_db()  # the answer the immediate delivery stored
     services.remember_session(request, session)
     _report(request, summarize_session(session), kind, code)
     return _back(request)
 
 
+@own_transaction
 @require_POST
 def apply_coupon(request: HttpRequest) -> HttpResponse:
     """POST ``code`` (and ``next``): add a coupon code to the current cart."""
     return _apply(request, "coupon")
 
 
+@own_transaction
 @require_POST
 def remove_coupon(request: HttpRequest) -> HttpResponse:
     """POST ``code`` (and ``next``): remove a coupon code from the current cart."""
     code = _code_or_error(request)
     session = services.session_for_request(request)
     if code is not None and session is not None:
-        services.remove_coupon(session, code)
+        with transaction.atomic():
+            services.remove_coupon(session, code)
         messages.success(request, _("Code %(code)s removed.") % {"code": code})
     return _back(request)
 
 
+@own_transaction
 @require_POST
 def apply_referral(request: HttpRequest) -> HttpResponse:
     """POST ``code`` (and ``next``): set the current cart's referral code."""

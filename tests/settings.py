@@ -84,6 +84,12 @@ if os.environ.get("TALON_TEST_DB") == "postgres":
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
+# ``TALON_TEST_ATOMIC_REQUESTS=1``: every request in a transaction, as django-oscar shops run
+# (`make pytest` repeats tests/core and tests/surfaces this way; docs/adapters.md#transactions).
+if os.environ.get("TALON_TEST_ATOMIC_REQUESTS") == "1":
+    for _database in DATABASES.values():
+        _database["ATOMIC_REQUESTS"] = True
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Tests create and log in users by the dozen; PBKDF2 is slow on purpose (hundreds of ms per

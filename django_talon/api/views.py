@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
@@ -60,6 +61,7 @@ from django_talon.models import CouponReservation, CustomerProfile, CustomerSess
 from django_talon.promotions import CodeResult
 from django_talon.promotions.codes import find_code, same_code
 from django_talon.services.display import summarize_request, summarize_session
+from django_talon.views import own_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +108,17 @@ class PromotionsView(TalonAPIView):
 
 
 class _CodeView(TalonAPIView):
+    """Code writes answer with Talon.One's verdict (200), also under ``ATOMIC_REQUESTS``:
+    the view runs outside the request transaction and commits its write itself, so the
+    immediate delivery has run before the response (202 only when it could not)."""
+
     permission_classes = [AllowAny]
     throttle_classes = [CodeAttemptThrottle]
     kind = "coupon"
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        return own_transaction(super().as_view(**initkwargs))
 
     def _session(self, request: Request, *, create: bool) -> CustomerSession:
         """The open session of the visitor's cart; 404 when there is no cart.
@@ -131,11 +141,14 @@ class _CodeView(TalonAPIView):
         serializer = CodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data["code"]
-        session = self._session(request, create=True)
-        if self.kind == "coupon":
-            session = services.apply_coupon(session, code)
-        else:
-            session = services.apply_referral(session, code)
+        with transaction.atomic():  # committed here: the immediate delivery runs before we answer
+            session = self._session(request, create=True)
+            if self.kind == "coupon":
+                session = services.apply_coupon(session, code)
+            else:
+                session = services.apply_referral(session, code)
+        if not transaction.get_connection().in_atomic_block:
+            session.refresh_from_db()  # the answer the immediate delivery stored
         services.remember_session(request._request, session)
         summary = summarize_session(session)
         results = summary.coupons if self.kind == "coupon" else summary.referrals
@@ -191,7 +204,10 @@ class CouponDetailView(_CodeView):
         applied = find_code(session.coupon_codes or [], code)  # in any case, as Talon.One
         if applied is None:
             raise NotFound(_("This code is not applied to your cart."))
-        session = services.remove_coupon(session, applied)
+        with transaction.atomic():
+            session = services.remove_coupon(session, applied)
+        if not transaction.get_connection().in_atomic_block:
+            session.refresh_from_db()
         return Response(PromotionsSerializer(summarize_session(session)).data)
 
 
@@ -221,7 +237,10 @@ class ReferralView(_CodeView):
     )
     def delete(self, request: Request) -> Response:
         session = self._session(request, create=False)
-        session = services.remove_referral(session)
+        with transaction.atomic():
+            session = services.remove_referral(session)
+        if not transaction.get_connection().in_atomic_block:
+            session.refresh_from_db()
         return Response(PromotionsSerializer(summarize_session(session)).data)
 
 

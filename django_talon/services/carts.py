@@ -114,7 +114,7 @@ def _same_customer(request: HttpRequest, user: Any) -> bool:
     signed_in = visitor is not None and visitor.is_authenticated
     if user is None:
         return not signed_in
-    return bool(signed_in and visitor.pk == user.pk)
+    return bool(signed_in and getattr(visitor, "pk", None) == user.pk)
 
 
 def _adopt_cartless_session(

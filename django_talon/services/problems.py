@@ -58,9 +58,11 @@ def record_problem(stage: str, subject: str, exc: BaseException) -> SyncProblem:
 
 def open_problems() -> QuerySet[SyncProblem]:
     """The problems nobody resolved yet (what ``talon_check`` counts)."""
-    return SyncProblem.objects.filter(resolved=False)
+    problems: QuerySet[SyncProblem] = SyncProblem.objects.filter(resolved=False)
+    return problems
 
 
 def resolve_problems(problems: QuerySet[SyncProblem]) -> int:
     """Mark problems resolved (the shop fixed its adapter, or the subject is gone)."""
-    return problems.filter(resolved=False).update(resolved=True, resolved_at=timezone.now())
+    count: int = problems.filter(resolved=False).update(resolved=True, resolved_at=timezone.now())
+    return count

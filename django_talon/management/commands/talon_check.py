@@ -51,6 +51,14 @@ def outbox_health() -> dict[str, Any]:
     }
 
 
+def sync_problems() -> int:
+    """Unresolved :class:`~django_talon.models.SyncProblem` rows: changes the receivers could
+    not turn into a Talon.One write (an adapter hook raised, a value was not JSON)."""
+    from django_talon.services.problems import open_problems
+
+    return open_problems().count()
+
+
 def build_client() -> Any:
     """The configured client, taken directly: the one call outside ``resilience.guarded``.
 
@@ -93,7 +101,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
         parser.add_argument(
-            "--skip-outbox", action="store_true", help="Do not query the outbox tables."
+            "--skip-outbox",
+            action="store_true",
+            help="Do not query the outbox and sync problem tables.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -127,6 +137,12 @@ class Command(BaseCommand):
                 problems.append(
                     f"{report['outbox']['dead']} dead outbox message(s): see "
                     "`manage.py talon_outbox list`"
+                )
+            report["sync_problems"] = sync_problems()
+            if report["sync_problems"]:
+                problems.append(
+                    f"{report['sync_problems']} unresolved sync problem(s): see the admin's "
+                    "Sync problems page (docs/adapters.md#what-is-recorded)"
                 )
         report["ok"] = not problems
 
@@ -165,5 +181,7 @@ class Command(BaseCommand):
                 + (f" (oldest {age}s)" if age is not None else "")
                 + f", {outbox['dead']} dead, {outbox['done']} done"
             )
+        if "sync_problems" in report:
+            self.stdout.write(f"Problems:  {report['sync_problems']} unresolved sync problem(s)")
         if report["ok"]:
             self.stdout.write(self.style.SUCCESS("Talon.One configuration OK"))
