@@ -23,7 +23,13 @@ from urllib.parse import parse_qsl, quote, unquote
 from django_talon.emulator.campaign_file import CampaignFileError, CampaignSet, load_campaigns
 from django_talon.emulator.errors import ApiError, bad_request, conflict, not_found
 from django_talon.emulator.faults import FaultSet, FaultSpecError
-from django_talon.emulator.routes import Handler, Request, Route, integration_routes
+from django_talon.emulator.routes import (
+    Handler,
+    Request,
+    Route,
+    integration_routes,
+    query_lists,
+)
 from django_talon.emulator.store import Store
 from django_talon.emulator.util import load_json
 
@@ -129,7 +135,8 @@ def _read_request(environ: dict[str, Any]) -> tuple[Request, str]:
     raw_path = environ.get("RAW_URI") or quote(str(environ.get("PATH_INFO", "")))
     raw_path = str(raw_path).split("?", 1)[0]
     path = unquote(raw_path)
-    query = dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
+    pairs = parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+    query = dict(pairs)
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -140,7 +147,7 @@ def _read_request(environ: dict[str, Any]) -> tuple[Request, str]:
     }
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = str(environ["CONTENT_TYPE"])
-    return Request(method, path, [], query, headers, body), raw_path
+    return Request(method, path, [], query, headers, body, lists=query_lists(pairs)), raw_path
 
 
 def request_from_target(
@@ -149,8 +156,11 @@ def request_from_target(
     """A Request from an HTTP request line's target (``/path?query``), lower-case headers and
     the body, plus the still-quoted path the routes match on (our server's way in)."""
     raw_path, _, query_string = target.partition("?")
-    query = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
-    return Request(method.upper(), unquote(raw_path), [], query, headers, body), raw_path
+    pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
+    request = Request(
+        method.upper(), unquote(raw_path), [], dict(pairs), headers, body, lists=query_lists(pairs)
+    )
+    return request, raw_path
 
 
 class EmulatorApp:

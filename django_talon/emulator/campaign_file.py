@@ -1,7 +1,8 @@
 """Campaign files: the format, its validation, and loading.
 
-A campaign file is JSON (or TOML) with an ``application``, optional ``audiences`` and
-``loyaltyPrograms``, and ``campaigns``. Each campaign has one rule: an optional ``coupon`` or
+A campaign file is JSON (or TOML) with an ``application``, optional ``audiences``,
+``loyaltyPrograms`` and ``achievements`` (those two: :mod:`.campaign_loyalty`), and
+``campaigns``. Each campaign has one rule: an optional ``coupon`` or
 ``referral`` trigger, a list of ``conditions`` (all must hold) and a list of ``effects``.
 See docs/emulator.md for the format. Parsing validates everything up front so a bad file
 fails at load time with a clear message instead of half-working at request time; the rule
@@ -16,6 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django_talon.emulator.campaign_loyalty import (
+    AchievementSpec,
+    LoyaltyConfigError,
+    LoyaltyProgramSpec,
+    check_achievement_effect,
+    check_add_points_effect,
+    check_deduct_effect,
+    default_program,
+    parse_achievements,
+    parse_program,
+)
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_int, is_number, load_json, parse_datetime
 
@@ -45,6 +57,8 @@ EFFECT_TYPES = {
     "setDiscountPerAdditionalCostPerItem",
     "addFreeItem",
     "addLoyaltyPoints",
+    "deductLoyaltyPoints",
+    "increaseAchievementProgress",
     "showNotification",
 }
 
@@ -77,7 +91,8 @@ class CampaignSet:
     campaigns: list[Campaign] = field(default_factory=list)
     coupons: dict[int, list[CouponSpec]] = field(default_factory=dict)  # campaign id -> coupons
     audiences: dict[int, str] = field(default_factory=dict)
-    loyalty_programs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    loyalty_programs: dict[int, LoyaltyProgramSpec] = field(default_factory=dict)
+    achievements: dict[int, AchievementSpec] = field(default_factory=dict)
 
 
 def load_campaign_file(path: str | Path) -> CampaignSet:
@@ -130,6 +145,13 @@ def _require(cond: bool, message: str) -> None:
 
 def parse_campaigns(data: Any) -> CampaignSet:
     """Validate and convert campaign data (the parsed file) into a :class:`CampaignSet`."""
+    try:
+        return _parse_campaigns(data)
+    except LoyaltyConfigError as exc:  # the loyalty part's own checks: same kind of error
+        raise CampaignFileError(str(exc)) from None
+
+
+def _parse_campaigns(data: Any) -> CampaignSet:
     if isinstance(data, list):
         data = {"campaigns": data}
     _require(isinstance(data, dict), "campaign data must be an object or a list of campaigns")
@@ -150,16 +172,8 @@ def parse_campaigns(data: Any) -> CampaignSet:
             audience.get("name", f"Audience {audience['id']}")
         )
     for index, program in enumerate(data.get("loyaltyPrograms") or []):
-        _require(
-            isinstance(program, dict) and is_int(program.get("id")),
-            f"loyaltyPrograms[{index}] needs an integer id",
-        )
-        pid = int(program["id"])
-        result.loyalty_programs[pid] = {
-            "id": pid,
-            "name": str(program.get("name", f"program_{pid}")),
-            "title": str(program.get("title", program.get("name", f"Program {pid}"))),
-        }
+        spec = parse_program(program, f"loyaltyPrograms[{index}]")
+        result.loyalty_programs[spec.id] = spec
     campaigns = data.get("campaigns")
     _require(isinstance(campaigns, list), "campaigns must be a list")
     seen: set[int] = set()
@@ -246,7 +260,23 @@ def parse_campaigns(data: Any) -> CampaignSet:
             )
         result.coupons[cid] = specs
     result.campaigns.sort(key=lambda c: c.id)
+    result.achievements = parse_achievements(data.get("achievements") or [], seen)
+    _check_achievement_effects(result)
     return result
+
+
+def _check_achievement_effects(result: CampaignSet) -> None:
+    """Each ``increaseAchievementProgress`` names an achievement of its own campaign."""
+    for campaign in result.campaigns:
+        for effect in campaign.effects:
+            if effect["type"] != "increaseAchievementProgress":
+                continue
+            achievement = result.achievements.get(int(effect["achievementId"]))
+            _require(
+                achievement is not None and achievement.campaign_id == campaign.id,
+                f"campaign {campaign.id}: increaseAchievementProgress names achievement "
+                f"{effect['achievementId']}, which is not an achievement of this campaign",
+            )
 
 
 def _check_condition(cond: Any, where: str) -> None:
@@ -302,9 +332,14 @@ def _check_effect(effect: Any, where: str, result: CampaignSet) -> None:
             is_number(effect.get("points")) or is_number(effect.get("pointsPerAmount")),
             f"{where} needs points or pointsPerAmount",
         )
+        check_add_points_effect(effect, where)
         pid = int(effect["programId"])
-        result.loyalty_programs.setdefault(
-            pid, {"id": pid, "name": f"program_{pid}", "title": f"Program {pid}"}
-        )
+        result.loyalty_programs.setdefault(pid, default_program(pid))
+    elif etype == "deductLoyaltyPoints":
+        check_deduct_effect(effect, where)
+        pid = int(effect["programId"])
+        result.loyalty_programs.setdefault(pid, default_program(pid))
+    elif etype == "increaseAchievementProgress":
+        check_achievement_effect(effect, where)
     elif etype == "showNotification":
         _require(isinstance(effect.get("body"), str), f"{where}.body must be a string")

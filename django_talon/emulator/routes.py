@@ -8,8 +8,8 @@ session or profile is still in flight.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django_talon.emulator.errors import bad_request
@@ -31,6 +31,9 @@ class Request:
     raw_body: bytes
     _json: Any = None
     _parsed: bool = False
+    #: every value of each query parameter (``query`` keeps one): the spec's array filters
+    #: repeat the key (``subledgerId=a&subledgerId=b``)
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
     def json(self, *, required: bool = True) -> Any:
         """The decoded JSON body (400 if it is not JSON or missing when required)."""
@@ -63,10 +66,24 @@ class Route:
     ok_status: int = 200
 
 
+def query_lists(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Query pairs grouped by name, every value kept (for :attr:`Request.lists`)."""
+    lists: dict[str, list[str]] = {}
+    for key, value in pairs:
+        lists.setdefault(key, []).append(value)
+    return lists
+
+
 def _no_content(func: Callable[..., None], *args: Any) -> tuple[int, Any]:
     """Run an operation that answers 204 No Content."""
     func(*args)
     return 204, None
+
+
+def _empty_ok(func: Callable[..., None], *args: Any) -> tuple[int, Any]:
+    """Run an operation that answers 200 with no body (joinLoyaltyProgram)."""
+    func(*args)
+    return 200, None
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -82,6 +99,7 @@ def integration_routes(s: Store) -> list[Route]:
     """Every Integration API route of the emulator, bound to the store ``s``."""
     return [
         *audience_catalog_event_routes(s),
+        *loyalty_routes(s),
         Route(
             "PUT",
             _compile("/v2/customer_sessions/{id}"),
@@ -201,6 +219,102 @@ def integration_routes(s: Store) -> list[Route]:
             lambda r: (200, s.update_session_v1(r.params[0], r.json(), r.query)),
             lock="session",
             v1=True,
+        ),
+    ]
+
+
+_PROGRAM = "/v1/loyalty_programs/{program}"
+
+
+def loyalty_routes(s: Store) -> list[Route]:
+    """The loyalty program, loyalty card and achievement routes."""
+    return [
+        Route(
+            "GET",
+            _compile(_PROGRAM + "/profile/{id}/balances"),
+            "getLoyaltyBalances",
+            lambda r: (200, s.profile_balances(r.params[0], r.params[1], r.query)),
+        ),
+        Route(
+            "GET",
+            _compile(_PROGRAM + "/profile/{id}/points"),
+            "getLoyaltyProgramProfilePoints",
+            lambda r: (200, s.profile_points(r.params[0], r.params[1], r.query, r.lists)),
+        ),
+        Route(
+            "GET",
+            _compile(_PROGRAM + "/profile/{id}/transactions"),
+            "getLoyaltyProgramProfileTransactions",
+            lambda r: (200, s.profile_transactions(r.params[0], r.params[1], r.query, r.lists)),
+        ),
+        Route(
+            "POST",
+            _compile(_PROGRAM + "/profile/{id}/join"),
+            "joinLoyaltyProgram",
+            lambda r: _empty_ok(s.join_program, r.params[0], r.params[1]),
+        ),
+        Route(
+            "POST",
+            _compile(_PROGRAM + "/profile/{id}/delete_transactions"),
+            "deleteLoyaltyTransactionsFromLedgers",
+            lambda r: _no_content(s.delete_transactions, r.params[0], r.params[1], r.json()),
+        ),
+        Route(
+            "POST",
+            _compile(_PROGRAM + "/cards"),
+            "generateLoyaltyCard",
+            lambda r: (200, s.generate_card(r.params[0], r.json())),
+        ),
+        Route(
+            "GET",
+            _compile(_PROGRAM + "/cards/{card}/balances"),
+            "getLoyaltyCardBalances",
+            lambda r: (200, s.card_balances(r.params[0], r.params[1], r.query, r.lists)),
+        ),
+        Route(
+            "GET",
+            _compile(_PROGRAM + "/cards/{card}/points"),
+            "getLoyaltyCardPoints",
+            lambda r: (200, s.card_points(r.params[0], r.params[1], r.query, r.lists)),
+        ),
+        Route(
+            "GET",
+            _compile(_PROGRAM + "/cards/{card}/transactions"),
+            "getLoyaltyCardTransactions",
+            lambda r: (200, s.card_transactions(r.params[0], r.params[1], r.query, r.lists)),
+        ),
+        Route(
+            "POST",
+            _compile("/v2/loyalty_programs/{program}/cards/{card}/link_profile"),
+            "linkLoyaltyCardToProfile",
+            lambda r: (200, s.link_card(r.params[0], r.params[1], r.json())),
+        ),
+        Route(
+            "POST",
+            _compile("/v2/loyalty_programs/{program}/cards/{card}/unlink_profile"),
+            "unlinkLoyaltyCardFromProfile",
+            lambda r: (200, s.unlink_card(r.params[0], r.params[1], r.json())),
+        ),
+        Route(
+            "POST",
+            _compile(_PROGRAM + "/activate_points"),
+            "activateLoyaltyPoints",
+            lambda r: (200, s.activate_points(r.params[0], r.json())),
+        ),
+        Route(
+            "GET",
+            _compile("/v1/customer_profiles/{id}/achievements"),
+            "getCustomerAchievements",
+            lambda r: (200, s.customer_achievements(r.params[0], r.query, r.lists)),
+        ),
+        Route(
+            "GET",
+            _compile("/v1/customer_profiles/{id}/achievements/{achievement}"),
+            "getCustomerAchievementHistory",
+            lambda r: (
+                200,
+                s.achievement_history(r.params[0], r.params[1], r.query, r.lists),
+            ),
         ),
     ]
 

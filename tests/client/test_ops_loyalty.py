@@ -260,7 +260,7 @@ def test_odd_answers_decode_to_defaults() -> None:
 
 REFUSED: list[tuple[Call, str]] = [
     (lambda c: c.get_loyalty_balances(0, "a"), "program_id"),
-    (lambda c: c.get_loyalty_balances(True, "a"), "program_id"),  # type: ignore[arg-type]
+    (lambda c: c.get_loyalty_balances(True, "a"), "program_id"),
     (lambda c: c.get_loyalty_balances(1, ""), "integration_id"),
     (lambda c: c.get_loyalty_balances(1, "x" * 1001), "integration_id"),
     (lambda c: c.get_loyalty_card_balances(1, "abc"), "card_identifier"),

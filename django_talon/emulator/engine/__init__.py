@@ -9,6 +9,7 @@ what closing the session would redeem. It reads the store only through :class:`L
 ``evaluation.py``   evaluate(): triggers (coupon, referral, none) and firing
 ``rejections.py``   conditions, code validity, limits: rejection effects, failure reasons
 ``effects.py``      what a firing campaign produces; the v1 positional wire format
+``loyalty.py``      points earned and spent, achievement progress (reads the ledger)
 ==================  ===================================================================
 """
 

@@ -6,10 +6,13 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
 from django_talon.emulator.util import money
+
+if TYPE_CHECKING:
+    from django_talon.emulator.engine.loyalty import LoyaltyView
 
 
 @dataclass
@@ -25,12 +28,19 @@ class EvalContext:
     first_session: bool
     coupon_codes: list[str]
     referral_code: str
+    #: the session's loyalty card (the spec allows at most one): card-based programs use it
+    loyalty_cards: list[str] = field(default_factory=list)
     #: the session's additional costs ``{name: {"price": ...}}`` (shipping, gift wrap)
     additional_costs: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: what is left of each additional cost to discount (the session's and each item's
     #: ``(position, name)``): an additional cost is discounted at most down to zero, apart
     #: from the items' ``remaining``
     cost_left: dict[Any, float] = field(default_factory=dict)
+    #: catalog item attributes by SKU (``catalogAttributeEquals``); the store hands in its
+    #: live view, so nothing is copied per evaluation
+    catalog: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: a custom event's attributes (``eventAttributeEquals``)
+    event_attributes: dict[str, Any] = field(default_factory=dict)
     #: the cart item total before discounts, computed once: conditions, discounts and points
     #: all need it (it was summed five times per session update)
     subtotal: float = field(init=False)
@@ -66,6 +76,8 @@ class Lookups:
         self.campaign_redemptions = campaign_redemptions
         self.already_referred = already_referred
         self.rng = rng
+        #: the loyalty ledger and achievements (set by the store; None: no loyalty effects)
+        self.loyalty: LoyaltyView | None = None
 
 
 def effect_head(

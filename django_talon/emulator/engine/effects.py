@@ -1,5 +1,5 @@
 """What a firing campaign produces: discounts (cart, items, additional costs), free items,
-loyalty points, notifications.
+loyalty points and achievement progress (those two: :mod:`.loyalty`), notifications.
 
 Effects come in the v2 object shape; :func:`to_v1_effect` turns one into the v1 positional
 wire format.
@@ -7,7 +7,6 @@ wire format.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,11 @@ from django_talon.emulator.engine.context import (
     Lookups,
     effect_head,
     matches_item,
+)
+from django_talon.emulator.engine.loyalty import (
+    add_loyalty_points,
+    deduct_loyalty_points,
+    increase_achievement_progress,
 )
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_number, money
@@ -174,36 +178,6 @@ def _add_free_item(
     return [effect_head(campaign, "addFreeItem", props)], remaining
 
 
-def _add_loyalty_points(
-    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
-) -> tuple[list[dict[str, Any]], float]:
-    if ctx.profile is None and not ctx.profile_id:
-        return [], remaining  # loyalty needs a customer profile
-    if is_number(spec.get("points")):
-        points = float(spec["points"])
-    else:
-        points = float(math.floor(ctx.subtotal * float(spec["pointsPerAmount"])))
-    if points <= 0:
-        return [], remaining
-    props = {
-        "name": _effect_name(campaign, spec),
-        "programId": int(spec["programId"]),
-        "subLedgerId": str(spec.get("subLedgerId", "")),
-        "value": points,
-        "recipientIntegrationId": ctx.profile_id,
-        "transactionUUID": _uuid4(lookups.rng.getrandbits(128)),
-    }
-    return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
-
-
-def _uuid4(bits: int) -> str:
-    """``str(uuid.UUID(int=bits, version=4))`` without building the UUID object (same text)."""
-    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
-    bits = (bits & ~(0xF000 << 64)) | (4 << 76)  # version 4
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
 def _show_notification(
     campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
@@ -221,7 +195,9 @@ EFFECT_MAKERS: dict[str, EffectMaker] = {
     "setDiscountPerAdditionalCost": _set_discount_per_additional_cost,
     "setDiscountPerAdditionalCostPerItem": _set_discount_per_additional_cost_per_item,
     "addFreeItem": _add_free_item,
-    "addLoyaltyPoints": _add_loyalty_points,
+    "addLoyaltyPoints": add_loyalty_points,
+    "deductLoyaltyPoints": deduct_loyalty_points,
+    "increaseAchievementProgress": increase_achievement_progress,
     "showNotification": _show_notification,
 }
 

@@ -6,7 +6,11 @@ It is assembled from one mixin per area, so the code for an endpoint is found by
 ==================  ===================================================================
 ``state.py``        the state itself, the lock, reset/dump, id counters, the event log
 ``parsing.py``      request validation shared by the areas (sessions, cart items, limits)
-``render.py``       loyalty ledgers and campaigns as they appear inside answers
+``render.py``       campaigns as they appear inside answers
+``loyalty.py``      the loyalty ledgers (``ledger.py``) and cards: booked at close, rolled
+                    back on cancel/return, rendered inside answers
+``loyalty_api.py``  ``/v1|v2/loyalty_programs/...``: balances, points, history, cards
+``achievements.py`` achievement progress and ``/v1/customer_profiles/{id}/achievements``
 ``redemption.py``   what closing a session redeems and what cancel/reopen rolls back
 ``sessions.py``     ``/v2/customer_sessions/{id}`` (update, get, reopen)
 ``returns.py``      ``/v2/customer_sessions/{id}/returns``
@@ -31,6 +35,7 @@ from django_talon.emulator.store.campaigns import CampaignListMixin
 from django_talon.emulator.store.catalog import CatalogMixin
 from django_talon.emulator.store.coupons import CouponsMixin
 from django_talon.emulator.store.events import EventsMixin
+from django_talon.emulator.store.loyalty_api import LoyaltyApiMixin
 from django_talon.emulator.store.parsing import (
     MAX_BATCH,
     MAX_CART_ITEMS,
@@ -52,6 +57,7 @@ _profile_context = profile_context  # the name it had when the store was one mod
 
 
 class Store(
+    LoyaltyApiMixin,
     EventsMixin,
     CatalogMixin,
     CampaignListMixin,

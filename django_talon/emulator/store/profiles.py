@@ -270,6 +270,7 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
                     referral.friend = None
                 referral.referred = [p for p in referral.referred if p != integration_id]
             self.events = [e for e in self.events if e["profileId"] != integration_id]
+            self._erase_loyalty(integration_id)
             self.idempotent_returns = {
                 k: v for k, v in self.idempotent_returns.items() if k[0] in self.sessions
             }
@@ -311,5 +312,5 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
             if flags["giveaways"]:
                 result["giveaways"] = []
             if flags["achievements"]:
-                result["achievements"] = []
+                result["achievements"] = self._inventory_achievements(integration_id, now)
             return result

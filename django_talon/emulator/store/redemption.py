@@ -1,4 +1,4 @@
-"""Closing a session redeems (counters move, points are confirmed); cancel/reopen undoes it."""
+"""Closing a session redeems (counters move, points are booked); cancel/reopen undoes it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from django_talon.emulator.engine import Outcome
 from django_talon.emulator.models import Profile, Redemption, Session
-from django_talon.emulator.store.state import StoreState
-from django_talon.emulator.util import money
+from django_talon.emulator.store.loyalty import LoyaltyMixin
+from django_talon.emulator.util import money, utcnow
 
 #: rollback effect type -> the effect types it undoes
 _UNDOES = {
@@ -21,6 +21,8 @@ _UNDOES = {
         "setDiscountPerAdditionalCostPerItem",
     ),
     "rollbackAddedLoyaltyPoints": ("addLoyaltyPoints",),
+    "rollbackDeductedLoyaltyPoints": ("deductLoyaltyPoints",),
+    "rollbackIncreasedAchievementProgress": ("increaseAchievementProgress",),
 }
 _HEAD = ("campaignId", "rulesetId", "ruleIndex")
 
@@ -49,6 +51,8 @@ def _undone_by(effect: dict[str, Any], rollback: dict[str, Any]) -> bool:
             and props["additionalCost"] == undo.get("additionalCost")
             and props.get("position") == undo.get("cartItemPosition")
         )
+    if etype == "increaseAchievementProgress":
+        return bool(props["achievementId"] == undo["achievementId"])
     return bool(props["transactionUUID"] == undo["transactionUUID"])
 
 
@@ -71,7 +75,7 @@ def remaining_effects(
                 continue
             etype = effect["effectType"]
             left = 0.0
-            if etype in ("setDiscount", "addLoyaltyPoints"):
+            if etype in ("setDiscount", "addLoyaltyPoints", "deductLoyaltyPoints"):
                 left = money(float(effect["props"]["value"]) - float(rollback["props"]["value"]))
             if left > 0:
                 kept[index] = {**effect, "props": {**effect["props"], "value": left}}
@@ -81,11 +85,11 @@ def remaining_effects(
     return kept
 
 
-class RedemptionMixin(StoreState):
+class RedemptionMixin(LoyaltyMixin):
     """Redeem on close, unredeem on cancel/reopen, and the rollback effects that go with it."""
 
     def _redeem(self, session: Session, outcome: Outcome, profile: Profile | None) -> None:
-        """Closing a session: move coupon/referral/campaign counters and confirm loyalty points."""
+        """Closing a session: move coupon/referral/campaign counters, book loyalty points."""
         redemption = Redemption(
             coupon_values=[c.value for c in outcome.accepted_coupons],
             referral_codes=[outcome.accepted_referral.code] if outcome.accepted_referral else [],
@@ -108,16 +112,12 @@ class RedemptionMixin(StoreState):
         if profile is not None:
             profile.closed_sessions += 1
             profile.total_sales = money(profile.total_sales + redemption.total)
-            for effect in outcome.effects:
-                if effect["effectType"] == "addLoyaltyPoints":
-                    pid = int(effect["props"]["programId"])
-                    profile.loyalty[pid] = money(
-                        profile.loyalty.get(pid, 0.0) + float(effect["props"]["value"])
-                    )
+            self._book_loyalty(session, outcome.effects, utcnow())
         session.redemption = redemption
 
     def _rollback_effects(self, redemption: Redemption) -> list[dict[str, Any]]:
         rollbacks: list[dict[str, Any]] = []
+        now = utcnow()
         for effect in redemption.effects:
             head = {k: v for k, v in effect.items() if k not in ("effectType", "props")}
             props = effect["props"]
@@ -161,20 +161,8 @@ class RedemptionMixin(StoreState):
                 if "position" in props:
                     undo["cartItemPosition"] = props["position"]
                 rollbacks.append({**head, "effectType": "rollbackDiscount", "props": undo})
-            elif etype == "addLoyaltyPoints":
-                rollbacks.append(
-                    {
-                        **head,
-                        "effectType": "rollbackAddedLoyaltyPoints",
-                        "props": {
-                            "programId": props["programId"],
-                            "subLedgerId": props["subLedgerId"],
-                            "value": props["value"],
-                            "recipientIntegrationId": props["recipientIntegrationId"],
-                            "transactionUUID": props["transactionUUID"],
-                        },
-                    }
-                )
+            else:  # points earned or spent, achievement progress
+                rollbacks += self._loyalty_rollbacks(head, effect, redemption.profile_id, now)
         return rollbacks
 
     def _unredeem(self, session: Session, profile: Profile | None) -> list[dict[str, Any]]:
@@ -202,11 +190,6 @@ class RedemptionMixin(StoreState):
         if profile is not None:
             profile.closed_sessions = max(0, profile.closed_sessions - 1)
             profile.total_sales = money(max(0.0, profile.total_sales - redemption.total))
-            for effect in redemption.effects:
-                if effect["effectType"] == "addLoyaltyPoints":
-                    pid = int(effect["props"]["programId"])
-                    profile.loyalty[pid] = money(
-                        profile.loyalty.get(pid, 0.0) - float(effect["props"]["value"])
-                    )
+        self._unbook_loyalty(session, rollbacks, utcnow())
         session.redemption = None
         return rollbacks

@@ -168,12 +168,7 @@ class ReturnsMixin(SessionsMixin):
         """Store the returned session; the customer's sales and points shrink with the return."""
         if profile is not None:
             profile.total_sales = money(max(0.0, profile.total_sales - returned_value))
-            for effect in rollbacks:
-                if effect["effectType"] == "rollbackAddedLoyaltyPoints":
-                    pid = int(effect["props"]["programId"])
-                    profile.loyalty[pid] = money(
-                        profile.loyalty.get(pid, 0.0) - float(effect["props"]["value"])
-                    )
+        self._unbook_loyalty(session, rollbacks, utcnow())
         if session.redemption is not None:
             session.redemption.total = money(session.redemption.total - returned_value)
             # after a return, what a later cancel would roll back is only what is left
@@ -230,20 +225,13 @@ class ReturnsMixin(SessionsMixin):
                             "props": {"name": props["name"], "value": value},
                         }
                     )
-            elif etype == "addLoyaltyPoints" and share:
-                value = float(int(float(props["value"]) * share))
+            elif etype in ("addLoyaltyPoints", "deductLoyaltyPoints") and share:
+                # earned points go back in whole points, spent ones to the cent
+                value = float(props["value"]) * share
+                value = float(int(value)) if etype == "addLoyaltyPoints" else money(value)
                 if value > 0:
-                    rollbacks.append(
-                        {
-                            **head,
-                            "effectType": "rollbackAddedLoyaltyPoints",
-                            "props": {
-                                "programId": props["programId"],
-                                "subLedgerId": props["subLedgerId"],
-                                "value": value,
-                                "recipientIntegrationId": props["recipientIntegrationId"],
-                                "transactionUUID": props["transactionUUID"],
-                            },
-                        }
+                    share_of = {**effect, "props": {**props, "value": value}}
+                    rollbacks += self._loyalty_rollbacks(
+                        head, share_of, redemption.profile_id, utcnow()
                     )
         return rollbacks

@@ -137,6 +137,7 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
             first_session=session.first_session,
             coupon_codes=session.coupon_codes,
             referral_code=session.referral_code,
+            loyalty_cards=session.loyalty_cards,
             additional_costs=session.additional_costs,
         )
 
