@@ -246,6 +246,48 @@ class TalonAdapter:
         """Session attributes (must exist in the Campaign Manager). Empty by default."""
         return {}
 
+    def additional_costs(self, cart: Any) -> dict[str, Decimal]:
+        """Cart-level additional costs, name -> price (``{"shipping": Decimal("4.90")}``).
+
+        Sent as the session's ``additionalCosts``; the names must exist as additional costs
+        in the Campaign Manager. Uses ``cart.talon_additional_costs()`` when the cart defines
+        it, else none. Per-item costs travel in the cart item dicts instead
+        (``"additionalCosts": {"handling": {"price": 1.5}}``, the price per unit).
+        """
+        custom = getattr(cart, "talon_additional_costs", None)
+        return dict(custom()) if callable(custom) else {}
+
+    def add_free_item(self, cart: Any, effect: Any) -> bool:
+        """Put the free item of an ``addFreeItem`` effect (``effect.sku``,
+        ``effect.desired_quantity``) into ``cart`` at price 0; return whether a line was added.
+
+        Called only with ``TALON["ADD_FREE_ITEMS"] = True``, once per campaign and SKU and
+        session (a line the shopper removes is not added again). The default adds nothing:
+        the shop knows what its products are.
+        """
+        return False
+
+    def remove_free_item(self, cart: Any, sku: str) -> bool:
+        """Take a free line this app added back out of ``cart`` once Talon.One no longer
+        grants it (the cart fell below the threshold); return whether a line was removed.
+        Called only with ``TALON["ADD_FREE_ITEMS"]``. The default removes nothing."""
+        return False
+
+    def cart_for_key(self, key: str) -> Any | None:
+        """The cart whose :meth:`cart_key` is ``key`` (None when gone), for work done after
+        Talon.One answered (adding a free item). The default reads ``'<app_label.model>:<pk>'``;
+        override together with :meth:`cart_key`."""
+        from django.apps import apps
+
+        label, _, pk = key.rpartition(":")
+        if not label or not pk:
+            return None
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            return None
+        return model._default_manager.filter(pk=pk).first()
+
     def cart_for_item(self, item: Any) -> Any | None:
         """The cart a cart-item row belongs to (``item.cart``)."""
         return getattr(item, "cart", None)

@@ -46,6 +46,7 @@ class TalonConfig:
     ORDER_PLACEMENT: str = "fail_open"
     PLACEMENT_TIMEOUT: float = 5.0  # the whole fail-closed confirmation (a deadline)
     CLOSE_UNCONFIRMED: str = "without_codes"
+    ADD_FREE_ITEMS: bool = False  # put addFreeItem's item into the cart (adapter.add_free_item)
     # Outbox
     MAX_ATTEMPTS: int = 8
     RETRY_BACKOFF: float = 2.0
@@ -196,6 +197,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "ORDER_PLACEMENT": _as_str,
     "PLACEMENT_TIMEOUT": _as_positive_float,
     "CLOSE_UNCONFIRMED": _as_str,
+    "ADD_FREE_ITEMS": _as_bool,
     "MAX_ATTEMPTS": _as_int,
     "RETRY_BACKOFF": _as_float,
     "RETRY_BACKOFF_MAX": _as_float,

@@ -11,8 +11,9 @@ from django_talon.models.profiles import CustomerProfile
 class CustomerSession(models.Model):
     """One Talon.One customer session, usually one shop cart until its order is placed.
 
-    ``cart_items``, ``coupon_codes``, ``referral_code``, ``attributes`` and ``state`` are the
-    state last *queued* (the outbox delivers it); ``effects`` is the raw effect list from the
+    ``cart_items``, ``additional_costs``, ``coupon_codes``, ``referral_code``, ``attributes``
+    and ``state`` are the state last *queued* (the outbox delivers it); ``effects`` is the raw
+    effect list from the
     last successful answer (``django_talon.promotions.decoded_effects(session)`` decodes it;
     the model does not, because models import no client code) and ``effects_received_at``
     says how old it is. ``fingerprint`` is the hash of the last queued payload and
@@ -46,6 +47,12 @@ class CustomerSession(models.Model):
     coupon_codes = models.JSONField(default=list, blank=True)
     referral_code = models.CharField(max_length=100, blank=True, default="")
     attributes = models.JSONField(default=dict, blank=True)
+    #: ``{name: {"price": number}}``: the cart-level additional costs (shipping, gift wrap)
+    #: last queued, from ``adapter.additional_costs(cart)``.
+    additional_costs = models.JSONField(default=dict, blank=True)
+    #: ``["<campaign id>:<sku>", ...]``: free items (``addFreeItem``) the app already put
+    #: into the cart, so a line the shopper removed is not added again for that effect.
+    free_items_added = models.JSONField(default=list, blank=True)
     effects = models.JSONField(default=list, blank=True)
     effects_received_at = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True, default="")

@@ -28,9 +28,12 @@ from django_talon.client.effects import (
     AcceptReferral,
     AddFreeItem,
     AddLoyaltyPoints,
+    AwardGiveaway,
+    CouponCreated,
     DeductLoyaltyPoints,
     Effect,
     RedeemReferral,
+    ReferralCreated,
     RejectCoupon,
     RejectReferral,
     SetDiscount,
@@ -50,9 +53,12 @@ from django_talon.promotions.money import (
     quantize_money,
 )
 from django_talon.promotions.summary import (
+    AdditionalCost,
     CartLine,
+    CreatedCode,
     Discount,
     FreeItem,
+    Giveaway,
     LoyaltyPoints,
     Notification,
     PromotionsSummary,
@@ -153,6 +159,8 @@ class _Building:
     coupons: CodeCollector = field(default_factory=lambda: CodeCollector("coupon"))
     referrals: CodeCollector = field(default_factory=lambda: CodeCollector("referral"))
     free: dict[str, FreeItem] = field(default_factory=dict)
+    #: discounts on the cart-level additional costs, per cost name
+    cost_discounts: dict[str, list[Discount]] = field(default_factory=dict)
 
     def money(self, effect: Effect) -> Decimal:
         """The effect's ``value`` rounded once to the currency's minor unit (raises
@@ -164,48 +172,64 @@ class _Building:
         )
 
 
-def _cart_discount(effect: SetDiscount | SetDiscountPerAdditionalCost, b: _Building) -> None:
-    scope = effect.scope if isinstance(effect, SetDiscount) else None
-    additional_cost = (
-        effect.additional_cost if isinstance(effect, SetDiscountPerAdditionalCost) else ""
-    )
+def _cart_discount(effect: SetDiscount, b: _Building) -> None:
     b.summary.cart_discounts.append(
         Discount(
             name=effect.name,
             amount=b.money(effect),
             effect_type=effect.effect_type,
             campaign_id=effect.campaign_id,
-            scope=scope or "",
-            additional_cost=additional_cost,
+            scope=effect.scope or "",
             raw_name=effect.name,
         )
     )
 
 
+def _cost_discount(effect: SetDiscountPerAdditionalCost, b: _Building) -> None:
+    """Money off a cart-level additional cost (free shipping): off the cost, not the items."""
+    _require(effect, "additional_cost")
+    discount = Discount(
+        name=effect.name,
+        amount=b.money(effect),
+        effect_type=effect.effect_type,
+        campaign_id=effect.campaign_id,
+        additional_cost=effect.additional_cost,
+        raw_name=effect.name,
+    )
+    b.summary.additional_cost_discounts.append(discount)
+    b.cost_discounts.setdefault(effect.additional_cost, []).append(discount)
+
+
 def _item_discount(
     effect: SetDiscountPerItem | SetDiscountPerAdditionalCostPerItem, b: _Building
 ) -> None:
+    """Money off one cart line; for ``setDiscountPerAdditionalCostPerItem`` off the line's
+    additional cost (listed with the additional-cost discounts, never off the item)."""
     position = effect.position if _sent(effect, "position") else None
-    scope = effect.scope if isinstance(effect, SetDiscountPerItem) else None
-    additional_cost = (
-        effect.additional_cost if isinstance(effect, SetDiscountPerAdditionalCostPerItem) else ""
-    )
+    on_cost = isinstance(effect, SetDiscountPerAdditionalCostPerItem)
+    additional_cost = ""
+    if isinstance(effect, SetDiscountPerAdditionalCostPerItem):
+        _require(effect, "additional_cost")
+        additional_cost = effect.additional_cost
     discount = Discount(
         name=_strip_position(effect.name),
         amount=b.money(effect),
         effect_type=effect.effect_type,
         campaign_id=effect.campaign_id,
-        scope=scope or "",
+        scope=(effect.scope or "") if isinstance(effect, SetDiscountPerItem) else "",
         position=position,
         sub_position=effect.sub_position,
         additional_cost=additional_cost,
         raw_name=effect.name,
     )
-    b.summary.item_discounts.append(discount)
-    if position is not None and position in b.by_position:
-        b.by_position[position].discounts.append(discount)
-    else:
+    (b.summary.additional_cost_discounts if on_cost else b.summary.item_discounts).append(discount)
+    line = b.by_position.get(position) if position is not None else None
+    if line is None:
         logger.warning("%s for unknown cart position %r", effect.effect_type, position)
+    elif on_cost:
+        line.cost_discounts.append(discount)
+    else:
+        line.discounts.append(discount)
 
 
 def _accept_coupon(effect: AcceptCoupon, b: _Building) -> None:
@@ -238,6 +262,31 @@ def _free_item(effect: AddFreeItem, b: _Building) -> None:
     if previous is not None:
         desired = max(desired, previous.desired_quantity)
     b.free[sku] = FreeItem(sku, effect.name or sku, desired, in_cart, effect.campaign_id)
+
+
+def _coupon_created(effect: CouponCreated, b: _Building) -> None:
+    _require(effect, "value")
+    b.summary.created_codes.append(
+        CreatedCode("coupon", effect.value, effect.profile_id, effect.campaign_id)
+    )
+
+
+def _referral_created(effect: ReferralCreated, b: _Building) -> None:
+    _require(effect, "value")
+    b.summary.created_codes.append(CreatedCode("referral", effect.value, "", effect.campaign_id))
+
+
+def _giveaway(effect: AwardGiveaway, b: _Building) -> None:
+    _require(effect, "code")
+    b.summary.giveaways.append(
+        Giveaway(
+            code=effect.code,
+            pool_id=effect.pool_id,
+            pool_name=effect.pool_name,
+            recipient_integration_id=effect.recipient_integration_id,
+            campaign_id=effect.campaign_id,
+        )
+    )
 
 
 def _ledger_fields(effect: AddLoyaltyPoints | DeductLoyaltyPoints) -> dict[str, Any]:
@@ -282,7 +331,7 @@ def _notification(effect: ShowNotification, b: _Building) -> None:
 #: class (the decoder builds exactly these classes).
 HANDLERS: Mapping[type[Effect], Callable[[Any, _Building], None]] = {
     SetDiscount: _cart_discount,
-    SetDiscountPerAdditionalCost: _cart_discount,
+    SetDiscountPerAdditionalCost: _cost_discount,
     SetDiscountPerItem: _item_discount,
     SetDiscountPerAdditionalCostPerItem: _item_discount,
     AcceptCoupon: _accept_coupon,
@@ -294,6 +343,9 @@ HANDLERS: Mapping[type[Effect], Callable[[Any, _Building], None]] = {
     AddLoyaltyPoints: _earn_points,
     DeductLoyaltyPoints: _spend_points,
     ShowNotification: _notification,
+    CouponCreated: _coupon_created,
+    ReferralCreated: _referral_created,
+    AwardGiveaway: _giveaway,
 }
 
 #: Effect types this summary interprets. Other types the client knows go to
@@ -338,9 +390,41 @@ def _build_lines(cart_items: Iterable[Any], currency: str, rounding: str) -> lis
                 unit_price=unit_price,
                 subtotal=unit_price * quantity,
                 category=str(_item_field(item, "category", "") or ""),
+                additional_costs=_cost_prices(
+                    _item_field(item, "additionalCosts"), currency, rounding
+                ),
             )
         )
     return lines
+
+
+def _cost_prices(costs: Any, currency: str, rounding: str) -> dict[str, Decimal]:
+    """``{name: {"price": n}}`` (or ``{name: n}``) as name -> rounded price."""
+    if not isinstance(costs, Mapping):
+        return {}
+    prices: dict[str, Decimal] = {}
+    for name, cost in costs.items():
+        value = cost.get("price", 0) if isinstance(cost, Mapping) else cost
+        prices[str(name)] = quantize_money(value or 0, currency, rounding)
+    return prices
+
+
+def _cart_costs(
+    costs: Mapping[str, Any] | None, b: _Building, currency: str, rounding: str
+) -> list[AdditionalCost]:
+    """The session's additional costs with their discounts; a discount on a cost the cart
+    does not have is kept on a cost of price 0 (shown, and charged as nothing)."""
+    prices = _cost_prices(costs, currency, rounding)
+    zero = quantize_money(0, currency, rounding)
+    names = [*prices, *(name for name in b.cost_discounts if name not in prices)]
+    return [
+        AdditionalCost(
+            name=name,
+            price=prices.get(name, zero),
+            discounts=tuple(b.cost_discounts.get(name, ())),
+        )
+        for name in names
+    ]
 
 
 def _add(effect: Effect, b: _Building) -> None:
@@ -373,6 +457,7 @@ def summarize(
     coupon_codes: Sequence[str] = (),
     referral_code: str = "",
     rounding: str = ROUND_HALF_UP,
+    additional_costs: Mapping[str, Any] | None = None,
 ) -> PromotionsSummary:
     """Build the :class:`PromotionsSummary` for stored effects and a cart snapshot.
 
@@ -381,6 +466,8 @@ def summarize(
     objects with ``sku``, ``name``, ``quantity``, ``price``, optional ``position``), because
     ``setDiscountPerItem.position`` indexes that list. ``coupon_codes``/``referral_code``:
     the codes the shopper entered; codes without an answer yet are reported as ``pending``.
+    ``additional_costs``: the session's ``additionalCosts`` as sent (``{name: {"price": n}}``);
+    an item's own costs are read from its ``additionalCosts``.
     Never raises on malformed effects: they are logged and skipped or listed raw.
     """
     summary = PromotionsSummary(currency=(currency or "EUR").upper())
@@ -393,4 +480,5 @@ def summarize(
     summary.coupons = b.coupons.results(coupon_codes)
     summary.referrals = b.referrals.results([referral_code] if referral_code else [])
     summary.free_items = list(b.free.values())
+    summary.additional_costs = _cart_costs(additional_costs, b, summary.currency, rounding)
     return summary

@@ -30,7 +30,13 @@ from decimal import Decimal
 from typing import Any
 
 from django_talon.promotions.money import quantize_money
-from django_talon.promotions.summary import Discount, FreeItem, LoyaltyPoints, PromotionsSummary
+from django_talon.promotions.summary import (
+    AdditionalCost,
+    Discount,
+    FreeItem,
+    LoyaltyPoints,
+    PromotionsSummary,
+)
 
 __all__ = [
     "AdditionalCost",
@@ -60,6 +66,8 @@ class QuoteLine:
     unit_price: Decimal
     subtotal: Decimal
     discounts: tuple[Discount, ...] = ()
+    #: The item's own additional costs (per unit x quantity) with their discounts.
+    additional_costs: tuple[AdditionalCost, ...] = ()
 
     @property
     def discount(self) -> Decimal:
@@ -72,23 +80,6 @@ class QuoteLine:
     def total(self) -> Decimal:
         """Line subtotal after its own discounts, never negative."""
         return self.subtotal - self.discount
-
-
-@dataclass(frozen=True)
-class AdditionalCost:
-    """A cart-level additional cost (shipping, gift wrap) and the discounts on it."""
-
-    name: str
-    price: Decimal
-    discounts: tuple[Discount, ...] = ()
-
-    @property
-    def discount(self) -> Decimal:
-        return sum((d.amount for d in self.discounts), Decimal(0) * self.price)
-
-    @property
-    def total(self) -> Decimal:
-        return max(self.price - self.discount, Decimal(0) * self.price)
 
 
 @dataclass(frozen=True)
@@ -162,10 +153,24 @@ class Quote:
     def line(self, position: int) -> QuoteLine | None:
         return next((line for line in self.lines if line.position == position), None)
 
+    def all_additional_costs(self) -> tuple[AdditionalCost, ...]:
+        """The cart's additional costs, then each line's."""
+        return (*self.additional_costs, *(c for line in self.lines for c in line.additional_costs))
+
+    @property
+    def additional_cost_price(self) -> Decimal:
+        """Additional costs (the cart's and the lines') before their discounts."""
+        return sum((cost.price for cost in self.all_additional_costs()), self._zero)
+
+    @property
+    def additional_cost_discount_total(self) -> Decimal:
+        """What the discounts on additional costs take off (each at most its cost)."""
+        return sum((cost.discount for cost in self.all_additional_costs()), self._zero)
+
     @property
     def additional_cost_total(self) -> Decimal:
-        """Additional costs after their own discounts."""
-        return sum((cost.total for cost in self.additional_costs), self._zero)
+        """Additional costs (the cart's and the lines') after their own discounts."""
+        return sum((cost.total for cost in self.all_additional_costs()), self._zero)
 
     @property
     def discount_total(self) -> Decimal:
@@ -194,7 +199,7 @@ class Quote:
         for line in self.lines:
             take(line.discounts, line.subtotal)
         take(self.cart_discounts, self.subtotal - self.item_discount_total)
-        for cost in self.additional_costs:
+        for cost in self.all_additional_costs():
             take(cost.discounts, cost.price)
         return out
 
@@ -222,6 +227,14 @@ class Quote:
                 "additional_cost": d.additional_cost,
             }
 
+        def cost(c: AdditionalCost) -> dict[str, Any]:
+            return {
+                "name": c.name,
+                "price": money(c.price),
+                "discounts": [discount(d) for d in c.discounts],
+                "total": money(c.total),
+            }
+
         return {
             "currency": self.currency,
             "session_id": self.session_id,
@@ -238,19 +251,12 @@ class Quote:
                     "subtotal": money(line.subtotal),
                     "discounts": [discount(d) for d in line.discounts],
                     "total": money(line.total),
+                    "additional_costs": [cost(c) for c in line.additional_costs],
                 }
                 for line in self.lines
             ],
             "cart_discounts": [discount(d) for d in self.cart_discounts],
-            "additional_costs": [
-                {
-                    "name": cost.name,
-                    "price": money(cost.price),
-                    "discounts": [discount(d) for d in cost.discounts],
-                    "total": money(cost.total),
-                }
-                for cost in self.additional_costs
-            ],
+            "additional_costs": [cost(c) for c in self.additional_costs],
             "free_items": [
                 {"sku": item.sku, "name": item.name, "quantity": item.desired_quantity}
                 for item in self.free_items
@@ -266,6 +272,8 @@ class Quote:
             "item_discount_total": money(self.item_discount_total),
             "cart_discount_applied": money(self.cart_discount_applied),
             "discount_total": money(self.discount_total),
+            "additional_cost_price": money(self.additional_cost_price),
+            "additional_cost_discount_total": money(self.additional_cost_discount_total),
             "additional_cost_total": money(self.additional_cost_total),
             "total": money(self.total),
             "discounts_by_campaign": {

@@ -9,8 +9,9 @@ the summary) and the shop (which charges the quote) read one computation:
 * cart-level discounts in the order sent, each with its campaign; a per-item discount for a
   position that is not in the cart is counted as a cart-level discount (Talon.One granted
   it, so it is shown, charged and booked alike);
-* discounts on additional costs grouped per additional cost (the session sends no prices
-  for them today: their price is 0 until a shop pushes additional costs);
+* the additional costs the session sent (``adapter.additional_costs(cart)``, and each
+  item's ``additionalCosts``) with the discounts on them: charged on top of the items, and
+  their discounts come off the costs, never off the items;
 * free items, accepted coupon codes and the accepted referral code, loyalty points.
 
 The shopper messages for a quote that cannot carry (all) discounts live here too, so the
@@ -19,12 +20,10 @@ template, the REST API and a shop's own checkout say the same thing.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.utils.translation import gettext
 
-from django_talon.promotions.quote import AdditionalCost, Quote, QuoteLine, QuoteStatus
-from django_talon.promotions.summary import Discount, PromotionsSummary
+from django_talon.promotions.quote import Quote, QuoteLine, QuoteStatus
+from django_talon.promotions.summary import PromotionsSummary
 
 __all__ = ["build_quote", "quote_message"]
 
@@ -49,16 +48,6 @@ def quote_message(status: QuoteStatus, *, last_good: bool = False) -> str:
         )
     return gettext(
         "We couldn't confirm your discounts right now; you'll be charged the full price."
-    )
-
-
-def _additional_costs(discounts: list[Discount]) -> tuple[AdditionalCost, ...]:
-    grouped: dict[str, list[Discount]] = {}
-    for discount in discounts:
-        grouped.setdefault(discount.additional_cost, []).append(discount)
-    return tuple(
-        AdditionalCost(name=name, price=Decimal(0), discounts=tuple(items))
-        for name, items in grouped.items()
     )
 
 
@@ -89,10 +78,10 @@ def build_quote(
             unit_price=line.unit_price,
             subtotal=line.subtotal,
             discounts=tuple(d for d in on_lines if d.position == line.position),
+            additional_costs=line.costs(),
         )
         for line in summary.lines
     )
-    item_cost = [d for d in summary.cart_discounts if d.additional_cost]
     accepted_referrals = {r.code for r in summary.accepted_referrals}
     quote = Quote(
         currency=summary.currency,
@@ -100,11 +89,8 @@ def build_quote(
         fingerprint=fingerprint,
         status=status,
         lines=lines,
-        cart_discounts=(
-            *(d for d in summary.cart_discounts if not d.additional_cost),
-            *off_lines,
-        ),
-        additional_costs=_additional_costs(item_cost),
+        cart_discounts=(*summary.cart_discounts, *off_lines),
+        additional_costs=tuple(summary.additional_costs),
         free_items=tuple(summary.free_items),
         coupon_codes=tuple(c.code for c in summary.accepted_coupons),
         referral_code=referral_code if referral_code in accepted_referrals else "",

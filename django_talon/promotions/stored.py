@@ -62,6 +62,8 @@ def summarize_stored(stored: StoredEffects) -> PromotionsSummary:
         stored.currency,
         coupon_codes=stored.coupon_codes,
         referral_code=stored.referral_code,
+        # the session's additional costs (shipping) when the answer names its session
+        additional_costs=getattr(getattr(stored, "session", None), "additional_costs", None),
     )
     summary.received_at = stored.received_at
     summary.stale = stored.stale

@@ -18,7 +18,10 @@ from django_talon.promotions.codes import CodeResult
 from django_talon.promotions.money import quantize_money
 
 __all__ = [
+    "AdditionalCost",
     "CartLine",
+    "CreatedCode",
+    "Giveaway",
     "QuoteTotals",
     "Discount",
     "FreeItem",
@@ -47,9 +50,71 @@ class Discount:
     raw_name: str = ""
 
 
+def cost_title(name: str) -> str:
+    """The name of an additional cost as shown: ``"gift_wrap"`` -> ``"Gift wrap"``."""
+    text = name.replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:] if text else name
+
+
+@dataclass(frozen=True)
+class AdditionalCost:
+    """An additional cost (shipping, gift wrap) and the discounts Talon.One put on it.
+
+    Cart-level costs come from the session's ``additionalCosts``; a cart line's come from
+    its item's ``additionalCosts`` (``price`` is then the per-unit price times the quantity).
+    Their discounts (``setDiscountPerAdditionalCost`` / ``...PerItem``) come off the cost,
+    never off the items: free shipping does not make the coffee cheaper.
+    """
+
+    name: str
+    price: Decimal
+    discounts: tuple[Discount, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return cost_title(self.name)
+
+    @property
+    def discount(self) -> Decimal:
+        """The cost's discounts, at most its price (a cost never goes negative)."""
+        granted = sum((d.amount for d in self.discounts), Decimal(0) * self.price)
+        return min(granted, self.price)
+
+    @property
+    def total(self) -> Decimal:
+        return self.price - self.discount
+
+
+@dataclass(frozen=True)
+class CreatedCode:
+    """A coupon or referral code a rule created for a customer (``couponCreated`` /
+    ``referralCreated``): it is the customer's from now on."""
+
+    kind: Literal["coupon", "referral"]
+    code: str
+    profile_integration_id: str = ""
+    campaign_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Giveaway:
+    """``awardGiveaway``: a code from a giveaway pool for the recipient (a gift card, a
+    voucher of a partner)."""
+
+    code: str
+    pool_id: int
+    pool_name: str = ""
+    recipient_integration_id: str = ""
+    campaign_id: int | None = None
+
+
 @dataclass
 class CartLine:
-    """A cart item with the per-item discounts Talon.One put on it."""
+    """A cart item with the per-item discounts Talon.One put on it.
+
+    ``additional_costs`` are the item's own costs per unit (name -> price);
+    ``cost_discounts`` the discounts Talon.One put on them (not on the item's price).
+    """
 
     position: int
     sku: str
@@ -59,6 +124,19 @@ class CartLine:
     subtotal: Decimal
     discounts: list[Discount] = field(default_factory=list)
     category: str = ""
+    additional_costs: dict[str, Decimal] = field(default_factory=dict)
+    cost_discounts: list[Discount] = field(default_factory=list)
+
+    def costs(self) -> tuple[AdditionalCost, ...]:
+        """The line's additional costs (per unit x quantity) with their discounts."""
+        return tuple(
+            AdditionalCost(
+                name=name,
+                price=unit * self.quantity,
+                discounts=tuple(d for d in self.cost_discounts if d.additional_cost == name),
+            )
+            for name, unit in self.additional_costs.items()
+        )
 
     @property
     def discount(self) -> Decimal:
@@ -143,6 +221,14 @@ class PromotionsSummary:
     referrals: list[CodeResult] = field(default_factory=list)
     loyalty: list[LoyaltyPoints] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
+    #: Cart-level additional costs (shipping, gift wrap) with their discounts.
+    additional_costs: list[AdditionalCost] = field(default_factory=list)
+    #: Every discount on an additional cost (the cart's and the lines'), in the order sent.
+    additional_cost_discounts: list[Discount] = field(default_factory=list)
+    #: Codes rules created for customers (``couponCreated``, ``referralCreated``).
+    created_codes: list[CreatedCode] = field(default_factory=list)
+    #: Giveaway codes awarded (``awardGiveaway``).
+    giveaways: list[Giveaway] = field(default_factory=list)
     #: Raw dicts of documented effect types the summary does not interpret.
     other_effects: list[dict[str, Any]] = field(default_factory=list)
     #: Raw dicts of effect types unknown to this release (the API treats types as open).
@@ -167,8 +253,28 @@ class PromotionsSummary:
 
     @property
     def discounts(self) -> list[Discount]:
-        """Every discount, cart-level first, in the order Talon.One sent them."""
-        return [*self.cart_discounts, *self.item_discounts]
+        """Every discount, cart-level first, then items', then additional costs'."""
+        return [*self.cart_discounts, *self.item_discounts, *self.additional_cost_discounts]
+
+    @property
+    def additional_cost_total(self) -> Decimal:
+        """Additional costs (the cart's and the lines') after their own discounts."""
+        costs = [*self.additional_costs, *(c for line in self.lines for c in line.costs())]
+        return sum((cost.total for cost in costs), self._zero)
+
+    @property
+    def additional_cost_discount_total(self) -> Decimal:
+        """What the discounts on additional costs take off them (each capped at its cost)."""
+        costs = [*self.additional_costs, *(c for line in self.lines for c in line.costs())]
+        return sum((cost.discount for cost in costs), self._zero)
+
+    @property
+    def created_coupons(self) -> list[CreatedCode]:
+        return [c for c in self.created_codes if c.kind == "coupon"]
+
+    @property
+    def created_referrals(self) -> list[CreatedCode]:
+        return [c for c in self.created_codes if c.kind == "referral"]
 
     @property
     def subtotal(self) -> Decimal:
@@ -177,11 +283,12 @@ class PromotionsSummary:
 
     @property
     def total_discount(self) -> Decimal:
-        """Sum of all rounded discount amounts (cart, item and additional-cost discounts);
-        for a quote's view, the discount the quote grants (capped at the subtotal)."""
+        """Sum of the rounded discounts on the items and the cart (discounts on additional
+        costs are :attr:`additional_cost_discount_total`); for a quote's view, the discount
+        the quote grants (capped at the subtotal)."""
         if self.quote is not None:
             return self.quote.discount_total
-        return sum((d.amount for d in self.discounts), self._zero)
+        return sum((d.amount for d in [*self.cart_discounts, *self.item_discounts]), self._zero)
 
     @property
     def cart_discount_total(self) -> Decimal:
@@ -196,11 +303,11 @@ class PromotionsSummary:
 
     @property
     def total(self) -> Decimal:
-        """Subtotal minus the total discount, never below zero; for a quote's view, the
-        quote's total (what the shop charges)."""
+        """Subtotal minus the total discount (never below zero) plus the additional costs
+        after theirs; for a quote's view, the quote's total (what the shop charges)."""
         if self.quote is not None:
             return self.quote.total
-        return max(self.subtotal - self.total_discount, self._zero)
+        return max(self.subtotal - self.total_discount, self._zero) + self.additional_cost_total
 
     @property
     def status(self) -> str:
@@ -223,6 +330,8 @@ class PromotionsSummary:
             or self.referrals
             or self.loyalty
             or self.notifications
+            or self.created_codes
+            or self.giveaways
         )
 
     @property

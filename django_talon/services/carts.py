@@ -29,6 +29,7 @@ from django_talon.services.sessions import (
     _locked,
     _push,
     _sessions,
+    additional_costs_payload,
     remember_session,
     session_for_cart,
 )
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["clear_cart", "merge_carts", "update_cart"]
 
 #: The fields a cart mirror changes (what :func:`update_cart` saves).
-MIRROR_FIELDS = ("cart_items", "attributes", "profile")
+MIRROR_FIELDS = ("cart_items", "additional_costs", "attributes", "profile")
 
 
 def _no_session(cart: Any, key: str | None) -> CustomerSession:
@@ -105,6 +106,9 @@ def _mirror(
         session.profile = profile_for_user(user)
     session.cart_items = items if items is not None else adapter.cart_items(cart)
     session.attributes = adapter.cart_attributes(cart)
+    session.additional_costs = additional_costs_payload(
+        adapter.additional_costs(cart), previous=session.additional_costs
+    )
 
 
 def _same_customer(request: HttpRequest, user: Any) -> bool:

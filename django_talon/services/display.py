@@ -57,6 +57,7 @@ def summarize_answer(session: CustomerSession) -> PromotionsSummary:
         stored.currency,
         coupon_codes=stored.coupon_codes,
         referral_code=stored.referral_code,
+        additional_costs=stored.session.additional_costs if stored.session else None,
     )
     summary.received_at, summary.stale, summary.in_sync = (
         stored.received_at,

@@ -10,7 +10,9 @@ it lets through is translated and classified by the outbox.
 
 Answers are read through the typed effects of :mod:`django_talon.client.effects`
 (``RejectCoupon``, ``AcceptCoupon``, ``RejectReferral`` ...); the raw effect list is what
-the session stores.
+the session stores. Codes an answer hands out (``couponCreated``, ``referralCreated``,
+``reserveCoupon``, ``createdCoupons``) are stored by :mod:`.created_codes`; free items go
+into the cart through :mod:`.free_items` when the shop opted in.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from django_talon.models import (
 )
 from django_talon.outbox import Operation, fingerprint, register
 from django_talon.services import tombstones
+from django_talon.services.created_codes import store_created_codes
+from django_talon.services.free_items import sync_free_items
 from django_talon.services.ledger import BOOKED, CANCELLED, REOPENED, RETURNED
 from django_talon.services.reconciliation import book_answer
 
@@ -221,6 +225,10 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
         changed.append("fingerprint")
     session.pushed_fingerprint = pushed_fp
     session.save(update_fields=[*changed, "pushed_fingerprint", "updated_at"])
+    # Codes the rules handed out become the customer's; free items go into the cart.
+    store_created_codes(session, answer.effects, state.raw)
+    if message.operation == SESSION_UPDATE:
+        sync_free_items(session, answer.effects)
     _after_store(session, answer)
     new_state = payload["customerSession"].get("state")
     if message.operation == SESSION_STATE and new_state == "closed":

@@ -168,6 +168,23 @@ def charged_entry_for(session_id: str) -> LedgerEntry | None:
     return entry
 
 
+def _charged_costs(entry: LedgerEntry) -> dict[str, dict[str, float]] | None:
+    """The cart-level additional costs the entry's quote charged, as the session sends them
+    (None for an entry recorded without a quote). A cost of price 0 that only carries
+    discounts was never sent (a discount on a cost the cart does not have): left out."""
+    costs = (entry.quote or {}).get("additional_costs")
+    if not isinstance(costs, list):
+        return None
+    charged: dict[str, dict[str, float]] = {}
+    for cost in costs:
+        if not isinstance(cost, dict) or "name" not in cost:
+            continue
+        price = Decimal(str(cost.get("price", 0)))
+        if price or not cost.get("discounts"):
+            charged[str(cost["name"])] = {"price": float(price)}
+    return charged
+
+
 def close_as_charged(session: CustomerSession) -> tuple[list[str], str]:
     """Make the session's local state the one that was charged, before it is closed.
 
@@ -187,6 +204,11 @@ def close_as_charged(session: CustomerSession) -> tuple[list[str], str]:
         session.cart_items = list(entry.cart_items)
         fields.append("cart_items")
         reasons.append("cart lines restored to the quoted cart")
+    charged_costs = _charged_costs(entry)
+    if charged_costs is not None and dict(session.additional_costs or {}) != charged_costs:
+        session.additional_costs = charged_costs
+        fields.append("additional_costs")
+        reasons.append("additional costs restored to the quoted ones")
     if talon_settings.CLOSE_UNCONFIRMED == WITH_CODES:
         return fields, "; ".join(reasons)
     dropped = [c for c in session.coupon_codes or [] if c not in entry.coupon_codes]
@@ -272,6 +294,7 @@ def record_answer(
             currency,
             coupon_codes=list(body.get("couponCodes") or []),
             referral_code=str(body.get("referralCode") or ""),
+            additional_costs=body.get("additionalCosts"),
         )
         fields.update(
             subtotal=summary.subtotal,

@@ -101,6 +101,7 @@ def quote_for_stored(stored: StoredPromotions) -> Quote:
         stored.currency,
         coupon_codes=stored.coupon_codes,
         referral_code=stored.referral_code,
+        additional_costs=session.additional_costs if session is not None else None,
     )
     summary.received_at = stored.received_at
     summary.stale = stored.stale

@@ -6,6 +6,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -208,7 +209,9 @@ def session_payload(session: CustomerSession) -> dict[str, Any]:
     """The ``NewCustomerSessionV2`` body for the session's full local state.
 
     Coupon codes and the referral code are always sent: the local state is the truth and an
-    empty list / empty string clears what Talon.One stored earlier.
+    empty list / empty string clears what Talon.One stored earlier. ``additionalCosts`` is
+    sent when the cart has any (a shop drops a cost by sending its price as 0), so the body
+    of a shop without additional costs is unchanged.
     """
     body: dict[str, Any] = {
         "profileId": session.profile_integration_id,
@@ -217,13 +220,40 @@ def session_payload(session: CustomerSession) -> dict[str, Any]:
         "couponCodes": list(session.coupon_codes or []),
         "referralCode": session.referral_code or "",
     }
+    if session.additional_costs:
+        body["additionalCosts"] = dict(session.additional_costs)
     if session.attributes:
         body["attributes"] = session.attributes
     return body
 
 
+def additional_costs_payload(
+    costs: dict[str, Any], *, previous: dict[str, Any] | None = None
+) -> dict[str, dict[str, float]]:
+    """``adapter.additional_costs(cart)`` (name -> price) as ``additionalCosts``
+    (``{name: {"price": number}}``); a price may also be given as ``{"price": ...}``.
+
+    A cost sent before (``previous``) that the cart no longer has is sent at price 0:
+    Talon.One keeps the additional costs an update leaves out, so dropping it from the body
+    would leave the old shipping on the session.
+    """
+    out: dict[str, dict[str, float]] = {name: {"price": 0.0} for name in previous or {}}
+    for name, price in (costs or {}).items():
+        value = price.get("price", 0) if isinstance(price, dict) else price
+        out[str(name)] = {"price": float(Decimal(str(value)).quantize(Decimal("0.01")))}
+    return out
+
+
 #: The fields of the session's state that a push sends (and may save).
-STATE_FIELDS = ("cart_items", "coupon_codes", "referral_code", "attributes", "state", "profile")
+STATE_FIELDS = (
+    "cart_items",
+    "additional_costs",
+    "coupon_codes",
+    "referral_code",
+    "attributes",
+    "state",
+    "profile",
+)
 
 
 def _push(
@@ -282,6 +312,7 @@ def evaluate_cart(target: SessionOrCart) -> list[Effect]:
         )
         session.cart_items = get_adapter().cart_items(target)
         session.attributes = get_adapter().cart_attributes(target)
+        session.additional_costs = additional_costs_payload(get_adapter().additional_costs(target))
     with resilience.guarded("evaluate the cart", immediate=True) as client:
         state = client.update_customer_session_v2(
             session.integration_id, session_payload(session), dry=True
