@@ -18,7 +18,9 @@ from django_talon.services.ledger import order_key, record_order
 from django_talon.services.lifecycle import reopen_session, return_items
 from django_talon.services.operations import (
     DeadLetterRetry,
+    OutboxHealth,
     deliver_pending_now,
+    outbox_health,
     purge_dead_letters,
     redeliver_dead_letters,
     relay_outbox,
@@ -65,6 +67,7 @@ from django_talon.services.sessions import (
 __all__ = [
     "CustomerInventory",
     "DeadLetterRetry",
+    "OutboxHealth",
     "deliver_pending_now",
     "FailClosedOutsideTransactionError",
     "Quote",
@@ -84,6 +87,7 @@ __all__ = [
     "erase_customer",
     "evaluate_cart",
     "get_promotions",
+    "outbox_health",
     "merge_carts",
     "order_key",
     "process_erasure",

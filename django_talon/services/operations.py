@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 
 from django_talon import outbox
-from django_talon.models import CustomerProfile, DataDeletionRequest
+from django_talon.models import CustomerProfile, DataDeletionRequest, Discrepancy, OutboxMessage
 from django_talon.services.gdpr import process_erasure
 from django_talon.services.handlers import profile_key
 from django_talon.services.profiles import sync_profile
@@ -27,7 +27,9 @@ logger = logging.getLogger("django_talon.services")
 
 __all__ = [
     "DeadLetterRetry",
+    "OutboxHealth",
     "deliver_pending_now",
+    "outbox_health",
     "purge_dead_letters",
     "redeliver_dead_letters",
     "relay_outbox",
@@ -114,6 +116,29 @@ def deliver_pending_now(limit: int | None = None) -> int:
         except Exception:
             logger.exception("delivering outbox key %s now failed; the relay will retry", key)
     return len(keys)
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    """What an operator page shows: writes waiting, dead letters, open discrepancies, and
+    the next pending rows (oldest due first)."""
+
+    pending: int
+    dead: int
+    open_discrepancies: int
+    next_pending: list[OutboxMessage]
+
+
+def outbox_health(*, show: int = 10) -> OutboxHealth:
+    """Counts for a status page (the demo's outage switch), in four queries; never calls the
+    API, so it answers while Talon.One is down."""
+    pending = OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING)
+    return OutboxHealth(
+        pending=pending.count(),
+        dead=OutboxMessage.objects.filter(state=OutboxMessage.State.DEAD).count(),
+        open_discrepancies=Discrepancy.objects.filter(status=Discrepancy.Status.OPEN).count(),
+        next_pending=list(pending.order_by("next_attempt_at", "id")[:show]),
+    )
 
 
 def sweep_outbox() -> dict[str, int]:

@@ -20,8 +20,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from django_talon.emulator.control import EmulatorControl, EmulatorControlError
-from django_talon.models import Discrepancy, OutboxMessage
-from django_talon.services import deliver_pending_now
+from django_talon.services import deliver_pending_now, outbox_health
 
 #: The fault the switch injects: every Integration API call answers 503.
 OUTAGE_FAULT: dict[str, Any] = {
@@ -69,14 +68,14 @@ def outage(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"The emulator did not answer: {exc}")
         return redirect("demo:outage")
     reachable, outage_on = _emulator_status(control)
-    pending = OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING)
+    health = outbox_health()
     context = {
         "reachable": reachable,
         "outage_on": outage_on,
         "base_url": settings.TALON["BASE_URL"],
-        "pending_count": pending.count(),
-        "next_attempts": pending.order_by("next_attempt_at")[:10],
-        "dead_count": OutboxMessage.objects.filter(state=OutboxMessage.State.DEAD).count(),
-        "open_discrepancies": Discrepancy.objects.filter(status=Discrepancy.Status.OPEN).count(),
+        "pending_count": health.pending,
+        "next_attempts": health.next_pending,
+        "dead_count": health.dead,
+        "open_discrepancies": health.open_discrepancies,
     }
     return render(request, "demo/outage.html", context)
