@@ -37,10 +37,6 @@ class StaffPermissionMixin(PermissionRequiredMixin):
         user = self.request.user  # type: ignore[attr-defined]
         return bool(user.is_active and user.is_staff and super().has_permission())
 
-    def handle_no_permission(self) -> HttpResponse:
-        """Anonymous: to the login page; signed in without the permission: 403."""
-        return super().handle_no_permission()  # type: ignore[no-any-return]
-
 
 class ReservationView(StaffPermissionMixin, FormView):  # type: ignore[type-arg]
     """List the reservations; reserve a code for customers (POST ``code``, ``customers``)."""

@@ -15,6 +15,7 @@ committed and sent at once, so the message is Talon.One's own answer.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
@@ -28,6 +29,7 @@ from django.views import View
 from django_talon import services
 from django_talon.contrib.oscar.forms import CodeForm
 from django_talon.exceptions import TalonUnavailableError
+from django_talon.models import CustomerSession
 from django_talon.promotions.codes import same_code
 from django_talon.services.display import summarize_session
 from django_talon.throttling import CodeAttemptLimiter
@@ -44,7 +46,7 @@ def _back(request: HttpRequest) -> HttpResponse:
     return redirect("basket:summary")
 
 
-def _open_basket(request: HttpRequest) -> object | None:
+def _open_basket(request: HttpRequest) -> Any | None:
     """The visitor's open basket, saved (an empty new basket gets its row now, so the code
     belongs to this visitor's basket and Oscar sets the basket cookie); None when Oscar
     gives no editable basket."""
@@ -56,8 +58,8 @@ def _open_basket(request: HttpRequest) -> object | None:
     return basket
 
 
-def _report(request: HttpRequest, session: object, code: str) -> None:
-    summary = summarize_session(session)  # type: ignore[arg-type]
+def _report(request: HttpRequest, session: CustomerSession, code: str) -> None:
+    summary = summarize_session(session)
     result = next((r for r in summary.coupons if same_code(r.code, code)), None)
     if result is None or result.status == "pending":
         messages.info(request, _("We are checking code %(code)s.") % {"code": code})
