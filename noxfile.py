@@ -37,7 +37,7 @@ def tests(session: nox.Session, django: str) -> None:
     session.install("-e", ".[test]", f"Django~={django}.0")
     # The same passes as `make pytest`: everything on SQLite, the core and surface tests
     # again under ATOMIC_REQUESTS, then the tests marked `postgres` on PostgreSQL (exit code
-    # 5 means that pass selected no test).
+    # 5 means that pass selected no test), then the Oscar shop on both databases.
     session.run("pytest", *session.posargs)
     session.run(
         "pytest",
@@ -53,4 +53,11 @@ def tests(session: nox.Session, django: str) -> None:
         *session.posargs,
         env={"TALON_TEST_DB": "postgres"},
         success_codes=[0, 5],
+    )
+    # tests/oscar: the django-oscar shop (the test extra installs django-oscar 4.2, which
+    # supports every combination above), under its own settings, on SQLite and PostgreSQL.
+    oscar = {"DJANGO_SETTINGS_MODULE": "tests.oscar.settings"}
+    session.run("pytest", "tests/oscar", *session.posargs, env=oscar)
+    session.run(
+        "pytest", "tests/oscar", *session.posargs, env={**oscar, "TALON_TEST_DB": "postgres"}
     )
