@@ -16,9 +16,12 @@ ratio (median of the per-round ratios) and each server's CPU time per request (f
 Target (issue 13): the emulator >= 70% of the baseline.
 
     .venv/bin/python benchmarks/emulator_throughput.py [--rounds 15] [--requests 1000]
-        [--seconds 1] [--verbose] [--profile] [--root OTHER_TREE]
+        [--seconds 1] [--verbose] [--wrk] [--profile] [--root OTHER_TREE]
 
-``--profile`` runs the emulator under cProfile for one extra round and prints its top
+``--wrk`` also drives both servers with ``wrk`` (one thread, one keep-alive connection, the same
+50 session updates in turn), when it is installed: a load generator in C spends far less per
+request than ``http.client``, so its rates show more of the servers' own cost (its ratio is
+lower than this process's). ``--profile`` runs the emulator under cProfile for one extra round and prints its top
 functions by own time (profiled rounds are not part of the figures). ``--root`` measures the
 emulator of another tree, e.g. an older commit: ``git archive <commit> django_talon | tar -x
 -C /tmp/before`` and ``--root /tmp/before`` (this file's load and baseline stay the same).
@@ -30,6 +33,8 @@ import argparse
 import http.client
 import json
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -125,7 +130,12 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def handle_error(self, request, client_address):
+    pass  # wrk closes its connection mid-answer at the end of a run
+
+
 ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer.handle_error = handle_error
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 """
 
@@ -286,6 +296,71 @@ def _profile(tmp: Path, campaigns: Path, bodies: list[bytes], args: argparse.Nam
         stats.dump_stats(os.environ["BENCH_KEEP_PROFILE"])
 
 
+def _wrk_script(tmp: Path, bodies: list[bytes]) -> Path:
+    """A wrk Lua script sending the same session updates as ``_Load``, in turn."""
+    entries = ",\n".join(f"[==[{body.decode()}]==]" for body in bodies)
+    script = tmp / "updates.lua"
+    script.write_text(
+        f"local bodies = {{\n{entries}\n}}\n"
+        "local headers = {['Content-Type'] = 'application/json', "
+        f"['Authorization'] = 'ApiKey-v1 {API_KEY}'}}\n"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n % #bodies + 1\n"
+        "  return wrk.format('PUT', '/v2/customer_sessions/bench-' .. (n - 1), headers, bodies[n])\n"
+        "end\n"
+    )
+    return script
+
+
+def _wrk_round(port: int, script: Path, seconds: float) -> tuple[float, int]:
+    """Rate and request count of one wrk run (1 thread, 1 connection) against ``port``."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            "-c1",
+            f"-d{max(1, round(seconds))}s",
+            "-s",
+            str(script),
+            f"http://{HOST}:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"wrk saw error answers from port {port}:\n{out}")
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    count = re.search(r"(\d+) requests in", out)
+    if rate is None or count is None:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
+    return float(rate.group(1)), int(count.group(1))
+
+
+def _measure_wrk(
+    args: argparse.Namespace, script: Path, emulator: tuple[int, int], baseline: tuple[int, int]
+) -> Measured:
+    """Interleaved wrk rounds, as ``_measure`` does with this process's connection."""
+    servers = {"emulator": emulator, "baseline": baseline}
+    rates: Measured = {"emulator": [], "baseline": []}
+    cpu = dict.fromkeys(servers, 0.0)
+    counts = dict.fromkeys(servers, 0)
+    for index in range(args.wrk_rounds):
+        order = ["emulator", "baseline"] if index % 2 == 0 else ["baseline", "emulator"]
+        for name in order:
+            port, pid = servers[name]
+            before = _cpu_seconds(pid)
+            rate, done = _wrk_round(port, script, args.wrk_seconds)
+            after = _cpu_seconds(pid)
+            rates[name].append(rate)
+            counts[name] += done
+            if before is not None and after is not None:
+                cpu[name] += after - before
+    rates["cpu_ms"] = [cpu[name] * 1000 / max(1, counts[name]) for name in ("emulator", "baseline")]
+    return rates
+
+
 def run(args: argparse.Namespace) -> None:
     bodies = _bodies()
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -320,9 +395,19 @@ def run(args: argparse.Namespace) -> None:
                     (emulator_port, emulator_proc.pid),
                     (baseline_port, baseline_proc.pid),
                 )
+                wrk_result = None
+                if args.wrk:
+                    wrk_result = _measure_wrk(
+                        args,
+                        _wrk_script(tmp, bodies),
+                        (emulator_port, emulator_proc.pid),
+                        (baseline_port, baseline_proc.pid),
+                    )
         if args.profile:
             _profile(tmp, campaigns, bodies, args)
     _report(args, len(answer), result)
+    if wrk_result is not None:
+        _report_wrk(args, wrk_result)
 
 
 Measured = dict[str, list[float]]
@@ -387,6 +472,27 @@ def _report(args: argparse.Namespace, answer_size: int, result: Measured) -> Non
         )
 
 
+def _report_wrk(args: argparse.Namespace, result: Measured) -> None:
+    emulator, baseline = result["emulator"], result["baseline"]
+    ratios = [e / b for e, b in zip(emulator, baseline, strict=True)]
+    print(
+        f"  wrk (1 thread, 1 keep-alive connection, {args.wrk_rounds} interleaved rounds of "
+        f"{max(1, round(args.wrk_seconds))} s):"
+    )
+    if args.verbose:
+        for index, (e, b, r) in enumerate(zip(emulator, baseline, ratios, strict=True)):
+            print(f"    round {index + 1:2}: emulator {e:7,.0f}/s  baseline {b:7,.0f}/s  {r:.0%}")
+    print(f"    emulator (median)  {statistics.median(emulator):,.0f} updates/s")
+    print(f"    baseline (median)  {statistics.median(baseline):,.0f} answers/s")
+    print(f"    ratio (median)     {statistics.median(ratios):.0%} of the baseline")
+    emulator_cpu, baseline_cpu = result["cpu_ms"]
+    if emulator_cpu and baseline_cpu:
+        print(
+            f"    server CPU         emulator {emulator_cpu:.3f} ms, "
+            f"baseline {baseline_cpu:.3f} ms per request"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -394,6 +500,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0, help="per round and server")
     parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--profile", action="store_true", help="cProfile the emulator too")
+    parser.add_argument("--wrk", action="store_true", help="also drive both servers with wrk")
+    parser.add_argument("--wrk-rounds", type=int, default=5, help="wrk rounds per server")
+    parser.add_argument("--wrk-seconds", type=float, default=2.0, help="per wrk round")
     parser.add_argument(
         "--root",
         type=Path,
@@ -401,6 +510,8 @@ def main() -> None:
         help="run the emulator of another tree (e.g. an older commit from `git archive`)",
     )
     args = parser.parse_args()
+    if args.wrk and shutil.which("wrk") is None:
+        parser.error("--wrk needs wrk on PATH (e.g. apt-get install wrk)")
     SERVER_ROOT[0] = args.root.resolve()
     run(args)
 

@@ -6,7 +6,7 @@ without keep-alive and writes the status line, each header and the body in separ
 connection; ``BaseHTTPRequestHandler`` parses every request's headers with the ``email``
 package, which was a fifth of the emulator's CPU per session update. This server reads the
 request line and headers itself (HTTP/1.1 keep-alive, ``Content-Length`` or chunked bodies,
-``Expect: 100-continue``), hands the request straight to :meth:`EmulatorApp.answer` (no
+``Expect: 100-continue``; folded header lines refused), hands the request straight to :meth:`EmulatorApp.answer` (no
 WSGI environ in between), sets ``TCP_NODELAY`` and writes each whole response with ONE
 ``sendall``. The app stays a plain WSGI application for any other server.
 """
@@ -151,9 +151,12 @@ class _Handler(StreamRequestHandler):
         return words[0], words[1], words[2]
 
     def _headers(self) -> dict[str, str]:
-        """Header lines up to the blank line: lower-case names; repeats joined with commas."""
+        """Header lines up to the blank line: lower-case names; repeats joined with commas.
+
+        Stricter than ``http.client.parse_headers`` where the RFC allows it: a folded line
+        (continuation starting with a space) and a space before the colon are 400s.
+        """
         headers: dict[str, str] = {}
-        last = ""
         for _ in range(MAX_HEADERS + 1):
             raw = self.rfile.readline(MAX_LINE + 1)
             if len(raw) > MAX_LINE:
@@ -161,15 +164,17 @@ class _Handler(StreamRequestHandler):
             if raw in (b"\r\n", b"\n", b""):
                 return headers
             text = raw.decode("iso-8859-1")
-            if text[0] in " \t" and last:  # obsolete line folding: continues the last header
-                headers[last] += " " + text.strip()
-                continue
+            if text[0] in " \t":
+                # obsolete line folding (RFC 9112 5.2): refused rather than unfolded, so that
+                # no proxy in front and this server can read the header block differently
+                raise _ProtocolError(400, "Obsolete header line folding is not accepted")
             name, colon, value = text.partition(":")
-            if not colon:
+            if not colon or not name or name[-1] in " \t":
+                # no colon, or whitespace before it (RFC 9112 5.1: must be refused)
                 raise _ProtocolError(400, "Bad header line")
-            last = name.strip().lower()
+            name = name.lower()
             value = value.strip()
-            headers[last] = headers[last] + "," + value if last in headers else value
+            headers[name] = headers[name] + "," + value if name in headers else value
         raise _ProtocolError(431, "Too many headers")
 
     @staticmethod

@@ -66,27 +66,39 @@ def _set_discount(
 def _set_discount_per_item(
     campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
-    """One effect per discounted unit of every matching cart item."""
+    """One effect per discounted unit of every matching cart item.
+
+    The hottest loop of a session update (once per discounted unit), so it is written out:
+    ``matches_item`` and ``money`` inlined (``round(x, 2) + 0.0`` is ``money(x)``: adding 0.0
+    turns a rounded ``-0.0`` into ``0.0``), and a unit's value is its per-unit discount as
+    computed once per item unless the cart amount left to discount is smaller.
+    """
     produced: list[dict[str, Any]] = []
     name = _effect_name(campaign, spec)
     percent = float(spec["percent"]) if is_number(spec.get("percent")) else None
+    amount = None if percent is not None else float(spec["amount"])
+    sku, category = spec.get("sku"), spec.get("category")
+    check_sku, check_category = "sku" in spec, "category" in spec
     campaign_id, ruleset_id, rule_name = campaign.id, campaign.ruleset_id, campaign.rule_name
+    append = produced.append
     for position, item in enumerate(ctx.cart_items):
-        if not matches_item(item, spec):
+        if (check_sku and item.get("sku") != sku) or (
+            check_category and item.get("category") != category
+        ):
             continue
         unit_price = float(item["price"])
-        if percent is not None:
-            per_unit = money(unit_price * percent / 100)
+        if amount is None:
+            per_unit = round(unit_price * percent / 100 + 0.0, 2) + 0.0  # type: ignore[operator]
         else:
-            per_unit = money(min(float(spec["amount"]), unit_price))
+            per_unit = round(min(amount, unit_price) + 0.0, 2) + 0.0
         item_name = f"{name}#{position}"
         for sub in range(int(item["quantity"])):
-            value = money(min(per_unit, remaining))
+            value = per_unit if per_unit <= remaining else round(remaining + 0.0, 2) + 0.0
             if value <= 0:
                 break
-            remaining = money(remaining - value)
-            # effect_head's shape, built inline: this loop runs once per discounted unit
-            produced.append(
+            remaining = round(remaining - value, 2) + 0.0
+            # effect_head's shape, built inline
+            append(
                 {
                     "campaignId": campaign_id,
                     "rulesetId": ruleset_id,

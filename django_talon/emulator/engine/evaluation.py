@@ -26,24 +26,30 @@ from django_talon.emulator.models import Campaign, Coupon, Referral
 def evaluate(campaigns: list[Campaign], ctx: EvalContext, lookups: Lookups) -> Outcome:
     """Run every campaign against the context, in campaign id order."""
     outcome = Outcome()
-    by_campaign = _coupons_by_campaign(ctx, lookups, outcome)
+    by_campaign = _coupons_by_campaign(ctx, lookups, outcome) if ctx.coupon_codes else {}
     referral = _find_referral(ctx, lookups, outcome)
-    _reject_codes_of_unknown_campaigns(campaigns, by_campaign, referral, ctx, outcome)
+    if by_campaign or referral is not None:
+        _reject_codes_of_unknown_campaigns(campaigns, by_campaign, referral, ctx, outcome)
     remaining = ctx.subtotal
+    event_type, now = ctx.event_type, ctx.now
     for campaign in campaigns:
-        coupons_here = by_campaign.get(campaign.id, [])
+        if event_type not in campaign.events:
+            continue
+        coupons_here = by_campaign.get(campaign.id, _NONE) if by_campaign else _NONE
         referral_here = (
             referral if referral is not None and referral.campaign_id == campaign.id else None
         )
-        if ctx.event_type not in campaign.events:
-            continue
-        if not campaign.running(ctx.now):
+        if not campaign.running(now):
             _reject_codes_of_stopped_campaign(campaign, coupons_here, referral_here, ctx, outcome)
             continue
         trigger = _trigger(campaign, coupons_here, referral_here, ctx, lookups, outcome)
         if trigger is not None:
             remaining = _fire(campaign, trigger, ctx, lookups, remaining, outcome)
     return outcome
+
+
+#: no codes of a campaign in the session (shared, never modified)
+_NONE: list[tuple[str, Coupon]] = []
 
 
 @dataclass
@@ -53,6 +59,10 @@ class _Trigger:
     effects: list[dict[str, Any]] = field(default_factory=list)
     coupon: Coupon | None = None
     referral: Referral | None = None
+
+
+#: a campaign without a code fires with nothing to accept or redeem (shared, never modified)
+_NO_CODE = _Trigger()
 
 
 def _coupons_by_campaign(
@@ -146,10 +156,10 @@ def _trigger(
             failure_reason(campaign, "condition not met", condition_index=failed)
         )
         return None
-    if campaign_exhausted(campaign, lookups):
+    if campaign.redemption_limit and campaign_exhausted(campaign, lookups):
         outcome.failures.append(failure_reason(campaign, "CampaignLimitReached"))
         return None
-    return _Trigger()
+    return _NO_CODE
 
 
 def _coupon_trigger(
@@ -241,14 +251,15 @@ def _fire(
 ) -> float:
     """Record a firing campaign's effects; returns what is left of the cart to discount."""
     produced, remaining = apply_effects(campaign, ctx, lookups, remaining)
-    if trigger.coupon is not None:
+    coupon = trigger.coupon
+    if coupon is not None:
         for effect in produced:
-            effect["triggeredByCoupon"] = trigger.coupon.id
-    outcome.effects.extend(trigger.effects)
+            effect["triggeredByCoupon"] = coupon.id
+        outcome.accepted_coupons.append(coupon)
+    if trigger.effects:
+        outcome.effects.extend(trigger.effects)
     outcome.effects.extend(produced)
     outcome.triggered.append(campaign.id)
-    if trigger.coupon is not None:
-        outcome.accepted_coupons.append(trigger.coupon)
     if trigger.referral is not None:
         outcome.accepted_referral = trigger.referral
     return remaining

@@ -84,6 +84,8 @@ def parse_cart_item(raw: Any, pointer: str, *, legacy: bool) -> dict[str, Any]:
         out["category"] = (
             category if type(category) is str else want_str(category, f"{pointer}/category")
         )
+    if len(item) <= len(out):  # the usual item: nothing but the fields read above
+        return out
     for dim in _DIMENSIONS:
         if dim in item:
             out[dim] = want_number(item[dim], f"{pointer}/{dim}")

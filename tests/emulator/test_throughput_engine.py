@@ -1,0 +1,113 @@
+"""The rule engine's fast paths (issue 13) give the answers the plain rules give.
+
+The per-unit discount loop is written out for speed (no ``money``/``matches_item`` calls,
+a unit's value reused while the cart amount left to discount covers it), and campaigns
+without a code share one trigger object. These tests compute the expected effects with the
+plain money rules in the test and compare them with what the emulator answers over HTTP,
+including the cases where the cart amount runs out in the middle of an item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from django_talon.emulator.util import money
+from django_talon.testing.plugin import EmulatorHandle
+
+CART = [
+    {"sku": "BEANS", "name": "Beans", "price": 7.35, "quantity": 3, "category": "coffee"},
+    {"sku": "MUG", "name": "Mug", "price": 12.0, "quantity": 1, "category": "equipment"},
+    {"sku": "DRIP", "name": "Drip", "price": 0.35, "quantity": 4, "category": "coffee"},
+    {"sku": "GIFT", "name": "Gift", "price": 3, "quantity": 2},
+]
+
+
+def _campaigns(per_item: dict[str, Any], cart_discount: float | None) -> dict[str, Any]:
+    campaigns: list[dict[str, Any]] = []
+    if cart_discount is not None:
+        campaigns.append(
+            {
+                "id": 1,
+                "name": "Most of the cart",
+                "effects": [{"type": "setDiscount", "percent": cart_discount}],
+            }
+        )
+    campaigns.append(
+        {"id": 2, "name": "Per unit", "effects": [{"type": "setDiscountPerItem", **per_item}]}
+    )
+    campaigns.append(
+        {
+            "id": 3,
+            "name": "Never",
+            "conditions": [{"type": "subtotalAtLeast", "amount": 10_000}],
+            "effects": [{"type": "setDiscount", "amount": 1}],
+        }
+    )
+    return {"application": {"id": 1, "currency": "EUR"}, "campaigns": campaigns}
+
+
+def _expected(
+    per_item: dict[str, Any], cart_discount: float | None
+) -> list[tuple[int, int, float]]:
+    """(position, subPosition, value) of each per-unit effect, by the plain money rules."""
+    remaining = money(sum(float(i["price"]) * int(i["quantity"]) for i in CART))
+    if cart_discount is not None:
+        remaining = money(remaining - money(remaining * cart_discount / 100))
+    out = []
+    for position, item in enumerate(CART):
+        if any(k in per_item and item.get(k) != per_item[k] for k in ("sku", "category")):
+            continue
+        price = float(item["price"])
+        if "percent" in per_item:
+            per_unit = money(price * per_item["percent"] / 100)
+        else:
+            per_unit = money(min(float(per_item["amount"]), price))
+        for sub in range(int(item["quantity"])):
+            value = money(min(per_unit, remaining))
+            if value <= 0:
+                break
+            remaining = money(remaining - value)
+            out.append((position, sub, value))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("per_item", "cart_discount"),
+    [
+        ({"category": "coffee", "amount": 1}, None),
+        ({"category": "coffee", "percent": 15}, None),
+        ({"sku": "BEANS", "percent": 33.3}, None),
+        ({"amount": 0.5}, None),  # every item (one without a category)
+        ({"amount": 2.5}, 93),  # the cart amount left runs out mid-item
+        ({"category": "coffee", "percent": 50}, 99.5),
+        ({"amount": 5}, 100),  # nothing left: no per-unit effect at all
+    ],
+)
+def test_per_unit_discounts_follow_the_money_rules(
+    emulator: EmulatorHandle, per_item: dict[str, Any], cart_discount: float | None
+) -> None:
+    emulator.load_campaigns(_campaigns(per_item, cart_discount))
+    answer = requests.put(
+        f"{emulator.url}/v2/customer_sessions/engine-1",
+        json={"customerSession": {"cartItems": CART}},
+        headers={"Authorization": f"ApiKey-v1 {emulator.api_key}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    effects = answer.json()["effects"]
+    per_unit = [
+        (e["props"]["position"], e["props"]["subPosition"], e["props"]["value"])
+        for e in effects
+        if e["effectType"] == "setDiscountPerItem"
+    ]
+    assert per_unit == _expected(per_item, cart_discount)
+    assert [e["campaignId"] for e in effects if e["effectType"] == "setDiscount"] == (
+        [1] if cart_discount is not None and cart_discount > 0 else []
+    )
+    for effect in effects:  # names and the head are unchanged
+        assert effect["rulesetId"] == effect["campaignId"] * 100 + 1
+        if effect["effectType"] == "setDiscountPerItem":
+            assert effect["props"]["name"] == f"Per unit#{effect['props']['position']}"
