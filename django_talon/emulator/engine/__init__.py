@@ -10,6 +10,7 @@ what closing the session would redeem. It reads the store only through :class:`L
 ``rejections.py``   conditions, code validity, limits: rejection effects, failure reasons
 ``effects.py``      what a firing campaign produces; the v1 positional wire format
 ``loyalty.py``      points earned and spent, achievement progress (reads the ledger)
+``loyalty_view.py`` what the engine may read of the ledger and achievements (a protocol)
 ==================  ===================================================================
 """
 

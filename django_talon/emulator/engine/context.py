@@ -12,7 +12,7 @@ from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
 from django_talon.emulator.util import money
 
 if TYPE_CHECKING:
-    from django_talon.emulator.engine.loyalty import LoyaltyView
+    from django_talon.emulator.engine.loyalty_view import LoyaltyView
 
 
 @dataclass

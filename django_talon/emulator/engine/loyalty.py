@@ -3,41 +3,21 @@
 The effects carry what the store's ledger needs at close (program, sub-ledger, card, the
 transaction UUID and when the points start and expire); the ledger itself lives in
 :mod:`django_talon.emulator.store.loyalty` and is read here only through
-:class:`LoyaltyView`, so the engine keeps its narrow view of the store.
+:class:`~.loyalty_view.LoyaltyView`, so the engine keeps its narrow view of the store.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from django_talon.emulator.campaign_loyalty import (
-    AchievementSpec,
-    LoyaltyProgramSpec,
-    parse_duration,
-)
+from django_talon.emulator.campaign_loyalty import LoyaltyProgramSpec, parse_duration
 from django_talon.emulator.engine.context import EvalContext, Lookups, effect_head
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_number, isoformat, money
 
 Produced = tuple[list[dict[str, Any]], float]
-
-
-class LoyaltyView(Protocol):
-    """What the rule actions read from the store's ledger (the store implements it)."""
-
-    def loyalty_program(self, program_id: int) -> LoyaltyProgramSpec: ...
-
-    def spendable_points(
-        self, program_id: int, profile_id: str, card: str | None, sub_ledger: str, now: datetime
-    ) -> float: ...
-
-    def achievement_spec(self, achievement_id: int) -> AchievementSpec | None: ...
-
-    def achievement_progress(
-        self, achievement_id: int, profile_id: str, now: datetime
-    ) -> float: ...
 
 
 def uuid4_text(bits: int) -> str:
