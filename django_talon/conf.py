@@ -73,6 +73,11 @@ class TalonConfig:
     EMULATOR_CAMPAIGNS: str | None = None
     EMULATOR_HOST: str = "127.0.0.1"
     EMULATOR_PORT: int = 9100
+    # Loyalty (balances, history, paying with points): docs/loyalty.md
+    LOYALTY_PROGRAM_ID: int | None = None
+    LOYALTY_REDEEM_ATTRIBUTE: str = "pointsToRedeem"
+    LOYALTY_CACHE_SECONDS: float = 300.0
+    LOYALTY_EXPIRING_DAYS: int = 30
     # Display layer (promotions, template tags, REST API): docs/messages.md, docs/rest-api.md
     REJECTION_MESSAGES: dict[str, str] = dataclasses.field(default_factory=dict)
     CODE_ATTEMPT_RATE: str = "10/minute"
@@ -220,6 +225,10 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "EMULATOR_CAMPAIGNS": _as_optional_str,
     "EMULATOR_HOST": _as_str,
     "EMULATOR_PORT": _as_int,
+    "LOYALTY_PROGRAM_ID": _as_optional_int,
+    "LOYALTY_REDEEM_ATTRIBUTE": _as_str,
+    "LOYALTY_CACHE_SECONDS": _as_float,
+    "LOYALTY_EXPIRING_DAYS": _as_int,
     "REJECTION_MESSAGES": _as_mapping,
     "CODE_ATTEMPT_RATE": _as_str,
     "CODE_ATTEMPT_RATE_PER_IP": _as_str,

@@ -53,6 +53,9 @@ class CustomerSession(models.Model):
     #: ``["<campaign id>:<sku>", ...]``: free items (``addFreeItem``) the app already put
     #: into the cart, so a line the shopper removed is not added again for that effect.
     free_items_added = models.JSONField(default=list, blank=True)
+    #: Loyalty points the shopper wants to spend on this cart, sent as the session attribute
+    #: ``TALON["LOYALTY_REDEEM_ATTRIBUTE"]``; None: never asked (nothing sent), 0: cleared.
+    points_to_redeem = models.PositiveIntegerField(null=True, blank=True)
     effects = models.JSONField(default=list, blank=True)
     effects_received_at = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True, default="")

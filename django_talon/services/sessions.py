@@ -222,8 +222,11 @@ def session_payload(session: CustomerSession) -> dict[str, Any]:
     }
     if session.additional_costs:
         body["additionalCosts"] = dict(session.additional_costs)
-    if session.attributes:
-        body["attributes"] = session.attributes
+    attributes = dict(session.attributes or {})
+    if session.points_to_redeem is not None:  # services.redeem_points: the shopper's wish
+        attributes[talon_settings.LOYALTY_REDEEM_ATTRIBUTE] = session.points_to_redeem
+    if attributes:
+        body["attributes"] = attributes
     return body
 
 
