@@ -145,24 +145,29 @@ def _owner_erased_here(cart: Any) -> bool:
 
 def _cart_changed(cart: Any) -> None:
     """Mirror an open cart; a finished one changes nothing, but a merged one hands its codes
-    to the cart it was merged into (adapter ``cart_merged_into``)."""
+    to the cart it was merged into (adapter ``cart_merged_into``). Failures are recorded
+    (stage ``cart``, or ``cart_merge`` for the merge)."""
     from django_talon.adapters import get_adapter
     from django_talon.services import merge_carts, update_cart
 
-    adapter = get_adapter()
-    if adapter.cart_is_open(cart):
-        update_cart(cart)
+    finished = False
+    with _recorded("cart", _subject(cart)):
+        if get_adapter().cart_is_open(cart):
+            update_cart(cart)
+        else:
+            finished = True
+    if not finished:
         return
-    target = adapter.cart_merged_into(cart)
-    if target is not None:
-        merge_carts(cart, target)
+    with _recorded("cart_merge", _subject(cart)):
+        target = get_adapter().cart_merged_into(cart)
+        if target is not None:
+            merge_carts(cart, target)
 
 
 def on_cart_changed(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
     if raw or _owner_erased_here(instance):
         return
-    with _recorded("cart", _subject(instance)):
-        _cart_changed(instance)
+    _cart_changed(instance)
 
 
 def on_cart_deleted(sender: Any, instance: Any, **kw: Any) -> None:
@@ -179,11 +184,12 @@ def on_cart_item_changed(sender: Any, instance: Any, raw: bool = False, **kw: An
         return
     from django_talon.adapters import get_adapter
 
-    moved_from = instance.__dict__.pop(_MOVED_FROM, None)
-    for cart in (moved_from, get_adapter().cart_for_item(instance)):
+    carts = [instance.__dict__.pop(_MOVED_FROM, None)]  # the cart it left, if it moved
+    with _recorded("cart", _subject(instance)):
+        carts.append(get_adapter().cart_for_item(instance))
+    for cart in carts:
         if cart is not None and not _owner_erased_here(cart):
-            with _recorded("cart", _subject(cart)):
-                _cart_changed(cart)
+            _cart_changed(cart)
 
 
 def _cart_foreign_keys(model: type[Any]) -> list[Any]:
@@ -210,8 +216,12 @@ def on_cart_item_saving(
     fields = _cart_foreign_keys(sender)
     if update_fields is not None:
         fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
-    if not fields:
-        return
+    if fields:
+        with _recorded("cart", _subject(instance)):
+            _remember_old_cart(sender, instance, fields)
+
+
+def _remember_old_cart(sender: Any, instance: Any, fields: list[Any]) -> None:
     stored = (
         sender._base_manager.filter(pk=instance.pk)
         .values_list(*[f.attname for f in fields])
