@@ -29,9 +29,6 @@ from django_talon.emulator.util import (
     utcnow,
 )
 
-_POINT_STATES = ("active", "pending", "expired")
-_TRANSACTION_TYPES = ("manual", "session", "import")
-
 
 @dataclass
 class Card:
