@@ -87,6 +87,8 @@ LOGIN_REDIRECT_URL = "catalog:list"
 LOGOUT_REDIRECT_URL = "catalog:list"
 
 SHOP_CURRENCY = "EUR"
+#: Standard delivery, sent to Talon.One as the "shipping" additional cost.
+SHOP_SHIPPING_FEE = os.environ.get("SHOP_SHIPPING_FEE", "4.90")
 
 # Celery: without a broker, tasks run eagerly inside the web process (the demo); with
 # CELERY_BROKER_URL set (redis://... or amqp://...), a worker and beat deliver them.
@@ -112,6 +114,8 @@ TALON = {
     "ORDER_MODELS": ["orders.Order"],
     # The demo campaigns' "Refer a friend" campaign (used by "my coupons").
     "REFERRAL_CAMPAIGN_ID": 5,
+    # The free tote (demo campaign 2) goes into the cart at price 0 (adapter.add_free_item).
+    "ADD_FREE_ITEMS": os.environ.get("SHOP_ADD_FREE_ITEMS", "1") not in ("", "0", "false", "no"),
 }
 
 REST_FRAMEWORK = {

@@ -29,8 +29,16 @@ class Cart(models.Model):
         on_delete=models.CASCADE,
         related_name="carts",
     )
+
+    class Delivery(models.TextChoices):
+        PICKUP = "pickup", "Collect in store (free)"
+        STANDARD = "standard", "Standard delivery"
+
     session_key = models.CharField(max_length=40, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    #: How the order reaches the customer: standard delivery costs SHOP_SHIPPING_FEE, sent to
+    #: Talon.One as the "shipping" additional cost (the demo's "Free shipping over 50").
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PICKUP)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,11 +64,22 @@ class Cart(models.Model):
     def subtotal(self) -> Decimal:
         return sum((item.line_total for item in self.items.all()), Decimal("0.00"))
 
+    @property
+    def shipping_fee(self) -> Decimal:
+        """What delivery costs before promotions (0 to collect in store or for an empty cart)."""
+        from django.conf import settings as django_settings
+
+        if self.delivery != self.Delivery.STANDARD or not self.items.exists():
+            return Decimal("0.00")
+        return Decimal(str(getattr(django_settings, "SHOP_SHIPPING_FEE", "4.90")))
+
 
 class CartItem(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT)
     quantity = models.PositiveIntegerField(default=1)
+    #: A free gift a promotion put here (django-talon's ``add_free_item``): priced 0.
+    free = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -71,5 +90,9 @@ class CartItem(models.Model):
         return f"{self.quantity} x {self.product.sku}"
 
     @property
+    def unit_price(self) -> Decimal:
+        return Decimal("0.00") if self.free else self.product.price
+
+    @property
     def line_total(self) -> Decimal:
-        return self.product.price * self.quantity
+        return self.unit_price * self.quantity

@@ -69,7 +69,10 @@ def add_product(cart: Cart, product: Product, quantity: int = 1) -> CartItem:
         item, created = CartItem.objects.select_for_update().get_or_create(
             cart=cart, product=product, defaults={"quantity": quantity}
         )
-        if not created:
+        if not created and item.free:  # the customer buys the gift: it is bought now
+            item.free, item.quantity = False, quantity
+            item.save(update_fields=["free", "quantity"])
+        elif not created:
             item.quantity += quantity
             item.save(update_fields=["quantity"])
         cart.save(update_fields=["updated_at"])
@@ -86,6 +89,15 @@ def set_quantity(cart: Cart, product: Product, quantity: int) -> None:
                 cart=cart, product=product, defaults={"quantity": quantity}
             )
         cart.save(update_fields=["updated_at"])
+
+
+def set_delivery(cart: Cart, delivery: str) -> None:
+    """Collect in store or standard delivery; saving the cart re-sends its shipping cost."""
+    if delivery not in Cart.Delivery.values:
+        raise ValueError(f"unknown delivery {delivery!r}")
+    if cart.delivery != delivery:
+        cart.delivery = delivery
+        cart.save(update_fields=["delivery", "updated_at"])
 
 
 def merge_guest_cart(request: HttpRequest, user: AbstractBaseUser) -> Cart | None:

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.cart_detail, name="detail"),
     path("add/", views.cart_add, name="add"),
     path("update/", views.cart_update, name="update"),
+    path("delivery/", views.cart_delivery, name="delivery"),
 ]

@@ -7,6 +7,7 @@ render already shows the new discounts (rendering itself never calls Talon.One).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +27,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
         # checkout charges it, so the total on this page is the total the order gets.
         quote = talon.quote_for_cart(cart, request=request)
         context.update(lines=cart.lines(), quote=quote, promotions=quote.summary)
+    context["shipping_fee"] = getattr(settings, "SHOP_SHIPPING_FEE", "4.90")
     return render(request, "cart/cart_detail.html", context)
 
 
@@ -52,4 +54,17 @@ def cart_update(request: HttpRequest) -> HttpResponse:
         return redirect("cart:detail")
     product = get_object_or_404(Product, sku=form.cleaned_data["sku"])
     services.set_quantity(cart, product, form.cleaned_data["quantity"])
+    return redirect("cart:detail")
+
+
+@require_POST
+def cart_delivery(request: HttpRequest) -> HttpResponse:
+    """Choose how the order is delivered (standard delivery is the shipping cost)."""
+    cart = services.get_cart(request)
+    if cart is None:
+        return redirect("cart:detail")
+    try:
+        services.set_delivery(cart, str(request.POST.get("delivery", "")))
+    except ValueError:
+        messages.error(request, "Please choose a delivery option.")
     return redirect("cart:detail")

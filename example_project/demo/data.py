@@ -1,7 +1,8 @@
 """The demo catalog and accounts, loaded by ``manage.py demo`` and by the tests.
 
 The SKUs and categories are the ones the emulator's demo campaigns are written against
-(``coffee`` items get 1.00 off each; a subtotal of 100.00 earns a free tote bag).
+(``coffee`` items get 1.00 off each; a subtotal of 100.00 earns a free tote bag, which is
+also sold; standard delivery is free from 50.00).
 Loading is idempotent: running it twice changes nothing.
 """
 
@@ -16,7 +17,7 @@ from django.db import transaction
 
 from example_project.catalog.models import Category, Product
 
-CATEGORIES = {"coffee": "Coffee", "equipment": "Equipment"}
+CATEGORIES = {"coffee": "Coffee", "equipment": "Equipment", "accessories": "Accessories"}
 
 PRODUCTS = [
     # sku, name, category, price, description
@@ -25,6 +26,8 @@ PRODUCTS = [
     ("DECAF-250", "Swiss water decaf 250 g", "coffee", "9.00", "All the taste, none of the buzz."),
     ("GRINDER-X", "Burr grinder X", "equipment", "89.00", "Conical burrs, 40 settings."),
     ("KETTLE-GOOSENECK", "Gooseneck kettle", "equipment", "45.00", "For a steady pour."),
+    # Sold, and the demo's free gift over 100.00 (put into the cart at price 0).
+    ("FREE-TOTE", "Canvas tote bag", "accessories", "12.00", "Carries 2 kg of beans."),
 ]
 
 

@@ -41,6 +41,8 @@ class Order(models.Model):
     subtotal = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     discount_total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    #: Delivery as charged: the quote's additional costs after their discounts.
+    shipping = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     coupon_codes = models.JSONField(default=list, blank=True)
     loyalty_points = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(auto_now_add=True)

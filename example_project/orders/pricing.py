@@ -38,16 +38,20 @@ class OrderTotals:
     items: Decimal
     #: Discounts that are not on a line (a coupon's percentage off the cart, ...).
     cart_discount: Decimal
+    #: Delivery as charged (after a free-shipping promotion).
+    shipping: Decimal
     total: Decimal
 
 
 def order_totals(order: Order) -> OrderTotals:
-    """The order page's totals: line totals (net) minus the cart-level discount = total."""
+    """The order page's totals: line totals (net) minus the cart-level discount plus the
+    shipping = total."""
     lines = list(order.lines.all())
     items = sum((line.line_total for line in lines), Decimal("0.00"))
     item_discounts = sum((line.discount for line in lines), Decimal("0.00"))
     return OrderTotals(
         items=items,
         cart_discount=order.discount_total - item_discounts,
+        shipping=order.shipping,
         total=order.total,
     )

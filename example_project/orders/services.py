@@ -25,11 +25,18 @@ def return_order(order: Order) -> None:
         if session is None:
             logger.warning("order %s has no Talon.One session: nothing to return", order.pk)
             return
-        # Positions are those of the cart items sent to Talon.One (free gifts were never sent).
-        bought = [line for line in order.lines.all() if not line.free_item]
+        # Positions are those of the cart items sent to Talon.One: the order's first lines
+        # are the cart's, in cart order (a free gift added to the cart included, at its own
+        # position); gifts the order added at placement come after them and were never sent.
+        # A gift is kept (it was never bought), so only bought lines go back.
+        sent = list(order.lines.order_by("pk"))[: len(session.cart_items or [])]
         talon.return_items(
             session,
-            [{"position": index, "quantity": line.quantity} for index, line in enumerate(bought)],
+            [
+                {"position": index, "quantity": line.quantity}
+                for index, line in enumerate(sent)
+                if not line.free_item
+            ],
         )
 
 
@@ -67,7 +74,7 @@ def cancel_order(order: Order) -> Order:
 
 def _quoted(lines: list[CartItem], quote: Quote) -> bool:
     """True when ``quote`` prices exactly these cart lines (same items, quantities, prices)."""
-    shop = [(i.product.sku, i.quantity, i.product.price) for i in lines]
+    shop = [(i.product.sku, i.quantity, i.unit_price) for i in lines]
     quoted = [(line.sku, line.quantity, line.unit_price) for line in quote.lines]
     return shop == quoted
 
@@ -86,13 +93,15 @@ def place_order(user: AbstractBaseUser, cart: Cart, quote: Quote) -> Order:
         if mirrored and not _quoted(lines, quote):
             raise CheckoutError("Your cart changed while you were checking out; please review it.")
         subtotal = sum((item.line_total for item in lines), Decimal("0.00"))
+        shipping = quote.additional_cost_total if mirrored else locked.shipping_fee
         order: Order = Order.objects.create(
             user=user,
             cart=locked,
             currency=quote.currency,
             subtotal=quote.subtotal if mirrored else subtotal,
             discount_total=quote.discount_total,
-            total=quote.total if mirrored else subtotal,
+            total=quote.total if mirrored else subtotal + shipping,
+            shipping=shipping,
             coupon_codes=list(quote.coupon_codes),
             loyalty_points=quote.points_to_earn,
         )
@@ -104,9 +113,10 @@ def place_order(user: AbstractBaseUser, cart: Cart, quote: Quote) -> Order:
                     sku=item.product.sku,
                     name=item.product.name,
                     category=item.product.category.slug,
-                    unit_price=item.product.price,
+                    unit_price=item.unit_price,
                     quantity=item.quantity,
                     discount=discounts.get(position, Decimal("0.00")),
+                    free_item=item.free,
                 )
                 for position, item in enumerate(lines)
             ]
@@ -120,6 +130,7 @@ def place_order(user: AbstractBaseUser, cart: Cart, quote: Quote) -> Order:
                     free_item=True,
                 )
                 for free in quote.free_items
+                if not free.in_cart  # a gift already in the cart is one of its lines
             ]
         )
         # The order ledger: what this order was charged, per line and campaign; the close

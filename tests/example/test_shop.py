@@ -28,7 +28,7 @@ def test_demo_data_matches_the_campaigns_and_is_idempotent(demo_data: Any) -> No
     assert Product.objects.get(sku="FILTER-1KG").category.slug == "coffee"
     assert Product.objects.get(sku="GRINDER-X").category.slug == "equipment"
     assert Product.objects.get(sku="KETTLE-GOOSENECK").price == Decimal("45.00")
-    assert Product.objects.count() == 5
+    assert Product.objects.count() == 6  # the free tote is sold too
     assert User.objects.get(username="staff").is_staff
     assert not User.objects.get(username="alice").is_staff
 
