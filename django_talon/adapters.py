@@ -332,6 +332,56 @@ class TalonAdapter:
         value = getattr(order, "talon_session_id", None)
         return str(value) if value else None
 
+    # -- products, events (docs/catalog.md) -------------------------------------------------
+    def catalog_queryset(self) -> Any:
+        """The products ``talon_sync_catalog`` sends: every row of ``TALON["PRODUCT_MODEL"]``.
+        Override to narrow it (``.filter(active=True)``); the sync pages it by primary key."""
+        from django.apps import apps
+        from django.core.exceptions import ImproperlyConfigured
+
+        if not talon_settings.PRODUCT_MODEL:
+            raise ImproperlyConfigured(
+                "TALON['PRODUCT_MODEL'] is not set: name the product model "
+                "('app_label.Model') or override the adapter's catalog_queryset()"
+            )
+        return apps.get_model(talon_settings.PRODUCT_MODEL)._default_manager.all()
+
+    def product_sku(self, product: Any) -> str:
+        """The product's SKU in Talon.One (``product.sku``): the catalog item and the key of
+        its best prior price."""
+        return str(product.sku)
+
+    def catalog_item(self, product: Any) -> dict[str, Any] | None:
+        """The product as a catalog item ``{"sku", "price", "attributes"}``, or None to leave
+        it out. Attributes are empty by default: they must exist in the Campaign Manager."""
+        item: dict[str, Any] = {"sku": self.product_sku(product)}
+        price = getattr(product, "price", None)
+        if price is not None:
+            item["price"] = _money(price)
+        return item
+
+    def product_for_sku(self, sku: str) -> Any | None:
+        """The product of a SKU (None: unknown, or no product model configured), for the
+        REST endpoint of its prior price: only the shop's own SKUs cost a Talon.One call."""
+        from django.core.exceptions import ImproperlyConfigured
+
+        try:
+            products = self.catalog_queryset()
+        except ImproperlyConfigured:
+            return None
+        if not any(f.name == "sku" for f in products.model._meta.get_fields()):
+            return None
+        return products.filter(sku=sku).first()
+
+    def event_user(self, instance: Any) -> Any | None:
+        """The customer of a model event of ``TALON["EVENT_RECEIVERS"]`` (``instance.user``)."""
+        return self.cart_user(instance)
+
+    def event_attributes(self, event_type: str, instance: Any) -> dict[str, Any]:
+        """Attributes of a model event (empty: event attributes exist in the Campaign
+        Manager first)."""
+        return {}
+
 
 for _name, _convert in _NORMALISED_HOOKS.items():
     setattr(TalonAdapter, _name, _normalised(getattr(TalonAdapter, _name), _convert))

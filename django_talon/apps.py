@@ -15,8 +15,9 @@ class DjangoTalonConfig(AppConfig):
         # Imported here, not at module level: they need the app registry. The handlers
         # register the outbox's operations on import; the outbox never imports the services
         # itself (the dependency runs services -> outbox only).
-        from django_talon import checks, receivers
-        from django_talon.services import handlers  # noqa: F401  (registers on import)
+        from django_talon import checks, optional_receivers, receivers
+        from django_talon.services import handlers, handlers_extra  # noqa: F401  (register)
 
         checks.register()
         receivers.connect()
+        optional_receivers.connect()  # EVENT_RECEIVERS, AUDIENCE_GROUPS (when configured)

@@ -47,6 +47,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_base_url_in_production(config),
         *_throttling(config),
         *_rest_authentication(config),
+        *_catalog_and_events(config),
     ]
 
 
@@ -255,6 +256,48 @@ def _rest_authentication(config: TalonConfig) -> list[checks.CheckMessage]:
                     "E012",
                 )
             )
+    return messages
+
+
+def _catalog_and_events(config: TalonConfig) -> list[checks.CheckMessage]:
+    """E013/E014/E015: the product model, the event sources and the audience groups."""
+    messages: list[checks.CheckMessage] = []
+    if config.PRODUCT_MODEL:
+        try:
+            apps.get_model(config.PRODUCT_MODEL)
+        except (LookupError, ValueError):
+            messages.append(
+                _error(
+                    f"TALON['PRODUCT_MODEL'] names {config.PRODUCT_MODEL!r}, which is not an "
+                    "installed model.",
+                    "Use 'app_label.ModelName' of the shop's product model.",
+                    "E013",
+                )
+            )
+    from django_talon.optional_receivers import event_source
+
+    for source, event_type in config.EVENT_RECEIVERS.items():
+        try:
+            event_source(source)
+            if not event_type.strip():
+                raise ValueError("the event type is empty")
+        except (ImportError, LookupError, TypeError, ValueError) as exc:
+            messages.append(
+                _error(
+                    f"TALON['EVENT_RECEIVERS'] entry {source!r} cannot be used: {exc}.",
+                    "Map the dotted path of a django.dispatch.Signal, or "
+                    "'app_label.ModelName:created', to a Talon.One event type.",
+                    "E014",
+                )
+            )
+    if config.AUDIENCE_GROUPS and not hasattr(apps.get_model(settings.AUTH_USER_MODEL), "groups"):
+        messages.append(
+            _error(
+                "TALON['AUDIENCE_GROUPS'] is set, but the user model has no groups.",
+                "Use a user model with django.contrib.auth's PermissionsMixin, or remove it.",
+                "E015",
+            )
+        )
     return messages
 
 

@@ -88,6 +88,14 @@ class TalonConfig:
         "rest_framework.authentication.SessionAuthentication",
     )
     REFERRAL_CAMPAIGN_ID: int | None = None
+    # Catalog sync, best prior price, events, audiences: docs/catalog.md
+    PRODUCT_MODEL: str = ""  # "app_label.Model" of the products talon_sync_catalog sends
+    CATALOG_ID: int | None = None
+    PRIOR_PRICE_TIMEFRAME_DAYS: int = 30
+    PRIOR_PRICE_CACHE_SECONDS: float = 3600.0
+    PRIOR_PRICE_RETRY_SECONDS: float = 60.0  # how long a failed lookup is not repeated
+    EVENT_RECEIVERS: dict[str, str] = dataclasses.field(default_factory=dict)
+    AUDIENCE_GROUPS: dict[str, int] = dataclasses.field(default_factory=dict)
 
     # Values that need normalising, named for what the caller wants.
     @property
@@ -186,6 +194,20 @@ def _as_mapping(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _as_positive_int(value: Any) -> int:
+    number = _as_int(value)
+    if number < 1:
+        raise TypeError("a whole number of at least 1 is needed")
+    return number
+
+
+def _as_id_mapping(value: Any) -> dict[str, int]:
+    """``{"name": id}`` with whole-number ids (``AUDIENCE_GROUPS``: group name -> audience)."""
+    if not isinstance(value, dict):
+        raise TypeError("a dict of name -> id is needed")
+    return {str(k): _as_positive_int(v) for k, v in value.items()}
+
+
 _COERCE: dict[str, Callable[[Any], Any]] = {
     "BASE_URL": _as_str,
     "API_KEY": _as_str,
@@ -236,6 +258,13 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "CLIENT_IP_FUNCTION": _as_str,
     "REST_AUTHENTICATION_CLASSES": _as_strings,
     "REFERRAL_CAMPAIGN_ID": _as_optional_int,
+    "PRODUCT_MODEL": _as_str,
+    "CATALOG_ID": _as_optional_int,
+    "PRIOR_PRICE_TIMEFRAME_DAYS": _as_positive_int,
+    "PRIOR_PRICE_CACHE_SECONDS": _as_positive_float,
+    "PRIOR_PRICE_RETRY_SECONDS": _as_positive_float,
+    "EVENT_RECEIVERS": _as_mapping,
+    "AUDIENCE_GROUPS": _as_id_mapping,
 }
 assert set(_COERCE) == set(_FIELDS), "every TalonConfig field needs a coercion"
 

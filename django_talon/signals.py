@@ -36,6 +36,9 @@ outbox_message_dead = Signal()
 #: Reconciliation found that Talon.One booked something else than the order was charged.
 #: kwargs: ``discrepancy`` (a :class:`~django_talon.models.Discrepancy`).
 discrepancy_found = Signal()
+#: Talon.One registered a custom event (``services.track_event``). kwargs: ``event_type``,
+#: ``integration_id``, ``profile_id``, ``effects`` (the client's typed effects).
+event_tracked = Signal()
 
 
 def emit(signal: Signal, sender: type[Any], **kwargs: Any) -> None:

@@ -5,7 +5,7 @@ URL names live in the ``django_talon_api`` namespace (e.g. ``django_talon_api:pr
 
 from django.urls import path
 
-from django_talon.api import views
+from django_talon.api import prices, views
 from django_talon.api.schema import TalonSchemaView
 
 app_name = "django_talon_api"
@@ -28,5 +28,6 @@ urlpatterns = [
         views.StaffReservationHoldersView.as_view(),
         name="staff-reservation-holders",
     ),
+    path("prices/<str:sku>/prior/", prices.PriorPriceView.as_view(), name="prior-price"),
     path("schema/", TalonSchemaView.as_view(), name="schema"),
 ]

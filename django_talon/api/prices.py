@@ -1,0 +1,60 @@
+"""``GET prices/<sku>/prior/``: a product's best prior price for product pages built in
+JavaScript (the template tag's data).
+
+Public (a price is no secret) and never an error because of Talon.One: when it has no
+price for the SKU, or cannot be asked, ``price`` is null (the page shows none), exactly
+as the template tag renders nothing. Only the shop's own SKUs are looked up (the
+adapter's ``product_for_sku``; others answer 404), so a caller cannot make the shop send
+Talon.One one request per invented SKU. Prices are cached per SKU
+(:mod:`django_talon.services.prices`).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from django_talon.adapters import get_adapter
+from django_talon.api.schema import responses
+from django_talon.api.views import TalonAPIView
+from django_talon.conf import talon_settings
+from django_talon.services.prices import best_prior_price
+
+
+class PriorPriceSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The answer: ``price`` null when Talon.One has no price or cannot be asked."""
+
+    sku = serializers.CharField()
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    timeframe_days = serializers.IntegerField()
+    observed_at = serializers.CharField(allow_null=True)
+
+
+class PriorPriceView(TalonAPIView):
+    """The lowest price of a product in the last ``PRIOR_PRICE_TIMEFRAME_DAYS`` days."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=responses({200: PriorPriceSerializer}, 404, e404="The shop has no such product"),
+        operation_id="talon_prior_price",
+    )
+    def get(self, request: Request, sku: str) -> Response:
+        adapter = get_adapter()
+        product = adapter.product_for_sku(sku)
+        if product is None:
+            raise NotFound()
+        prior = best_prior_price(product)
+        data = {
+            "sku": adapter.product_sku(product),
+            "price": prior.price if prior else None,
+            "currency": talon_settings.CURRENCY,
+            "timeframe_days": talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS,
+            "observed_at": prior.observed_at if prior else None,
+        }
+        return Response(PriorPriceSerializer(data).data)

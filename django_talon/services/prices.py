@@ -1,0 +1,146 @@
+"""Best prior price: "the lowest price in the last 30 days" of a product, for its page.
+
+The EU's Omnibus rule asks shops that announce a price reduction to show the lowest price
+of the previous 30 days; Talon.One keeps that history (``POST /v1/best_prior_price``).
+A product page must not wait on a remote API at every render, and must render when
+Talon.One is down. So:
+
+- **Cached per SKU** in Django's cache (``TALON["CACHE_ALIAS"]``) for
+  ``PRIOR_PRICE_CACHE_SECONDS``: after the first render of a product, renders cost no API
+  call. "Talon.One has no price for this SKU" is cached too (SKUs without a price are
+  absent from the answer), so a product without history costs no call either.
+- **One call for many SKUs** (:func:`best_prior_prices`: a product list asks for the SKUs
+  not cached yet in one request of up to 1000).
+- **A clear fallback**: when Talon.One is unreachable, refuses, or the circuit is open,
+  the answer is ``None`` (the template tag renders nothing, the REST endpoint answers
+  ``"price": null``), and the failure is remembered for ``PRIOR_PRICE_RETRY_SECONDS`` so
+  that an outage does not cost every render a timeout. The short-timeout client without
+  retries is used (a customer is waiting).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import caches
+from django.utils import timezone
+
+from django_talon.client import batched
+from django_talon.conf import talon_settings
+from django_talon.exceptions import TalonUnavailableError
+
+logger = logging.getLogger("django_talon.prices")
+
+__all__ = ["PriorPrice", "best_prior_price", "best_prior_prices", "forget_prior_prices"]
+
+#: Cached for a SKU Talon.One has no price for, or whose lookup failed.
+_NO_PRICE = {"price": None}
+
+
+@dataclass(frozen=True)
+class PriorPrice:
+    """The lowest price of ``sku`` in the ``timeframe_days`` before ``asked_at``."""
+
+    sku: str
+    price: Decimal
+    currency: str
+    timeframe_days: int
+    observed_at: str | None  # when Talon.One saw that price (RFC 3339), if it said
+
+
+def _key(sku: str, days: int) -> str:
+    """A cache key safe for every backend (memcached refuses spaces and long keys)."""
+    digest = hashlib.sha256(sku.encode()).hexdigest()[:32]
+    return f"django_talon:prior_price:{days}:{digest}"
+
+
+def _cache() -> Any:
+    return caches[talon_settings.CACHE_ALIAS]
+
+
+def best_prior_price(product_or_sku: Any) -> PriorPrice | None:
+    """The prior price of a product (its SKU through the adapter's ``product_sku``) or of a
+    SKU string; None when Talon.One has none or cannot be asked (see the module docstring)."""
+    if isinstance(product_or_sku, str):
+        sku = product_or_sku
+    else:
+        from django_talon.adapters import get_adapter
+
+        sku = get_adapter().product_sku(product_or_sku)
+    return best_prior_prices([sku]).get(sku)
+
+
+def best_prior_prices(skus: Iterable[str]) -> dict[str, PriorPrice | None]:
+    """``{sku: PriorPrice or None}`` for every SKU: cached ones without a call, the others
+    in one call per 1000 (cost: one cache read for all, one write for the misses)."""
+    days = talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS
+    wanted = list(dict.fromkeys(s for s in skus if s))
+    keys = {sku: _key(sku, days) for sku in wanted}
+    cache = _cache()
+    cached = cache.get_many(list(keys.values()))
+    result: dict[str, PriorPrice | None] = {}
+    missing: list[str] = []
+    for sku in wanted:
+        value = cached.get(keys[sku])
+        if value is None:
+            missing.append(sku)
+        else:
+            result[sku] = _from_cache(sku, value, days)
+    if missing:
+        found, lifetime = _ask(missing, days)
+        cache.set_many({keys[sku]: found.get(sku, _NO_PRICE) for sku in missing}, lifetime)
+        for sku in missing:
+            result[sku] = _from_cache(sku, found.get(sku, _NO_PRICE), days)
+    return result
+
+
+def forget_prior_prices(skus: Iterable[str]) -> None:
+    """Drop the cached prices of these SKUs (e.g. after a price change was synced)."""
+    days = talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS
+    _cache().delete_many([_key(sku, days) for sku in skus])
+
+
+def _from_cache(sku: str, value: dict[str, Any], days: int) -> PriorPrice | None:
+    if value.get("price") is None:
+        return None
+    return PriorPrice(
+        sku=sku,
+        price=Decimal(str(value["price"])),
+        currency=talon_settings.CURRENCY,
+        timeframe_days=days,
+        observed_at=value.get("observed_at"),
+    )
+
+
+def _ask(skus: list[str], days: int) -> tuple[dict[str, dict[str, Any]], float]:
+    """Ask Talon.One for the SKUs; the cacheable values found, and how long to keep the
+    answer (``PRIOR_PRICE_RETRY_SECONDS`` after a failure: nothing is known then)."""
+    from django_talon import resilience
+
+    found: dict[str, dict[str, Any]] = {}
+    asked = set(skus)
+    now = timezone.now()
+    try:
+        for chunk in batched(skus, 1000):
+            with resilience.guarded("read best prior prices", immediate=True) as client:
+                answers = client.best_prior_price(chunk, timeframe=days, timeframe_end_date=now)
+            for answer in answers:
+                if answer.sku in asked and answer.price is not None:
+                    found[answer.sku] = {
+                        "price": str(answer.price),
+                        "observed_at": answer.observed_at,
+                    }
+    except TalonUnavailableError as exc:  # unreachable, refused, or switched off
+        logger.warning(
+            "best prior price of %d SKU(s) unavailable, shown without it for %.0f s: %s",
+            len(skus),
+            talon_settings.PRIOR_PRICE_RETRY_SECONDS,
+            exc,
+        )
+        return {}, talon_settings.PRIOR_PRICE_RETRY_SECONDS
+    return found, talon_settings.PRIOR_PRICE_CACHE_SECONDS
