@@ -80,7 +80,9 @@ class PriceHistory:
     ) -> None:
         """Record a price; a repeat of the SKU's last price from the same kind of source is
         not recorded again (a cart updated ten times at one price is one observation)."""
-        history = self.by_sku.setdefault(sku, deque(maxlen=MAX_OBSERVATIONS))
+        history = self.by_sku.get(sku)
+        if history is None:  # (not setdefault: that would build a deque on every call)
+            history = self.by_sku[sku] = deque(maxlen=MAX_OBSERVATIONS)
         last = history[-1] if history else None
         if (
             last is not None
