@@ -104,3 +104,25 @@ def test_offer_row_follows_the_settings(settings: Any) -> None:
     offer.refresh_from_db()
     assert not offer.exclusive and offer.name == "Promotions"
     assert offer.benefit.proxy().name == "Talon.One's discounts"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_free_item_is_a_zero_price_line(
+    shop: Any, catalogue: dict[str, Any], settings: Any
+) -> None:
+    """The demo campaign's free tote over 100: with ADD_FREE_ITEMS the tote becomes an
+    Oscar line that Talon.One sees at price 0 and Oscar charges nothing for."""
+    settings.TALON = {**settings.TALON, "ADD_FREE_ITEMS": True}
+    factories.create_product(upc="FREE-TOTE", title="Tote", price=D("5.00"), num_in_stock=5)
+    client = Client()
+    add_to_basket(client, catalogue["mug"], 9)  # 112.50
+    basket, page = basket_of(client)
+    tote = [line for line in basket.all_lines() if line.product.upc == "FREE-TOTE"]
+    assert len(tote) == 1 and tote[0].quantity == 1
+    (session,) = sessions_of(basket)
+    prices = {i["sku"]: i["price"] for i in session.cart_items}
+    assert prices == {"MUG-1": 12.5, "FREE-TOTE": 0.0}
+    quote = services.quote_for_cart(basket)
+    assert quote.confirmed and quote.total == D("112.50")
+    assert basket.total_incl_tax == quote.total  # the tote's 5.00 comes off in Oscar too
+    assert b"Tote" in page.content

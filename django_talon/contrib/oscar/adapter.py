@@ -13,62 +13,34 @@
   (:mod:`django_talon.contrib.oscar.charging`).
 * **sku**: the product's UPC, else the stock record's partner SKU, else ``product-<pk>``;
   category: the product's first category's name.
+* **free items** (``TALON["ADD_FREE_ITEMS"]``): zero-price lines of the product whose UPC
+  is the effect's SKU (:mod:`django_talon.contrib.oscar.free_items`).
 * **orders**: the order's status through ``TALON_OSCAR["ORDER_STATUS_MAP"]`` (statuses not
   listed: ``DEFAULT_ORDER_STATE``, ``closed``), its cart is ``order.basket``.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from oscar.core.loading import get_class, get_model
+from oscar.core.loading import get_model
 
 from django_talon.adapters import TalonAdapter
 from django_talon.contrib.oscar.conf import oscar_settings
+from django_talon.contrib.oscar.free_items import add_free_item, is_free_line, remove_free_item
+from django_talon.contrib.oscar.pricing import ensure_strategy, line_price, line_sku
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-
-CENT = Decimal("0.01")
-
-
-def line_price(line: Any, incl_tax: bool) -> Decimal | None:
-    """The unit price of a line as Oscar's strategy gives it, in the configured tax mode."""
-    info = line.purchase_info
-    price = info.price
-    if incl_tax and price.is_tax_known:
-        value = price.incl_tax
-    else:
-        value = price.excl_tax
-    return None if value is None else Decimal(value).quantize(CENT)
-
-
-def line_sku(line: Any) -> str:
-    """The product's UPC, the stock record's partner SKU, or ``product-<pk>``."""
-    product = line.product
-    if getattr(product, "upc", ""):
-        return str(product.upc)
-    stockrecord = getattr(line, "stockrecord", None)
-    if stockrecord is not None and stockrecord.partner_sku:
-        return str(stockrecord.partner_sku)
-    return f"product-{product.pk}"
-
-
-def ensure_strategy(basket: Any) -> Any:
-    """A basket read outside a request (a signal, a task) has no pricing strategy yet:
-    give it the one Oscar's ``Selector`` picks for its owner."""
-    if not basket.has_strategy:
-        selector = get_class("partner.strategy", "Selector")()
-        basket.strategy = selector.strategy(user=basket.owner)
-    return basket
 
 
 def fresh_lines(basket: Any) -> list[Any]:
     """The basket's lines read now (not ``all_lines()``'s cache, which a line saved a moment
     ago may not be in yet), in Oscar's line order, with the basket's strategy."""
     ensure_strategy(basket)
-    lines = list(basket.lines.select_related("product", "stockrecord"))
+    lines = list(
+        basket.lines.select_related("product", "stockrecord").prefetch_related("attributes")
+    )
     for line in lines:
         line.basket = basket
     return lines
@@ -96,7 +68,7 @@ class OscarAdapter(TalonAdapter):
                 "sku": line_sku(line),
                 "name": str(line.product.get_title() or line_sku(line)),
                 "quantity": int(line.quantity),
-                "price": float(price),
+                "price": 0.0 if is_free_line(line) else float(price),
             }
             category = line.product.get_categories().first()
             if category is not None:
@@ -109,6 +81,14 @@ class OscarAdapter(TalonAdapter):
         if owner is not None and owner.pk:
             return owner
         return None
+
+    def add_free_item(self, cart: Any, effect: Any) -> bool:
+        """``TALON["ADD_FREE_ITEMS"]``: the product whose UPC is the effect's SKU, as a
+        zero-price line (:mod:`django_talon.contrib.oscar.free_items`)."""
+        return self.cart_is_open(cart) and add_free_item(cart, effect)
+
+    def remove_free_item(self, cart: Any, sku: str) -> bool:
+        return self.cart_is_open(cart) and remove_free_item(cart, sku)
 
     def cart_for_item(self, item: Any) -> Any | None:
         return getattr(item, "basket", None)

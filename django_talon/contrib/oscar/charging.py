@@ -16,7 +16,8 @@ With ``TALON_OSCAR["OSCAR_OFFERS"] == "off"`` (the default) the offer is exclusi
 consumes every line, so Oscar's own offers never apply next to it; with ``"coexist"`` it
 consumes only the lines it discounts and Oscar's offers may add their own discounts (then
 the order total is the quote's minus Oscar's discounts: the check ``django_talon_oscar.W002``
-says so).
+says so). Free items (``TALON["ADD_FREE_ITEMS"]``) are lines sent at price 0; their whole
+Oscar price is taken off too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from oscar.core.loading import get_classes
 
 from django_talon import services
 from django_talon.contrib.oscar.conf import oscar_settings
+from django_talon.contrib.oscar.free_items import free_value, is_free_line
+from django_talon.contrib.oscar.pricing import line_price, line_sku
 
 logger = logging.getLogger("django_talon.contrib.oscar")
 
@@ -41,8 +44,6 @@ CENT = Decimal("0.01")
 def talon_lines(basket: Any) -> list[Any]:
     """The basket lines that are sent to Talon.One, in the order they are sent: quantity at
     least 1 and a known price (the adapter and the charge use this one list)."""
-    from django_talon.contrib.oscar.adapter import line_price
-
     return [
         line
         for line in basket.all_lines()
@@ -52,8 +53,6 @@ def talon_lines(basket: Any) -> list[Any]:
 
 def _matches(quote: Any, lines: Sequence[Any]) -> bool:
     """The quote was computed for these lines (same skus and quantities, same order)."""
-    from django_talon.contrib.oscar.adapter import line_sku
-
     if len(quote.lines) != len(lines):
         return False
     return all(
@@ -106,7 +105,7 @@ def apply_quote(basket: Any, offer: Any) -> Any:
         for line in basket.all_lines():
             line.consume(line.quantity, offer=offer)
     quote = services.quote_for_cart(basket)
-    if not quote.discount_total:
+    if not quote.discount_total and not any(is_free_line(line) for line in lines):
         return ZERO_DISCOUNT
     if not _matches(quote, lines):
         logger.warning(
@@ -116,8 +115,12 @@ def apply_quote(basket: Any, offer: Any) -> Any:
             quote.session_id,
         )
         return ZERO_DISCOUNT
+    amounts = line_discounts(quote, lines)
+    for index, line in enumerate(lines):
+        if is_free_line(line):  # sent at price 0: its whole price comes off in Oscar too
+            amounts[index] += free_value(line, line_price(line, conf.incl_tax) or Decimal(0))
     charged = Decimal("0.00")
-    for line, amount in zip(lines, line_discounts(quote, lines), strict=True):
+    for line, amount in zip(lines, amounts, strict=True):
         if amount > 0:
             line.discount(amount, line.quantity, incl_tax=conf.incl_tax, offer=offer)
             charged += amount
