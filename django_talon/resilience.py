@@ -1,7 +1,9 @@
 """Talon.One slow or down: clients with timeouts, a shared circuit breaker and a kill switch.
 
 * Timeouts: ``TALON["TIMEOUT"]`` for background delivery, ``TALON["IMMEDIATE_TIMEOUT"]`` (no
-  retries) for the one attempt made right after a cart change is committed.
+  retries) for the one attempt made right after a cart change is committed;
+  ``TALON["PLACEMENT_TIMEOUT"]`` bounds a fail-closed placement as a whole (the outbox
+  passes each call what is left of that deadline through :func:`guarded`'s ``timeout``).
 * Circuit breaker: after ``BREAKER_THRESHOLD`` consecutive connection failures/timeouts/5xx the
   circuit opens for ``BREAKER_COOLDOWN`` seconds and no process calls Talon.One; then one
   trial call is allowed (half-open). The state lives in Django's cache
@@ -94,6 +96,18 @@ def get_client(*, immediate: bool = False) -> TalonClient:
                 )
                 _clients["immediate"] = client
     return client
+
+
+def within(seconds: float) -> tuple[float, float]:
+    """The (connect, read) timeout of a call that must end within ``seconds`` (a deadline's
+    remainder, for :func:`guarded`'s ``timeout``): ``TIMEOUT``'s parts, shortened so that
+    together they stay within ``seconds`` (connecting gets at most a quarter of it).
+    ``requests`` applies each part on its own, so ``seconds`` as one float would allow
+    twice as long."""
+    configured = talon_settings.timeout
+    connect_cfg, read_cfg = configured if isinstance(configured, tuple) else (configured,) * 2
+    connect = min(connect_cfg, seconds / 4)
+    return (connect, min(read_cfg, seconds - connect))
 
 
 def _cache() -> BaseCache:

@@ -6,7 +6,10 @@ session is never updated in parallel (Talon.One would answer 409). SQLite serial
 anyway. Each row takes two transactions (see :func:`_deliver_head`): the *claim* counts the
 attempt and commits a lease before any HTTP, so a worker killed mid-call still used it up;
 the *call* goes through :func:`django_talon.resilience.guarded`, the one guarded call path,
-and stores the answer together with the row's ``done``.
+and stores the answer together with the row's ``done``. A cart change's row is written
+already claimed (by :func:`~django_talon.outbox.scheduling.enqueue`, in the shop's
+transaction), so its delivery after commit is the call alone, in one transaction. A
+fail-closed placement (``raise_errors``) is bounded by one deadline, ``PLACEMENT_TIMEOUT``.
 
 This module never builds a client nor knows the client's error classes: ``guarded`` hands
 out the client, keeps the breaker's books and translates client errors into
@@ -156,17 +159,6 @@ def _time_left(deadline: float | None, report: DeliveryReport) -> float | None:
         f"({talon_settings.PLACEMENT_TIMEOUT:g}s)"
     )
     return 0.0
-
-
-def call_timeout(seconds: float) -> tuple[float, float]:
-    """The (connect, read) timeout of a call that must end within ``seconds``: ``TIMEOUT``'s
-    parts, shortened so that together they stay within ``seconds`` (connecting gets at most
-    a quarter of it). ``requests`` applies each part on its own, so passing ``seconds`` as
-    one float would allow twice as long."""
-    configured = talon_settings.timeout
-    connect_cfg, read_cfg = configured if isinstance(configured, tuple) else (configured,) * 2
-    connect = min(connect_cfg, seconds / 4)
-    return (connect, min(read_cfg, seconds - connect))
 
 
 def note_claimed(key: str, message_id: int) -> None:
@@ -370,7 +362,7 @@ def _call_claimed(
         with resilience.guarded(
             f"deliver {head.operation}",
             immediate=immediate,
-            timeout=None if timeout is None else call_timeout(timeout),
+            timeout=None if timeout is None else resilience.within(timeout),
         ) as client:
             called = True
             result = operation.handler(head, client)

@@ -178,3 +178,90 @@ def test_saving_an_unrelated_model_costs_nothing(example_shop: Client, talon_emu
         product.save()
     assert (with_talon.queries, with_talon.commits) == (alone.queries, alone.commits)
     assert session_puts(talon_emulator) == puts and OutboxMessage.objects.count() == rows
+
+
+# -- what the one-transaction delivery relies on: the row claimed when written ------------------
+def test_a_claimed_row_whose_delivery_never_ran_waits_out_its_lease(
+    fake_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process died between the shop's commit and the delivery (or during the call): the
+    attempt is used up and the lease keeps the relay off it until it ends, as for a worker
+    killed after its claim."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from django_talon import outbox
+    from tests.core.conftest import ESPRESSO, make_cart
+
+    monkeypatch.setattr(scheduling, "_after_commit", lambda key, **kw: None)
+    with transaction.atomic():
+        make_cart(items=[ESPRESSO])
+    row = OutboxMessage.objects.get(operation="session.update")
+    assert row.state == "pending" and row.attempts == 1 and row.next_attempt_at > timezone.now()
+    assert outbox.relay() == 0 and fake_client.calls == []  # leased: not due yet
+    OutboxMessage.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert outbox.relay() == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("done", 2)  # the relay's own claim counted one more
+
+
+def test_a_claimed_row_behind_an_older_one_gets_its_claim_back(
+    fake_client: Any, settings: Any
+) -> None:
+    """An older row of the key waits out a backoff: the new row is not reached, so it is
+    given back (not claimed, due at once) instead of keeping an attempt it never made."""
+    from django.utils import timezone
+
+    from django_talon import outbox, services
+    from tests.core.conftest import ESPRESSO, GRINDER, make_cart
+    from tests.shopapp.models import CartItem
+
+    cart = make_cart(items=[ESPRESSO])
+    session = services.session_for_cart(cart, create=False)
+    assert session is not None
+    key = f"session:{session.integration_id}"
+    body = {"session_id": session.integration_id, "customerSession": {"state": "open"}}
+    older = outbox.enqueue("session.state", key, body, deliver=False)
+    OutboxMessage.objects.filter(pk=older.pk).update(
+        attempts=1, next_attempt_at=timezone.now() + timezone.timedelta(minutes=5)
+    )
+    CartItem.objects.create(cart=cart, sku=GRINDER[0], name=GRINDER[1], price=1, quantity=1)
+    newer = OutboxMessage.objects.filter(key=key).latest("id")
+    assert newer.pk != older.pk and newer.state == "pending"
+    assert newer.attempts == 0 and newer.next_attempt_at == newer.created_at
+
+
+def test_kill_switch_gives_the_claim_back(fake_client: Any, settings: Any) -> None:
+    from tests.core.conftest import ESPRESSO, make_cart
+
+    settings.TALON = {**settings.TALON, "ENABLED": False}
+    make_cart(items=[ESPRESSO])
+    row = OutboxMessage.objects.get(operation="session.update")
+    assert (row.state, row.attempts, row.next_attempt_at) == ("pending", 0, row.created_at)
+    assert fake_client.calls == []
+
+
+def test_a_delivery_inside_the_writing_transaction_counts_no_second_attempt(
+    fake_client: Any, settings: Any
+) -> None:
+    """Code that delivers a key inside the transaction that changed the cart (the row is
+    written claimed) calls that row as held: one attempt, not two. With ``MAX_ATTEMPTS`` 1
+    a second claim would find every attempt used and dead-letter it without a call."""
+    from django.db import transaction
+
+    from django_talon import outbox, services
+    from tests.core.conftest import ESPRESSO, GRINDER, make_cart
+    from tests.shopapp.models import CartItem
+
+    settings.TALON = {**settings.TALON, "MAX_ATTEMPTS": 1}
+    cart = make_cart(items=[ESPRESSO])
+    session = services.session_for_cart(cart, create=False)
+    assert session is not None
+    calls = len(fake_client.calls)
+    with transaction.atomic():
+        CartItem.objects.create(cart=cart, sku=GRINDER[0], name=GRINDER[1], price=1, quantity=1)
+        report = outbox.deliver_key(f"session:{session.integration_id}")
+        assert report.sent == 1 and report.dead == 0
+    row = OutboxMessage.objects.filter(operation="session.update").latest("id")
+    assert (row.state, row.result, row.attempts) == ("done", "sent", 1)
+    assert len(fake_client.calls) == calls + 1  # the post-commit delivery found nothing left
