@@ -67,7 +67,9 @@ def sync_group_audiences(*, batch_size: int = MAX_BATCH_SIZE, client: Any = None
 
     adapter = get_adapter()
     calls = 0
-    for group in Group.objects.filter(name__in=list(talon_settings.AUDIENCE_GROUPS)):
+    for group in Group.objects.filter(name__in=list(talon_settings.AUDIENCE_GROUPS)).order_by(
+        "name"
+    ):
         audience_id = talon_settings.AUDIENCE_GROUPS[group.name]
         ids: list[str] = []
         for user in group.user_set.order_by("pk").iterator(chunk_size=batch_size):
