@@ -103,6 +103,34 @@ class QuoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
     referral_code = serializers.CharField(read_only=True)
 
 
+class AdditionalCostSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """An additional cost (shipping, gift wrap) with the discounts on it."""
+
+    name = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    price = serializers.CharField(read_only=True)
+    discount = serializers.CharField(read_only=True)
+    total = serializers.CharField(read_only=True, help_text=_("The cost after its discounts."))
+    discounts = DiscountSerializer(many=True, read_only=True)
+
+
+class CreatedCodeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A coupon or referral code a rule created (``couponCreated`` / ``referralCreated``)."""
+
+    kind = serializers.CharField(read_only=True, help_text=_("coupon or referral"))
+    code = serializers.CharField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class GiveawaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A giveaway code awarded (``awardGiveaway``)."""
+
+    code = serializers.CharField(read_only=True)
+    pool_id = serializers.IntegerField(read_only=True)
+    pool_name = serializers.CharField(read_only=True)
+    campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
 class PromotionsSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """The current cart's :class:`~django_talon.promotions.PromotionsSummary`: the view of
     its quote (``quote``), so ``total`` is what the shop charges."""
@@ -117,6 +145,13 @@ class PromotionsSerializer(serializers.Serializer):  # type: ignore[type-arg]
     cart_discounts = DiscountSerializer(many=True, read_only=True)
     item_discounts = DiscountSerializer(many=True, read_only=True)
     free_items = FreeItemSerializer(many=True, read_only=True)
+    additional_costs = AdditionalCostSerializer(many=True, read_only=True)
+    additional_cost_discounts = DiscountSerializer(many=True, read_only=True)
+    additional_cost_total = serializers.CharField(
+        read_only=True, help_text=_("Additional costs (cart and lines) after their discounts.")
+    )
+    created_codes = CreatedCodeSerializer(many=True, read_only=True)
+    giveaways = GiveawaySerializer(many=True, read_only=True)
     coupons = CodeResultSerializer(many=True, read_only=True)
     referrals = CodeResultSerializer(many=True, read_only=True)
     loyalty = LoyaltyPointsSerializer(many=True, read_only=True)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from django_talon import services
+from django_talon.api.serializers import PromotionsSerializer
 from django_talon.emulator import DEMO_CAMPAIGNS
 from django_talon.models import CustomerSession, Discrepancy, LedgerEntry
 from django_talon.services.quotes import quote_for_cart
@@ -114,8 +115,17 @@ def test_free_shipping_comes_off_the_shipping_never_off_the_items(shipping_shop:
         8: SHIPPING,
         90: Decimal("0.75"),
     }
+    data = PromotionsSerializer(quote.summary).data
+    assert data["additional_cost_total"] == "0.75"
+    (api_shipping,) = data["additional_costs"]
+    assert (api_shipping["name"], api_shipping["price"], api_shipping["total"]) == (
+        "shipping",
+        "4.90",
+        "0.00",
+    )
+    assert [d["campaign_id"] for d in data["additional_cost_discounts"]] == [8, 90]
     html = str(talon_cart_summary({}, quote))
-    assert "Shipping</span> <span class=\"talon-discount-amount\">-4.90 EUR" in html
+    assert 'Shipping</span> <span class="talon-discount-amount">-4.90 EUR' in html
     assert 'class="talon-total">104.75 EUR' in html
 
 
