@@ -5,7 +5,7 @@ URL names live in the ``django_talon_api`` namespace (e.g. ``django_talon_api:pr
 
 from django.urls import path
 
-from django_talon.api import prices, views
+from django_talon.api import loyalty, prices, views
 from django_talon.api.schema import TalonSchemaView
 
 app_name = "django_talon_api"
@@ -17,6 +17,14 @@ urlpatterns = [
     path("referral/", views.ReferralView.as_view(), name="referral"),
     path("me/reserved-coupons/", views.MyReservedCouponsView.as_view(), name="my-reserved-coupons"),
     path("me/inventory/", views.MyInventoryView.as_view(), name="my-inventory"),
+    path("me/loyalty/", loyalty.MyLoyaltyView.as_view(), name="my-loyalty"),
+    path(
+        "me/loyalty/transactions/",
+        loyalty.MyLoyaltyTransactionsView.as_view(),
+        name="my-loyalty-transactions",
+    ),
+    path("me/achievements/", loyalty.MyAchievementsView.as_view(), name="my-achievements"),
+    path("points/", loyalty.PointsView.as_view(), name="points"),
     path("me/referrals/", views.MyReferralsView.as_view(), name="my-referrals"),
     path(
         "me/referrals/<str:code>/", views.MyReferralDetailView.as_view(), name="my-referral-detail"

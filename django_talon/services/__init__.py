@@ -7,15 +7,27 @@ tasks, the admin and the management commands use them too (operator actions live
 docs/services.md.
 """
 
+from django_talon.services.audiences import sync_group_audiences, update_group_audiences
 from django_talon.services.carts import clear_cart, merge_carts, update_cart
 from django_talon.services.customers import (
     CustomerInventory,
     customer_inventory,
     referrals_for_user,
 )
+from django_talon.services.events import track_event
 from django_talon.services.gdpr import erase_customer, process_erasure, purge_local_data
 from django_talon.services.ledger import order_key, record_order
 from django_talon.services.lifecycle import reopen_session, return_items
+from django_talon.services.loyalty import (
+    PointsBalance,
+    RedemptionError,
+    clear_redemption,
+    customer_achievements,
+    join_loyalty_program,
+    loyalty_balance,
+    loyalty_history,
+    redeem_points,
+)
 from django_talon.services.operations import (
     DeadLetterRetry,
     OutboxHealth,
@@ -30,6 +42,7 @@ from django_talon.services.operations import (
     sweep_outbox,
 )
 from django_talon.services.placement import record_placement
+from django_talon.services.prices import PriorPrice, best_prior_price, best_prior_prices
 from django_talon.services.profiles import (
     ReservationRefused,
     create_referral,
@@ -68,8 +81,17 @@ __all__ = [
     "CustomerInventory",
     "DeadLetterRetry",
     "OutboxHealth",
+    "PointsBalance",
+    "RedemptionError",
+    "clear_redemption",
+    "customer_achievements",
+    "join_loyalty_program",
+    "loyalty_balance",
+    "loyalty_history",
+    "redeem_points",
     "deliver_pending_now",
     "FailClosedOutsideTransactionError",
+    "PriorPrice",
     "Quote",
     "QuoteStatus",
     "ReservationRefused",
@@ -78,6 +100,8 @@ __all__ = [
     "apply_coupon",
     "apply_referral",
     "attach_session_to_user",
+    "best_prior_price",
+    "best_prior_prices",
     "cancel_session",
     "clear_cart",
     "close_session",
@@ -120,6 +144,9 @@ __all__ = [
     "session_payload",
     "sweep_outbox",
     "sync_order",
+    "sync_group_audiences",
     "sync_profile",
+    "track_event",
     "update_cart",
+    "update_group_audiences",
 ]

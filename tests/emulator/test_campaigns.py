@@ -29,9 +29,10 @@ def test_demo_file_holds_the_pinned_campaigns() -> None:
         (6, "Coffee Club points"),
         (7, "Free shipping notice"),
         (8, "Free shipping over 50"),
+        (9, "Pay with points"),
     ]
     loaded = load_campaigns(None)
-    assert [c.id for c in loaded.campaigns] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [c.id for c in loaded.campaigns] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert [s.value for s in loaded.coupons[1]] == ["WELCOME10"]
     assert loaded.coupons[3][0].reservation_mandatory is True
 

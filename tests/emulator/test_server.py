@@ -212,7 +212,7 @@ def test_control_endpoints_over_http(emulator: EmulatorHandle, raw: Raw) -> None
     with pytest.raises(EmulatorControlError, match="400"):
         control.add_fault(kind="meteor")
     control.reset()
-    assert [c["id"] for c in control.state()["campaigns"]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [c["id"] for c in control.state()["campaigns"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert control.state()["sessions"] == {}
     assert raw("GET", "/_emulator/nope").status_code == 404
     assert raw("PUT", "/_emulator/reset").status_code == 405

@@ -354,7 +354,8 @@ def test_response_content_selects_extra_parts(client: TalonClient) -> None:
     raw = state.raw
     assert "customerProfile" not in raw
     assert raw["coupons"][0]["value"] == "WELCOME10"
-    assert [c["id"] for c in raw["triggeredCampaigns"]] == [1, 4, 6, 7]
+    # 9 (pay with points) has no condition: it triggers, and deducts nothing unasked
+    assert [c["id"] for c in raw["triggeredCampaigns"]] == [1, 4, 6, 7, 9]
     assert raw["loyalty"]["programs"]["1"]["ledger"]["tentativeCurrentBalance"] == 17.0
     assert raw["event"]["type"] == "talon_session_updated"
     assert {r["campaignID"] for r in raw["ruleFailureReasons"]} == {2, 3, 5, 8}  # 8: < 50
