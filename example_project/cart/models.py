@@ -69,7 +69,7 @@ class Cart(models.Model):
         """What delivery costs before promotions (0 to collect in store or for an empty cart)."""
         from django.conf import settings as django_settings
 
-        if self.delivery != self.Delivery.STANDARD or not self.items.exists():
+        if self.delivery != "standard" or not self.items.exists():
             return Decimal("0.00")
         return Decimal(str(getattr(django_settings, "SHOP_SHIPPING_FEE", "4.90")))
 
