@@ -114,6 +114,8 @@ TALON = {
     "ORDER_MODELS": ["orders.Order"],
     # The demo campaigns' "Refer a friend" campaign (used by "my coupons").
     "REFERRAL_CAMPAIGN_ID": 5,
+    # The demo's Coffee Club: balance, history and "use my points" (campaign 9 spends them).
+    "LOYALTY_PROGRAM_ID": 1,
     # The free tote (demo campaign 2) goes into the cart at price 0 (adapter.add_free_item).
     "ADD_FREE_ITEMS": os.environ.get("SHOP_ADD_FREE_ITEMS", "1") not in ("", "0", "false", "no"),
 }

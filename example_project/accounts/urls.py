@@ -10,4 +10,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("coupons/", views.my_coupons, name="my_coupons"),
     path("coupons/referral/", views.create_referral, name="create_referral"),
+    path("points/", views.my_points, name="my_points"),
 ]

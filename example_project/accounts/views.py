@@ -79,3 +79,14 @@ def create_referral(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"Your referral code is {referral.code}.")
     return redirect("accounts:my_coupons")
+
+
+@login_required
+def my_points(request: HttpRequest) -> HttpResponse:
+    """The Coffee Club points: balance (active, pending, expiring), history, achievements.
+
+    The page is the ``{% load talon_loyalty %}`` tags: they read Talon.One the first time
+    (django-talon does not mirror the ledger) and remember the answers, so reloading the page
+    costs no API call until the customer's next order closes, is cancelled or returned.
+    """
+    return render(request, "accounts/my_points.html")
