@@ -8,12 +8,19 @@ transaction, and ``ATOMIC_REQUESTS`` requests commit for real.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+
+if os.environ.get("DJANGO_SETTINGS_MODULE") != "tests.oscar.settings":
+    raise pytest.UsageError(
+        "tests/oscar is a django-oscar shop with settings of its own: run it with "
+        "DJANGO_SETTINGS_MODULE=tests.oscar.settings (make pytest does)"
+    )
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client

@@ -126,3 +126,10 @@ def test_free_item_is_a_zero_price_line(
     assert quote.confirmed and quote.total == D("112.50")
     assert basket.total_incl_tax == quote.total  # the tote's 5.00 comes off in Oscar too
     assert b"Tote" in page.content
+
+    mugs = basket.lines.get(product=catalogue["mug"])
+    mugs.quantity = 1  # 12.50: below the threshold, Talon.One no longer grants the tote
+    mugs.save()
+    basket, _ = basket_of(client)
+    assert [line.product.upc for line in basket.all_lines()] == ["MUG-1"]
+    assert basket.total_incl_tax == services.quote_for_cart(basket).total == D("12.50")
