@@ -5,20 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('shopapp', '0001_initial'),
+        ("shopapp", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cart',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='shopapp.cart'),
+            model_name="cart",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="shopapp.cart",
+            ),
         ),
         migrations.AddField(
-            model_name='cart',
-            name='status',
-            field=models.CharField(default='open', max_length=20),
+            model_name="cart",
+            name="status",
+            field=models.CharField(default="open", max_length=20),
         ),
     ]
