@@ -1,19 +1,18 @@
 """docs/installation.md runs: its ``settings.py`` and ``shop/talon.py`` snippets are taken
 from the page and executed against the example shop's models and the emulator, so the page
 cannot drift from the code (it once used ``os`` without importing it, listed no
-``rest_framework``, and its adapter's Decimal prices silently stopped every cart sync).
-
-A snippet is a fenced block ```` ```python title="<file>" ````; the page's other blocks are
-shell or template code.
+``rest_framework``, and its adapter's Decimal prices silently stopped every cart sync). The
+``manage.py`` commands, the URLs and the template of the page run too; the other blocks are
+marked ``<!-- not-run: reason -->`` (tests/docs/snippets.py).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 import textwrap
 from collections.abc import Iterator
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,19 @@ from django_talon.adapters import TalonAdapter, _load_adapter, get_adapter
 from django_talon.conf import DEFAULTS
 from django_talon.models import CustomerSession, OutboxMessage, SyncProblem
 from django_talon.testing.django import talon_settings  # noqa: F401  (fixture)
+from tests.docs.snippets import page_text, snippet, uncovered
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "installation.md"
-FENCE = re.compile(r'^```python title="(?P<title>[^"]+)"\n(?P<code>.*?)^```$', re.M | re.S)
+PAGE = "installation.md"
+COMMANDS = "python manage.py migrate"
+URLS = "urlpatterns = ["
+TEMPLATE = "{% load talon %}"
 
 #: Stands in for the shop's own ``cart.services`` the adapter snippet imports.
 CART_SERVICES = "from example_project.cart.services import get_cart  # noqa: F401\n"
 
 
 def snippets() -> dict[str, str]:
-    found = {m["title"]: m["code"] for m in FENCE.finditer(PAGE.read_text(encoding="utf-8"))}
-    assert {"settings.py", "shop/talon.py"} <= set(found), sorted(found)
-    return found
+    return {key: snippet(PAGE, key).code for key in ("settings.py", "shop/talon.py")}
 
 
 def run_settings(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -101,7 +101,13 @@ def test_the_adapter_snippet_syncs_the_example_shops_carts(
         "DELIVERY": "sync",
         "SYNC_RELAY_INTERVAL": 0,
     }
-    call_command("check", "django_talon")  # raises on any error of the documented settings
+    # Step 4's commands (the test database is migrated): check raises on any error.
+    assert [line.split()[2] for line in snippet(PAGE, COMMANDS).code.splitlines()] == [
+        "migrate",
+        "check",
+        "talon_check",
+    ]
+    call_command("check")
     adapter = get_adapter()
     assert type(adapter).__module__ == "shop.talon" and isinstance(adapter, TalonAdapter)
 
@@ -119,6 +125,9 @@ def test_the_adapter_snippet_syncs_the_example_shops_carts(
     assert remote["cartItems"][0]["sku"] == "BEANS"
     assert not SyncProblem.objects.exists()
     assert not OutboxMessage.objects.filter(state="dead").exists()
+    out = StringIO()
+    call_command("talon_check", stdout=out)  # no dead letter, no sync problem
+    assert "Talon.One configuration OK" in out.getvalue()
 
     request = RequestFactory().get("/")
     request.session = {SESSION_KEY: cart.pk}  # type: ignore[assignment]
@@ -137,6 +146,32 @@ def test_the_adapter_snippet_syncs_the_example_shops_carts(
 
 def test_the_page_checks_after_the_adapter_exists() -> None:
     """``check`` imports the adapter (``django_talon.E004``): it comes after step 3."""
-    text = PAGE.read_text(encoding="utf-8")
+    text = page_text(PAGE)
     assert text.index('title="shop/talon.py"') < text.index("manage.py check")
     assert textwrap.dedent(snippets()["settings.py"]).startswith("import os\n")
+
+
+def test_the_urls_snippet_includes_what_exists() -> None:
+    namespace: dict[str, Any] = {}
+    code = "from django.urls import include, path\n" + snippet(PAGE, URLS).code
+    exec(compile(code, "docs/installation.md urls", "exec"), namespace)
+    assert [str(p.pattern) for p in namespace["urlpatterns"]] == ["talon/", "api/talon/"]
+    assert all(p.url_patterns for p in namespace["urlpatterns"])  # the modules import
+
+
+@pytest.mark.django_db
+def test_the_template_snippet_renders(talon_settings: dict[str, Any]) -> None:  # noqa: F811
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.template import Context, Template
+
+    request = RequestFactory().get("/cart/")
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+    html = Template(snippet(PAGE, TEMPLATE).code).render(Context({"request": request}))
+    assert "<form" in html  # the coupon form, for a visitor without a cart too
+
+
+def test_every_block_of_the_page_runs_or_says_why_not() -> None:
+    covered = ["settings.py", "shop/talon.py", COMMANDS, URLS, TEMPLATE]
+    assert uncovered(PAGE, covered) == []
