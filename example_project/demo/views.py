@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from django_talon.emulator.control import EmulatorControl, EmulatorControlError
+from django_talon.emulator import EmulatorControl, EmulatorControlError
 from django_talon.services import deliver_pending_now, outbox_health
 
 #: The fault the switch injects: every Integration API call answers 503.

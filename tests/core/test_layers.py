@@ -46,6 +46,10 @@ PUBLIC = {
     "django_talon.models",
     "django_talon.models.CouponReservation",
     "django_talon.signals",
+    # The demo's outage switch drives the emulator's documented control handle (emulator.md).
+    "django_talon.emulator",
+    "django_talon.emulator.EmulatorControl",
+    "django_talon.emulator.EmulatorControlError",
 }
 
 
