@@ -214,3 +214,34 @@ def test_join_and_forget(points_shop: Any, customer: Any) -> None:
     assert services.loyalty_balance(customer).active == Decimal(106)
     anonymous = get_user_model()()
     assert services.join_loyalty_program(anonymous) is False
+
+
+def test_a_return_gives_back_the_returned_items_share(points_shop: Any, customer: Any) -> None:
+    earn(customer)  # 106 points
+    cart = make_cart(user=customer, items=[GRINDER, KETTLE])  # 134.00
+    services.redeem_points(cart, 100)
+    order = Order.objects.create(cart=cart, user=customer, status="paid")
+    session = services.session_for_order(order)
+    assert session is not None
+    assert services.loyalty_balance(customer).active == Decimal(106 - 100 + 134)
+    services.return_items(session, [{"position": 0, "quantity": 1}])  # the grinder
+    returned = LedgerEntry.objects.get(session_id=session.integration_id, kind="returned")
+    kinds = {e["effectType"] for e in returned.effects}
+    assert {"rollbackDeductedLoyaltyPoints", "rollbackAddedLoyaltyPoints"} <= kinds
+    balance = services.loyalty_balance(customer)
+    # the grinder's 89 earned points go; its share of the 100 spent (89/134) comes back
+    assert balance.active == Decimal(140 - 89) + Decimal("66.42")
+
+
+def test_redeeming_while_talon_one_is_off_says_so(
+    points_shop: Any, settings: Any, customer: Any
+) -> None:
+    from django_talon.exceptions import TalonUnavailableError
+
+    earn(customer)
+    cart = make_cart(user=customer, items=[KETTLE])
+    settings.TALON = {**settings.TALON, "ENABLED": False}
+    with pytest.raises(TalonUnavailableError):
+        services.redeem_points(cart, 10)
+    session = CustomerSession.objects.get(cart_key=f"shopapp.cart:{cart.pk}")
+    assert session.points_to_redeem is None
