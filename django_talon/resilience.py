@@ -160,10 +160,16 @@ class CircuitBreaker:
         )
 
     def record_success(self) -> None:
+        """Forget the failures. One cache read when there are none (the usual case: every
+        successful call comes here, so a shared cache is not written each time)."""
         cache = _cache()
-        if cache.get(_OPEN_UNTIL_KEY) is not None:
+        keys = [_FAILURES_KEY, _OPEN_UNTIL_KEY, _TRIAL_KEY]
+        found = cache.get_many(keys)
+        if not found:
+            return
+        if found.get(_OPEN_UNTIL_KEY) is not None:
             logger.info("Talon.One answered again: circuit closed")
-        cache.delete_many([_FAILURES_KEY, _OPEN_UNTIL_KEY, _TRIAL_KEY])
+        cache.delete_many(keys)
 
     def record_failure(self) -> None:
         cache = _cache()

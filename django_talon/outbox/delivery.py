@@ -29,7 +29,6 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import DatabaseError, OperationalError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from django_talon import resilience, signals
@@ -62,7 +61,7 @@ class DeliveryReport:
     skipped: int = 0
     failed: int = 0
     dead: int = 0
-    stopped: str = ""  # empty | busy | not_due | failed | disabled | circuit_open
+    stopped: str = ""  # empty | busy | not_due | failed | disabled | circuit_open | timeout
     remaining: bool = False
     retry_in: float | None = None
     errors: list[str] = field(default_factory=list)
@@ -208,8 +207,8 @@ class _Held:
 
 def _give_back(rows: dict[int, int]) -> None:
     """Undo the claim of rows this process claimed when it wrote them but did not reach
-    (an older row of the key was not due or failed, the key was busy): attempts back to 0,
-    due at once, as if never claimed. A row another process locked (it is delivering the
+    (an older row of the key was not due or failed, the key was busy): attempts back to 0
+    (it is still due), as if never claimed. A row another process locked (it is delivering the
     key) or claimed again since (``attempts`` differs) is left to it; the claim it keeps is
     bounded like a worker that died mid-call."""
     qs = OutboxMessage.objects.filter(pk__in=list(rows), state=PENDING, attempts=1)
@@ -218,9 +217,7 @@ def _give_back(rows: dict[int, int]) -> None:
             qs = qs.select_for_update(skip_locked=True)
         ids = list(qs.values_list("pk", flat=True))
         if ids:
-            OutboxMessage.objects.filter(pk__in=ids).update(
-                attempts=0, next_attempt_at=F("created_at"), updated_at=timezone.now()
-            )
+            OutboxMessage.objects.filter(pk__in=ids).update(attempts=0, updated_at=timezone.now())
 
 
 # -- one row: claim, then call ----------------------------------------------------------------
@@ -319,10 +316,9 @@ def _claim_head(key: str, report: DeliveryReport, *, force: bool, held: _Held) -
         report.skipped += 1
         return more
     if ours:
-        claim = _Claim(head, operation, more, head.created_at, held=True)
-        if not resilience.is_enabled() or resilience.breaker.state() == "open":
-            return _refused(claim, report, now)
-        return claim
+        # No kill switch / circuit check of its own: the guarded call makes it, and a refusal
+        # before sending gives the claim back (_refused), as for a claim that lost the race.
+        return _Claim(head, operation, more, head.next_attempt_at, held=True)
     if not resilience.is_enabled():
         return _switched_off(report)
     if head.attempts >= talon_settings.MAX_ATTEMPTS and not operation.never_dead:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -30,7 +29,7 @@ from django.utils import timezone
 
 from django_talon.conf import talon_settings
 from django_talon.models import OutboxMessage
-from django_talon.outbox.delivery import backoff, deliver_key, note_claimed
+from django_talon.outbox.delivery import deliver_key, note_claimed
 from django_talon.outbox.registry import PENDING, fingerprint, get_operation
 
 logger = logging.getLogger("django_talon.outbox")
@@ -54,8 +53,10 @@ def enqueue(
 ) -> OutboxMessage:
     """Insert a row in the current transaction and schedule delivery after commit.
 
-    ``immediate=True`` (cart updates) makes one short-timeout attempt right after commit.
-    ``deliver=False`` only writes the row (the caller delivers it, e.g. fail-closed orders).
+    ``immediate=True`` (cart updates) makes one short-timeout attempt right after commit;
+    that row is written *claimed* (``attempts = 1``, still due at once): the attempt is
+    counted durably with the row, so the delivery after commit needs no claim transaction
+    (docs/outbox.md, "A row claimed when written"). ``deliver=False`` only writes the row (the caller delivers it, e.g. fail-closed orders).
     Costs one INSERT. A row for a customer erased in this transaction (see
     :func:`refuse_writes_for`) is stored already settled (``done``, result ``erased``,
     empty payload) and never delivered.
@@ -77,27 +78,20 @@ def enqueue(
     if kept is not payload:  # an id list lost an erased customer: the old hash is wrong
         payload, fingerprint_value = kept, ""
     # The immediate attempt right after commit is claimed here, in the caller's transaction
-    # (attempt counted, lease set), so the delivery needs no claim transaction of its own.
+    # (attempt counted), so the delivery needs no claim transaction of its own.
     claimed = deliver and immediate and talon_settings.IMMEDIATE_ATTEMPT
     message: OutboxMessage = OutboxMessage.objects.create(
         operation=operation,
         key=key,
         payload=payload,
         fingerprint=fingerprint_value or fingerprint(payload),
-        **_claim_fields() if claimed else {},
+        attempts=1 if claimed else 0,
     )
     if claimed:
         note_claimed(key, message.pk)
     if deliver:
         schedule(key, immediate=immediate, claimed=message.pk if claimed else None)
     return message
-
-
-def _claim_fields() -> dict[str, Any]:
-    """A row written claimed: its first attempt counted and leased, as the delivery's claim
-    would (docs/outbox.md, "Delivery"): if this process dies before or during the call, the
-    relay re-drives it when the lease ends, with the attempt used up."""
-    return {"attempts": 1, "next_attempt_at": timezone.now() + timedelta(seconds=backoff(1))}
 
 
 # -- erased customers -------------------------------------------------------------------------
