@@ -3,6 +3,7 @@ baskets never open a session, a line moved to another basket updates both."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -85,3 +86,32 @@ def test_a_line_saved_for_later_leaves_the_open_baskets_session(
     assert sessions_of(saved) == []  # a saved basket is not open: no session of its own
     remote = shop.control.state()["sessions"][session.integration_id]
     assert [i["sku"] for i in remote["cartItems"]] == ["MUG-1"]
+
+
+def test_login_outside_oscars_views_still_carries_the_guests_code(
+    shop: Any, catalogue: dict[str, Any]
+) -> None:
+    """``client.login()`` (a login without Oscar's middleware: no ``request.basket``): the
+    core's login receiver finds the guest's session through ``request.session`` and the
+    adapter's ``cart_for_user``; Oscar's merge on the next request moves the lines."""
+    guest = Client()
+    add_to_basket(guest, catalogue["mug"])
+    assert enter_code(guest, "WELCOME10") == "Code WELCOME10 applied."
+    guest_basket, _ = basket_of(guest)
+    make_user("fay@example.com")
+    assert guest.login(username="fay", password="oscar-test-pass")
+    basket, page = basket_of(guest)  # Oscar merges the baskets in this very request
+    assert basket.pk != guest_basket.pk and basket.owner.username == "fay"
+    # The merged cart goes to Talon.One when this request commits (ATOMIC_REQUESTS): this
+    # page charges the full price and says why; the next one has Talon.One's answer.
+    assert basket.total_incl_tax == Decimal("12.50")
+    assert b"still being confirmed" in page.content
+    basket, _ = basket_of(guest)
+    (session,) = sessions_of(basket)
+    assert session.coupon_codes == ["WELCOME10"]
+    assert [i["sku"] for i in session.cart_items] == ["MUG-1"]
+    assert basket.total_incl_tax == Decimal("11.25")
+    holders = [
+        s for s in CustomerSession.objects.filter(state="open") if "WELCOME10" in s.coupon_codes
+    ]
+    assert holders == [session]  # no code is held by two sessions

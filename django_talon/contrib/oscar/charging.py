@@ -39,6 +39,8 @@ logger = logging.getLogger("django_talon.contrib.oscar")
 BasketDiscount, ZERO_DISCOUNT = get_classes("offer.results", ["BasketDiscount", "ZERO_DISCOUNT"])
 
 CENT = Decimal("0.01")
+#: Attribute of a basket: the quote its Talon.One offer applied (read by the partials).
+APPLIED_QUOTE = "_talon_applied_quote"
 
 
 def talon_lines(basket: Any) -> list[Any]:
@@ -105,6 +107,7 @@ def apply_quote(basket: Any, offer: Any) -> Any:
         for line in basket.all_lines():
             line.consume(line.quantity, offer=offer)
     quote = services.quote_for_cart(basket)
+    setattr(basket, APPLIED_QUOTE, quote)  # the partials show what was charged, not a later read
     if not quote.discount_total and not any(is_free_line(line) for line in lines):
         return ZERO_DISCOUNT
     if not _matches(quote, lines):

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from django_talon import services
+from django_talon.contrib.oscar.charging import APPLIED_QUOTE
 from django_talon.promotions.quote import Quote
 
 register = template.Library()
@@ -16,7 +17,13 @@ register = template.Library()
 @register.simple_tag
 def talon_oscar_quote(basket: Any) -> Quote | None:
     """``{% talon_oscar_quote basket as quote %}``: the basket's quote, None for a basket
-    without a row yet (nothing was added: nothing to show)."""
+    without a row yet (nothing was added: nothing to show).
+
+    The quote the Talon.One offer charged when Oscar applied offers to this basket object:
+    a later read could already hold a newer answer (the request's own changes are sent on
+    commit) and the page would show discounts its totals do not have.
+    """
     if basket is None or getattr(basket, "pk", None) is None:
         return None
-    return services.quote_for_cart(basket)
+    applied: Quote | None = getattr(basket, APPLIED_QUOTE, None)
+    return applied if applied is not None else services.quote_for_cart(basket)
