@@ -51,6 +51,8 @@ def track_event(
     """
     if not isinstance(event_type, str) or not event_type.strip():
         raise ValueError("event_type must be a non-empty string (the event type in Talon.One)")
+    if user is not None and not getattr(user, "is_authenticated", True):
+        user = None  # AnonymousUser: not a customer profile
     profile = profile_for_user(user) if user is not None else getattr(session, "profile", None)
     if profile is None:
         raise ValueError(

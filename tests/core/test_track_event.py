@@ -157,8 +157,12 @@ def test_a_rolled_back_event_is_never_sent(
 
 
 def test_an_event_needs_a_customer(user: Any, events: list[dict[str, Any]]) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
     with pytest.raises(ValueError, match="needs a customer"):
         track_event("newsletter_signup")
+    with pytest.raises(ValueError, match="needs a customer"):
+        track_event("newsletter_signup", user=AnonymousUser())
     with pytest.raises(ValueError, match="event_type"):
         track_event("", user=user)
 
