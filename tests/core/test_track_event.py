@@ -229,3 +229,22 @@ def test_check_e014_names_an_unusable_source(settings: Any) -> None:
     errors = [m for m in check_settings() if m.id == "django_talon.E014"]
     assert len(errors) == 3
     assert all("EVENT_RECEIVERS" in e.msg for e in errors)
+
+
+def test_an_erased_customer_s_events_are_never_sent(
+    user: Any,
+    events: list[dict[str, Any]],
+    talon_emulator: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django_talon.services import erase_customer
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_customer(user, requested_by="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        row = track_event("newsletter_signup", user=user)
+
+    row.refresh_from_db()
+    assert row.state == OutboxMessage.State.DONE and row.result == "erased"
+    assert row.payload == {}
+    assert event_calls(talon_emulator) == [] and events == []
