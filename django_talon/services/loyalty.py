@@ -57,6 +57,7 @@ __all__ = [
     "customer_achievements",
     "forget_loyalty",
     "join_loyalty_program",
+    "known_balance",
     "loyalty_balance",
     "loyalty_cards",
     "loyalty_history",
@@ -199,6 +200,19 @@ def _moment(text: str | None) -> datetime | None:
     if parsed is not None and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, dt_timezone.utc)
     return parsed
+
+
+def known_balance(user: Any, *, program_id: int | None = None) -> PointsBalance | None:
+    """The balance :func:`loyalty_balance` remembered for ``user``, or None: never an API
+    call (one query for the cache key). For the pages every shopper sees (the cart's "use
+    my points"): a read there that fails during an outage would count against the breaker
+    the cart's own writes go through."""
+    pid = _program(program_id)
+    profile = _profile(user)
+    if profile is None:
+        return PointsBalance(program_id=pid, found=False)
+    hit = caches[talon_settings.CACHE_ALIAS].get(_cache_key(f"balance:{pid}", profile))
+    return hit if isinstance(hit, PointsBalance) else None
 
 
 def loyalty_balance(

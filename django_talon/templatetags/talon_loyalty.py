@@ -136,19 +136,15 @@ def talon_points_form(
     request = _request(context)
     if user is None or request is None:
         return mark_safe("")
-    balance, unavailable = _read(
-        "loyalty balance",
-        lambda: loyalty.loyalty_balance(
-            user, program_id=program_id, timeout=talon_settings.IMMEDIATE_TIMEOUT
-        ),
-    )
+    # The cart page: the remembered balance only, never a call (the submit checks the
+    # balance with Talon.One); unknown yet -> the form without "N available".
+    balance = loyalty.known_balance(user, program_id=program_id)
     session = session_for_request(request)
     return _render(
         context,
         template,
         {
             "balance": balance,
-            "unavailable": unavailable,
             "wish": session.points_to_redeem if session is not None else None,
             "promotions": promotions_for_request(request),
             "redeem_url": reverse("django_talon:points-redeem"),

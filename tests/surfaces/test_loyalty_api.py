@@ -14,6 +14,7 @@ from django.contrib.messages import get_messages
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
+from django_talon import services
 from django_talon.emulator import DEMO_CAMPAIGNS
 from django_talon.models import CustomerSession
 from tests.shopapp.models import Order
@@ -218,6 +219,11 @@ def test_the_points_form_spends_points_and_stops(points_shop: Any, django_user_m
     page = Template("{% load talon_loyalty %}{% talon_points_form %}")
     request = _request(user)
     request.session = ann.session
+    points_shop.clear_requests()
+    html = page.render(Context({"request": request}))
+    assert points_shop.requests() == []  # the cart page never calls Talon.One
+    assert "Use my points</label>" in html and "max=" not in html  # balance not known yet
+    services.loyalty_balance(user)  # e.g. the "my points" page was seen
     html = page.render(Context({"request": request}))
     assert "Use my points (106 available)" in html and 'max="106"' in html
 
