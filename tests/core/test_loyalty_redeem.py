@@ -22,7 +22,7 @@ from django_talon.emulator import DEMO_CAMPAIGNS
 from django_talon.models import CustomerSession, Discrepancy, LedgerEntry
 from django_talon.promotions import decoded_effects
 from django_talon.services.quotes import quote_for_cart
-from tests.core.conftest import ESPRESSO, GRINDER, KETTLE, make_cart
+from tests.core.shop import ESPRESSO, GRINDER, KETTLE, make_cart
 from tests.shopapp.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,7 +50,8 @@ def customer(db: Any) -> Any:
 def earn(user: Any, items: list[Any] | None = None) -> Order:
     """A paid order of ``user`` (GRINDER + 2 ESPRESSO: 106.00 earns 106 points)."""
     cart = make_cart(user=user, items=items or [ESPRESSO, GRINDER])
-    return Order.objects.create(cart=cart, user=user, status="paid")
+    order: Order = Order.objects.create(cart=cart, user=user, status="paid")
+    return order
 
 
 def test_points_earned_at_close_are_the_balance(points_shop: Any, customer: Any) -> None:
@@ -58,7 +59,11 @@ def test_points_earned_at_close_are_the_balance(points_shop: Any, customer: Any)
     earn(customer)
     balance = services.loyalty_balance(customer)
     assert balance.found
-    assert (balance.active, balance.pending, balance.spent) == (Decimal(106), 0, 0)
+    assert (balance.active, balance.pending, balance.spent) == (
+        Decimal(106),
+        Decimal(0),
+        Decimal(0),
+    )
     history = services.loyalty_history(customer)
     (entry,) = history.entries
     assert (entry.type, entry.amount, entry.name) == (

@@ -22,7 +22,7 @@ def buy(shop: Client) -> Order:
     total, _ = checkout_page(shop)
     response = shop.post("/orders/checkout/", {"quoted_total": str(total)})
     assert response.status_code == 302, response.content.decode()
-    order: Order = Order.objects.order_by("-pk").first()  # type: ignore[assignment]
+    order: Order = Order.objects.latest("pk")
     shop.post(f"/orders/{order.pk}/pay/", {"card_number": "4242424242424242"})
     order.refresh_from_db()
     assert order.status == Order.Status.PAID

@@ -17,8 +17,8 @@ from django.test import Client, RequestFactory
 from django_talon import services
 from django_talon.emulator import DEMO_CAMPAIGNS
 from django_talon.models import CustomerSession
+from tests.core.shop import ESPRESSO, GRINDER, KETTLE, make_cart
 from tests.shopapp.models import Order
-from tests.surfaces.conftest import ESPRESSO, GRINDER, KETTLE, make_cart
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
