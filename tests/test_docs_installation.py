@@ -31,7 +31,7 @@ from tests.docs.snippets import page_text, snippet, uncovered
 
 PAGE = "installation.md"
 COMMANDS = "python manage.py migrate"
-URLS = "urlpatterns = ["
+URLS = "from django.urls import include, path"
 TEMPLATE = "{% load talon %}"
 
 #: Stands in for the shop's own ``cart.services`` the adapter snippet imports.
