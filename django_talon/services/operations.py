@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import transaction
 
-from django_talon import outbox
+from django_talon import outbox, resilience
 from django_talon.models import CustomerProfile, DataDeletionRequest, Discrepancy, OutboxMessage
 from django_talon.services.gdpr import process_erasure
 from django_talon.services.handlers import profile_key
@@ -105,10 +105,14 @@ def relay_outbox(limit: int | None = None) -> int:
     return outbox.relay(limit)
 
 
-def deliver_pending_now(limit: int | None = None) -> int:
+def deliver_pending_now(limit: int | None = None, *, close_circuit: bool = False) -> int:
     """Deliver every key with pending rows now, ignoring their retry backoff (an operator
     who knows Talon.One is back, e.g. the demo's "end the outage" switch). Returns the keys
-    handled. The circuit breaker still applies: while it is open the rows stay pending."""
+    handled. The circuit breaker still applies unless ``close_circuit``: the operator's word
+    that Talon.One is back closes the circuit the outage opened, instead of waiting out
+    ``BREAKER_COOLDOWN``."""
+    if close_circuit:
+        resilience.breaker.reset()
     keys = outbox.due_keys(outbox.pending(), int(limit or 1000))
     for key in keys:
         try:

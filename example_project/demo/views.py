@@ -19,7 +19,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from django_talon import resilience
 from django_talon.emulator import EmulatorControl, EmulatorControlError
 from django_talon.services import deliver_pending_now, outbox_health
 
@@ -61,8 +60,7 @@ def outage(request: HttpRequest) -> HttpResponse:
                 control.clear_faults()
                 # Staff know Talon.One is back: the circuit the outage opened would otherwise
                 # keep the pending writes waiting for BREAKER_COOLDOWN (30 s) more.
-                resilience.breaker.reset()
-                keys = deliver_pending_now()
+                keys = deliver_pending_now(close_circuit=True)
                 messages.success(
                     request, f"Outage lifted; delivered the pending writes of {keys} key(s)."
                 )
