@@ -21,7 +21,7 @@ def stylesheet() -> str:
 def test_every_block_the_tags_render_is_styled() -> None:
     css = stylesheet()
     # The outermost element of each partial carries a talon-* class the stylesheet styles.
-    for template in sorted(TEMPLATES.glob("*.html")):
+    for template in sorted(TEMPLATES.rglob("*.html")):
         classes = re.findall(r'class="(talon-[a-z-]+)', template.read_text(encoding="utf-8"))
         assert classes, f"{template.name} renders no talon-* class"
         assert f".{classes[0]}" in css, f"{template.name}: .{classes[0]} is not styled"
