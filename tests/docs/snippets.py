@@ -124,10 +124,11 @@ def documented_json(code: str) -> Any:
     return json.loads(text)
 
 
-def assert_shape(documented: Any, actual: Any, path: str = "$") -> None:
+def assert_shape(documented: Any, actual: Any, path: str = "$", *, values: bool = True) -> None:
     """``actual`` has the documented shape: every documented key (an elided ``"..."``
     key allows more keys, else the key sets are equal), lists' first items alike, and
-    the documented scalars' values (``null`` and ``"..."`` stand for any value)."""
+    the documented scalars' values (``null`` and ``"..."`` stand for any value; with
+    ``values=False`` only their types: an illustrative example's ids and codes)."""
     if documented == ELIDED or documented is None:
         return
     if isinstance(documented, dict):
@@ -139,14 +140,29 @@ def assert_shape(documented: Any, actual: Any, path: str = "$") -> None:
             extra = set(actual) - keys
             assert not extra, f"{path}: the answer has undocumented {sorted(extra)}"
         for key in keys:
-            assert_shape(documented[key], actual[key], f"{path}.{key}")
+            assert_shape(documented[key], actual[key], f"{path}.{key}", values=values)
         return
     if isinstance(documented, list):
         assert isinstance(actual, list), f"{path}: {actual!r} is not a list"
         items = [item for item in documented if item != ELIDED]
-        if items:
-            assert actual, f"{path}: the answer's list is empty"
-            for index, item in enumerate(items):
-                assert_shape(item, actual[index], f"{path}[{index}]")
+        if items and values:
+            assert len(actual) >= len(items), f"{path}: the answer's list has {len(actual)} items"
+        if items:  # without values, an illustrative list may be empty in the answer
+            for index, item in list(enumerate(items))[: len(actual)]:
+                assert_shape(item, actual[index], f"{path}[{index}]", values=values)
+        elif ELIDED not in documented and values:
+            assert actual == [], f"{path}: documented [], answered {actual!r}"
         return
-    assert actual == documented, f"{path}: documented {documented!r}, answered {actual!r}"
+    if values:
+        assert actual == documented, f"{path}: documented {documented!r}, answered {actual!r}"
+    else:
+        kind = (
+            (bool,)
+            if isinstance(documented, bool)
+            else (int, float)
+            if isinstance(documented, (int, float))
+            else (type(documented),)
+        )
+        assert isinstance(actual, kind), (
+            f"{path}: documented a {type(documented).__name__}, answered {actual!r}"
+        )
