@@ -382,6 +382,19 @@ class TalonAdapter:
         Manager first)."""
         return {}
 
+    # -- several Applications (TALON["APPLICATIONS"]; docs/integrating.md) -----------------
+    def application_for_cart(self, cart: Any) -> str:
+        """The name of the Talon.One Application a new session for ``cart`` goes to (asked
+        once, when the session is created; every later write of that session goes there).
+        Default: the only (or ``"default"``) Application. A EUR/USD shop answers from the
+        cart's currency, e.g. ``"usd" if cart.currency == "USD" else "eur"``."""
+        return talon_settings.default_application
+
+    def application_for_user(self, user: Any) -> str:
+        """The Application a new profile of ``user`` is written through (profile updates,
+        reservations). Default: the only (or ``"default"``) Application."""
+        return talon_settings.default_application
+
 
 for _name, _convert in _NORMALISED_HOOKS.items():
     setattr(TalonAdapter, _name, _normalised(getattr(TalonAdapter, _name), _convert))

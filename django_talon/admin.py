@@ -263,13 +263,21 @@ class CouponReservationInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(CustomerProfile)
 class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["integration_id", "user", "last_synced_at", "has_error", "erased_at"]
-    list_filter = [("erased_at", admin.EmptyFieldListFilter), "last_synced_at"]
+    list_display = [
+        "integration_id",
+        "user",
+        "application",
+        "last_synced_at",
+        "has_error",
+        "erased_at",
+    ]
+    list_filter = [("erased_at", admin.EmptyFieldListFilter), "last_synced_at", "application"]
     search_fields = ["integration_id", "user__email", "user__username"]
     list_select_related = ["user"]
     readonly_fields = [
         "user",
         "integration_id",
+        "application",
         "attributes_json",
         "last_synced_at",
         "last_error",
@@ -384,18 +392,20 @@ class CustomerSessionAdmin(_ViewOnlyAdmin):
     list_display = [
         "integration_id",
         "profile",
+        "application",
         "state",
         "item_count",
         "effects_received_at",
         "has_error",
         "updated_at",
     ]
-    list_filter = ["state", ("effects_received_at", admin.EmptyFieldListFilter)]
+    list_filter = ["state", ("effects_received_at", admin.EmptyFieldListFilter), "application"]
     search_fields = ["integration_id", "profile__integration_id", "cart_key"]
     list_select_related = ["profile"]
     fields = [
         "integration_id",
         "profile",
+        "application",
         "state",
         "cart_key",
         "coupon_codes",
@@ -464,17 +474,19 @@ class OutboxMessageAdmin(_ViewOnlyAdmin):
         "id",
         "operation",
         "key",
+        "application",
         "state",
         "attempts",
         "next_attempt_at",
         "short_error",
         "created_at",
     ]
-    list_filter = ["state", "operation", "result"]
+    list_filter = ["state", "operation", "result", "application"]
     search_fields = ["key", "operation", "last_error"]
     fields = [
         "operation",
         "key",
+        "application",
         "state",
         "result",
         "attempts",

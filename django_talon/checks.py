@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
+from django_talon import application_checks
 from django_talon.conf import CHOICES, DEFAULTS, TalonConfig, talon_settings
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver"})
@@ -48,13 +49,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_throttling(config),
         *_rest_authentication(config),
         *_catalog_and_events(config),
+        *application_checks.check_applications(config),
     ]
 
 
 def _connection(config: TalonConfig) -> list[checks.CheckMessage]:
     """E001/E002/E003: what an enabled app needs to call Talon.One at all."""
     messages: list[checks.CheckMessage] = []
-    if config.ENABLED and not config.BASE_URL.strip():
+    if config.ENABLED and not config.BASE_URL.strip() and not config.APPLICATIONS:
         messages.append(
             _error(
                 "TALON['BASE_URL'] is not set.",
@@ -63,7 +65,8 @@ def _connection(config: TalonConfig) -> list[checks.CheckMessage]:
                 "E001",
             )
         )
-    if config.ENABLED and not config.API_KEY.strip():
+    # With APPLICATIONS each entry's key and URL are checked instead (E016).
+    if config.ENABLED and not config.API_KEY.strip() and not config.APPLICATIONS:
         messages.append(
             _error(
                 "TALON['API_KEY'] is not set.",

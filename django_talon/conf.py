@@ -15,6 +15,7 @@ names the key.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,27 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 Timeout = float | tuple[float, float]
+
+#: The name of the one Application of a shop without ``TALON["APPLICATIONS"]`` (and the
+#: value every session, profile and outbox row written before several were possible has).
+DEFAULT_APPLICATION = "default"
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplicationConfig:
+    """One Talon.One Application: where to call, with which key, in which currency.
+
+    Built from an entry of ``TALON["APPLICATIONS"]`` (a missing ``BASE_URL`` is the top-level
+    one: Applications of one deployment share it), or from the top-level keys for the
+    ``"default"`` Application. The key never appears in a repr.
+    """
+
+    name: str
+    BASE_URL: str
+    API_KEY: str = dataclasses.field(repr=False)
+    CURRENCY: str
+    APPLICATION_ID: int | None = None
+    APPLICATION_KEY: str = dataclasses.field(default="", repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +118,8 @@ class TalonConfig:
     PRIOR_PRICE_RETRY_SECONDS: float = 60.0  # how long a failed lookup is not repeated
     EVENT_RECEIVERS: dict[str, str] = dataclasses.field(default_factory=dict)
     AUDIENCE_GROUPS: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Several Applications (one per currency, say): docs/configuration.md#applications
+    APPLICATIONS: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     # Values that need normalising, named for what the caller wants.
     @property
@@ -110,6 +134,55 @@ class TalonConfig:
     @property
     def fail_closed(self) -> bool:
         return self.ORDER_PLACEMENT == "fail_closed"
+
+    @functools.cached_property
+    def applications(self) -> dict[str, ApplicationConfig]:
+        """Every Application by name, in settings order: ``APPLICATIONS``' entries, or one
+        ``"default"`` built from the top-level ``BASE_URL`` / ``API_KEY`` / ``CURRENCY``."""
+        if not self.APPLICATIONS:
+            return {
+                DEFAULT_APPLICATION: ApplicationConfig(
+                    name=DEFAULT_APPLICATION,
+                    BASE_URL=self.BASE_URL,
+                    API_KEY=self.API_KEY,
+                    CURRENCY=self.CURRENCY,
+                    APPLICATION_ID=self.APPLICATION_ID,
+                    APPLICATION_KEY=self.APPLICATION_KEY,
+                )
+            }
+        return {
+            name: ApplicationConfig(
+                name=name,
+                BASE_URL=str(entry.get("BASE_URL") or self.BASE_URL),
+                API_KEY=str(entry.get("API_KEY") or ""),
+                CURRENCY=str(entry.get("CURRENCY") or ""),
+                APPLICATION_ID=entry.get("APPLICATION_ID"),
+                APPLICATION_KEY=str(entry.get("APPLICATION_KEY") or ""),
+            )
+            for name, entry in self.APPLICATIONS.items()
+        }
+
+    @property
+    def default_application(self) -> str:
+        """``"default"`` when there is one of that name (always, without ``APPLICATIONS``),
+        else the first one listed: what the adapter's hooks answer unless overridden."""
+        names = list(self.APPLICATIONS) or [DEFAULT_APPLICATION]
+        return DEFAULT_APPLICATION if DEFAULT_APPLICATION in names else names[0]
+
+    def application(self, name: str | None = None) -> ApplicationConfig:
+        """The Application called ``name`` (None: the default one). ``"default"`` names the
+        default Application also when none is called so (rows written before
+        ``APPLICATIONS`` was set say ``"default"``). An unknown name raises ``LookupError``."""
+        apps = self.applications
+        if name is None or (name == DEFAULT_APPLICATION and name not in apps):
+            name = self.default_application
+        try:
+            return apps[name]
+        except KeyError:
+            raise LookupError(
+                f"no Talon.One Application {name!r} in TALON['APPLICATIONS'] "
+                f"(known: {', '.join(apps)})"
+            ) from None
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(TalonConfig)}
@@ -208,6 +281,21 @@ def _as_id_mapping(value: Any) -> dict[str, int]:
     return {str(k): _as_positive_int(v) for k, v in value.items()}
 
 
+#: The keys an entry of ``APPLICATIONS`` may have (others are reported by the checks).
+APPLICATION_KEYS = ("BASE_URL", "API_KEY", "CURRENCY", "APPLICATION_ID", "APPLICATION_KEY")
+
+
+def _as_applications(value: Any) -> dict[str, dict[str, Any]]:
+    """``{"name": {"API_KEY": ..., "CURRENCY": ...}}``: the shape only; what is missing or
+    wrong inside an entry is reported by ``django_talon.E016``-``E019``."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise TypeError("a dict of application name -> dict of settings is needed")
+    apps = {str(name): dict(entry) for name, entry in value.items()}
+    for entry in apps.values():
+        entry["APPLICATION_ID"] = _as_optional_int(entry.get("APPLICATION_ID"))
+    return apps
+
+
 _COERCE: dict[str, Callable[[Any], Any]] = {
     "BASE_URL": _as_str,
     "API_KEY": _as_str,
@@ -265,6 +353,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "PRIOR_PRICE_RETRY_SECONDS": _as_positive_float,
     "EVENT_RECEIVERS": _as_mapping,
     "AUDIENCE_GROUPS": _as_id_mapping,
+    "APPLICATIONS": _as_applications,
 }
 assert set(_COERCE) == set(_FIELDS), "every TalonConfig field needs a coercion"
 
@@ -354,6 +443,13 @@ class TalonSettings(_Typed):
         for secret in ("API_KEY", "APPLICATION_KEY"):
             if data.get(secret):
                 data[secret] = "***"
+        data["APPLICATIONS"] = {
+            name: {
+                k: ("***" if k in ("API_KEY", "APPLICATION_KEY") and v else v)
+                for k, v in entry.items()
+            }
+            for name, entry in data["APPLICATIONS"].items()
+        }
         return f"<TalonSettings {data!r}>"
 
 

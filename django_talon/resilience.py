@@ -11,6 +11,11 @@
   Memcached, database cache). With the default ``LocMemCache`` it is per process.
 * Kill switch: ``TALON["ENABLED"] = False`` in settings, or :func:`set_kill_switch` at run
   time (stored in the same cache), stops every API call; writes wait in the outbox.
+* Several Applications (``TALON["APPLICATIONS"]``): each has its own client, circuit
+  breaker and run-time kill switch (``application=`` of :func:`get_client`,
+  :func:`breaker_for`, :func:`set_kill_switch`, :func:`guarded`); one Application's outage
+  never stops the other's calls. ``None`` is the default Application, whose cache keys are
+  those of a single-Application shop.
 * The guarded call path, :func:`guarded`: the one way the Django side calls Talon.One. It
   checks the kill switch and the breaker, hands out the client, records the outcome for the
   breaker and turns the client's errors into :mod:`django_talon.exceptions`. Inside the
@@ -47,7 +52,7 @@ _OPEN_UNTIL_KEY = "django_talon:breaker:open_until"
 _TRIAL_KEY = "django_talon:breaker:trial"
 _KILL_KEY = "django_talon:kill_switch"
 
-_clients: dict[str, TalonClient] = {}
+_clients: dict[tuple[str, bool], TalonClient] = {}
 _clients_lock = threading.Lock()
 
 
@@ -60,23 +65,30 @@ def reset_clients() -> None:
 conf.reload_hooks.append(reset_clients)
 
 
-def get_client(*, immediate: bool = False) -> TalonClient:
-    """A configured :class:`~django_talon.client.TalonClient`.
+def application_name(application: str | None = None) -> str:
+    """The configured name ``application`` stands for (None and ``"default"``: the default
+    Application); ``LookupError`` for a name ``TALON["APPLICATIONS"]`` does not have."""
+    return talon_settings.config.application(application).name
+
+
+def get_client(*, immediate: bool = False, application: str | None = None) -> TalonClient:
+    """A configured :class:`~django_talon.client.TalonClient` for ``application`` (None: the
+    default one), with that Application's base URL and key.
 
     ``immediate=True`` returns a copy with the short ``IMMEDIATE_TIMEOUT`` and no retries,
     used for the attempt made while the customer waits for the next page.
     """
     from django_talon.client import RetryPolicy, TalonClient
 
-    name = "immediate" if immediate else "default"
+    app = talon_settings.config.application(application)
     with _clients_lock:
-        client = _clients.get(name)
+        client = _clients.get((app.name, immediate))
         if client is None:
-            base = _clients.get("default")
+            base = _clients.get((app.name, False))
             if base is None:
                 base = TalonClient(
-                    talon_settings.BASE_URL,
-                    talon_settings.API_KEY,
+                    app.BASE_URL,
+                    app.API_KEY,
                     timeout=talon_settings.timeout,
                     # The outbox owns retries across minutes; the client only smooths over a
                     # single 409/5xx/reset within one delivery attempt.
@@ -85,16 +97,16 @@ def get_client(*, immediate: bool = False) -> TalonClient:
                         backoff_base=0.1,
                         backoff_max=0.5,
                     ),
-                    application_id=talon_settings.APPLICATION_ID,
-                    application_key=talon_settings.APPLICATION_KEY or None,
+                    application_id=app.APPLICATION_ID,
+                    application_key=app.APPLICATION_KEY or None,
                 )
-                _clients["default"] = base
+                _clients[(app.name, False)] = base
             client = base
             if immediate:
                 client = base.with_options(
                     timeout=talon_settings.immediate_timeout, retry=RetryPolicy.none()
                 )
-                _clients["immediate"] = client
+                _clients[(app.name, True)] = client
     return client
 
 
@@ -114,37 +126,68 @@ def _cache() -> BaseCache:
     return caches[talon_settings.CACHE_ALIAS]
 
 
+def _scoped(key: str, application: str | None) -> str:
+    """``key`` for one Application: the single-Application key for the one named
+    ``"default"`` (so a shop that adds ``APPLICATIONS`` later keeps its state), else
+    ``key:<name>``."""
+    name = application_name(application)
+    return key if name == conf.DEFAULT_APPLICATION else f"{key}:{name}"
+
+
 # -- kill switch ------------------------------------------------------------------------------
-def set_kill_switch(on: bool) -> None:
-    """Stop (``True``) or resume (``False``) all Talon.One calls in every process sharing the cache."""
+def set_kill_switch(on: bool, *, application: str | None = None) -> None:
+    """Stop (``True``) or resume (``False``) Talon.One calls in every process sharing the
+    cache: all of them, or only those to ``application`` (a name of ``APPLICATIONS``)."""
+    key = _KILL_KEY if application is None else _scoped(_KILL_KEY, application)
+    where = "" if application is None else f" to Application {application_name(application)!r}"
     if on:
-        _cache().set(_KILL_KEY, True, None)
-        logger.warning("django-talon kill switch ON: no Talon.One calls until it is turned off")
-    elif _cache().get(_KILL_KEY):
-        _cache().delete(_KILL_KEY)
-        logger.warning("django-talon kill switch off: Talon.One calls resume")
+        _cache().set(key, True, None)
+        logger.warning(
+            "django-talon kill switch ON: no Talon.One calls%s until it is turned off", where
+        )
+    elif _cache().get(key):
+        _cache().delete(key)
+        logger.warning("django-talon kill switch off: Talon.One calls%s resume", where)
 
 
-def is_enabled() -> bool:
-    """False when ``TALON["ENABLED"]`` is off or the run-time kill switch is on."""
+def is_enabled(application: str | None = None) -> bool:
+    """False when ``TALON["ENABLED"]`` is off or the run-time kill switch is on (the one for
+    every Application, or, given ``application``, that Application's own)."""
     if not talon_settings.ENABLED:
         return False
-    return not bool(_cache().get(_KILL_KEY))
+    if application is None:
+        return not bool(_cache().get(_KILL_KEY))
+    found = _cache().get_many([_KILL_KEY, _scoped(_KILL_KEY, application)])
+    return not any(found.values())
 
 
 # -- circuit breaker --------------------------------------------------------------------------
 class CircuitBreaker:
-    """Counts consecutive failures in the cache; opens, then lets one trial call through."""
+    """Counts consecutive failures in the cache; opens, then lets one trial call through.
+
+    One per Application (``application``; None: the default one, resolved at each call, so
+    the module's :data:`breaker` follows settings changes)."""
+
+    def __init__(self, application: str | None = None) -> None:
+        self.application = application
+
+    def _keys(self) -> tuple[str, str, str]:
+        """(failures, open until, trial) cache keys of this breaker's Application."""
+        return (
+            _scoped(_FAILURES_KEY, self.application),
+            _scoped(_OPEN_UNTIL_KEY, self.application),
+            _scoped(_TRIAL_KEY, self.application),
+        )
 
     def state(self) -> str:
         """``closed`` (calls allowed), ``open`` (refused) or ``half_open`` (one trial allowed)."""
-        open_until = _cache().get(_OPEN_UNTIL_KEY)
+        open_until = _cache().get(self._keys()[1])
         if open_until is None:
             return "closed"
         return "open" if time.time() < float(open_until) else "half_open"
 
     def open_until(self) -> float | None:
-        value = _cache().get(_OPEN_UNTIL_KEY)
+        value = _cache().get(self._keys()[1])
         return float(value) if value is not None else None
 
     def allow(self) -> bool:
@@ -156,49 +199,58 @@ class CircuitBreaker:
             return False
         # Half-open: exactly one caller (across processes) gets the trial.
         return bool(
-            _cache().add(_TRIAL_KEY, True, max(1, math.ceil(talon_settings.BREAKER_COOLDOWN)))
+            _cache().add(self._keys()[2], True, max(1, math.ceil(talon_settings.BREAKER_COOLDOWN)))
         )
 
     def record_success(self) -> None:
         """Forget the failures. One cache read when there are none (the usual case: every
         successful call comes here, so a shared cache is not written each time)."""
         cache = _cache()
-        keys = [_FAILURES_KEY, _OPEN_UNTIL_KEY, _TRIAL_KEY]
+        keys = list(self._keys())
         found = cache.get_many(keys)
         if not found:
             return
-        if found.get(_OPEN_UNTIL_KEY) is not None:
+        if found.get(keys[1]) is not None:
             logger.info("Talon.One answered again: circuit closed")
         cache.delete_many(keys)
 
     def record_failure(self) -> None:
         cache = _cache()
-        cache.add(_FAILURES_KEY, 0, None)
+        failures_key, open_until_key, trial_key = self._keys()
+        cache.add(failures_key, 0, None)
         try:
-            failures = cache.incr(_FAILURES_KEY)
+            failures = cache.incr(failures_key)
         except ValueError:  # evicted between add and incr
-            cache.set(_FAILURES_KEY, 1, None)
+            cache.set(failures_key, 1, None)
             failures = 1
         if failures >= talon_settings.BREAKER_THRESHOLD:
             until = time.time() + talon_settings.BREAKER_COOLDOWN
-            cache.set(_OPEN_UNTIL_KEY, until, None)
-            cache.delete(_TRIAL_KEY)
+            cache.set(open_until_key, until, None)
+            cache.delete(trial_key)
             logger.warning(
-                "Talon.One failed %d times in a row: circuit open for %.0fs",
+                "Talon.One (Application %r) failed %d times in a row: circuit open for %.0fs",
+                application_name(self.application),
                 failures,
                 talon_settings.BREAKER_COOLDOWN,
             )
 
     def reset(self) -> None:
-        _cache().delete_many([_FAILURES_KEY, _OPEN_UNTIL_KEY, _TRIAL_KEY])
+        _cache().delete_many(list(self._keys()))
 
 
+#: The default Application's breaker (a single-Application shop's only one).
 breaker = CircuitBreaker()
 
 
-def can_call() -> bool:
-    """Kill switch off and circuit not open."""
-    return is_enabled() and breaker.allow()
+def breaker_for(application: str | None) -> CircuitBreaker:
+    """The circuit breaker of ``application`` (None: the default one, :data:`breaker`)."""
+    return breaker if application is None else CircuitBreaker(application)
+
+
+def can_call(application: str | None = None) -> bool:
+    """Kill switch off and circuit not open (for ``application``; None: the default one)."""
+    name = application_name(application)
+    return is_enabled(name) and breaker_for(name).allow()
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -214,12 +266,24 @@ def describe(exc: BaseException) -> str:
 
 
 def health() -> dict[str, Any]:
-    """A snapshot for admin pages and ``talon_check``."""
-    return {
+    """A snapshot for admin pages and ``talon_check`` (the default Application's breaker;
+    with ``APPLICATIONS``, ``"applications"`` holds each one's)."""
+    snapshot: dict[str, Any] = {
         "enabled": is_enabled(),
         "breaker": breaker.state(),
         "open_until": breaker.open_until(),
     }
+    if talon_settings.APPLICATIONS:
+        snapshot["applications"] = {
+            name: {
+                "enabled": is_enabled(name),
+                "breaker": breaker_for(name).state(),
+                "open_until": breaker_for(name).open_until(),
+                "currency": app.CURRENCY,
+            }
+            for name, app in talon_settings.config.applications.items()
+        }
+    return snapshot
 
 
 # -- the guarded call path --------------------------------------------------------------------
@@ -229,6 +293,7 @@ def guarded(
     *,
     immediate: bool = False,
     timeout: float | tuple[float, float] | None = None,
+    application: str | None = None,
 ) -> Iterator[TalonClient]:
     """Call Talon.One the one sanctioned way::
 
@@ -239,6 +304,8 @@ def guarded(
       switch is on or the circuit is open (no client is built, nothing is sent).
     * ``immediate=True`` gives the short-timeout client without retries (a customer waits);
       ``timeout`` overrides the timeout of this call alone (and turns client retries off).
+    * ``application``: the Application to call (None: the default one); its own kill switch
+      and breaker decide and count.
     * A block that ends normally counts as a success for the breaker. An outage (no answer,
       timeout, 5xx) counts as a failure and is raised as ``TalonUnavailableError``; any
       other client error (4xx, undecodable answer, input refused before sending) is raised
@@ -251,21 +318,24 @@ def guarded(
     from django_talon.client import RetryPolicy
     from django_talon.client.errors import TalonError
 
-    if not can_call():
+    name = application_name(application)
+    if not can_call(name):
         raise TalonUnavailableError(
             f"{action}: Talon.One calls are switched off or the circuit is open"
         )
-    client = get_client(immediate=immediate)
+    client = get_client(immediate=immediate, application=name)
     if timeout is not None:
         client = client.with_options(timeout=timeout, retry=RetryPolicy.none())
     try:
         yield client
     except TalonError as exc:
-        raise translate(exc, action) from exc
-    breaker.record_success()
+        raise translate(exc, action, application=name) from exc
+    breaker_for(name).record_success()
 
 
-def translate(exc: BaseException, action: str) -> TalonUnavailableError:
+def translate(
+    exc: BaseException, action: str, *, application: str | None = None
+) -> TalonUnavailableError:
     """The Django-side error for a client error (and the breaker's bookkeeping for it).
 
     :func:`guarded` is its one caller; it is public so that tests and a shop's own code
@@ -281,7 +351,7 @@ def translate(exc: BaseException, action: str) -> TalonUnavailableError:
 
     text = f"{action}: {describe(exc)}" if action else describe(exc)
     if is_outage(exc):
-        breaker.record_failure()
+        breaker_for(application).record_failure()
         return TalonUnavailableError(text)
     status: int | None = None
     api_message = ""
@@ -300,8 +370,11 @@ def translate(exc: BaseException, action: str) -> TalonUnavailableError:
 
 
 def redact(text: str) -> str:
-    """``text`` with the configured API key (and application key) replaced by ``***``."""
-    for secret in (talon_settings.API_KEY, talon_settings.APPLICATION_KEY):
+    """``text`` with every configured API key (and application key) replaced by ``***``."""
+    secrets = [talon_settings.API_KEY, talon_settings.APPLICATION_KEY]
+    for app in talon_settings.config.applications.values():
+        secrets += [app.API_KEY, app.APPLICATION_KEY]
+    for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
     return text

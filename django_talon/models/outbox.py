@@ -38,6 +38,16 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    #: The Application whose client delivers the row (its breaker and kill switch decide).
+    application = models.CharField(
+        _("Talon.One Application"),
+        max_length=50,
+        default="default",
+        db_index=True,
+        help_text=_(
+            "The name in TALON['APPLICATIONS'] this row is delivered to ('default': the only one)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("outbox message")

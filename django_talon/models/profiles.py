@@ -33,6 +33,17 @@ class CustomerProfile(models.Model):
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: Chosen by ``adapter.application_for_user`` when the profile is created: the
+    #: Application its updates are written through.
+    application = models.CharField(
+        _("Talon.One Application"),
+        max_length=50,
+        default="default",
+        db_index=True,
+        help_text=_(
+            "The name in TALON['APPLICATIONS'] this profile is written through ('default': the only one)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("customer profile")

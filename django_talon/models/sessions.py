@@ -63,6 +63,17 @@ class CustomerSession(models.Model):
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: Chosen by ``adapter.application_for_cart`` when the session is created; every write
+    #: of the session goes to it, and its currency is the session's.
+    application = models.CharField(
+        _("Talon.One Application"),
+        max_length=50,
+        default="default",
+        db_index=True,
+        help_text=_(
+            "The name in TALON['APPLICATIONS'] this session lives in ('default': the only one)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("customer session")

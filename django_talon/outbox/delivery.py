@@ -319,7 +319,7 @@ def _claim_head(key: str, report: DeliveryReport, *, force: bool, held: _Held) -
         # No kill switch / circuit check of its own: the guarded call makes it, and a refusal
         # before sending gives the claim back (_refused), as for a claim that lost the race.
         return _Claim(head, operation, more, head.next_attempt_at, held=True)
-    if not resilience.is_enabled():
+    if not resilience.is_enabled(head.application):
         return _switched_off(report)
     if head.attempts >= talon_settings.MAX_ATTEMPTS and not operation.never_dead:
         # Every allowed attempt was claimed and the last one never finished (a failure would
@@ -329,7 +329,7 @@ def _claim_head(key: str, report: DeliveryReport, *, force: bool, held: _Held) -
         return "failed"
     # "Open", not ``breaker.allow()``: a half-open circuit's one trial call is taken by the
     # guarded call itself; a claim that loses that race is given back (see _refused).
-    if resilience.breaker.state() == "open":
+    if resilience.breaker_for(head.application).state() == "open":
         outcome = _circuit_open(head, report, now)
         head.save(update_fields=["next_attempt_at", "updated_at"])
         return outcome
@@ -359,6 +359,7 @@ def _call_claimed(
             f"deliver {head.operation}",
             immediate=immediate,
             timeout=None if timeout is None else resilience.within(timeout),
+            application=head.application,
         ) as client:
             called = True
             result = operation.handler(head, client)
@@ -424,7 +425,7 @@ def _switched_off(report: DeliveryReport) -> str:
 def _circuit_open(head: OutboxMessage, report: DeliveryReport, now: datetime) -> str:
     """Stop: the circuit is open. The row waits until the circuit may close (the caller
     saves ``next_attempt_at``); no attempt is counted."""
-    until = resilience.breaker.open_until()
+    until = resilience.breaker_for(head.application).open_until()
     if until is not None:
         head.next_attempt_at = max(now, datetime.fromtimestamp(until, tz=dt_timezone.utc))
     report.retry_in = talon_settings.BREAKER_COOLDOWN
@@ -439,7 +440,7 @@ def _refused(claim: _Claim, report: DeliveryReport, now: datetime) -> str:
     head = claim.message
     head.attempts -= 1
     head.next_attempt_at = claim.due_at
-    if resilience.is_enabled():
+    if resilience.is_enabled(head.application):
         outcome = _circuit_open(head, report, now)
     else:
         outcome = _switched_off(report)

@@ -50,6 +50,7 @@ def enqueue(
     fingerprint_value: str = "",
     immediate: bool = False,
     deliver: bool = True,
+    application: str = "default",
 ) -> OutboxMessage:
     """Insert a row in the current transaction and schedule delivery after commit.
 
@@ -57,6 +58,8 @@ def enqueue(
     that row is written *claimed* (``attempts = 1``, still due at once): the attempt is
     counted durably with the row, so the delivery after commit needs no claim transaction
     (docs/outbox.md, "A row claimed when written"). ``deliver=False`` only writes the row (the caller delivers it, e.g. fail-closed orders).
+    ``application``: the Talon.One Application (a name of ``TALON["APPLICATIONS"]``) the row
+    is delivered to, with that Application's client, breaker and kill switch.
     Costs one INSERT. A row for a customer erased in this transaction (see
     :func:`refuse_writes_for`) is stored already settled (``done``, result ``erased``,
     empty payload) and never delivered.
@@ -73,6 +76,7 @@ def enqueue(
             state=OutboxMessage.State.DONE,
             result=ERASED,
             delivered_at=timezone.now(),
+            application=application,
         )
         return refused
     if kept is not payload:  # an id list lost an erased customer: the old hash is wrong
@@ -86,6 +90,7 @@ def enqueue(
         payload=payload,
         fingerprint=fingerprint_value or fingerprint(payload),
         attempts=1 if claimed else 0,
+        application=application,
     )
     if claimed:
         note_claimed(key, message.pk)

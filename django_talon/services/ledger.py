@@ -281,8 +281,9 @@ def record_answer(
     the quote is built from, so both sides are computed the same way. Rollback entries
     (returned, cancelled, reopened) carry the amounts taken back.
     """
-    currency = talon_settings.CURRENCY
     charged = charged_entry_for(session_id)
+    # The charged entry's currency is the session's Application's (several Applications).
+    currency = charged.currency if charged is not None else talon_settings.CURRENCY
     raw = [dict(e) for e in effects_raw if isinstance(e, dict)]
     body = dict(sent or {})
     cart_items = list(body.get("cartItems") or (charged.cart_items if charged else []))

@@ -87,6 +87,7 @@ def return_items(target: SessionOrCart, items: list[dict[str, Any]]) -> Customer
             SESSION_RETURN,
             session_key(session.integration_id),
             {"session_id": session.integration_id, "returned_items": list(items)},
+            application=session.application,
         )
     return session
 
@@ -119,6 +120,7 @@ def reopen_session(target: SessionOrCart) -> CustomerSession:
             SESSION_REOPEN,
             session_key(session.integration_id),
             {"session_id": session.integration_id},
+            application=session.application,
         )
     return session
 

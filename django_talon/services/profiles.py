@@ -78,7 +78,9 @@ def _new_profile(user: Any, integration_id: str) -> CustomerProfile:
         )
         return erased
     created: CustomerProfile = CustomerProfile.objects.create(
-        integration_id=integration_id, user=user
+        integration_id=integration_id,
+        user=user,
+        application=get_adapter().application_for_user(user),
     )
     return created
 
@@ -118,6 +120,7 @@ def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
             profile_key(profile.integration_id),
             payload,
             fingerprint_value=fp,
+            application=profile.application,
         )
     return profile
 

@@ -97,7 +97,9 @@ def session_for_cart(
     try:
         with transaction.atomic():
             created: CustomerSession = CustomerSession.objects.create(
-                integration_id=adapter.new_session_id(cart), cart_key=key
+                integration_id=adapter.new_session_id(cart),
+                cart_key=key,
+                application=adapter.application_for_cart(cart),
             )
             return created
     except IntegrityError:
@@ -291,6 +293,7 @@ def _push(
         fingerprint_value=fp,
         immediate=immediate,
         deliver=deliver,
+        application=session.application,
     )
     return True
 
@@ -311,12 +314,15 @@ def evaluate_cart(target: SessionOrCart) -> list[Effect]:
         session = target
     else:
         session = session_for_cart(target, create=False) or CustomerSession(
-            integration_id=get_adapter().new_session_id(target)
+            integration_id=get_adapter().new_session_id(target),
+            application=get_adapter().application_for_cart(target),
         )
         session.cart_items = get_adapter().cart_items(target)
         session.attributes = get_adapter().cart_attributes(target)
         session.additional_costs = additional_costs_payload(get_adapter().additional_costs(target))
-    with resilience.guarded("evaluate the cart", immediate=True) as client:
+    with resilience.guarded(
+        "evaluate the cart", immediate=True, application=session.application
+    ) as client:
         state = client.update_customer_session_v2(
             session.integration_id, session_payload(session), dry=True
         )
@@ -539,6 +545,7 @@ def get_promotions(
     currency = talon_settings.CURRENCY
     if session is None:
         return StoredPromotions(session=None, currency=currency)
+    currency = talon_settings.config.application(session.application).CURRENCY
     received = session.effects_received_at
     max_age = talon_settings.EFFECTS_MAX_AGE
     stale = bool(

@@ -309,7 +309,7 @@ def test_a_kill_switch_turned_on_after_the_claim_gives_the_claim_back(
     due_at = row.next_attempt_at
     checks: list[bool] = []
 
-    def switched_off_after_the_claim() -> bool:
+    def switched_off_after_the_claim(application: str | None = None) -> bool:
         checks.append(True)
         return len(checks) == 1  # the claim's check passes, the call's finds the switch on
 

@@ -1,0 +1,96 @@
+"""The system checks of TALON["APPLICATIONS"] refuse bad mappings (docs/checks.md, E016-E020,
+W004), and a good one is clean."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import override_settings
+
+from django_talon.checks import check_settings
+from django_talon.conf import build_config
+
+SHARED_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/9",  # never contacted by the checks
+    }
+}
+URL = "https://acme.europe-west1.talon.one"
+CHOOSING = "tests.core.test_applications.CurrencyAdapter"
+
+
+def eur(**over: Any) -> dict[str, Any]:
+    return {"API_KEY": "eur-key", "CURRENCY": "EUR", **over}
+
+
+def usd(**over: Any) -> dict[str, Any]:
+    return {"API_KEY": "usd-key", "CURRENCY": "USD", **over}
+
+
+def ids(applications: Any, **talon: Any) -> list[str]:
+    settings = {"BASE_URL": URL, "ADAPTER": CHOOSING, "APPLICATIONS": applications, **talon}
+    with override_settings(TALON=settings, CACHES=SHARED_CACHE):
+        return [m.id for m in check_settings()]
+
+
+def test_two_good_applications_are_clean() -> None:
+    """No top-level API_KEY is needed (no E002); BASE_URL is shared by both."""
+    assert ids({"eur": eur(), "usd": usd(BASE_URL="https://other.talon.one")}) == []
+
+
+def test_e016_an_application_without_its_key_currency_or_url() -> None:
+    assert ids({"eur": eur(), "usd": {"API_KEY": "usd-key"}}) == ["django_talon.E016"]
+    assert ids({"eur": {"CURRENCY": "EUR"}}) == ["django_talon.E016"]
+    assert ids({"eur": eur()}, BASE_URL="") == ["django_talon.E016"]
+    assert ids({"eur": eur(TIMEOUT=3)}) == ["django_talon.E016"]  # timeouts stay global
+
+
+def test_e016_not_when_talon_is_switched_off() -> None:
+    assert ids({"eur": {"CURRENCY": "EUR"}}, ENABLED=False) == []
+
+
+def test_e017_names_are_slugs() -> None:
+    assert ids({"Euro Shop": eur()}) == ["django_talon.E017"]
+
+
+def test_e018_currencies_have_three_letters() -> None:
+    assert ids({"eur": eur(CURRENCY="euro")}) == ["django_talon.E018"]
+    assert ids({"eur": eur(CURRENCY="eur")}) == ["django_talon.E018"]
+
+
+def test_e019_two_applications_with_one_key() -> None:
+    assert ids({"eur": eur(), "usd": usd(API_KEY="eur-key")}) == ["django_talon.E019"]
+
+
+def test_e020_an_adapter_without_the_hooks() -> None:
+    # A dotted path to something that is not an adapter at all (E004 also says so).
+    found = ids({"eur": eur()}, ADAPTER="tests.shopapp.models.Cart")
+    assert "django_talon.E020" in found and "django_talon.E004" in found
+
+
+def test_w004_several_applications_but_the_adapter_never_chooses() -> None:
+    found = ids({"eur": eur(), "usd": usd()}, ADAPTER="tests.shopapp.adapters.ShopAdapter")
+    assert found == ["django_talon.W004"]
+
+
+def test_e009_a_mapping_of_the_wrong_shape() -> None:
+    """The mapping cannot be used at all: E009, and the top-level key it falls back to is
+    missing too (E002)."""
+    assert ids({"eur": "eur-key"}) == ["django_talon.E002", "django_talon.E009"]
+    assert ids({"eur": eur(APPLICATION_ID="one")}) == ["django_talon.E002", "django_talon.E009"]
+
+
+def test_the_mapping_is_parsed_into_the_config() -> None:
+    config, invalid = build_config(
+        {"BASE_URL": URL, "APPLICATIONS": {"eur": eur(APPLICATION_ID="7"), "usd": usd()}}
+    )
+    assert invalid == {}
+    apps = config.applications
+    assert list(apps) == ["eur", "usd"]
+    assert apps["eur"].BASE_URL == URL and apps["eur"].APPLICATION_ID == 7
+    assert (apps["usd"].API_KEY, apps["usd"].CURRENCY) == ("usd-key", "USD")
+    assert "usd-key" not in repr(apps)
+    assert config.default_application == "eur"
+    assert config.application("default").name == "eur"
+    assert config.application(None).name == "eur"
