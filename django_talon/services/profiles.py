@@ -122,7 +122,36 @@ def sync_profile(user: Any, *, force: bool = False) -> CustomerProfile:
             fingerprint_value=fp,
             application=profile.application,
         )
+        _enqueue_in_other_applications(profile, payload)
     return profile
+
+
+def _enqueue_in_other_applications(profile: CustomerProfile, payload: dict[str, Any]) -> None:
+    """Several Applications: the profile also goes to each other Application the customer
+    has sessions in (its own key there, so the Applications' rows never coalesce). Their
+    fingerprint differs per Application, so delivery's "already sent" check compares a row
+    with what that Application's row sent. One query, only with ``TALON["APPLICATIONS"]``.
+    """
+    from django_talon.conf import talon_settings
+
+    config = talon_settings.config
+    if not config.APPLICATIONS:
+        return
+    own = config.application(profile.application).name
+    names = set(profile.sessions.values_list("application", flat=True).distinct())
+    # "default" (rows from before APPLICATIONS) is the default Application; a name no longer
+    # configured gets nothing (its sessions cannot be delivered either).
+    known = {
+        config.application(n).name for n in names if n in config.applications or n == "default"
+    }
+    for application in sorted(known - {own}):
+        outbox.enqueue(
+            PROFILE_UPDATE,
+            f"{profile_key(profile.integration_id)}@{application}",
+            payload,
+            fingerprint_value=outbox.fingerprint({**payload, "application": application}),
+            application=application,
+        )
 
 
 def _profiles(customers: Iterable[Any]) -> list[CustomerProfile]:

@@ -313,6 +313,22 @@ def _still_differs(discrepancy: Discrepancy, effects: Sequence[Any]) -> Comparis
     return Comparison(charged={k: Decimal(0) for k in overdrawn}, booked=overdrawn)
 
 
+def _session_application(session_id: str) -> str | None:
+    """The Application the session lives in (None: the default one, and no query for a shop
+    with one Application)."""
+    from django_talon.conf import talon_settings
+    from django_talon.models import CustomerSession
+
+    if not talon_settings.APPLICATIONS:
+        return None
+    found: str | None = (
+        CustomerSession.objects.filter(integration_id=session_id)
+        .values_list("application", flat=True)
+        .first()
+    )
+    return found
+
+
 def recheck_discrepancy(discrepancy: Discrepancy) -> bool:
     """Read the session from Talon.One again and resolve the discrepancy if it no longer holds.
 
@@ -323,7 +339,9 @@ def recheck_discrepancy(discrepancy: Discrepancy) -> bool:
     """
     from django_talon import resilience
 
-    with resilience.guarded("re-check a session") as client:
+    with resilience.guarded(
+        "re-check a session", application=_session_application(discrepancy.session_id)
+    ) as client:
         state = client.get_customer_session(discrepancy.session_id)
     effects = state.raw.get("effects")
     comparison = _still_differs(discrepancy, effects if isinstance(effects, list) else [])

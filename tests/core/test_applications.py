@@ -8,10 +8,13 @@ emulator went there with the right key.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from django_talon import outbox, resilience, services
@@ -245,3 +248,64 @@ def test_rows_written_as_default_go_to_the_default_application(
         assert client.base_url.rstrip("/") == eur.url
     with pytest.raises(LookupError, match="no Talon.One Application 'gbp'"):
         resilience.get_client(application="gbp")
+
+
+def test_a_profile_goes_to_every_application_the_customer_has_sessions_in(
+    two_apps: tuple[Any, EmulatorHandle], django_user_model: Any
+) -> None:
+    """Ann shops in EUR (her profile's Application) and once in USD: her profile is written
+    to both, each Application's row delivered with its own key."""
+    eur, usd = two_apps
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    make_cart(user=ann, items=[ESPRESSO])
+    usd_session = CustomerSession.objects.create(
+        integration_id="ann-usd", application="usd", profile=services.profile_for_user(ann)
+    )
+    assert usd_session.profile is not None
+    ann.first_name = "Ann"
+    services.sync_profile(ann, force=True)
+
+    path = f"{PROFILES}{ann.talon_profile.integration_id}"
+    assert path in {c["path"] for c in eur.requests(PROFILES) if c["status"] < 300}
+    assert path in {c["path"] for c in usd.requests(PROFILES) if c["status"] < 300}
+    rows = OutboxMessage.objects.filter(operation="profile.update", state="done")
+    assert set(rows.values_list("application", flat=True)) == {"eur", "usd"}
+    assert refused(eur) == [] and refused(usd) == []
+
+
+def test_the_admin_shows_and_filters_the_application(
+    two_apps: tuple[Any, EmulatorHandle], django_user_model: Any, client: Any
+) -> None:
+    eur, usd = two_apps
+    staff = django_user_model.objects.create_superuser("staff", "staff@example.com", "pw")
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    make_cart(items=[ESPRESSO])
+    make_cart(user=bob, items=[ESPRESSO])
+    usd_id = CustomerSession.objects.get(application="usd").integration_id
+    eur_id = CustomerSession.objects.get(application="eur").integration_id
+    client.force_login(staff)
+
+    for model in ("customersession", "customerprofile", "outboxmessage"):
+        page = client.get(f"/admin/django_talon/{model}/?application=usd").content.decode()
+        assert "usd" in page
+        assert USD_KEY not in page and eur.api_key not in page
+    sessions = client.get("/admin/django_talon/customersession/?application=usd").content.decode()
+    assert usd_id in sessions and eur_id not in sessions
+
+
+def test_talon_check_probes_every_application_with_its_own_key(
+    two_apps: tuple[Any, EmulatorHandle],
+) -> None:
+    eur, usd = two_apps
+    out = io.StringIO()
+    call_command("talon_check", "--json", "--skip-outbox", stdout=out)
+    report = json.loads(out.getvalue())
+    assert {name: app["api"]["ok"] for name, app in report["applications"].items()} == {
+        "eur": True,
+        "usd": True,
+    }
+    assert USD_KEY not in out.getvalue() and eur.api_key not in out.getvalue()
+
+    usd.add_fault(kind="error", status=503, path=f"{SESSIONS}*")
+    with pytest.raises(CommandError, match="Application 'usd'"):
+        call_command("talon_check", "--skip-outbox", stdout=io.StringIO())

@@ -59,7 +59,7 @@ def sync_problems() -> int:
     return open_problems().count()
 
 
-def build_client() -> Any:
+def build_client(application: str | None = None) -> Any:
     """The configured client, taken directly: the one call outside ``resilience.guarded``.
 
     On purpose: this command diagnoses the connection, so it must call Talon.One even while
@@ -69,15 +69,16 @@ def build_client() -> Any:
     """
     from django_talon import resilience
 
-    return resilience.get_client()
+    return resilience.get_client(application=application)
 
 
-def api_probe() -> dict[str, Any]:
-    """One dry session update; returns ok/latency/effects or the error (never the key)."""
+def api_probe(application: str | None = None) -> dict[str, Any]:
+    """One dry session update (to ``application``; None: the default one); returns
+    ok/latency/effects or the error (never the key)."""
     from django_talon.client import TalonError
     from django_talon.client.errors import TalonAPIError, TalonUnauthorized
 
-    client = build_client()
+    client = build_client(application)
     started = time.perf_counter()
     try:
         state = client.update_customer_session_v2(
@@ -93,6 +94,25 @@ def api_probe() -> dict[str, Any]:
         return {"ok": False, "error": f"cannot reach Talon.One: {exc}"}
     latency_ms = round((time.perf_counter() - started) * 1000, 1)
     return {"ok": True, "latency_ms": latency_ms, "effects": len(state.effects)}
+
+
+def _applications(problems: list[str]) -> dict[str, Any]:
+    """``TALON["APPLICATIONS"]``: one probe per Application, each with its own key."""
+    found: dict[str, Any] = {}
+    for name, app in talon_settings.config.applications.items():
+        entry: dict[str, Any] = {
+            "base_url": app.BASE_URL or "NOT SET",
+            "api_key": describe_key(app.API_KEY),
+            "currency": app.CURRENCY,
+        }
+        if app.BASE_URL and app.API_KEY:
+            entry["api"] = api_probe(name)
+            if not entry["api"]["ok"]:
+                problems.append(f"Application {name!r}: {entry['api']['error']}")
+        else:
+            problems.append(f"Application {name!r} has no BASE_URL or API_KEY")
+        found[name] = entry
+    return found
 
 
 class Command(BaseCommand):
@@ -123,14 +143,17 @@ class Command(BaseCommand):
         problems: list[str] = []
         if not report["resilience"]["enabled"]:
             problems.append("the kill switch is on (TALON['ENABLED'] or set_kill_switch)")
-        if not base_url:
-            problems.append("TALON['BASE_URL'] is not set")
-        if not api_key:
-            problems.append("TALON['API_KEY'] is not set")
-        if base_url and api_key:
-            report["api"] = api_probe()
-            if not report["api"]["ok"]:
-                problems.append(report["api"]["error"])
+        if talon_settings.APPLICATIONS:
+            report["applications"] = _applications(problems)
+        else:
+            if not base_url:
+                problems.append("TALON['BASE_URL'] is not set")
+            if not api_key:
+                problems.append("TALON['API_KEY'] is not set")
+            if base_url and api_key:
+                report["api"] = api_probe()
+                if not report["api"]["ok"]:
+                    problems.append(report["api"]["error"])
         if not options["skip_outbox"]:
             report["outbox"] = outbox_health()
             if report["outbox"]["dead"]:
@@ -183,5 +206,12 @@ class Command(BaseCommand):
             )
         if "sync_problems" in report:
             self.stdout.write(f"Problems:  {report['sync_problems']} unresolved sync problem(s)")
+        for name, app in report.get("applications", {}).items():
+            api = app.get("api") or {"ok": False, "error": "not probed"}
+            state = f"OK ({api['latency_ms']} ms)" if api["ok"] else f"FAILED: {api['error']}"
+            self.stdout.write(
+                f"Application {name}: {app['base_url']}, key {app['api_key']}, "
+                f"{app['currency']}: {state}"
+            )
         if report["ok"]:
             self.stdout.write(self.style.SUCCESS("Talon.One configuration OK"))
