@@ -91,6 +91,12 @@ def check_out_and_pay(client: Client) -> int:
     return int(paid["Location"].split("/")[2])
 
 
+def signed_sum(formula: str) -> float:
+    """``89 − 50 + 89`` as the page writes it -> 128."""
+    terms = re.findall(r"([+−-]?)\s*(\d+)", formula)
+    return float(sum(-int(n) if sign in "−-" and sign else int(n) for sign, n in terms))
+
+
 def quoted_sentence(paragraph: str, starts: str) -> str:
     """A sentence the page quotes in ``*"..."*``, starting with ``starts``."""
     match = re.search(rf'\*"({re.escape(starts)}[^"]*)"\*', paragraph.replace("\n", " "))
@@ -311,3 +317,76 @@ def test_every_block_is_tested_or_marked() -> None:
         )
         == []
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_step_8_free_shipping_shows_the_quoted_amounts(shop: Client, talon_emulator: Any) -> None:
+    from example_project.orders.models import Order
+
+    add(shop, "ESPRESSO-250")
+    assert shop.post("/cart/delivery/", {"delivery": "standard"}).status_code == 302
+    below = cart(shop)
+    (shipping,) = re.findall(
+        r'<span class="talon-cost-name">Shipping</span> <span class="talon-cost-price">([\d.]+)',
+        below,
+    )
+    (session,) = talon_emulator.control.state()["sessions"].values()
+    assert session["additionalCosts"] == {"shipping": {"price": 4.9}}
+    assert '`"additionalCosts": {"shipping": {"price": 4.9}}`' in step(8)
+    add(shop, "KETTLE-GOOSENECK")
+    above = cart(shop)
+    assert "Free shipping over 50" in above
+    (free,) = re.findall(r'talon-cost-discount"[^>]*>.*?amount">-([\d.]+)', above)
+    (kettle,) = re.findall(
+        r'data-sku="KETTLE-GOOSENECK">.*?data-test="line-total">([\d.]+)', above, re.S
+    )
+    order_id = check_out_and_pay(shop)
+    order = Order.objects.get(pk=order_id)
+    assert quoted_amounts(step(8)) == [
+        Decimal("8.50"),
+        Decimal("7.50"),  # 8.50 less the coffee discount
+        Decimal(shipping),
+        amounts(below, "talon-total")[0],
+        amounts(above, "talon-subtotal")[0],
+        Decimal("50.00"),  # the campaign's threshold
+        Decimal(free),
+        Decimal(kettle),
+        amounts(above, "talon-total")[0],
+        Decimal(shipping),  # checkout lists the cost
+        order.total,
+        order.shipping,
+        Decimal(free),  # the ledger's booking of it: tests/example/test_shipping.py
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_with_points_shows_the_quoted_numbers(shop: Client, talon_emulator: Any) -> None:
+    text = section(PAGE, "Paying with points")
+    profile_id = f"user-{User.objects.get(username='alice').pk}"
+
+    def balance() -> float:
+        loyalty = talon_emulator.control.state()["profiles"][profile_id]["loyalty"]
+        points: float = loyalty["1"]
+        return points
+
+    add(shop, "GRINDER-X")
+    check_out_and_pay(shop)
+    (earned,) = re.findall(r"now shows (\d+) points to spend", text)
+    assert balance() == float(earned)
+    assert f'"+{earned} Coffee Club points"' in text
+
+    add(shop, "GRINDER-X")
+    before = amounts(cart(shop), "talon-total")[0]
+    (spent,) = re.findall(r"enter `(\d+)`", text)
+    answer = shop.post("/talon/points/redeem/", {"points": spent, "next": "/cart/"})
+    assert answer.status_code == 302
+    page = cart(shop)
+    taken = discount(page, "Paid with points")
+    assert f'"Paid with points −{taken}"' in text and f"a total {taken} lower" in text
+    assert amounts(page, "talon-total")[0] == before - taken
+    assert taken == Decimal(spent) / 100  # "100 points = 1.00 EUR off"
+    order = check_out_and_pay(shop)
+    (after, formula) = re.search(r"shows (\d+) \(([\d −+]+) earned\)", text).groups()  # type: ignore[union-attr]
+    assert balance() == float(after) == signed_sum(formula)
+    assert shop.post(f"/orders/{order}/cancel/").status_code == 302
+    assert balance() == float(earned)  # the 50 come back, the 89 it earned go
