@@ -169,6 +169,14 @@ class TalonConfig:
         names = list(self.APPLICATIONS) or [DEFAULT_APPLICATION]
         return DEFAULT_APPLICATION if DEFAULT_APPLICATION in names else names[0]
 
+    def currency_of(self, name: str) -> str:
+        """The currency of Application ``name``; the top-level ``CURRENCY`` for a name no
+        longer configured (a page shows its stored promotions instead of failing)."""
+        try:
+            return self.application(name).CURRENCY
+        except LookupError:
+            return self.CURRENCY
+
     def application(self, name: str | None = None) -> ApplicationConfig:
         """The Application called ``name`` (None: the default one). ``"default"`` names the
         default Application also when none is called so (rows written before

@@ -71,6 +71,19 @@ def application_name(application: str | None = None) -> str:
     return talon_settings.config.application(application).name
 
 
+def knows_application(application: str) -> bool:
+    """Is ``application`` a configured Application (``"default"`` always is)?"""
+    return application == conf.DEFAULT_APPLICATION or application in talon_settings.applications
+
+
+def unknown(application: str) -> str:
+    """Why a row or session of an Application no longer configured cannot be sent."""
+    return (
+        f"no Talon.One Application {application!r} in TALON['APPLICATIONS'] "
+        f"(known: {', '.join(talon_settings.applications)})"
+    )
+
+
 def get_client(*, immediate: bool = False, application: str | None = None) -> TalonClient:
     """A configured :class:`~django_talon.client.TalonClient` for ``application`` (None: the
     default one), with that Application's base URL and key.

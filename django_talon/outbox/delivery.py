@@ -315,6 +315,12 @@ def _claim_head(key: str, report: DeliveryReport, *, force: bool, held: _Held) -
         _finish(head, "superseded", now)
         report.skipped += 1
         return more
+    if not resilience.knows_application(head.application):
+        # Its Application left TALON["APPLICATIONS"]: no client to send it with, ever.
+        _record_failure(
+            head, operation, PermanentError(resilience.unknown(head.application)), report, now
+        )
+        return "failed"
     if ours:
         # No kill switch / circuit check of its own: the guarded call makes it, and a refusal
         # before sending gives the claim back (_refused), as for a claim that lost the race.

@@ -545,7 +545,7 @@ def get_promotions(
     currency = talon_settings.CURRENCY
     if session is None:
         return StoredPromotions(session=None, currency=currency)
-    currency = talon_settings.config.application(session.application).CURRENCY
+    currency = talon_settings.config.currency_of(session.application)
     received = session.effects_received_at
     max_age = talon_settings.EFFECTS_MAX_AGE
     stale = bool(

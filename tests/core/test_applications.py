@@ -309,3 +309,22 @@ def test_talon_check_probes_every_application_with_its_own_key(
     usd.add_fault(kind="error", status=503, path=f"{SESSIONS}*")
     with pytest.raises(CommandError, match="Application 'usd'"):
         call_command("talon_check", "--skip-outbox", stdout=io.StringIO())
+
+
+def test_a_row_of_an_application_no_longer_configured_is_a_dead_letter(
+    two_apps: tuple[Any, EmulatorHandle],
+) -> None:
+    """Not a crash of the relay: the row says why, the other Applications' rows go on."""
+    eur, usd = two_apps
+    row = outbox.enqueue(
+        "profile.update",
+        "profile:gone",
+        {"integration_id": "gone", "attributes": {}},
+        application="gbp",
+        deliver=False,
+    )
+    report = outbox.deliver_key(row.key)
+    row.refresh_from_db()
+    assert (row.state, report.dead) == ("dead", 1)
+    assert "no Talon.One Application 'gbp'" in row.last_error
+    assert eur.requests() == [] and usd.requests() == []
