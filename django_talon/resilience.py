@@ -142,8 +142,10 @@ def _cache() -> BaseCache:
 def _scoped(key: str, application: str | None) -> str:
     """``key`` for one Application: the single-Application key for the one named
     ``"default"`` (so a shop that adds ``APPLICATIONS`` later keeps its state), else
-    ``key:<name>``."""
-    name = application_name(application)
+    ``key:<name>``. A name no longer configured keeps a key of its own (state is read, never
+    a ``LookupError``: pages that only ask "is it down?" must not fail)."""
+    known = application is None or knows_application(application)
+    name = application_name(application) if known else str(application)
     return key if name == conf.DEFAULT_APPLICATION else f"{key}:{name}"
 
 

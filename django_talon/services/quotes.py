@@ -65,11 +65,12 @@ def _same_cart_as_answer(session: CustomerSession) -> bool:
 
 
 def _talon_down(session: CustomerSession) -> bool:
-    """Known to be down: kill switch, open circuit, or the last delivery failed."""
+    """Known to be down: kill switch, open circuit (of the session's Application), or the
+    last delivery failed."""
     return (
         bool(session.last_error)
-        or not resilience.is_enabled()
-        or resilience.breaker.state() == "open"
+        or not resilience.is_enabled(session.application)
+        or resilience.breaker_for(session.application).state() == "open"
     )
 
 

@@ -328,3 +328,19 @@ def test_a_row_of_an_application_no_longer_configured_is_a_dead_letter(
     assert (row.state, report.dead) == ("dead", 1)
     assert "no Talon.One Application 'gbp'" in row.last_error
     assert eur.requests() == [] and usd.requests() == []
+
+
+def test_a_quote_is_unavailable_only_where_the_circuit_is_open(
+    two_apps: tuple[Any, EmulatorHandle], django_user_model: Any
+) -> None:
+    """The session's own Application decides whether "Talon.One is down" for its quote."""
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    resilience.set_kill_switch(True, application="usd")
+    try:
+        eur_cart = make_cart(user=ann, items=[ESPRESSO])
+        usd_cart = make_cart(user=bob, items=[ESPRESSO])
+        assert services.quote_for_cart(usd_cart).status == services.QuoteStatus.UNAVAILABLE
+        assert services.quote_for_cart(eur_cart).status == services.QuoteStatus.CONFIRMED
+    finally:
+        resilience.set_kill_switch(False, application="usd")
