@@ -1,6 +1,7 @@
 """The adapter contract in the example shop, through its own views against the emulator:
-an ordered cart never opens a phantom session, and under ``ATOMIC_REQUESTS`` the coupon form
-answers with Talon.One's verdict (docs/adapters.md)."""
+two visitors never share a session, a code typed into an empty cart is kept, the guest's
+code survives the login merge, an ordered cart never opens a phantom session, and under
+``ATOMIC_REQUESTS`` the coupon form answers with Talon.One's verdict (docs/adapters.md)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,55 @@ def test_coupon_form_answers_in_the_same_request_under_atomic_requests(
     response = shop.post("/talon/coupon/apply/", {"code": "WELCOME10", "next": "/cart/"})
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert texts[-1] == "Code WELCOME10 applied." and not any("checking" in t for t in texts)
+
+
+def open_sessions() -> list[CustomerSession]:
+    return list(CustomerSession.objects.filter(state="open").order_by("pk"))
+
+
+def test_two_anonymous_visitors_never_share_a_session(
+    shop_talon: Any, demo_data: Any, talon_emulator: Any
+) -> None:
+    first, second = Client(), Client()
+    add(first, "GRINDER-X")
+    first.post("/talon/coupon/apply/", {"code": "WELCOME10", "next": "/cart/"})
+    add(second, "ESPRESSO-250")
+    one, two = open_sessions()
+    assert one.integration_id != two.integration_id and one.cart_key != two.cart_key
+    assert [c.upper() for c in one.coupon_codes] == ["WELCOME10"] and two.coupon_codes == []
+    remote = talon_emulator.control.state()["sessions"]
+    assert remote[two.integration_id]["couponCodes"] == []
+    assert b"WELCOME10" not in second.get("/cart/").content
+
+
+def test_a_code_typed_into_an_empty_cart_is_kept_for_its_first_item(
+    shop_talon: Any, demo_data: Any, talon_emulator: Any
+) -> None:
+    visitor = Client()
+    visitor.post("/cart/add/", {"sku": "GRINDER-X", "quantity": 1})
+    visitor.post("/cart/update/", {"sku": "GRINDER-X", "quantity": 0})  # the cart is empty
+    visitor.post("/talon/coupon/apply/", {"code": "WELCOME10", "next": "/cart/"})
+    add(visitor, "ESPRESSO-250")
+    (session,) = open_sessions()
+    assert [c.upper() for c in session.coupon_codes] == ["WELCOME10"]
+    remote = talon_emulator.control.state()["sessions"][session.integration_id]
+    assert [c.upper() for c in remote["couponCodes"]] == ["WELCOME10"]
+    assert [i["sku"] for i in remote["cartItems"]] == ["ESPRESSO-250"]
+
+
+def test_the_guests_code_survives_the_login_merge(
+    shop_talon: Any, demo_data: Any, talon_emulator: Any
+) -> None:
+    from django.contrib.auth.models import User
+
+    guest = Client()
+    add(guest, "GRINDER-X")
+    guest.post("/talon/coupon/apply/", {"code": "WELCOME10", "next": "/cart/"})
+    guest.post("/accounts/login/", {"username": "alice", "password": "alice-demo-pass"})
+    alice = User.objects.get(username="alice")
+    (session,) = open_sessions()
+    assert session.profile is not None and session.profile.user_id == alice.pk
+    assert [c.upper() for c in session.coupon_codes] == ["WELCOME10"]
+    remote = talon_emulator.control.state()["sessions"][session.integration_id]
+    assert remote["profileId"] == f"user-{alice.pk}"
+    assert [c.upper() for c in remote["couponCodes"]] == ["WELCOME10"]
