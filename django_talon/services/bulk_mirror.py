@@ -16,6 +16,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from django_talon.conf import DEFAULT_APPLICATION
+
 logger = logging.getLogger("django_talon.bulk_sync")
 
 #: One delivered profile: user, its profile row or None, integration id, attributes,
@@ -92,7 +94,10 @@ _UPSERT_COLUMNS = (
     "erased_at",
     "created_at",
     "updated_at",
+    "application",
 )
+#: Columns a known profile keeps (the upsert inserts them, never updates them).
+_KEPT_COLUMNS = ("integration_id", "erased_at", "created_at", "application")
 
 
 def _upsert(rows: list[Row], now: datetime) -> None:
@@ -111,7 +116,9 @@ def _upsert(rows: list[Row], now: datetime) -> None:
     fields = {f.name: f for f in meta.concrete_fields}
     quote = connection.ops.quote_name
     stamp = fields["updated_at"].get_db_prep_save(now, connection)
-    updated = [c for c in _UPSERT_COLUMNS if c not in ("integration_id", "erased_at", "created_at")]
+    updated = [c for c in _UPSERT_COLUMNS if c not in _KEPT_COLUMNS]
+    # A new profile is the default Application's: the bulk sync writes through it.
+    application = DEFAULT_APPLICATION
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, _UPSERT_COLUMNS))}) "
     tail = f" ON CONFLICT ({quote('integration_id')}) DO UPDATE SET " + ", ".join(
         f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updated
@@ -123,10 +130,11 @@ def _upsert(rows: list[Row], now: datetime) -> None:
             documents = [json.dumps(r[3], cls=encoder) for r in rows]
             user_type = fields["user"].db_type(connection)  # the user model's pk type
             select = (
-                "SELECT u, i, a::jsonb, f, f, %s, '', NULL, %s, %s FROM unnest("
+                "SELECT u, i, a::jsonb, f, f, %s, '', NULL, %s, %s, %s FROM unnest("
                 f"%s::{user_type}[], %s::text[], %s::text[], %s::text[]) AS t(u, i, a, f)"
             )
-            params = [stamp, stamp, stamp, list(columns[0]), list(columns[1]), documents]
+            params = [stamp, stamp, stamp, application, list(columns[0]), list(columns[1])]
+            params.append(documents)
             cursor.execute(head + select + tail, [*params, list(columns[2])])
             return
         as_json = fields["attributes"].get_db_prep_save
@@ -139,7 +147,7 @@ def _upsert(rows: list[Row], now: datetime) -> None:
             for user, _profile, integration_id, attributes, fingerprint in chunk:
                 json_value = as_json(attributes, connection)
                 params += (user.pk, integration_id, json_value, fingerprint, fingerprint)
-                params += (stamp, "", None, stamp, stamp)
+                params += (stamp, "", None, stamp, stamp, application)
             values = "VALUES " + ", ".join([row_sql] * len(chunk))
             cursor.execute(head + values + tail, params)
 
