@@ -257,6 +257,15 @@ class TalonAdapter:
         custom = getattr(cart, "talon_additional_costs", None)
         return dict(custom()) if callable(custom) else {}
 
+    def loyalty_cards(self, cart: Any) -> list[str]:
+        """The loyalty card the cart's points go to in a card-based program
+        (``["CARD-0001"]``), sent as the session's ``loyaltyCards``; at most one (Talon.One
+        takes one per session). Uses ``cart.talon_loyalty_cards()`` when the cart defines
+        it, else none (a program on customer profiles needs no card). A card once sent
+        stays on the Talon.One session until another is sent."""
+        custom = getattr(cart, "talon_loyalty_cards", None)
+        return [str(card) for card in custom()] if callable(custom) else []
+
     def add_free_item(self, cart: Any, effect: Any) -> bool:
         """Put the free item of an ``addFreeItem`` effect (``effect.sku``,
         ``effect.desired_quantity``) into ``cart`` at price 0; return whether a line was added.

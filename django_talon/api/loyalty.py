@@ -40,6 +40,8 @@ __all__ = [
     "PointsBalanceSerializer",
     "LoyaltyTransactionSerializer",
     "MyAchievementsView",
+    "MyLoyaltyCardView",
+    "MyLoyaltyCardsView",
     "MyLoyaltyTransactionsView",
     "MyLoyaltyView",
     "PointsView",
@@ -113,6 +115,28 @@ class AchievementSerializer(serializers.Serializer):  # type: ignore[type-arg]
     target = PointsField(read_only=True, allow_null=True)
     campaign_id = serializers.IntegerField(read_only=True, allow_null=True)
     current_progress = AchievementProgressSerializer(read_only=True, allow_null=True)
+
+
+class CardLedgerSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    current_balance = PointsField(read_only=True, help_text="Points on the card now.")
+    pending_balance = PointsField(read_only=True)
+    negative_balance = PointsField(read_only=True)
+
+
+class LoyaltyCardSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    identifier = serializers.CharField(read_only=True)
+    program_id = serializers.IntegerField(read_only=True, allow_null=True)
+    status = serializers.CharField(read_only=True, help_text="active or inactive")
+    ledger = CardLedgerSerializer(read_only=True, allow_null=True)
+
+
+class LoyaltyCardDetailSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    identifier = serializers.CharField(read_only=True)
+    program_id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(source="card.status", read_only=True)
+    balance = PointsBalanceSerializer(read_only=True)
+    has_more = serializers.BooleanField(read_only=True)
+    results = LoyaltyTransactionSerializer(source="history", many=True, read_only=True)
 
 
 class RedeemSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -208,6 +232,50 @@ class MyAchievementsView(TalonAPIView):
     def get(self, request: Request) -> Response:
         achievements = services.customer_achievements(request.user)
         return Response(AchievementSerializer(achievements, many=True).data)
+
+
+class MyLoyaltyCardsView(TalonAPIView):
+    """The loyalty cards linked to the signed-in customer (card-based programs)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=responses({200: LoyaltyCardSerializer(many=True)}, 502, 503),
+        operation_id="talon_my_loyalty_cards",
+    )
+    def get(self, request: Request) -> Response:
+        cards = services.loyalty_cards(request.user)
+        return Response(LoyaltyCardSerializer(cards, many=True).data)
+
+
+class MyLoyaltyCardView(TalonAPIView):
+    """One of the signed-in customer's cards: its points and its history, newest first
+    (``limit``/``offset``). A card not linked to the customer is not found."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", int, description="1..1000, default 50"),
+            OpenApiParameter("offset", int, description=">= 0, default 0"),
+        ],
+        responses=responses(
+            {200: LoyaltyCardDetailSerializer},
+            400,
+            404,
+            502,
+            503,
+            e404="No such card linked to the customer",
+        ),
+        operation_id="talon_my_loyalty_card",
+    )
+    def get(self, request: Request, card_id: str) -> Response:
+        limit = _number(request, "limit", 50, 1, 1000)
+        offset = _number(request, "offset", 0, 0, None)
+        card = services.loyalty_card(request.user, card_id, page_size=limit, skip=offset)
+        if card is None:
+            raise NotFound(_("There is no such loyalty card."))
+        return Response(LoyaltyCardDetailSerializer(card).data)
 
 
 class PointsView(TalonAPIView):

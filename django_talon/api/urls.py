@@ -23,6 +23,12 @@ urlpatterns = [
         loyalty.MyLoyaltyTransactionsView.as_view(),
         name="my-loyalty-transactions",
     ),
+    path("me/loyalty/cards/", loyalty.MyLoyaltyCardsView.as_view(), name="my-loyalty-cards"),
+    path(
+        "me/loyalty/cards/<str:card_id>/",
+        loyalty.MyLoyaltyCardView.as_view(),
+        name="my-loyalty-card",
+    ),
     path("me/achievements/", loyalty.MyAchievementsView.as_view(), name="my-achievements"),
     path("points/", loyalty.PointsView.as_view(), name="points"),
     path("me/referrals/", views.MyReferralsView.as_view(), name="my-referrals"),

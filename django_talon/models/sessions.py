@@ -56,6 +56,9 @@ class CustomerSession(models.Model):
     #: Loyalty points the shopper wants to spend on this cart, sent as the session attribute
     #: ``TALON["LOYALTY_REDEEM_ATTRIBUTE"]``; None: never asked (nothing sent), 0: cleared.
     points_to_redeem = models.PositiveIntegerField(null=True, blank=True)
+    #: ``["<card identifier>"]``: the loyalty card of a card-based program the session's
+    #: points go to, from ``adapter.loyalty_cards(cart)``; sent as ``loyaltyCards``.
+    loyalty_cards = models.JSONField(default=list, blank=True)
     effects = models.JSONField(default=list, blank=True)
     effects_received_at = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True, default="")

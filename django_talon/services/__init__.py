@@ -25,9 +25,11 @@ from django_talon.services.loyalty import (
     customer_achievements,
     join_loyalty_program,
     loyalty_balance,
+    loyalty_cards,
     loyalty_history,
     redeem_points,
 )
+from django_talon.services.card_ledger import CardLedger, loyalty_card
 from django_talon.services.operations import (
     DeadLetterRetry,
     OutboxHealth,
@@ -88,6 +90,9 @@ __all__ = [
     "join_loyalty_program",
     "loyalty_balance",
     "loyalty_history",
+    "loyalty_card",
+    "loyalty_cards",
+    "CardLedger",
     "redeem_points",
     "deliver_pending_now",
     "FailClosedOutsideTransactionError",

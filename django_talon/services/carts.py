@@ -30,6 +30,7 @@ from django_talon.services.sessions import (
     _push,
     _sessions,
     additional_costs_payload,
+    loyalty_cards_payload,
     remember_session,
     session_for_cart,
 )
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["clear_cart", "merge_carts", "update_cart"]
 
 #: The fields a cart mirror changes (what :func:`update_cart` saves).
-MIRROR_FIELDS = ("cart_items", "additional_costs", "attributes", "profile")
+MIRROR_FIELDS = ("cart_items", "additional_costs", "loyalty_cards", "attributes", "profile")
 
 
 def _no_session(cart: Any, key: str | None) -> CustomerSession:
@@ -109,6 +110,7 @@ def _mirror(
     session.additional_costs = additional_costs_payload(
         adapter.additional_costs(cart), previous=session.additional_costs
     )
+    session.loyalty_cards = loyalty_cards_payload(adapter.loyalty_cards(cart))
 
 
 def _same_customer(request: HttpRequest, user: Any) -> bool:

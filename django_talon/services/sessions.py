@@ -224,6 +224,8 @@ def session_payload(session: CustomerSession) -> dict[str, Any]:
     }
     if session.additional_costs:
         body["additionalCosts"] = dict(session.additional_costs)
+    if session.loyalty_cards:  # card-based programs: adapter.loyalty_cards(cart)
+        body["loyaltyCards"] = list(session.loyalty_cards)
     attributes = dict(session.attributes or {})
     if session.points_to_redeem is not None:  # services.redeem_points: the shopper's wish
         attributes[talon_settings.LOYALTY_REDEEM_ATTRIBUTE] = session.points_to_redeem
@@ -249,10 +251,27 @@ def additional_costs_payload(
     return out
 
 
+def loyalty_cards_payload(cards: list[str] | None) -> list[str]:
+    """``adapter.loyalty_cards(cart)`` as ``loyaltyCards``: identifiers as strings, empty
+    ones dropped. Talon.One takes one card per session (``maxItems: 1``, a longer list is
+    refused with 400): the first is sent and the rest logged as the adapter's mistake (a
+    cart save must not fail for it)."""
+    out = [str(card) for card in cards or [] if str(card)]
+    if len(out) > 1:
+        logger.warning(
+            "adapter.loyalty_cards(cart) returned %d cards; Talon.One takes one per session, "
+            "sending only %r",
+            len(out),
+            out[0],
+        )
+    return out[:1]
+
+
 #: The fields of the session's state that a push sends (and may save).
 STATE_FIELDS = (
     "cart_items",
     "additional_costs",
+    "loyalty_cards",
     "coupon_codes",
     "referral_code",
     "attributes",
@@ -320,6 +339,7 @@ def evaluate_cart(target: SessionOrCart) -> list[Effect]:
         session.cart_items = get_adapter().cart_items(target)
         session.attributes = get_adapter().cart_attributes(target)
         session.additional_costs = additional_costs_payload(get_adapter().additional_costs(target))
+        session.loyalty_cards = loyalty_cards_payload(get_adapter().loyalty_cards(target))
     with resilience.guarded(
         "evaluate the cart", immediate=True, application=session.application
     ) as client:

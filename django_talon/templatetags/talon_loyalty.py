@@ -1,4 +1,5 @@
-"""``{% load talon_loyalty %}``: the signed-in customer's points, their history, achievements.
+"""``{% load talon_loyalty %}``: the signed-in customer's points, their history, achievements,
+loyalty cards.
 
 Unlike ``{% load talon %}`` these tags show data django-talon does not mirror (Talon.One
 keeps the ledger), so the first render for a customer reads it from Talon.One, with the
@@ -26,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from django_talon.conf import talon_settings
 from django_talon.exceptions import TalonUnavailableError
-from django_talon.services import loyalty
+from django_talon.services import card_ledger, loyalty
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -116,6 +117,35 @@ def talon_achievements(
     return _render(
         context, template, {"achievements": achievements or [], "unavailable": unavailable}
     )
+
+
+@register.simple_tag(takes_context=True)
+def talon_loyalty_card(
+    context: template.Context,
+    card_id: str | None = None,
+    limit: int = 20,
+    template: str = "django_talon/loyalty/card.html",
+) -> SafeString:
+    """A loyalty card of the signed-in customer (card-based programs): its points and the
+    newest ``limit`` lines of its history. ``card_id`` picks one of the customer's cards
+    (default: the first linked one); a card not linked to the customer renders as none."""
+    user = _user(context)
+    if user is None:
+        return mark_safe("")
+    timeout = talon_settings.IMMEDIATE_TIMEOUT
+
+    def read() -> card_ledger.CardLedger | None:
+        chosen = card_id
+        if chosen is None:
+            cards = loyalty.loyalty_cards(user, timeout=timeout)
+            if not cards:
+                return None
+            chosen = cards[0].identifier
+        page = max(1, min(int(limit), 1000))
+        return card_ledger.loyalty_card(user, str(chosen), page_size=page, timeout=timeout)
+
+    card, unavailable = _read("loyalty card", read)
+    return _render(context, template, {"card": card, "unavailable": unavailable})
 
 
 @register.simple_tag(takes_context=True)
