@@ -1,7 +1,8 @@
 """Campaign files: the format, its validation, and loading.
 
 A campaign file is JSON (or TOML) with an ``application``, optional ``audiences``,
-``loyaltyPrograms`` and ``achievements`` (those two: :mod:`.campaign_loyalty`), and
+``loyaltyPrograms`` and ``achievements`` (those two: :mod:`.campaign_loyalty`),
+``giveawayPools`` (:mod:`.campaign_handouts`), and
 ``campaigns``. Each campaign has one rule: an optional ``coupon`` or
 ``referral`` trigger, a list of ``conditions`` (all must hold) and a list of ``effects``.
 See docs/emulator.md for the format. Parsing validates everything up front so a bad file
@@ -17,6 +18,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django_talon.emulator.campaign_handouts import (
+    GiveawayPoolSpec,
+    HandoutConfigError,
+    check_handout_effects,
+    parse_giveaway_pools,
+)
 from django_talon.emulator.campaign_loyalty import (
     AchievementSpec,
     LoyaltyConfigError,
@@ -60,6 +67,10 @@ EFFECT_TYPES = {
     "deductLoyaltyPoints",
     "increaseAchievementProgress",
     "showNotification",
+    "createCoupon",
+    "createReferral",
+    "reserveCoupon",
+    "awardGiveaway",
 }
 
 
@@ -93,6 +104,7 @@ class CampaignSet:
     audiences: dict[int, str] = field(default_factory=dict)
     loyalty_programs: dict[int, LoyaltyProgramSpec] = field(default_factory=dict)
     achievements: dict[int, AchievementSpec] = field(default_factory=dict)
+    giveaway_pools: dict[int, GiveawayPoolSpec] = field(default_factory=dict)
 
 
 def load_campaign_file(path: str | Path) -> CampaignSet:
@@ -147,7 +159,7 @@ def parse_campaigns(data: Any) -> CampaignSet:
     """Validate and convert campaign data (the parsed file) into a :class:`CampaignSet`."""
     try:
         return _parse_campaigns(data)
-    except LoyaltyConfigError as exc:  # the loyalty part's own checks: same kind of error
+    except (LoyaltyConfigError, HandoutConfigError) as exc:  # their own checks: same kind
         raise CampaignFileError(str(exc)) from None
 
 
@@ -262,6 +274,8 @@ def _parse_campaigns(data: Any) -> CampaignSet:
     result.campaigns.sort(key=lambda c: c.id)
     result.achievements = parse_achievements(data.get("achievements") or [], seen)
     _check_achievement_effects(result)
+    result.giveaway_pools = parse_giveaway_pools(data.get("giveawayPools") or [])
+    check_handout_effects(result)
     return result
 
 

@@ -12,6 +12,7 @@ from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
 from django_talon.emulator.util import money
 
 if TYPE_CHECKING:
+    from django_talon.emulator.engine.handouts import Handout
     from django_talon.emulator.engine.loyalty_view import LoyaltyView
 
 
@@ -41,6 +42,8 @@ class EvalContext:
     catalog: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: a custom event's attributes (``eventAttributeEquals``)
     event_attributes: dict[str, Any] = field(default_factory=dict)
+    #: codes the firing campaigns hand out when the session closes (engine/handouts.py)
+    handouts: list[Handout] = field(default_factory=list)
     #: the cart item total before discounts, computed once: conditions, discounts and points
     #: all need it (it was summed five times per session update)
     subtotal: float = field(init=False)
@@ -58,6 +61,12 @@ class Outcome:
     accepted_referral: Referral | None = None
     triggered: list[int] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    #: what closing hands out (recorded by the engine, materialised by the store at close)
+    handouts: list[Handout] = field(default_factory=list)
+    #: the objects closing created: ``createdCoupons``, ``createdReferrals``, ``awardedGiveaways``
+    created_coupons: list[dict[str, Any]] = field(default_factory=list)
+    created_referrals: list[dict[str, Any]] = field(default_factory=list)
+    awarded_giveaways: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Lookups:

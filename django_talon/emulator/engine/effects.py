@@ -1,5 +1,6 @@
 """What a firing campaign produces: discounts (cart, items, additional costs), free items,
-loyalty points and achievement progress (those two: :mod:`.loyalty`), notifications.
+loyalty points and achievement progress (those two: :mod:`.loyalty`), notifications, and
+the codes closing hands out (:mod:`.handouts`).
 
 Effects come in the v2 object shape; :func:`to_v1_effect` turns one into the v1 positional
 wire format.
@@ -17,6 +18,7 @@ from django_talon.emulator.engine.context import (
     effect_head,
     matches_item,
 )
+from django_talon.emulator.engine.handouts import HANDOUT_MAKERS
 from django_talon.emulator.engine.loyalty import (
     add_loyalty_points,
     deduct_loyalty_points,
@@ -211,6 +213,7 @@ EFFECT_MAKERS: dict[str, EffectMaker] = {
     "deductLoyaltyPoints": deduct_loyalty_points,
     "increaseAchievementProgress": increase_achievement_progress,
     "showNotification": _show_notification,
+    **HANDOUT_MAKERS,
 }
 
 

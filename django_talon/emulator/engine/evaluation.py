@@ -45,6 +45,7 @@ def evaluate(campaigns: list[Campaign], ctx: EvalContext, lookups: Lookups) -> O
         trigger = _trigger(campaign, coupons_here, referral_here, ctx, lookups, outcome)
         if trigger is not None:
             remaining = _fire(campaign, trigger, ctx, lookups, remaining, outcome)
+    outcome.handouts = ctx.handouts
     return outcome
 
 

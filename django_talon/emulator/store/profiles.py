@@ -310,7 +310,12 @@ class ProfilesMixin(CouponsMixin, RenderMixin):
                     if integration_id in c.reserved_for or c.recipient == integration_id
                 ]
             if flags["giveaways"]:
-                result["giveaways"] = []
+                result["giveaways"] = [  # the codes awarded to this customer (handouts.py)
+                    dict(g)
+                    for pool in self.giveaways.values()
+                    for g in pool
+                    if g.get("profileIntegrationId") == integration_id
+                ]
             if flags["achievements"]:
                 result["achievements"] = self._inventory_achievements(integration_id, now)
             return result

@@ -15,6 +15,7 @@ from django_talon.emulator.campaign_file import SESSION_EVENT
 from django_talon.emulator.engine import EvalContext, Outcome, evaluate
 from django_talon.emulator.errors import bad_request, not_found
 from django_talon.emulator.models import Profile, Session
+from django_talon.emulator.store.handouts import HandoutsMixin
 from django_talon.emulator.store.parsing import (
     RESPONSE_CONTENT,
     parse_response_content,
@@ -121,7 +122,7 @@ def _accumulate(session: Session, fields: dict[str, Any], *, dry: bool) -> None:
         )
 
 
-class SessionsMixin(RedemptionMixin, RenderMixin):
+class SessionsMixin(HandoutsMixin, RedemptionMixin, RenderMixin):
     """The v2 customer session operations."""
 
     def _context(
@@ -280,6 +281,7 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
                 )
         session.update_count += 1
         if session.state == "closed":
+            self._hand_out(session, outcome, profile, now)
             self._redeem(session, outcome, profile)
         if profile is not None:
             profile.last_activity = now
@@ -327,8 +329,8 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
         wanted = set(content) if content is not None else {"customerSession", "customerProfile"}
         result: dict[str, Any] = {
             "effects": list(effects),
-            "createdCoupons": [],
-            "createdReferrals": [],
+            "createdCoupons": copy.deepcopy(outcome.created_coupons) if outcome else [],
+            "createdReferrals": copy.deepcopy(outcome.created_referrals) if outcome else [],
         }
         if "customerSession" in wanted:
             result["customerSession"] = session.to_api(self.application_id)
@@ -363,9 +365,10 @@ class SessionsMixin(RedemptionMixin, RenderMixin):
             result["ruleFailureReasons"] = copy.deepcopy(outcome.failures) if outcome else []
         if "previousReturns" in wanted:
             result["previousReturns"] = copy.deepcopy(session.returns)
-        for empty in ("awardedGiveaways", "achievements"):
-            if empty in wanted:
-                result[empty] = []
+        if "awardedGiveaways" in wanted:
+            result["awardedGiveaways"] = copy.deepcopy(outcome.awarded_giveaways) if outcome else []
+        if "achievements" in wanted:
+            result["achievements"] = []
         if "campaignEligibility" in wanted and dry:
             result["campaignEligibility"] = []
         if extra:

@@ -63,6 +63,20 @@ class StoreState:
                         attributes=dict(spec.attributes),
                     )
             self.referrals: dict[str, Referral] = {}  # casefolded code -> referral
+            #: giveaway pool id -> its ``Giveaway`` objects, handed out in order (handouts.py)
+            self.giveaways: dict[int, list[dict[str, Any]]] = {
+                pool.id: [
+                    {
+                        "id": self._next("giveaway"),
+                        "created": isoformat(now),
+                        "code": code,
+                        "poolId": pool.id,
+                        "used": False,
+                    }
+                    for code in pool.codes
+                ]
+                for pool in self.campaign_set.giveaway_pools.values()
+            }
             self.profiles: dict[str, Profile] = {}
             self.sessions: dict[str, Session] = {}
             self.profile_session_count: dict[str, int] = {}
