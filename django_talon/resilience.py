@@ -262,6 +262,12 @@ def breaker_for(application: str | None) -> CircuitBreaker:
     return breaker if application is None else CircuitBreaker(application)
 
 
+def reset_breakers() -> None:
+    """Close every Application's circuit (the operator says Talon.One is back)."""
+    for name in talon_settings.applications:
+        breaker_for(name).reset()
+
+
 def can_call(application: str | None = None) -> bool:
     """Kill switch off and circuit not open (for ``application``; None: the default one)."""
     name = application_name(application)

@@ -110,9 +110,9 @@ def deliver_pending_now(limit: int | None = None, *, close_circuit: bool = False
     who knows Talon.One is back, e.g. the demo's "end the outage" switch). Returns the keys
     handled. The circuit breaker still applies unless ``close_circuit``: the operator's word
     that Talon.One is back closes the circuit the outage opened, instead of waiting out
-    ``BREAKER_COOLDOWN``."""
+    ``BREAKER_COOLDOWN`` (every Application's circuit, with ``TALON["APPLICATIONS"]``)."""
     if close_circuit:
-        resilience.breaker.reset()
+        resilience.reset_breakers()
     keys = outbox.due_keys(outbox.pending(), int(limit or 1000))
     for key in keys:
         try:

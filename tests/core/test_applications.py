@@ -344,3 +344,14 @@ def test_a_quote_is_unavailable_only_where_the_circuit_is_open(
         assert services.quote_for_cart(eur_cart).status == services.QuoteStatus.CONFIRMED
     finally:
         resilience.set_kill_switch(False, application="usd")
+
+
+def test_the_operator_closes_every_applications_circuit(
+    two_apps: tuple[Any, EmulatorHandle],
+) -> None:
+    for name in ("eur", "usd"):
+        for _ in range(talon_settings.BREAKER_THRESHOLD):
+            resilience.breaker_for(name).record_failure()
+    assert resilience.breaker_for("usd").state() == "open"
+    services.deliver_pending_now(close_circuit=True)
+    assert [resilience.breaker_for(n).state() for n in ("eur", "usd")] == ["closed", "closed"]
