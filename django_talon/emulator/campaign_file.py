@@ -275,7 +275,7 @@ def _parse_campaigns(data: Any) -> CampaignSet:
     result.achievements = parse_achievements(data.get("achievements") or [], seen)
     _check_achievement_effects(result)
     result.giveaway_pools = parse_giveaway_pools(data.get("giveawayPools") or [])
-    check_handout_effects(result)
+    check_handout_effects(result.campaigns, codes, result.giveaway_pools)
     return result
 
 

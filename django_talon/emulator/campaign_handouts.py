@@ -12,12 +12,10 @@ load time. See docs/emulator.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_int
-
-if TYPE_CHECKING:
-    from django_talon.emulator.campaign_file import CampaignSet
 
 DEFAULT_COUPON_PATTERN = "CPN-######"
 DEFAULT_REFERRAL_PATTERN = "REF-######"
@@ -70,11 +68,13 @@ def _pattern(effect: dict[str, Any], where: str, default: str) -> None:
     )
 
 
-def check_handout_effects(result: CampaignSet) -> None:
-    """Each handout effect names what exists: a coupon or referral campaign, a coupon, a pool."""
-    triggers = {c.id: c.trigger for c in result.campaigns}
-    declared = {s.value.casefold() for specs in result.coupons.values() for s in specs}
-    for campaign in result.campaigns:
+def check_handout_effects(
+    campaigns: list[Campaign], declared: set[str], pools: dict[int, GiveawayPoolSpec]
+) -> None:
+    """Each handout effect names what exists: a coupon or referral campaign, a coupon
+    (``declared``: the file's codes, casefolded), a pool."""
+    triggers = {c.id: c.trigger for c in campaigns}
+    for campaign in campaigns:
         for index, effect in enumerate(campaign.effects):
             where = f"campaign {campaign.id}: effects[{index}]"
             etype = effect["type"]
@@ -103,7 +103,7 @@ def check_handout_effects(result: CampaignSet) -> None:
             elif etype == "awardGiveaway":
                 pool = effect.get("poolId", 0)
                 _require(
-                    is_int(pool) and int(pool) in result.giveaway_pools,
+                    is_int(pool) and int(pool) in pools,
                     f"{where}.poolId must name a pool of giveawayPools",
                 )
-                effect.setdefault("poolName", result.giveaway_pools[int(pool)].name)
+                effect.setdefault("poolName", pools[int(pool)].name)

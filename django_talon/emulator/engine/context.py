@@ -12,8 +12,17 @@ from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
 from django_talon.emulator.util import money
 
 if TYPE_CHECKING:
-    from django_talon.emulator.engine.handouts import Handout
     from django_talon.emulator.engine.loyalty_view import LoyaltyView
+
+
+@dataclass
+class Handout:
+    """One code a firing campaign hands out when its session closes (engine/handouts.py):
+    ``kind`` is the campaign-file effect type, ``spec`` the effect as the file gives it."""
+
+    kind: str
+    campaign: Campaign
+    spec: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

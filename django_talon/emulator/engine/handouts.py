@@ -13,23 +13,15 @@ collect by editing a cart over and over. While open, a giveaway answers ``willAw
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from django_talon.emulator.engine.context import EvalContext, Lookups, effect_head
+from django_talon.emulator.engine.context import EvalContext, Handout, Lookups, effect_head
 from django_talon.emulator.models import Campaign
+
+__all__ = ["HANDOUT_MAKERS", "HANDOUT_TYPES", "Handout"]
 
 #: the handout effect specs this module makes
 HANDOUT_TYPES = ("createCoupon", "createReferral", "reserveCoupon", "awardGiveaway")
-
-
-@dataclass
-class Handout:
-    """One code a firing campaign hands out when its session closes."""
-
-    kind: str  # one of HANDOUT_TYPES
-    campaign: Campaign
-    spec: dict[str, Any] = field(default_factory=dict)
 
 
 def _record(
