@@ -180,3 +180,13 @@ def test_bad_handouts_fail_at_load(effect: dict[str, Any], message: str) -> None
 def test_bad_pools_fail_at_load() -> None:
     with pytest.raises(CampaignFileError, match="giveawayPools"):
         parse_campaigns({"giveawayPools": [{"id": 1, "codes": ["A", "A"]}], "campaigns": []})
+
+
+def test_a_v1_close_hands_out_too(handouts: EmulatorHandle, client: TalonClient) -> None:
+    """The deprecated v1 sessions share the close: the effects in their positional form."""
+    state = client.update_customer_session_v1(
+        "v1", {"profileId": "ann", "cartItems": [GRINDER], "state": "closed"}
+    )
+    names = [effect[3][0] for effect in state.raw["event"]["effects"]]
+    assert names == ["couponCreated", "referralCreated", "reserveCoupon", "awardGiveaway"]
+    assert state.raw["event"]["effects"][3][3][-1] == "GIFT-1"
