@@ -228,7 +228,7 @@ def _parse_campaigns(data: Any) -> CampaignSet:
             rule_name=str(raw.get("ruleName", raw["name"])),
             events=list(events),
             conditions=list(conditions),
-            effects=list(effects),
+            effects=[dict(e) for e in effects],  # own copies: checks may fill defaults in
             start_time=_date(raw.get("startTime"), f"{where}.startTime"),
             end_time=_date(raw.get("endTime"), f"{where}.endTime"),
             redemption_limit=int(limit),
