@@ -8,6 +8,7 @@ docs/services.md.
 """
 
 from django_talon.services.audiences import sync_group_audiences, update_group_audiences
+from django_talon.services.card_ledger import CardLedger, loyalty_card
 from django_talon.services.carts import clear_cart, merge_carts, update_cart
 from django_talon.services.customers import (
     CustomerInventory,
@@ -29,7 +30,6 @@ from django_talon.services.loyalty import (
     loyalty_history,
     redeem_points,
 )
-from django_talon.services.card_ledger import CardLedger, loyalty_card
 from django_talon.services.operations import (
     DeadLetterRetry,
     OutboxHealth,
