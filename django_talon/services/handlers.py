@@ -42,6 +42,7 @@ from django_talon.models import (
     OutboxMessage,
 )
 from django_talon.outbox import Operation, fingerprint, register
+from django_talon.promotions.codes import code_key
 from django_talon.services import tombstones
 from django_talon.services.created_codes import store_created_codes
 from django_talon.services.free_items import sync_free_items
@@ -120,11 +121,12 @@ def store_effects(
     changed = ["effects", "effects_received_at", "last_error"]
     if not drop_rejected:
         return changed
-    if session.referral_code and session.referral_code in answer.rejected_referrals():
+    rejected_referrals = {code_key(c) for c in answer.rejected_referrals()}
+    if session.referral_code and code_key(session.referral_code) in rejected_referrals:
         session.referral_code = ""
         changed.append("referral_code")
-    codes = answer.rejected_coupons()
-    kept = [c for c in session.coupon_codes if c not in codes]
+    codes = {code_key(c) for c in answer.rejected_coupons()}
+    kept = [c for c in session.coupon_codes if code_key(c) not in codes]
     if kept != session.coupon_codes:
         session.coupon_codes = kept
         changed.append("coupon_codes")

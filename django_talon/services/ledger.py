@@ -25,6 +25,7 @@ from django_talon.client.effects import Effect, RollbackDiscount, decode_effects
 from django_talon.conf import talon_settings
 from django_talon.models import CustomerSession, LedgerEntry
 from django_talon.promotions import PromotionsSummary, quantize_money, summarize
+from django_talon.promotions.codes import code_key
 
 if TYPE_CHECKING:
     from django_talon.promotions.quote import Quote
@@ -211,11 +212,14 @@ def close_as_charged(session: CustomerSession) -> tuple[list[str], str]:
         reasons.append("additional costs restored to the quoted ones")
     if talon_settings.CLOSE_UNCONFIRMED == WITH_CODES:
         return fields, "; ".join(reasons)
-    dropped = [c for c in session.coupon_codes or [] if c not in entry.coupon_codes]
+    charged_codes = {code_key(c) for c in entry.coupon_codes}
+    dropped = [c for c in session.coupon_codes or [] if code_key(c) not in charged_codes]
     if dropped:
-        session.coupon_codes = [c for c in session.coupon_codes if c in entry.coupon_codes]
+        session.coupon_codes = [c for c in session.coupon_codes if code_key(c) in charged_codes]
         fields.append("coupon_codes")
-    if session.referral_code and session.referral_code != entry.referral_code:
+    if session.referral_code and code_key(session.referral_code) != code_key(
+        entry.referral_code or ""
+    ):
         dropped.append(session.referral_code)
         session.referral_code = ""
         fields.append("referral_code")

@@ -36,6 +36,7 @@ from django_talon import signals
 from django_talon.client.effects import RejectCoupon, RejectReferral, decode_effects
 from django_talon.models import Discrepancy, LedgerEntry
 from django_talon.promotions import quantize_money, summarize
+from django_talon.promotions.codes import code_key
 from django_talon.services.ledger import (
     BOOKED,
     CANCELLED,
@@ -129,9 +130,9 @@ def _summary_amounts(effects: Sequence[Any], entry: LedgerEntry) -> dict[str, De
 
 
 def _codes_not_charged(charged: LedgerEntry, booked: LedgerEntry) -> tuple[str, ...]:
-    given = {*charged.coupon_codes, *([charged.referral_code] if charged.referral_code else [])}
+    given = {code_key(c) for c in (*charged.coupon_codes, charged.referral_code) if c}
     redeemed = [*booked.coupon_codes, *([booked.referral_code] if booked.referral_code else [])]
-    return tuple(c for c in redeemed if c not in given)
+    return tuple(c for c in redeemed if code_key(c) not in given)
 
 
 def _booked_before(entry: LedgerEntry) -> LedgerEntry | None:
@@ -179,9 +180,11 @@ def compare(charged: LedgerEntry, entry: LedgerEntry) -> Comparison | None:
 
 def _rejection_reason(entry: LedgerEntry, charged: LedgerEntry) -> tuple[str, str] | None:
     """A charged code Talon.One rejected at the close, as a reason and its detail."""
-    given = {*charged.coupon_codes, charged.referral_code} - {""}
+    given = {code_key(c) for c in (*charged.coupon_codes, charged.referral_code) if c}
     for effect in decode_effects(entry.effects):
-        if not isinstance(effect, RejectCoupon | RejectReferral) or effect.value not in given:
+        if not isinstance(effect, RejectCoupon | RejectReferral):
+            continue
+        if code_key(str(effect.value)) not in given:
             continue
         why = str(effect.rejection_reason or "")
         detail = f"{effect.value} rejected at the close ({why or 'no reason given'})"
