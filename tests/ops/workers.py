@@ -61,7 +61,10 @@ class CeleryWorker:
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"{self.name}@%h",
+            # The node name names the worker's exclusive pidbox queue on the broker: two
+            # pytest runs on one machine (nox beside make, several checkouts) must not both
+            # start a "w1@host" (RabbitMQ: RESOURCE_LOCKED, the second worker dies).
+            f"{self.name}-{os.getpid()}@%h",
             "-Q",
             self.queue,
         ]
