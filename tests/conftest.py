@@ -80,3 +80,17 @@ def _skip_everything_without_postgres(items: list[pytest.Item]) -> None:
     )
     for item in items:
         item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Generator[None]:
+    """Every test starts with empty caches. Code-attempt budgets per IP (every test client is
+    127.0.0.1), the circuit breaker, the kill switch and remembered balances live there: left
+    over, one test's attempts throttle the next test's coupon (seen only in the full suite)."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
