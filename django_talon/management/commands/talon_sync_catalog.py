@@ -12,7 +12,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_talon.management.commands.talon_sync_profiles import ProgressBar
+from django_talon.management.commands.talon_sync_profiles import (
+    ProgressBar,
+    add_resume_arguments,
+    check_batch_size,
+)
 from django_talon.services import bulk_sync
 from django_talon.services import catalog as catalog_sync
 
@@ -56,29 +60,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Build the items and count; call nothing, write nothing.",
         )
-        parser.add_argument(
-            "--restart",
-            action="store_true",
-            help="Ignore the checkpoint of an interrupted run and start from the first product.",
-        )
-        parser.add_argument(
-            "--checkpoint-file",
-            default=None,
-            help="Keep the resume checkpoint in this JSON file (default: the Django cache).",
-        )
-        parser.add_argument(
-            "--max-batches",
-            type=int,
-            default=None,
-            help="Stop after this many batches (the checkpoint lets the next run continue).",
-        )
+        add_resume_arguments(parser, first="product")
 
     def handle(self, *args: Any, **options: Any) -> None:
         size = options["batch_size"]
-        if size is not None and not 1 <= size <= bulk_sync.MAX_BATCH_SIZE:
-            raise CommandError(
-                f"--batch-size must be between 1 and {bulk_sync.MAX_BATCH_SIZE}, got {size}"
-            )
+        check_batch_size(size)
         checkpoint: bulk_sync.Checkpoint | None = (
             bulk_sync.FileCheckpoint(options["checkpoint_file"])
             if options["checkpoint_file"]

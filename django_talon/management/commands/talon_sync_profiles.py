@@ -21,6 +21,35 @@ RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+def add_resume_arguments(parser: CommandParser, *, first: str) -> None:
+    """The options every resumable bulk command shares (profiles, catalog): one wording,
+    one place. ``first`` names what a restart begins with (``user``, ``product``)."""
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help=f"Ignore the checkpoint of an interrupted run and start from the first {first}.",
+    )
+    parser.add_argument(
+        "--checkpoint-file",
+        default=None,
+        help="Keep the resume checkpoint in this JSON file (default: the Django cache).",
+    )
+    parser.add_argument(
+        "--max-batches",
+        type=int,
+        default=None,
+        help="Stop after this many batches (the checkpoint lets the next run continue).",
+    )
+
+
+def check_batch_size(size: int | None) -> None:
+    """Refuse a ``--batch-size`` outside what one Talon.One bulk call takes."""
+    if size is not None and not 1 <= size <= bulk_sync.MAX_BATCH_SIZE:
+        raise CommandError(
+            f"--batch-size must be between 1 and {bulk_sync.MAX_BATCH_SIZE}, got {size}"
+        )
+
+
 def parse_since(value: str) -> datetime:
     """An ISO date or datetime (``2026-01-31``, ``2026-01-31T12:00``) or ``7d``/``12h``/``30m``."""
     value = value.strip()
@@ -96,22 +125,7 @@ class Command(BaseCommand):
             help="Build the payloads and count; call nothing, write nothing.",
         )
         parser.add_argument("--force", action="store_true", help="Send unchanged profiles too.")
-        parser.add_argument(
-            "--restart",
-            action="store_true",
-            help="Ignore the checkpoint of an interrupted run and start from the first user.",
-        )
-        parser.add_argument(
-            "--checkpoint-file",
-            default=None,
-            help="Keep the resume checkpoint in this JSON file (default: the Django cache).",
-        )
-        parser.add_argument(
-            "--max-batches",
-            type=int,
-            default=None,
-            help="Stop after this many batches (the checkpoint lets the next run continue).",
-        )
+        add_resume_arguments(parser, first="user")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -123,11 +137,7 @@ class Command(BaseCommand):
             if options["checkpoint_file"]
             else bulk_sync.CacheCheckpoint()
         )
-        size = options["batch_size"]
-        if size is not None and not 1 <= size <= bulk_sync.MAX_BATCH_SIZE:
-            raise CommandError(
-                f"--batch-size must be between 1 and {bulk_sync.MAX_BATCH_SIZE}, got {size}"
-            )
+        check_batch_size(options["batch_size"])
         show_progress = int(options["verbosity"]) >= 1
         bar = ProgressBar(self.stdout)
         try:
