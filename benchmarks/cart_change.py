@@ -99,6 +99,7 @@ def receivers_disconnected() -> Iterator[None]:
     from django.db.models.signals import post_delete, post_save, pre_delete
 
     from django_talon import receivers
+    from django_talon.models import CustomerSession
 
     user_model = get_user_model()
     post_save.disconnect(sender=user_model, dispatch_uid="django_talon:user_saved")
@@ -106,6 +107,8 @@ def receivers_disconnected() -> Iterator[None]:
     user_logged_in.disconnect(dispatch_uid="django_talon:login")
     post_save.disconnect(dispatch_uid="django_talon:model_saved")
     post_delete.disconnect(dispatch_uid="django_talon:model_deleted")
+    for signal in (post_save, post_delete):
+        signal.disconnect(sender=CustomerSession, dispatch_uid="django_talon:session_written")
     try:
         yield
     finally:

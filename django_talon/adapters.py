@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.functional import Promise
@@ -105,6 +106,25 @@ def json_attributes(attributes: Any, where: str) -> dict[str, Any]:
         raise AdapterValueError(f"{where}: attributes must be a dict, not {type(attributes)}")
     result: dict[str, Any] = json_value(attributes, where)
     return result
+
+
+#: :func:`_foreign_key_value`: the model has no such foreign key.
+_NO_COLUMN = object()
+
+
+def _foreign_key_value(instance: Any, name: str) -> Any:
+    """The stored value of ``instance``'s foreign key ``name`` (its ``<name>_id`` column),
+    without loading the related row; :data:`_NO_COLUMN` when ``name`` is not a foreign key."""
+    meta = getattr(instance, "_meta", None)
+    if meta is None:
+        return _NO_COLUMN
+    try:
+        field = meta.get_field(name)
+    except (FieldDoesNotExist, AttributeError):  # not a field; a stand-in's partial _meta
+        return _NO_COLUMN
+    if not getattr(field, "many_to_one", False) or not getattr(field, "concrete", False):
+        return _NO_COLUMN
+    return getattr(instance, field.attname, None)
 
 
 def _normalised(method: _F, convert: Callable[[Any], Any]) -> _F:
@@ -241,6 +261,22 @@ class TalonAdapter:
         if user is not None and getattr(user, "is_authenticated", True) and user.pk:
             return user
         return None
+
+    def cart_user_id(self, cart: Any) -> Any | None:
+        """The primary key of the cart's owner (None: anonymous), read on every cart change.
+
+        Why a hook of its own: the session only needs to know *whose* cart it is, and
+        loading the user for that is a query per cart change. The default reads the
+        foreign key column (``cart.user_id``) when :meth:`cart_user` is the default one and
+        the cart has that column; otherwise it is ``cart_user(cart).pk``. Override it
+        together with :meth:`cart_user` (django-oscar: ``basket.owner_id``).
+        """
+        if type(self).cart_user is TalonAdapter.cart_user:
+            column = _foreign_key_value(cart, "user")
+            if column is not _NO_COLUMN:
+                return column or None
+        user = self.cart_user(cart)
+        return None if user is None else user.pk
 
     def cart_attributes(self, cart: Any) -> dict[str, Any]:
         """Session attributes (must exist in the Campaign Manager). Empty by default."""

@@ -280,3 +280,11 @@ def connect() -> None:
     pre_save.connect(on_model_saving, dispatch_uid=f"{_DISPATCH}:model_saving")
     post_save.connect(on_model_saved, dispatch_uid=f"{_DISPATCH}:model_saved")
     post_delete.connect(on_model_deleted, dispatch_uid=f"{_DISPATCH}:model_deleted")
+    # update_cart's once-per-transaction lookup forgets a session written elsewhere.
+    from django_talon.models import CustomerSession
+    from django_talon.services.carts import forget_mirrored
+
+    for signal in (post_save, post_delete):
+        signal.connect(
+            forget_mirrored, sender=CustomerSession, dispatch_uid=f"{_DISPATCH}:session_written"
+        )

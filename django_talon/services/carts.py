@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete
 
 from django_talon.adapters import REQUEST_SESSION_KEY, TalonAdapter, cart_key, get_adapter
 from django_talon.middleware import current_request
@@ -62,7 +63,13 @@ def update_cart(
     customer (a coupon typed into an empty cart) is adopted as the cart's session: the one
     remembered in ``request.session`` of ``request`` (default: the request
     :class:`~django_talon.middleware.TalonRequestMiddleware` serves), or for a logged-in
-    owner, their profile's newest. Query cost: see docs/services.md.
+    owner, their profile's newest.
+
+    A cart is looked up and locked once per transaction: a later call for the same cart in
+    the same transaction (the line's save, then the cart's own ``updated_at`` save) reuses
+    the session it mirrored (see :func:`_mirrored`) and costs only the adapter's
+    ``cart_items`` query. The owner is compared by id (adapter ``cart_user_id``), so the
+    user is loaded only when the session gets a profile. Query cost: see docs/services.md.
     """
     adapter = get_adapter()
     key = cart_key(cart)
@@ -72,11 +79,13 @@ def update_cart(
         found = session_for_cart(cart, create=False, open_only=False)
         return found if found is not None else _no_session(cart, key)
     request = request if request is not None else current_request()
-    user = adapter.cart_user(cart)
+    owner = adapter.cart_user_id(cart)
     with transaction.atomic(savepoint=False):
-        session = session_for_cart(cart, create=False, lock=True)
+        session = _mirrored(key)
         if session is None:
-            session = _adopt_cartless_session(request, cart, key, user)
+            session = session_for_cart(cart, create=False, lock=True)
+        if session is None:
+            session = _adopt_cartless_session(request, cart, key, owner)
         items = adapter.cart_items(cart)
         if session is None:
             if not items:
@@ -84,12 +93,14 @@ def update_cart(
             session = session_for_cart(cart, create=True, lock=True)
             if session is None:  # the adapter closed the cart meanwhile
                 return _no_session(cart, key)
-        _mirror(session, cart, adapter, user=user, items=items)
+        _mirror(session, cart, adapter, owner=owner, items=items)
         never_pushed = not session.fingerprint
         empty = not (session.cart_items or session.coupon_codes or session.referral_code)
         if not (never_pushed and empty):
             _push(session, fields=MIRROR_FIELDS, immediate=immediate)
-    if request is not None and _same_customer(request, user):
+        if session.pk is not None:
+            _remember_mirrored(key, session)
+    if request is not None and _same_customer(request, owner):
         remember_session(request, session)
     return session
 
@@ -99,12 +110,15 @@ def _mirror(
     cart: Any,
     adapter: TalonAdapter,
     *,
-    user: Any,
+    owner: Any,
     items: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Copy the cart's items, attributes and owner onto ``session`` (not saved)."""
-    if user is not None and (session.profile is None or session.profile.user_id != user.pk):
-        session.profile = profile_for_user(user)
+    """Copy the cart's items, attributes and owner (``owner``: the user's pk) onto
+    ``session`` (not saved). The user is loaded only when the session's profile changes."""
+    if owner is not None and (session.profile is None or session.profile.user_id != owner):
+        user = adapter.cart_user(cart)
+        if user is not None:
+            session.profile = profile_for_user(user)
     session.cart_items = items if items is not None else adapter.cart_items(cart)
     session.attributes = adapter.cart_attributes(cart)
     session.additional_costs = additional_costs_payload(
@@ -113,31 +127,85 @@ def _mirror(
     session.loyalty_cards = loyalty_cards_payload(adapter.loyalty_cards(cart))
 
 
-def _same_customer(request: HttpRequest, user: Any) -> bool:
-    """Does the cart (owner ``user``) belong to the visitor of ``request``? A staff member
-    saving someone's cart in the admin must not hand the customer their own session."""
+# -- one lookup per cart and transaction ------------------------------------------------------
+def _mirror_memo() -> dict[str, CustomerSession] | None:
+    """The sessions :func:`update_cart` locked and mirrored in the current transaction, by
+    cart key (None outside a transaction).
+
+    Kept on the connection together with the identity of Django's ``run_on_commit`` list,
+    which Django replaces on commit, rollback and savepoint rollback (as the outbox's
+    ``schedule`` does): a changed list means "forget", so a rolled-back write is never
+    trusted. A save of the session through another instance (a coupon applied in the same
+    transaction, a delivery storing its answer) drops the entry (:func:`forget_mirrored`).
+    """
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return None
+    hooks = conn.run_on_commit
+    memo: tuple[list[Any], dict[str, CustomerSession]] | None = getattr(
+        conn, "_django_talon_mirrored", None
+    )
+    if memo is None or memo[0] is not hooks:
+        memo = (hooks, {})
+        conn._django_talon_mirrored = memo
+    return memo[1]
+
+
+def _mirrored(key: str) -> CustomerSession | None:
+    """The open session of cart ``key`` this transaction already locked and mirrored."""
+    memo = _mirror_memo()
+    session = memo.get(key) if memo is not None else None
+    if session is None or session.state != OPEN or session.cart_key != key:
+        return None
+    return session
+
+
+def _remember_mirrored(key: str, session: CustomerSession) -> None:
+    memo = _mirror_memo()
+    if memo is not None:
+        memo[key] = session
+
+
+def forget_mirrored(sender: Any, instance: CustomerSession, **kwargs: Any) -> None:
+    """``post_save`` / ``post_delete`` of a session (connected in ``apps.ready``): a session
+    written through another instance than the one remembered is looked up again."""
+    conn = transaction.get_connection()
+    memo: tuple[list[Any], dict[str, CustomerSession]] | None = getattr(
+        conn, "_django_talon_mirrored", None
+    )
+    if not memo or not memo[1]:
+        return
+    deleted = kwargs.get("signal") is post_delete
+    for key, session in list(memo[1].items()):
+        if session.pk == instance.pk and (deleted or session is not instance):
+            del memo[1][key]
+
+
+def _same_customer(request: HttpRequest, owner: Any) -> bool:
+    """Does the cart (its owner's pk ``owner``) belong to the visitor of ``request``? A staff
+    member saving someone's cart in the admin must not hand the customer their own session."""
     visitor = getattr(request, "user", None)
     signed_in = visitor is not None and visitor.is_authenticated
-    if user is None:
+    if owner is None:
         return not signed_in
-    return bool(signed_in and getattr(visitor, "pk", None) == user.pk)
+    return bool(signed_in and getattr(visitor, "pk", None) == owner)
 
 
 def _adopt_cartless_session(
-    request: HttpRequest | None, cart: Any, key: str, user: Any
+    request: HttpRequest | None, cart: Any, key: str, owner: Any
 ) -> CustomerSession | None:
     """A session created before the cart existed (a coupon typed into an empty cart) becomes
     the cart's session, so its codes are kept: the one in ``request.session`` when the
     request is the cart owner's, else (no request) the logged-in owner's newest one."""
     found: CustomerSession | None = None
     candidates = _sessions(lock=True).filter(state=OPEN, cart_key="")
-    if request is not None and _same_customer(request, user):
+    if request is not None and _same_customer(request, owner):
         store = getattr(request, "session", None)
         session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
         if session_id:
             found = candidates.filter(integration_id=session_id).first()
-    elif request is None and user is not None:
-        found = candidates.filter(profile__user=user).order_by("-updated_at", "-id").first()
+    elif request is None and owner is not None:
+        found = candidates.filter(profile__user_id=owner).order_by("-updated_at", "-id").first()
     if found is not None:
         found.cart_key = key
         found.save(update_fields=["cart_key", "updated_at"])
@@ -178,7 +246,7 @@ def merge_carts(source: SessionOrCart, target: Any) -> CustomerSession | None:
         destination.referral_code = destination.referral_code or origin.referral_code
         if destination.profile is None and origin.profile is not None:
             destination.profile = origin.profile
-        _mirror(destination, target, adapter, user=adapter.cart_user(target))
+        _mirror(destination, target, adapter, owner=adapter.cart_user_id(target))
         _push(destination, fields=(*MIRROR_FIELDS, "coupon_codes", "referral_code"))
         if origin.coupon_codes or origin.referral_code or origin.cart_items:
             origin.coupon_codes, origin.referral_code, origin.cart_items = [], "", []

@@ -66,7 +66,9 @@ def add_product(cart: Cart, product: Product, quantity: int = 1) -> CartItem:
     """Add ``quantity`` of ``product``; saving the cart tells django-talon it changed."""
     item: CartItem
     with transaction.atomic():
-        item, created = CartItem.objects.select_for_update().get_or_create(
+        # Through the cart's related manager: the line then knows its cart, so django-talon's
+        # receiver finds it in memory instead of loading it again (docs/performance.md).
+        item, created = cart.items.select_for_update().get_or_create(
             cart=cart, product=product, defaults={"quantity": quantity}
         )
         if not created and item.free:  # the customer buys the gift: it is bought now
@@ -85,9 +87,7 @@ def set_quantity(cart: Cart, product: Product, quantity: int) -> None:
         if quantity <= 0:
             CartItem.objects.filter(cart=cart, product=product).delete()
         else:
-            CartItem.objects.update_or_create(
-                cart=cart, product=product, defaults={"quantity": quantity}
-            )
+            cart.items.update_or_create(product=product, defaults={"quantity": quantity})
         cart.save(update_fields=["updated_at"])
 
 

@@ -115,3 +115,17 @@ def test_login_outside_oscars_views_still_carries_the_guests_code(
         s for s in CustomerSession.objects.filter(state="open") if "WELCOME10" in s.coupon_codes
     ]
     assert holders == [session]  # no code is held by two sessions
+
+
+def test_the_basket_owner_is_read_without_loading_the_user(shop: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django_talon.adapters import get_adapter
+
+    owner = make_user("owner@example.com")
+    basket = Basket.objects.get(pk=Basket.objects.create(owner=owner).pk)
+    with CaptureQueriesContext(connection) as ctx:
+        assert get_adapter().cart_user_id(basket) == owner.pk
+        assert get_adapter().cart_user_id(Basket()) is None
+    assert ctx.captured_queries == []

@@ -82,6 +82,10 @@ class OscarAdapter(TalonAdapter):
             return owner
         return None
 
+    def cart_user_id(self, cart: Any) -> Any | None:
+        """``basket.owner_id``: no query for the owner on every basket change."""
+        return getattr(cart, "owner_id", None) or None
+
     def add_free_item(self, cart: Any, effect: Any) -> bool:
         """``TALON["ADD_FREE_ITEMS"]``: the product whose UPC is the effect's SKU, as a
         zero-price line (:mod:`django_talon.contrib.oscar.free_items`)."""
