@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote
 
 from django_talon.emulator.campaign_file import CampaignFileError, CampaignSet, load_campaigns
+from django_talon.emulator.encoding import encode_answer
 from django_talon.emulator.errors import ApiError, bad_request, conflict, not_found
 from django_talon.emulator.faults import FaultSet, FaultSpecError
 from django_talon.emulator.routes import (
@@ -525,11 +525,6 @@ class EmulatorApp:
             )
 
 
-#: one encoder for every answer (``json.dumps`` would build a new one per call); answers are
-#: trees the store builds afresh, never circular, so the per-container circularity check goes
-_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
-
-
 def _respond(status: int, payload: Any, extra_headers: dict[str, str] | None = None) -> Answer:
     """A JSON answer (or an empty one for 204 / no payload)."""
     headers = list(extra_headers.items()) if extra_headers else []
@@ -537,4 +532,4 @@ def _respond(status: int, payload: Any, extra_headers: dict[str, str] | None = N
     if status == 204 or payload is None:
         return Answer(status, reason, headers, b"")
     headers.append(("Content-Type", "application/json"))
-    return Answer(status, reason, headers, _ENCODE(payload).encode())
+    return Answer(status, reason, headers, encode_answer(payload))
