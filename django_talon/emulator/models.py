@@ -254,17 +254,27 @@ class Session:
     def to_api(self, application_id: int) -> dict[str, Any]:
         """``CustomerSessionV2``."""
         items = []
+        # one walk over the cart renders the items and adds up both of their totals, as
+        # cart_item_total() and cart_item_additional_cost_total() do (same order: same floats)
+        returned_units = self.returned
+        cart_sum: float = 0
+        item_costs = 0.0
         for position, item in enumerate(self.cart_items):
             rendered = dict(item)
             rendered["position"] = position
-            if self.returned:
-                returned = self.returned.get(position, 0)
+            quantity = int(item["quantity"])
+            if returned_units:
+                returned = returned_units.get(position, 0)
                 rendered["returnedQuantity"] = returned
-                rendered["remainingQuantity"] = int(item["quantity"]) - returned
+                rendered["remainingQuantity"] = quantity - returned
             items.append(rendered)
-        cart_total = self.cart_item_total()
-        cost_total = self.additional_cost_total()
-        item_cost_total = self.cart_item_additional_cost_total()
+            cart_sum += float(item["price"]) * quantity
+            costs = item.get("additionalCosts")
+            if costs:
+                item_costs += sum(float(c.get("price", 0)) for c in costs.values()) * quantity
+        cart_total = money(cart_sum)
+        cost_total = self.additional_cost_total() if self.additional_costs else 0.0
+        item_cost_total = money(item_costs)
         data: dict[str, Any] = {
             "id": self.id,
             "integrationId": self.integration_id,

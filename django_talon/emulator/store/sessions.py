@@ -329,8 +329,17 @@ class SessionsMixin(HandoutsMixin, RedemptionMixin, RenderMixin):
         wanted = set(content) if content is not None else {"customerSession", "customerProfile"}
         result: dict[str, Any] = {
             "effects": list(effects),
-            "createdCoupons": copy.deepcopy(outcome.created_coupons) if outcome else [],
-            "createdReferrals": copy.deepcopy(outcome.created_referrals) if outcome else [],
+            # (copied only when there is something to copy: most updates create nothing)
+            "createdCoupons": (
+                copy.deepcopy(outcome.created_coupons)
+                if outcome and outcome.created_coupons
+                else []
+            ),
+            "createdReferrals": (
+                copy.deepcopy(outcome.created_referrals)
+                if outcome and outcome.created_referrals
+                else []
+            ),
         }
         if "customerSession" in wanted:
             result["customerSession"] = session.to_api(self.application_id)
