@@ -150,6 +150,28 @@ def _read_request(environ: dict[str, Any]) -> tuple[Request, str]:
     return Request(method, path, [], query, headers, body, lists=query_lists(pairs)), raw_path
 
 
+#: what a path parameter matches in every route pattern (routes._compile)
+_PARAMETER = "([^/]+)"
+
+
+def _routes_by_depth(routes: list[Route]) -> dict[int, list[Route]] | None:
+    """The routes by the number of slashes a path they match has, each list in table order.
+
+    A pattern written any other way than ``routes._compile`` writes them (a parameter that
+    could span slashes) makes the index unusable (None): then every route is tried.
+    """
+    index: dict[int, list[Route]] = {}
+    for route in routes:
+        source = route.pattern.pattern
+        literal = source.replace(_PARAMETER, "")
+        if not (source.startswith("^") and source.endswith("$")) or any(
+            c in literal for c in "()[]*+?.|\\{"
+        ):
+            return None
+        index.setdefault(literal.count("/"), []).append(route)
+    return index
+
+
 def request_from_target(
     method: str, target: str, headers: dict[str, str], body: bytes
 ) -> tuple[Request, str]:
@@ -194,6 +216,7 @@ class EmulatorApp:
         #: callables receiving every Integration API answer (tests validate them against the spec)
         self.response_hooks: list[Callable[[dict[str, Any]], None]] = []
         self.routes: list[Route] = integration_routes(self.store)
+        self._routes_by_depth = _routes_by_depth(self.routes)
 
     # ---------------------------------------------------------------------------- control
 
@@ -320,8 +343,15 @@ class EmulatorApp:
         return hmac.compare_digest(expected, parts.get("signature", "").lower())
 
     def _match(self, method: str, path: str) -> tuple[Route | None, list[str], list[str]]:
+        """The route for the method and path (first in table order), its path parameters, and
+        the methods other routes of that path accept (for a 405).
+
+        Only the routes with as many slashes as the path can match it (a parameter never
+        spans a slash), so only those are tried, in table order.
+        """
         allowed: list[str] = []
-        for route in self.routes:
+        by_depth = self._routes_by_depth
+        for route in self.routes if by_depth is None else by_depth.get(path.count("/"), ()):
             m = route.pattern.match(path)
             if m is None:
                 continue

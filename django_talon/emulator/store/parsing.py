@@ -101,6 +101,45 @@ def parse_cart_item(raw: Any, pointer: str, *, legacy: bool) -> dict[str, Any]:
     return out
 
 
+def _parse_cart_items(items: list[Any]) -> list[dict[str, Any]]:
+    """The session's cart items, validated (v2).
+
+    Why the first branch: most carts hold items of exactly ``sku``, ``quantity``, ``price``
+    (a float), ``name`` and ``category``, well-formed; those are copied as
+    :func:`parse_cart_item` would copy them (same keys, same order) without a call per item.
+    Anything else goes through :func:`parse_cart_item`, which names what is wrong.
+    """
+    parsed: list[dict[str, Any]] = []
+    append = parsed.append
+    isfinite = math.isfinite
+    for index, item in enumerate(items):
+        if type(item) is dict and len(item) == 5:
+            sku, quantity, price = item.get("sku"), item.get("quantity"), item.get("price")
+            name, category = item.get("name"), item.get("category")
+            if (
+                type(sku) is str
+                and sku
+                and type(quantity) is int
+                and quantity >= 1
+                and type(price) is float
+                and isfinite(price)
+                and type(name) is str
+                and type(category) is str
+            ):
+                append(
+                    {
+                        "sku": sku,
+                        "quantity": quantity,
+                        "price": price,
+                        "name": name,
+                        "category": category,
+                    }
+                )
+                continue
+        append(parse_cart_item(item, f"/customerSession/cartItems/{index}", legacy=False))
+    return parsed
+
+
 def parse_additional_costs(raw: Any, pointer: str) -> dict[str, dict[str, Any]]:
     """``{name: {"price": number}}`` (``AdditionalCost``), for the session and for one item.
 
@@ -163,10 +202,7 @@ def parse_session_v2(raw: Any) -> dict[str, Any]:
         out["state"] = state
     if "cartItems" in cs:
         items = want_list(cs["cartItems"], "/customerSession/cartItems", max_items=MAX_CART_ITEMS)
-        parsed = [
-            parse_cart_item(it, f"/customerSession/cartItems/{i}", legacy=False)
-            for i, it in enumerate(items)
-        ]
+        parsed = _parse_cart_items(items)
         if sum(i["quantity"] for i in parsed) > MAX_CART_UNITS:
             raise bad_request(
                 f"the cart holds more than {MAX_CART_UNITS} units",
