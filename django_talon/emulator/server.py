@@ -89,6 +89,21 @@ class _ProtocolError(Exception):
         self.title = title or message
 
 
+def _header_line(headers: dict[str, str], text: str) -> None:
+    """Add one header line (its line end may still be there) to ``headers``."""
+    if text[0] in " \t":
+        # obsolete line folding (RFC 9112 5.2): refused rather than unfolded, so that
+        # no proxy in front and this server can read the header block differently
+        raise _ProtocolError(400, "Obsolete header line folding is not accepted")
+    name, colon, value = text.partition(":")
+    if not colon or not name or name[-1] in " \t":
+        # no colon, or whitespace before it (RFC 9112 5.1: must be refused)
+        raise _ProtocolError(400, "Bad header line")
+    name = name.lower()
+    value = value.strip()
+    headers[name] = headers[name] + "," + value if name in headers else value
+
+
 class _Handler(StreamRequestHandler):
     """One connection: read a request, answer it, repeat while the connection stays alive."""
 
@@ -156,26 +171,46 @@ class _Handler(StreamRequestHandler):
         Stricter than ``http.client.parse_headers`` where the RFC allows it: a folded line
         (continuation starting with a space) and a space before the colon are 400s.
         """
-        headers: dict[str, str] = {}
+        lines = self._buffered_header_lines()
+        if lines is not None:  # the whole block was already read: no readline per line
+            headers: dict[str, str] = {}
+            for text in lines:
+                _header_line(headers, text)
+            return headers
+        headers = {}
         for _ in range(MAX_HEADERS + 1):
             raw = self.rfile.readline(MAX_LINE + 1)
             if len(raw) > MAX_LINE:
                 raise _ProtocolError(431, "Line too long")
             if raw in (b"\r\n", b"\n", b""):
                 return headers
-            text = raw.decode("iso-8859-1")
-            if text[0] in " \t":
-                # obsolete line folding (RFC 9112 5.2): refused rather than unfolded, so that
-                # no proxy in front and this server can read the header block differently
-                raise _ProtocolError(400, "Obsolete header line folding is not accepted")
-            name, colon, value = text.partition(":")
-            if not colon or not name or name[-1] in " \t":
-                # no colon, or whitespace before it (RFC 9112 5.1: must be refused)
-                raise _ProtocolError(400, "Bad header line")
-            name = name.lower()
-            value = value.strip()
-            headers[name] = headers[name] + "," + value if name in headers else value
+            _header_line(headers, raw.decode("iso-8859-1"))
         raise _ProtocolError(431, "Too many headers")
+
+    def _buffered_header_lines(self) -> list[str] | None:
+        """The header lines, if the whole block (up to the blank line) is in the read buffer
+        and plain: CRLF line ends only, at most MAX_HEADERS lines, shorter than MAX_LINE.
+        The block is consumed; None (nothing consumed) sends the caller line by line.
+
+        Why: a client sends the request line and headers in one packet, so the block is
+        almost always buffered; one split replaces a ``readline`` per header line.
+        """
+        peek = getattr(self.rfile, "peek", None)
+        if peek is None:
+            return None
+        buffered: bytes = peek(MAX_LINE)
+        if buffered.startswith(b"\r\n"):
+            self.rfile.read(2)
+            return []
+        end = buffered.find(b"\r\n\r\n", 0, MAX_LINE)
+        if end < 0:
+            return None
+        block = buffered[:end]
+        line_ends = block.count(b"\r\n")
+        if block.count(b"\n") != line_ends or line_ends >= MAX_HEADERS:
+            return None  # a bare LF line end, or too many lines: the line-by-line rules
+        self.rfile.read(end + 4)
+        return block.decode("iso-8859-1").split("\r\n")
 
     @staticmethod
     def _closes(version: str, headers: dict[str, str]) -> bool:

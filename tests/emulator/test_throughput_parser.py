@@ -9,10 +9,13 @@ request's answer as the next one's.
 
 from __future__ import annotations
 
+import io
 import json
+from typing import Any
 
 import pytest
 
+from django_talon.emulator.server import MAX_HEADERS, _Handler, _ProtocolError
 from django_talon.testing.plugin import EmulatorHandle
 from tests.emulator.test_http import BODY, Conn, error_body
 
@@ -150,3 +153,58 @@ def test_a_chunked_body_is_read(emulator: EmulatorHandle) -> None:
         assert json.loads(body)["customerSession"]["integrationId"] == "chunky"
     finally:
         conn.close()
+
+
+class _LineReader:
+    """A stream without ``peek``: the server reads its headers line by line."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self._stream.readline(limit)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+
+def _read_head(rfile: Any) -> tuple[Any, bytes]:
+    handler = object.__new__(_Handler)
+    handler.rfile = rfile
+    try:
+        parsed: Any = handler._headers()
+    except _ProtocolError as exc:
+        parsed = ("refused", exc.status, str(exc))
+    return parsed, rfile.read()
+
+
+HEADER_BLOCKS = [
+    b"\r\n",
+    b"\n",
+    b"Host: x\r\n\r\n",
+    b"Host: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n",
+    b"A: 1\r\nA: 2\r\na:  3 \r\n\r\n",
+    b"Host: x\nContent-Length: 2\n\n",
+    b"Host: x\r\nContent-Length: 2\n\r\n",
+    b"Host: x\r\n folded\r\n\r\n",
+    b"Host : x\r\n\r\n",
+    b"NoColon\r\n\r\n",
+    b": empty name\r\n\r\n",
+    b"X: a\rb\r\n\r\n",
+    b"".join(b"H%d: v\r\n" % i for i in range(MAX_HEADERS)) + b"\r\n",
+    b"".join(b"H%d: v\r\n" % i for i in range(MAX_HEADERS + 1)) + b"\r\n",
+    b"Big: " + b"x" * 9000 + b"\r\n\r\n",
+    b"Host: x\r\n",  # the connection ends before the blank line
+]
+
+
+@pytest.mark.parametrize("block", HEADER_BLOCKS, ids=range(len(HEADER_BLOCKS)))
+def test_a_buffered_header_block_reads_as_line_by_line(block: bytes) -> None:
+    data = block + b"{}\r\n\r\nNEXT"
+    (buffered, rest), (line_by_line, plain_rest) = (
+        _read_head(io.BufferedReader(io.BytesIO(data))),
+        _read_head(_LineReader(data)),
+    )
+    assert buffered == line_by_line
+    if not isinstance(buffered, tuple):  # after a refusal the connection closes: no rest
+        assert rest == plain_rest  # the body and the next request are where they were
