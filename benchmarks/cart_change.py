@@ -22,6 +22,14 @@ Queries and commits are counted in one more pass of each, outside the timed roun
 
     .venv/bin/python benchmarks/cart_change.py [--rounds 9] [--changes 20] [--postgres]
     .venv/bin/python benchmarks/cart_change.py --queries    # plus every added statement
+    .venv/bin/python benchmarks/cart_change.py --celery     # delivery handed to Celery
+
+``--celery``: the shop delivers through Celery workers and does not make the immediate
+attempt in the request (``DELIVERY = "celery"``, ``IMMEDIATE_ATTEMPT = False``): a change
+costs the receivers' share and one task published to a Redis broker (``--broker``, a queue
+of its own, deleted at the end). No worker runs during the timed rounds (it would share
+the two cores with the rounds being timed); afterwards the relay delivers what was queued,
+so the run also shows that nothing was left behind.
 
 Not a test: nothing is asserted (tests/core/test_cart_change_budget.py guards the counts).
 """
@@ -70,7 +78,13 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20, help="cart changes per round")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--queries", action="store_true", help="print the added statements")
+    parser.add_argument(
+        "--celery", action="store_true", help="deliver through Celery, no immediate attempt"
+    )
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
+    if args.celery and not args.broker.startswith(("redis://127.0.0.1", "redis://localhost")):
+        parser.error("the broker must be on this machine (127.0.0.1)")
     with emulator_process() as url, django_project(url, postgres=args.postgres):
         from django.conf import settings
         from django.test.utils import override_settings
@@ -81,6 +95,8 @@ def main() -> None:
             **settings.TALON,
             **{k: v for k, v in shop.TALON.items() if k not in ("BASE_URL", "API_KEY")},
         }
+        if args.celery:
+            talon.update(DELIVERY="celery", IMMEDIATE_ATTEMPT=False)
         with override_settings(
             ROOT_URLCONF="example_project.urls",
             TEMPLATES=shop.TEMPLATES,
@@ -88,7 +104,38 @@ def main() -> None:
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             TALON=talon,
         ):
-            run(url, args)
+            if args.celery:
+                with celery_broker(args.broker):
+                    run(url, args)
+            else:
+                run(url, args)
+
+
+@contextmanager
+def celery_broker(broker: str) -> Iterator[None]:
+    """A current Celery app publishing to a queue of its own on ``broker`` (deleted after)."""
+    import os
+
+    from celery import Celery
+    from kombu import Connection
+
+    queue = f"django-talon-cart-change-{os.getpid()}"
+    app = Celery("cart_change_benchmark", set_as_current=True)
+    app.conf.update(
+        broker_url=broker,
+        task_default_queue=queue,
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+    )
+    app.set_current()
+    try:
+        yield
+    finally:
+        try:
+            with Connection(broker, connect_timeout=5) as conn:
+                conn.default_channel.queue_delete(queue)
+        except Exception as exc:  # a leftover queue is harmless, but say so
+            print(f"could not delete the queue {queue}: {exc}")
 
 
 @contextmanager
@@ -217,6 +264,12 @@ def run(url: str, args: argparse.Namespace) -> None:
     with receivers_disconnected():
         alone, alone_calls = counted(client, args.changes, calls)
     with_talon, talon_calls = counted(client, args.changes, calls)
+    queued = OutboxMessage.objects.filter(state="pending").count()
+    if args.celery:  # what the workers would have delivered: the relay does it now
+        from django_talon.outbox import relay
+
+        while relay() and OutboxMessage.objects.filter(state="pending").exists():
+            pass
     pending = OutboxMessage.objects.filter(state="pending").count()
 
     q_alone, c_alone = alone.per_change()
@@ -246,6 +299,11 @@ def run(url: str, args: argparse.Namespace) -> None:
         f"with django-talon {talon_calls / args.changes:.1f}; outbox rows left pending: "
         f"{pending}"
     )
+    if args.celery:
+        print(
+            f"  delivery: handed to Celery (no immediate attempt); {queued} rows queued by the "
+            f"run were delivered afterwards by the relay ({calls()} session updates in all)"
+        )
     if args.queries:
         print("\nstatements of one change with django-talon (the last of the counting pass):")
         per = len(with_talon.statements) // args.changes
