@@ -111,3 +111,18 @@ def django_project(url: str, *, postgres: bool = False) -> Iterator[None]:
             connections.close_all()
             if postgres:
                 _pg_admin("django_talon_bench", create=False)
+
+
+def delete_queue(broker: str, queue: str) -> None:
+    """Delete a benchmark's own Celery queue (and its direct exchange) on ``broker``."""
+    from kombu import Connection, Exchange, Queue
+
+    try:
+        with Connection(broker, connect_timeout=5) as conn:
+            exchange = Exchange(queue, type="direct")
+            bound = Queue(queue, exchange, routing_key=queue)(conn.default_channel)
+            bound.declare()  # kombu's virtual transports delete only bindings they know of
+            bound.delete()
+            exchange(conn.default_channel).delete()
+    except Exception as exc:  # a leftover queue is harmless, but say so
+        print(f"could not delete the queue {queue}: {exc}")

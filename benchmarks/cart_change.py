@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._support import django_project, emulator_process
+from benchmarks._support import delete_queue, django_project, emulator_process
 
 SKU = "ESPRESSO-250"
 #: The cart's other line: cheap, so the cart stays below the demo's free-item threshold
@@ -117,7 +117,6 @@ def celery_broker(broker: str) -> Iterator[None]:
     import os
 
     from celery import Celery
-    from kombu import Connection
 
     queue = f"django-talon-cart-change-{os.getpid()}"
     app = Celery("cart_change_benchmark", set_as_current=True)
@@ -131,11 +130,7 @@ def celery_broker(broker: str) -> Iterator[None]:
     try:
         yield
     finally:
-        try:
-            with Connection(broker, connect_timeout=5) as conn:
-                conn.default_channel.queue_delete(queue)
-        except Exception as exc:  # a leftover queue is harmless, but say so
-            print(f"could not delete the queue {queue}: {exc}")
+        delete_queue(broker, queue)
 
 
 @contextmanager

@@ -42,7 +42,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._support import API_KEY, _pg_admin, emulator_process  # noqa: E402
+from benchmarks._support import (  # noqa: E402
+    API_KEY,
+    _pg_admin,
+    delete_queue,
+    emulator_process,
+)
 
 DATABASE = "django_talon_outbox_scaling"
 PHASE_TIMEOUT = 90.0
@@ -249,7 +254,7 @@ def main() -> None:
 
         connections.close_all()
         _pg_admin(DATABASE, create=False)
-        _delete_queue(args.broker, queue)
+        delete_queue(args.broker, queue)
     print(
         f"\nOutbox delivery, profile writes on distinct keys, PostgreSQL + Redis + emulator on "
         f"127.0.0.1, {os.cpu_count()} CPUs; {args.writes} rows x {args.rounds} rounds "
@@ -266,18 +271,6 @@ def main() -> None:
             f"{r['lag_rate']:>6.0f} {r['p50'] * 1000:>7.0f} {r['p99'] * 1000:>7.0f} "
             f"{r['relayed']:>10.0f}"
         )
-
-
-def _delete_queue(broker: str, queue: str) -> None:
-    from kombu import Connection, Exchange, Queue
-
-    try:
-        with Connection(broker, connect_timeout=5) as conn:
-            exchange = Exchange(queue, type="direct")
-            Queue(queue, exchange, routing_key=queue)(conn.default_channel).delete()
-            exchange(conn.default_channel).delete()
-    except Exception as exc:  # a leftover queue is harmless, but say so
-        print(f"could not delete the queue {queue}: {exc}")
 
 
 if __name__ == "__main__":
