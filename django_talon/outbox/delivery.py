@@ -26,7 +26,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from typing import Any
 
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -48,6 +47,7 @@ from django_talon.outbox.registry import (
     PermanentError,
     get_operation,
 )
+from django_talon.transaction_memo import transaction_memo
 
 logger = logging.getLogger("django_talon.outbox")
 
@@ -166,28 +166,15 @@ def note_claimed(key: str, message_id: int) -> None:
     delivers the session's key before the order commits) then calls it as a held row
     instead of counting a second attempt. Forgotten when Django replaces the connection's
     ``run_on_commit`` list (commit, rollback, savepoint rollback)."""
-    conn = transaction.get_connection()
-    if not conn.in_atomic_block:
-        return
-    hooks = conn.run_on_commit
-    memo: tuple[list[Any], dict[str, list[int]]] | None = getattr(
-        conn, "_django_talon_claimed", None
-    )
-    if memo is None or memo[0] is not hooks:
-        memo = (hooks, {})
-        conn._django_talon_claimed = memo
-    memo[1].setdefault(key, []).append(message_id)
+    memo: dict[str, list[int]] | None = transaction_memo("claimed", dict)
+    if memo is not None:
+        memo.setdefault(key, []).append(message_id)
 
 
 def claimed_in_transaction(key: str) -> list[int]:
     """Rows of ``key`` written claimed by the current transaction (see :func:`note_claimed`)."""
-    conn = transaction.get_connection()
-    memo: tuple[list[Any], dict[str, list[int]]] | None = getattr(
-        conn, "_django_talon_claimed", None
-    )
-    if not conn.in_atomic_block or memo is None or memo[0] is not conn.run_on_commit:
-        return []
-    return memo[1].get(key, [])
+    memo: dict[str, list[int]] | None = transaction_memo("claimed", dict, create=False)
+    return [] if memo is None else memo.get(key, [])
 
 
 @dataclass

@@ -31,6 +31,7 @@ from django_talon.conf import talon_settings
 from django_talon.models import OutboxMessage
 from django_talon.outbox.delivery import deliver_key, note_claimed
 from django_talon.outbox.registry import PENDING, fingerprint, get_operation
+from django_talon.transaction_memo import transaction_memo
 
 logger = logging.getLogger("django_talon.outbox")
 
@@ -146,17 +147,7 @@ def erased_in_transaction(integration_id: str | None = None) -> bool:
 
 
 def _erased_memo(*, create: bool) -> _Erased | None:
-    conn = transaction.get_connection()
-    if not conn.in_atomic_block:
-        return None
-    hooks = conn.run_on_commit
-    memo: tuple[list[Any], _Erased] | None = getattr(conn, "_django_talon_erased", None)
-    if memo is None or memo[0] is not hooks:
-        if not create:
-            return None
-        memo = (hooks, _Erased())
-        conn._django_talon_erased = memo
-    return memo[1]
+    return transaction_memo("erased", _Erased, create=create)
 
 
 def _without_erased(operation: str, key: str, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -206,22 +197,15 @@ def schedule(key: str, *, immediate: bool, claimed: int | None = None) -> None:
     runs them inside the test's transaction) does not count as scheduled. ``claimed`` is
     the id of a row :func:`enqueue` wrote claimed; the delivery calls it without claiming.
     """
-    conn = transaction.get_connection()
-    if not conn.in_atomic_block:
+    memo: dict[str, _KeyDelivery] | None = transaction_memo("scheduled", dict)
+    if memo is None:
         # Autocommit: on_commit would run it now.
         _after_commit(key, immediate=immediate, claimed=[] if claimed is None else [claimed])
         return
-    hooks = conn.run_on_commit
-    memo: tuple[list[Any], dict[str, _KeyDelivery]] | None = getattr(
-        conn, "_django_talon_scheduled", None
-    )
-    if memo is None or memo[0] is not hooks:
-        memo = (hooks, {})
-        conn._django_talon_scheduled = memo
-    scheduled = memo[1].get(key)
+    scheduled = memo.get(key)
     if scheduled is None or scheduled.ran:
         scheduled = _KeyDelivery(key, immediate)
-        memo[1][key] = scheduled
+        memo[key] = scheduled
         transaction.on_commit(scheduled)
     scheduled.immediate = scheduled.immediate or immediate
     if claimed is not None:

@@ -35,6 +35,7 @@ from django_talon.services.sessions import (
     remember_session,
     session_for_cart,
 )
+from django_talon.transaction_memo import transaction_memo
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -128,27 +129,14 @@ def _mirror(
 
 
 # -- one lookup per cart and transaction ------------------------------------------------------
-def _mirror_memo() -> dict[str, CustomerSession] | None:
+def _mirror_memo(*, create: bool = True) -> dict[str, CustomerSession] | None:
     """The sessions :func:`update_cart` locked and mirrored in the current transaction, by
-    cart key (None outside a transaction).
-
-    Kept on the connection together with the identity of Django's ``run_on_commit`` list,
-    which Django replaces on commit, rollback and savepoint rollback (as the outbox's
-    ``schedule`` does): a changed list means "forget", so a rolled-back write is never
-    trusted. A save of the session through another instance (a coupon applied in the same
+    cart key (None outside a transaction). Forgotten when the transaction ends or a savepoint
+    it was written in rolls back (:func:`~django_talon.transaction_memo.transaction_memo`);
+    a save of the session through another instance (a coupon applied in the same
     transaction, a delivery storing its answer) drops the entry (:func:`forget_mirrored`).
     """
-    conn = transaction.get_connection()
-    if not conn.in_atomic_block:
-        return None
-    hooks = conn.run_on_commit
-    memo: tuple[list[Any], dict[str, CustomerSession]] | None = getattr(
-        conn, "_django_talon_mirrored", None
-    )
-    if memo is None or memo[0] is not hooks:
-        memo = (hooks, {})
-        conn._django_talon_mirrored = memo
-    return memo[1]
+    return transaction_memo("mirrored", dict, create=create)
 
 
 def _mirrored(key: str) -> CustomerSession | None:
@@ -169,16 +157,13 @@ def _remember_mirrored(key: str, session: CustomerSession) -> None:
 def forget_mirrored(sender: Any, instance: CustomerSession, **kwargs: Any) -> None:
     """``post_save`` / ``post_delete`` of a session (connected in ``apps.ready``): a session
     written through another instance than the one remembered is looked up again."""
-    conn = transaction.get_connection()
-    memo: tuple[list[Any], dict[str, CustomerSession]] | None = getattr(
-        conn, "_django_talon_mirrored", None
-    )
-    if not memo or not memo[1]:
+    memo = _mirror_memo(create=False)
+    if not memo:
         return
     deleted = kwargs.get("signal") is post_delete
-    for key, session in list(memo[1].items()):
+    for key, session in list(memo.items()):
         if session.pk == instance.pk and (deleted or session is not instance):
-            del memo[1][key]
+            del memo[key]
 
 
 def _same_customer(request: HttpRequest, owner: Any) -> bool:
