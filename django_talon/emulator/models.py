@@ -254,10 +254,11 @@ class Session:
     def to_api(self, application_id: int) -> dict[str, Any]:
         """``CustomerSessionV2``."""
         items = []
-        # one walk over the cart renders the items and adds up both of their totals, as
-        # cart_item_total() and cart_item_additional_cost_total() do (same order: same floats)
+        # one walk over the cart renders the items and collects both of their totals, as
+        # cart_item_total() and cart_item_additional_cost_total() add them up (same values,
+        # same order and sum() for the cart: same floats, also where sum() compensates)
         returned_units = self.returned
-        cart_sum: float = 0
+        lines: list[float] = []
         item_costs = 0.0
         for position, item in enumerate(self.cart_items):
             rendered = dict(item)
@@ -268,11 +269,11 @@ class Session:
                 rendered["returnedQuantity"] = returned
                 rendered["remainingQuantity"] = quantity - returned
             items.append(rendered)
-            cart_sum += float(item["price"]) * quantity
+            lines.append(float(item["price"]) * quantity)
             costs = item.get("additionalCosts")
             if costs:
                 item_costs += sum(float(c.get("price", 0)) for c in costs.values()) * quantity
-        cart_total = money(cart_sum)
+        cart_total = money(sum(lines))
         cost_total = self.additional_cost_total() if self.additional_costs else 0.0
         item_cost_total = money(item_costs)
         data: dict[str, Any] = {

@@ -112,8 +112,12 @@ def effect_head(
 
 
 def subtotal(items: Iterable[dict[str, Any]]) -> float:
-    """Cart item total before discounts."""
-    return money(sum(float(i["price"]) * int(i["quantity"]) for i in items))
+    """Cart item total before discounts.
+
+    (A list, not a generator, handed to ``sum``: the same values in the same order, so the
+    same float, without resuming a generator per item.)
+    """
+    return money(sum([float(i["price"]) * int(i["quantity"]) for i in items]))
 
 
 def matches_item(item: dict[str, Any], spec: dict[str, Any]) -> bool:

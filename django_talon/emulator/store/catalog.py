@@ -381,17 +381,20 @@ class CatalogMixin(SessionsMixin):
                 line = discounts.setdefault(int(props["position"]), {})
                 cid = int(effect["campaignId"])
                 line[cid] = line.get(cid, 0.0) + float(props["value"])
-        by_sku = self.prices.by_sku
+        by_sku, known = self.prices.by_sku, self.campaign_audiences
         for position, item in enumerate(session.cart_items):
             sku = item.get("sku")
             if not isinstance(sku, str) or not sku:
                 continue
             found = discounts.get(position)
+            if found and len(found) > 1:  # several campaigns lowered this line
+                self._observe_discounted(session, item, found, now)
+                continue
+            history = by_sku.get(sku)
+            last = history[-1] if history else None
             if not found:  # the usual item: its price, lowered by no campaign
                 price = float(item["price"])
                 price = price if price >= 0.0 else 0.0  # max(price, 0.0)
-                history = by_sku.get(sku)
-                last = history[-1] if history else None
                 if (
                     last is not None
                     and last.price == price
@@ -401,26 +404,40 @@ class CatalogMixin(SessionsMixin):
                     continue  # PriceHistory.observe would not record it again
                 self.prices.observe(sku, price, now, context_ids=[session.integration_id])
                 continue
-            self._observe_discounted(session, item, found, now)
+            # one campaign lowered it (for its audiences only, if it names any)
+            ((cid, value),) = found.items()
+            per_unit = value / (int(item.get("quantity", 1)) or 1)
+            price = float(item["price"]) - per_unit
+            price = price if price >= 0.0 else 0.0  # max(unit, 0.0)
+            audiences = known.get(cid) or None
+            campaigns = ((cid, per_unit),)
+            if (
+                last is not None
+                and last.price == price
+                and (last.audiences is None) == (audiences is None)
+                and last.campaigns == campaigns
+            ):
+                continue  # PriceHistory.observe would not record it again
+            self.prices.observe(
+                sku,
+                price,
+                now,
+                context_ids=[session.integration_id],
+                campaigns=list(campaigns),
+                audiences=audiences,
+            )
 
     def _observe_discounted(
         self, session: Session, item: dict[str, Any], found: dict[int, float], now: datetime
     ) -> None:
-        """The price of an item some campaigns discounted (and for which audiences)."""
+        """The price of an item several campaigns discounted (and for which audiences)."""
         quantity = int(item.get("quantity", 1)) or 1
-        known = self.campaign_audiences
-        # a price lowered by a campaign for an audience only is that audience's price
-        audiences: frozenset[int] | None
-        if len(found) == 1:  # the usual case, without building generators
-            ((cid, value),) = found.items()
-            unit = float(item["price"]) - value / quantity
-            campaigns: tuple[tuple[int, float], ...] = ((cid, value / quantity),)
-            audiences = known.get(cid) or None
-        else:
-            unit = float(item["price"]) - sum(found.values()) / quantity
-            campaigns = tuple((cid, value / quantity) for cid, value in sorted(found.items()))
-            audiences = frozenset().union(*(known.get(cid, ()) for cid in found)) or None
+        unit = float(item["price"]) - sum(found.values()) / quantity
         price = max(unit, 0.0)
+        campaigns = tuple((cid, value / quantity) for cid, value in sorted(found.items()))
+        # a price lowered by a campaign for an audience only is that audience's price
+        known = self.campaign_audiences
+        audiences = frozenset().union(*(known.get(cid, ()) for cid in found)) or None
         history = self.prices.by_sku.get(item["sku"])
         if history:
             last = history[-1]
