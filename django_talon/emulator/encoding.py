@@ -1,4 +1,4 @@
-"""Answers as JSON bytes: the standard library's encoder, or ``orjson`` where it writes the same.
+"""JSON in and out: the standard library's, or ``orjson`` where it gives the same.
 
 Why: encoding the 3.5 KB answer of a session update with ``json`` was the largest single part
 of the emulator's CPU per update (issue 13). ``orjson`` (the optional ``emulator`` extra) is
@@ -19,6 +19,13 @@ used when it is installed, and only where its bytes are the standard library's:
 Every other character and number is written alike by both (checked over the whole test suite
 with ``DJANGO_TALON_EMULATOR_JSON=check``, which encodes every answer both ways and raises on
 a difference; ``DJANGO_TALON_EMULATOR_JSON=stdlib`` turns ``orjson`` off).
+
+Request bodies are read by :func:`decode` the same way round: ``orjson.loads`` where it gives
+what ``json.loads`` gives. It refuses what ``json`` reads differently from it or not at all
+(``NaN``/``Infinity``, numbers beyond a double such as ``1e400``, lone surrogate escapes,
+UTF-16/32 or a BOM, nesting deeper than 1024) and ``json`` then reads it (or raises its own
+error); the one silent difference, integers beyond 64 bits (``orjson`` gives a float), is
+kept away by reading any body with a run of 19 or more digits with ``json``.
 """
 
 from __future__ import annotations
@@ -111,4 +118,41 @@ encode_answer = (
     _encode_checked
     if MODE == "check"
     else (_encode_fast if orjson is not None and MODE != "stdlib" else encode_stdlib)
+)
+
+
+#: every ASCII digit -> "0" (to find runs of digits with one bytes.find)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+#: integers this long may be beyond 64 bits, where orjson reads a float and json an int
+_LONG_NUMBER = b"0" * 19
+
+
+def decode_stdlib(text: str | bytes) -> Any:
+    """``json.loads`` (the reference)."""
+    return json.loads(text)
+
+
+def _decode_fast(text: str | bytes) -> Any:
+    if type(text) is bytes and text.translate(_DIGITS_AS_ZERO).find(_LONG_NUMBER) < 0:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # json reads it its own way, or raises its own error
+    return json.loads(text)
+
+
+def _decode_checked(text: str | bytes) -> Any:
+    reference = decode_stdlib(text)
+    if orjson is not None:
+        fast = _decode_fast(text)
+        if repr(fast) != repr(reference):
+            raise AssertionError(f"orjson and json read {text[:200]!r} differently")
+    return reference
+
+
+#: the value of a JSON document: always what ``json.loads`` gives
+decode = (
+    _decode_checked
+    if MODE == "check"
+    else (_decode_fast if orjson is not None and MODE != "stdlib" else decode_stdlib)
 )

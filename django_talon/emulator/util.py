@@ -7,11 +7,11 @@ emulator has no runtime dependency on the (large, slow to load) spec files and s
 from __future__ import annotations
 
 import functools
-import json
 import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from django_talon.emulator.encoding import decode
 from django_talon.emulator.errors import bad_request
 
 _ZERO = timedelta(0)
@@ -24,7 +24,7 @@ def load_json(text: str | bytes) -> Any:
     which the callers' ``except ValueError`` would miss, turning a bad request into a 500.
     """
     try:
-        return json.loads(text)
+        return decode(text)  # json.loads, or orjson where it reads the same (encoding.py)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 

@@ -1,4 +1,4 @@
-"""The answer encoder's fast path (issue 13) writes the standard library's bytes.
+"""The JSON fast paths (issue 13) write the standard library's bytes and read its values.
 
 ``django_talon.emulator.encoding`` uses ``orjson`` (the optional ``emulator`` extra) where its
 bytes are certainly those of ``json``, and ``json`` everywhere else. These tests compare the
@@ -181,10 +181,12 @@ def _reloaded(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_without_orjson_the_standard_library_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "orjson", None)  # import orjson -> ImportError
+    monkeypatch.delenv("DJANGO_TALON_EMULATOR_JSON", raising=False)
     try:
         module = _reloaded(monkeypatch)
         assert not module.ACCELERATED
         assert module.encode_answer is module.encode_stdlib
+        assert module.decode is module.decode_stdlib
         assert module.encode_answer({"a": "é", "b": 1e-5}) == b'{"a":"\\u00e9","b":1e-05}'
     finally:
         importlib.reload(encoding)
@@ -198,6 +200,58 @@ def test_the_modes_choose_the_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("DJANGO_TALON_EMULATOR_JSON", "check")
         checked = _reloaded(monkeypatch)
         assert checked.encode_answer is checked._encode_checked
+        assert checked.decode is checked._decode_checked
+        assert checked.decode(b'{"a": [1.5, 2]}') == {"a": [1.5, 2]}
         assert checked.encode_answer({"a": [1.5, "é"]}) == b'{"a":[1.5,"\\u00e9"]}'
     finally:
         importlib.reload(encoding)
+
+
+DOCUMENTS = [
+    b'{"customerSession": {"cartItems": [{"sku": "A", "price": 4.5, "quantity": 2}]}}',
+    b'{"a": 1, "a": 2, "b": [true, false, null], "c": -0, "d": -0.0, "e": 1e5, "f": 0.1}',
+    b'{"big": 123456789012345678901234567890, "u64": 18446744073709551615}',
+    b'{"neg": -9223372036854775809, "near": 9223372036854775807}',
+    b'{"small": 1234567890123456789}',
+    b'{"precise": 0.30000000000000004, "long": 1.00000000000000011102230246251565404236316680908}',
+    b"[NaN, Infinity, -Infinity]",
+    b"[1e400, -1e400, 1.7976931348623159e308]",
+    b'"\\ud800 lone"',
+    b'"\\ud83d\\ude00 pair \\u00e9 \\u0000"',
+    "\ufeff{}".encode(),
+    '{"k": "é"}'.encode("utf-16"),
+    '{"k": "é ü 😀"}'.encode(),
+    b'"\xed\xa0\x80"',
+    b'{"a": "x\x01"}',
+    b"[" * 2000 + b"]" * 2000,
+    b"  [1, 2]  ",
+    b'{"a": 1,}',
+    b"01",
+    b"",
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=range(len(DOCUMENTS)))
+def test_request_bodies_read_as_the_standard_library_reads_them(document: bytes) -> None:
+    def read(decode: Any) -> Any:
+        try:
+            return ("value", repr(decode(document)))
+        except (ValueError, RecursionError) as exc:
+            return ("error", type(exc).__name__, str(exc))
+
+    assert read(encoding.decode) == read(json.loads)
+    assert read(encoding.decode_stdlib) == read(json.loads)
+
+
+@needs_orjson
+def test_the_usual_request_body_is_read_by_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.dumps(_session(1)).encode()
+    expected = json.loads(body)
+
+    def no_stdlib(text: Any) -> Any:
+        raise AssertionError("json.loads was used")
+
+    monkeypatch.setattr(json, "loads", no_stdlib)
+    assert encoding._decode_fast(body) == expected
+    with pytest.raises(AssertionError):  # 19 digits in a row: json reads it
+        encoding._decode_fast(b'{"n": 1234567890123456789}')
