@@ -17,7 +17,7 @@ import requests
 from django_talon.emulator.util import money
 from django_talon.testing.plugin import EmulatorHandle
 
-CART = [
+CART: list[dict[str, Any]] = [
     {"sku": "BEANS", "name": "Beans", "price": 7.35, "quantity": 3, "category": "coffee"},
     {"sku": "MUG", "name": "Mug", "price": 12.0, "quantity": 1, "category": "equipment"},
     {"sku": "DRIP", "name": "Drip", "price": 0.35, "quantity": 4, "category": "coffee"},
@@ -111,3 +111,50 @@ def test_per_unit_discounts_follow_the_money_rules(
         assert effect["rulesetId"] == effect["campaignId"] * 100 + 1
         if effect["effectType"] == "setDiscountPerItem":
             assert effect["props"]["name"] == f"Per unit#{effect['props']['position']}"
+
+
+PREPARED_SPECS: list[dict[str, Any]] = [
+    {"type": "setDiscount", "percent": 10},
+    {"type": "setDiscount", "percent": 12.5, "name": "Named"},
+    {"type": "setDiscount", "amount": 5},
+    {"type": "setDiscount", "amount": 0.004},  # rounds to nothing: no effect
+    {"type": "setDiscount", "amount": 1000},  # more than the cart: what is left
+    {"type": "addFreeItem", "sku": "TOTE"},
+    {"type": "addFreeItem", "sku": "TOTE", "name": "Tote", "quantity": 2},
+    {"type": "showNotification", "body": "Hi"},
+    {"type": "showNotification", "body": {"rich": [1]}, "title": "T", "notificationType": "Warn"},
+    {"type": "setDiscountPerItem", "category": "coffee", "amount": 1},
+]
+
+
+@pytest.mark.parametrize("remaining", [120.0, 3.33, 0.0])
+@pytest.mark.parametrize("spec", PREPARED_SPECS, ids=range(len(PREPARED_SPECS)))
+def test_prepared_effects_give_what_the_makers_give(spec: dict[str, Any], remaining: float) -> None:
+    """Each prepared effect (worked out once per campaign) against its plain maker."""
+    from datetime import datetime, timezone
+
+    from django_talon.emulator.engine import EvalContext
+    from django_talon.emulator.engine.effects import EFFECT_MAKERS, prepare_effects
+    from django_talon.emulator.models import Campaign
+
+    campaign = Campaign(id=7, name="Seven", rule_name="Rule 7", effects=[spec])
+    ctx = EvalContext(
+        now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        event_type="talon_session_updated",
+        profile=None,
+        profile_id="",
+        cart_items=[dict(item) for item in CART],
+        session_attributes={},
+        first_session=True,
+        coupon_codes=[],
+        referral_code="",
+    )
+    (prepared,) = prepare_effects(campaign)
+    lookups: Any = None
+    plain = EFFECT_MAKERS[spec["type"]](campaign, spec, ctx, lookups, remaining)
+    for _ in range(2):  # a prepared effect hands out fresh objects every time
+        got = prepared(ctx, lookups, remaining)
+        assert repr(got) == repr(plain)
+        for effect in got[0]:
+            effect["props"]["changed"] = True
+            effect["triggeredByCoupon"] = 1

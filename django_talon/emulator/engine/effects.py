@@ -33,17 +33,81 @@ EffectMaker = Callable[
 ]
 
 
+#: one prepared effect: (context, lookups, cart amount left) -> (effects, left)
+Prepared = Callable[[EvalContext, Lookups, float], tuple[list[dict[str, Any]], float]]
+
+
 def apply_effects(
     campaign: Campaign, ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
     """The campaign's effects in file order; discounts never exceed what is left of the cart."""
+    plan = campaign.plan
+    if plan is None:
+        plan = campaign.plan = prepare_effects(campaign)
     produced: list[dict[str, Any]] = []
-    for spec in campaign.effects:
-        make = EFFECT_MAKERS.get(spec["type"])
-        if make is not None:
-            effects, remaining = make(campaign, spec, ctx, lookups, remaining)
-            produced.extend(effects)
+    for run in plan:
+        effects, remaining = run(ctx, lookups, remaining)
+        produced += effects
     return produced, remaining
+
+
+def prepare_effects(campaign: Campaign) -> list[Prepared]:
+    """The campaign's effects, each ready to run: what depends only on the campaign file is
+    worked out once per campaign (and store reset) instead of once per evaluation.
+
+    Why (issue 13): an effect that always looks the same (a free item, a notification) was
+    built field by field, and every discount looked up and checked its spec again, on every
+    session update. Each prepared effect gives exactly what its maker gives (the makers stay
+    the reference; tests/emulator/test_throughput_engine.py compares them).
+    """
+    plan: list[Prepared] = []
+    for spec in campaign.effects:
+        kind = spec["type"]
+        if kind in _CONSTANT_PROPS:
+            plan.append(_constant_effect(campaign, kind, _CONSTANT_PROPS[kind](campaign, spec)))
+        elif kind == "setDiscount":
+            plan.append(_prepared_set_discount(campaign, spec))
+        elif kind in EFFECT_MAKERS:
+            plan.append(_bound(EFFECT_MAKERS[kind], campaign, spec))
+    return plan
+
+
+def _bound(make: EffectMaker, campaign: Campaign, spec: dict[str, Any]) -> Prepared:
+    def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
+        return make(campaign, spec, ctx, lookups, remaining)
+
+    return run
+
+
+def _constant_effect(campaign: Campaign, kind: str, props: dict[str, Any]) -> Prepared:
+    """An effect whose every field comes from the campaign file: a fresh copy per run."""
+    head = effect_head(campaign, kind, {})
+
+    def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
+        effect = dict(head)
+        effect["props"] = dict(props)
+        return [effect], remaining
+
+    return run
+
+
+def _prepared_set_discount(campaign: Campaign, spec: dict[str, Any]) -> Prepared:
+    """``_set_discount`` with the spec read once."""
+    percent = float(spec["percent"]) if is_number(spec.get("percent")) else None
+    fixed = money(float(spec["amount"])) if percent is None else 0.0
+    head = effect_head(campaign, "setDiscount", {})
+    name = _effect_name(campaign, spec)
+
+    def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
+        value = money(ctx.subtotal * percent / 100) if percent is not None else fixed
+        value = money(min(value, remaining))
+        if value <= 0:
+            return [], remaining
+        effect = dict(head)
+        effect["props"] = {"name": name, "value": value}
+        return [effect], money(remaining - value)
+
+    return run
 
 
 def _effect_name(campaign: Campaign, spec: dict[str, Any]) -> str:
@@ -183,24 +247,39 @@ def _set_discount_per_additional_cost_per_item(
     return produced, remaining
 
 
-def _add_free_item(
-    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
-) -> tuple[list[dict[str, Any]], float]:
+def _free_item_props(campaign: Campaign, spec: dict[str, Any]) -> dict[str, Any]:
     props: dict[str, Any] = {"sku": spec["sku"], "name": str(spec.get("name", spec["sku"]))}
     if "quantity" in spec:
         props["desiredQuantity"] = int(spec["quantity"])
-    return [effect_head(campaign, "addFreeItem", props)], remaining
+    return props
+
+
+def _notification_props(campaign: Campaign, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "notificationType": str(spec.get("notificationType", "Info")),
+        "title": str(spec.get("title", campaign.name)),
+        "body": spec["body"],
+    }
+
+
+def _add_free_item(
+    campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
+) -> tuple[list[dict[str, Any]], float]:
+    return [effect_head(campaign, "addFreeItem", _free_item_props(campaign, spec))], remaining
 
 
 def _show_notification(
     campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
-    props = {
-        "notificationType": str(spec.get("notificationType", "Info")),
-        "title": str(spec.get("title", campaign.name)),
-        "body": spec["body"],
-    }
+    props = _notification_props(campaign, spec)
     return [effect_head(campaign, "showNotification", props)], remaining
+
+
+#: effect types whose props come from the campaign file alone -> how to build them
+_CONSTANT_PROPS: dict[str, Callable[[Campaign, dict[str, Any]], dict[str, Any]]] = {
+    "addFreeItem": _free_item_props,
+    "showNotification": _notification_props,
+}
 
 
 EFFECT_MAKERS: dict[str, EffectMaker] = {
