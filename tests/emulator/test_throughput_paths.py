@@ -127,3 +127,24 @@ def test_a_pattern_of_another_shape_turns_the_index_off() -> None:
     routes = EmulatorApp(api_key="k").routes
     odd = Route("GET", re.compile(r"^/v9/(.+)$"), "odd", lambda r: (200, None))
     assert _routes_by_depth([*routes, odd]) is None
+
+
+@pytest.mark.parametrize(
+    "codes", [["WELCOME10"], ["a" * 100], ["a" * 101], [""], [5], [None], ["A", "b", "A"]]
+)
+def test_coupon_codes_parse_as_the_checks_parse_them(codes: list[Any]) -> None:
+    from django_talon.emulator.util import want_str
+
+    def plain() -> Any:
+        return [
+            want_str(c, f"/customerSession/couponCodes/{i}", max_length=100)
+            for i, c in enumerate(codes)
+        ]
+
+    def read(parse: Any) -> Any:
+        try:
+            return parse()
+        except ApiError as exc:
+            return ("refused", exc.status, exc.body())
+
+    assert read(lambda: parse_session_v2({"couponCodes": codes})["couponCodes"]) == read(plain)

@@ -180,7 +180,9 @@ def parse_session_v2(raw: Any) -> dict[str, Any]:
     if "couponCodes" in cs:
         codes = want_list(cs["couponCodes"], "/customerSession/couponCodes")
         out["couponCodes"] = [
-            want_str(c, f"/customerSession/couponCodes/{i}", max_length=100)
+            c
+            if type(c) is str and len(c) <= 100  # (no pointer string for a well-formed code)
+            else want_str(c, f"/customerSession/couponCodes/{i}", max_length=100)
             for i, c in enumerate(codes)
         ]
     if "referralCode" in cs:
@@ -203,7 +205,7 @@ def parse_session_v2(raw: Any) -> dict[str, Any]:
     if "cartItems" in cs:
         items = want_list(cs["cartItems"], "/customerSession/cartItems", max_items=MAX_CART_ITEMS)
         parsed = _parse_cart_items(items)
-        if sum(i["quantity"] for i in parsed) > MAX_CART_UNITS:
+        if sum([i["quantity"] for i in parsed]) > MAX_CART_UNITS:
             raise bad_request(
                 f"the cart holds more than {MAX_CART_UNITS} units",
                 pointer="/customerSession/cartItems",
