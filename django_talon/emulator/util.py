@@ -15,6 +15,7 @@ from django_talon.emulator.encoding import decode
 from django_talon.emulator.errors import bad_request
 
 _ZERO = timedelta(0)
+_floor, _copysign = math.floor, math.copysign
 
 
 def load_json(text: str | bytes) -> Any:
@@ -61,9 +62,30 @@ def parse_datetime(value: Any, pointer: str) -> datetime:
     return parsed
 
 
+def round_cents(value: float) -> float:
+    """``round(value, 2)``, the same float, without its decimal string round trip.
+
+    Why (issue 13): ``round(x, 2)`` converts to a decimal string and back (half a
+    microsecond), and a session update rounds about twenty amounts. For ``|x| < 1e9`` the
+    nearest whole number of cents is read off ``x * 100`` (off the exact product by at most
+    half a unit in the last place, under 1e-5 there) unless that product is within 1e-4 of a
+    half cent, where ``round`` itself decides; ``n / 100`` is the double nearest to n cents,
+    as ``round`` gives it, and a zero keeps the sign of ``value`` as ``round`` keeps it.
+    Pinned against ``round`` in tests/emulator/test_throughput_engine.py.
+    """
+    if -1e9 < value < 1e9:
+        product = value * 100.0
+        whole = _floor(product)
+        fraction = product - whole  # exact: both are below 2**37
+        if abs(fraction - 0.5) > 1e-4:
+            cents = whole + 1 if fraction > 0.5 else whole
+            return cents / 100 if cents else _copysign(0.0, value)
+    return round(value, 2)
+
+
 def money(value: float) -> float:
     """Round to cents; the API carries money as JSON numbers in the application currency."""
-    rounded = round(value + 0.0, 2)
+    rounded = round_cents(value + 0.0)
     return 0.0 if rounded == 0 else rounded
 
 

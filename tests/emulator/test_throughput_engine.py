@@ -158,3 +158,36 @@ def test_prepared_effects_give_what_the_makers_give(spec: dict[str, Any], remain
         for effect in got[0]:
             effect["props"]["changed"] = True
             effect["triggeredByCoupon"] = 1
+
+
+def test_round_cents_is_round_to_two_places() -> None:
+    """The fast cents rounding gives ``round(x, 2)``'s float (sign of zero included)."""
+    import math
+    import random
+    import struct
+
+    from django_talon.emulator.util import round_cents
+
+    rng = random.Random(13)
+    values = [
+        0.0, -0.0, 0.005, -0.005, 0.015, 2.675, 1.005, 0.125, -0.125, 0.001, -0.001,
+        999999999.995, -999999999.995, 1e9, -1e9, 5e-324, -5e-324, 0.49999999999999994,
+        7.35 * 3 - 1, 1e300, -1e300, math.inf, -math.inf,
+    ]  # fmt: skip
+    for n in range(200_000):
+        kind = n % 5
+        if kind == 0:
+            values.append(rng.uniform(-1000, 1000))
+        elif kind == 1:  # near half cents and whole cents
+            base = round(rng.uniform(-1e4, 1e4), rng.randint(0, 3))
+            values.append(base + rng.choice([0.0, 0.005, -0.005, 1e-12, -1e-12]))
+        elif kind == 2:
+            values.append(rng.randint(-(10**7), 10**7) / 1000)
+        elif kind == 3:
+            values.append(rng.uniform(-1e9, 1e9))
+        else:  # any double at all
+            bits = struct.unpack("d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+            values.append(bits if math.isfinite(bits) else 1.5)
+    wrong = [v for v in values if repr(round_cents(v)) != repr(round(v, 2))]
+    assert wrong == []
+    assert math.isnan(round_cents(math.nan))

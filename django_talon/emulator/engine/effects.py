@@ -25,7 +25,7 @@ from django_talon.emulator.engine.loyalty import (
     increase_achievement_progress,
 )
 from django_talon.emulator.models import Campaign
-from django_talon.emulator.util import is_number, money
+from django_talon.emulator.util import is_number, money, round_cents
 
 #: (campaign, effect spec, context, lookups, cart amount left to discount) -> (effects, left)
 EffectMaker = Callable[
@@ -135,7 +135,7 @@ def _set_discount_per_item(
     """One effect per discounted unit of every matching cart item.
 
     The hottest loop of a session update (once per discounted unit), so it is written out:
-    ``matches_item`` and ``money`` inlined (``round(x, 2) + 0.0`` is ``money(x)``: adding 0.0
+    ``matches_item`` and ``money`` inlined (``round_cents(x) + 0.0`` is ``money(x)``: adding 0.0
     turns a rounded ``-0.0`` into ``0.0``), and a unit's value is its per-unit discount as
     computed once per item unless the cart amount left to discount is smaller.
     """
@@ -146,7 +146,7 @@ def _set_discount_per_item(
     sku, category = spec.get("sku"), spec.get("category")
     check_sku, check_category = "sku" in spec, "category" in spec
     campaign_id, ruleset_id, rule_name = campaign.id, campaign.ruleset_id, campaign.rule_name
-    append = produced.append
+    append, cents = produced.append, round_cents
     for position, item in enumerate(ctx.cart_items):
         if (check_sku and item.get("sku") != sku) or (
             check_category and item.get("category") != category
@@ -154,15 +154,15 @@ def _set_discount_per_item(
             continue
         unit_price = float(item["price"])
         if amount is None:
-            per_unit = round(unit_price * percent / 100 + 0.0, 2) + 0.0  # type: ignore[operator]
+            per_unit = cents(unit_price * percent / 100 + 0.0) + 0.0  # type: ignore[operator]
         else:
-            per_unit = round(min(amount, unit_price) + 0.0, 2) + 0.0
+            per_unit = cents(min(amount, unit_price) + 0.0) + 0.0
         item_name = f"{name}#{position}"
         for sub in range(int(item["quantity"])):
-            value = per_unit if per_unit <= remaining else round(remaining + 0.0, 2) + 0.0
+            value = per_unit if per_unit <= remaining else cents(remaining + 0.0) + 0.0
             if value <= 0:
                 break
-            remaining = round(remaining - value, 2) + 0.0
+            remaining = cents(remaining - value) + 0.0
             # effect_head's shape, built inline
             append(
                 {
