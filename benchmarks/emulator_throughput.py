@@ -249,11 +249,18 @@ class _Load:
 
 def _cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process (Linux ``/proc``; None elsewhere)."""
+    split = _cpu_split(pid)
+    return None if split is None else split[0] + split[1]
+
+
+def _cpu_split(pid: int) -> tuple[float, float] | None:
+    """(user, system) CPU time of a process (Linux ``/proc``; None elsewhere)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def _round(port: int, bodies: list[bytes], max_requests: int, max_seconds: float) -> float:
@@ -424,23 +431,29 @@ def _measure(
     loads = {"emulator": _Load(emulator[0], bodies), "baseline": _Load(baseline[0], bodies)}
     pids = {"emulator": emulator[1], "baseline": baseline[1]}
     rates: Measured = {"emulator": [], "baseline": []}
-    cpu = dict.fromkeys(loads, 0.0)
+    user = dict.fromkeys(loads, 0.0)
+    system = dict.fromkeys(loads, 0.0)
     counts = dict.fromkeys(loads, 0)
     try:
         for index in range(args.rounds):
             order = ["emulator", "baseline"] if index % 2 == 0 else ["baseline", "emulator"]
             for name in order:
-                before = _cpu_seconds(pids[name])
+                before = _cpu_split(pids[name])
                 rate, done = loads[name].round(args.requests, args.seconds)
-                after = _cpu_seconds(pids[name])
+                after = _cpu_split(pids[name])
                 rates[name].append(rate)
                 counts[name] += done
                 if before is not None and after is not None:
-                    cpu[name] += after - before
+                    user[name] += after[0] - before[0]
+                    system[name] += after[1] - before[1]
     finally:
         for load in loads.values():
             load.close()
-    rates["cpu_ms"] = [cpu[name] * 1000 / max(1, counts[name]) for name in ("emulator", "baseline")]
+    names = ("emulator", "baseline")
+    per_request = {name: 1000 / max(1, counts[name]) for name in names}
+    rates["cpu_ms"] = [(user[n] + system[n]) * per_request[n] for n in names]
+    rates["user_ms"] = [user[n] * per_request[n] for n in names]
+    rates["system_ms"] = [system[n] * per_request[n] for n in names]
     return rates
 
 
@@ -469,6 +482,15 @@ def _report(args: argparse.Namespace, answer_size: int, result: Measured) -> Non
         print(
             f"  server CPU         emulator {emulator_cpu:.3f} ms, baseline {baseline_cpu:.3f} ms "
             "per request (from /proc; steadier than rates on a busy machine)"
+        )
+        (emulator_user, baseline_user), (emulator_sys, baseline_sys) = (
+            result["user_ms"],
+            result["system_ms"],
+        )
+        print(
+            f"    of which user    emulator {emulator_user:.3f} ms, baseline {baseline_user:.3f} ms"
+            f"; system (the kernel's share, alike for both): emulator {emulator_sys:.3f} ms, "
+            f"baseline {baseline_sys:.3f} ms"
         )
 
 
