@@ -45,19 +45,21 @@ class StoredEffects(Protocol):
     def in_sync(self) -> bool: ...
 
 
-def summarize_stored(stored: StoredEffects) -> PromotionsSummary:
+def summarize_stored(stored: StoredEffects, *, carries: bool | None = None) -> PromotionsSummary:
     """The summary for ``services.get_promotions(...)``'s answer (the mirror, no API call).
 
     CORE decides what is shown (effects older than ``TALON["EFFECTS_MAX_AGE"]`` are dropped
-    and flagged ``stale``); this turns it into the display summary, including codes that are
-    still waiting for Talon.One's answer (``pending``). While a newer state waits in the
-    outbox (``in_sync`` False) the stored effects were computed for another cart state, so
-    none are shown: the old cart's discounts against the new subtotal would be a total that
-    was never valid. ``services.quote_for_cart`` is the full rule (it keeps the last answer
-    when only the session's state changed) and the one to charge from.
+    and flagged ``stale``; ``carries``: may the stored effects be shown for the cart as it is
+    now); this turns it into the display summary, including codes that are still waiting
+    for Talon.One's answer (``pending``). The services pass the quote's rule
+    (``services.quote_for_stored``, ``StoredPromotions.summary()``), so what is shown is what
+    is charged. Without ``carries`` the effects are shown only while ``in_sync``: while a
+    newer state waits in the outbox they were computed for another cart state, and the old
+    cart's discounts against the new subtotal would be a total that was never valid.
     """
+    shown = stored.in_sync if carries is None else carries
     summary = summarize(
-        stored.effects_raw if stored.in_sync else (),
+        stored.effects_raw if shown else (),
         stored.cart_items,
         stored.currency,
         coupon_codes=stored.coupon_codes,

@@ -61,14 +61,12 @@ from django_talon.services.reconciliation import recheck_discrepancy, reconcile_
 from django_talon.services.sessions import (
     FailClosedOutsideTransactionError,
     SessionStateError,
-    StoredPromotions,
     apply_coupon,
     apply_referral,
     attach_session_to_user,
     cancel_session,
     close_session,
     evaluate_cart,
-    get_promotions,
     remember_session,
     remove_coupon,
     remove_referral,
@@ -78,6 +76,7 @@ from django_talon.services.sessions import (
     session_payload,
     sync_order,
 )
+from django_talon.services.stored import StoredPromotions, get_promotions
 
 __all__ = [
     "CustomerInventory",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django_talon.promotions import PromotionsSummary, summarize
 from django_talon.promotions.quote import Quote
 from django_talon.services.quotes import quote_for_cart
-from django_talon.services.sessions import get_promotions
+from django_talon.services.stored import get_promotions
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

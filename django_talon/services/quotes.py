@@ -25,20 +25,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django_talon import outbox, resilience
-from django_talon.promotions import summarize
+from django_talon import resilience
+from django_talon.promotions import summarize_stored
 from django_talon.promotions.quote import Quote, QuoteStatus
 from django_talon.promotions.quoting import build_quote, quote_message
-from django_talon.services.sessions import (
-    CANCELLED,
-    CLOSED,
-    OPEN,
-    PARTIALLY_RETURNED,
-    SessionOrCart,
-    StoredPromotions,
-    get_promotions,
-    session_payload,
-)
+from django_talon.services.sessions import SessionOrCart
+from django_talon.services.stored import StoredPromotions, get_promotions
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -46,22 +38,6 @@ if TYPE_CHECKING:
     from django_talon.models import CustomerSession
 
 __all__ = ["Quote", "QuoteStatus", "quote_for_cart", "quote_for_stored", "quote_status"]
-
-_STATES = (OPEN, CLOSED, CANCELLED, PARTIALLY_RETURNED)
-
-
-def _same_cart_as_answer(session: CustomerSession) -> bool:
-    """True when the stored answer was computed for this cart in some session state.
-
-    ``pushed_fingerprint`` is the hash of the pushed body, state included; the cart (lines,
-    codes, profile, attributes) is unchanged since that answer when the local body with one
-    of the session states hashes to it.
-    """
-    body = session_payload(session)
-    for state in _STATES:
-        if outbox.fingerprint({**body, "state": state}) == session.pushed_fingerprint:
-            return True
-    return False
 
 
 def _talon_down(session: CustomerSession) -> bool:
@@ -84,7 +60,7 @@ def quote_status(stored: StoredPromotions) -> tuple[QuoteStatus, bool]:
         return QuoteStatus.STALE, False
     if session.fingerprint == session.pushed_fingerprint:
         return QuoteStatus.CONFIRMED, True
-    if session.effects_received_at is not None and _same_cart_as_answer(session):
+    if stored.carries_effects():  # only the session's state changed since the answer
         return QuoteStatus.PENDING, True
     if _talon_down(session):
         return QuoteStatus.UNAVAILABLE, False
@@ -96,17 +72,7 @@ def quote_for_stored(stored: StoredPromotions) -> Quote:
     read to know whether Talon.One is down)."""
     status, carries = quote_status(stored)
     session = stored.session
-    summary = summarize(
-        stored.effects_raw if carries else [],
-        stored.cart_items,
-        stored.currency,
-        coupon_codes=stored.coupon_codes,
-        referral_code=stored.referral_code,
-        additional_costs=session.additional_costs if session is not None else None,
-    )
-    summary.received_at = stored.received_at
-    summary.stale = stored.stale
-    summary.in_sync = stored.in_sync
+    summary = summarize_stored(stored, carries=carries)
     last_good = carries and status is not QuoteStatus.CONFIRMED
     return build_quote(
         summary,

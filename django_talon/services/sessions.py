@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
-from django.utils import timezone
 
 from django_talon import outbox
 from django_talon.adapters import REQUEST_SESSION_KEY, cart_key, get_adapter
@@ -513,75 +510,3 @@ def sync_order(order: Any, *, fail_closed: bool | None = None) -> CustomerSessio
     if state == CLOSED:
         return close_session(session, fail_closed=fail_closed)
     return _change_state(session, state, fail_closed=fail_closed)
-
-
-# -- display ----------------------------------------------------------------------------------
-@dataclass
-class StoredPromotions:
-    """What the shop shows for a cart, read from the mirror (zero API calls).
-
-    ``effects_raw`` is empty when the stored answer is older than ``EFFECTS_MAX_AGE``
-    (``stale`` is then True); ``in_sync`` is False while a newer cart state waits in the
-    outbox (the page can say "updating your discounts").
-    """
-
-    session: CustomerSession | None
-    effects_raw: list[dict[str, Any]] = field(default_factory=list)
-    received_at: datetime | None = None
-    stale: bool = False
-    in_sync: bool = True
-    cart_items: list[dict[str, Any]] = field(default_factory=list)
-    coupon_codes: list[str] = field(default_factory=list)
-    referral_code: str = ""
-    currency: str = "EUR"
-    last_error: str = ""
-
-    @property
-    def effects(self) -> list[Effect]:
-        from django_talon.client.effects import decode_effects
-
-        return list(decode_effects(self.effects_raw))
-
-    def summary(self) -> Any:
-        """The display layer's neutral ``PromotionsSummary`` for these effects."""
-        from django_talon.promotions import summarize_stored
-
-        return summarize_stored(self)
-
-
-def get_promotions(
-    target: SessionOrCart | None = None, *, request: HttpRequest | None = None
-) -> StoredPromotions:
-    """Stored promotions for a session, a cart, or the request's current session."""
-    session: CustomerSession | None
-    if isinstance(target, CustomerSession):
-        session = target
-    elif target is not None:
-        session = session_for_cart(target, create=False)
-    elif request is not None:
-        session = session_for_request(request)
-    else:
-        session = None
-    currency = talon_settings.CURRENCY
-    if session is None:
-        return StoredPromotions(session=None, currency=currency)
-    currency = talon_settings.config.currency_of(session.application)
-    received = session.effects_received_at
-    max_age = talon_settings.EFFECTS_MAX_AGE
-    stale = bool(
-        received is not None
-        and max_age > 0
-        and timezone.now() - received > timedelta(seconds=max_age)
-    )
-    return StoredPromotions(
-        session=session,
-        effects_raw=[] if stale else list(session.effects or []),
-        received_at=received,
-        stale=stale,
-        in_sync=session.fingerprint == session.pushed_fingerprint,
-        cart_items=list(session.cart_items or []),
-        coupon_codes=list(session.coupon_codes or []),
-        referral_code=session.referral_code,
-        currency=currency,
-        last_error=session.last_error,
-    )

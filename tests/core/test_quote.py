@@ -91,6 +91,12 @@ def test_pending_state_change_with_an_unchanged_cart_keeps_the_last_good_discoun
     assert quote.status is QuoteStatus.PENDING and not quote.confirmed
     assert quote.total == WITH_WELCOME and quote.coupon_codes == ("WELCOME10",)
     assert quote.message
+    # get_promotions(...).summary() shows what the quote charges (it showed nothing here).
+    stored = services.get_promotions(session)
+    assert not stored.in_sync and stored.carries_effects()
+    shown = stored.summary()
+    assert shown.total == quote.total == WITH_WELCOME
+    assert shown.discounts == quote.summary.discounts != []
 
 
 def test_changed_cart_while_pending_carries_no_discounts(shop: Any) -> None:
@@ -100,6 +106,8 @@ def test_changed_cart_while_pending_carries_no_discounts(shop: Any) -> None:
     with transaction.atomic():  # the immediate delivery runs after commit
         add_kettle(cart)
         quote = services.quote_for_cart(cart)
+        stored = services.get_promotions(cart)
+    assert not stored.carries_effects() and stored.summary().total == WITH_KETTLE
     assert quote.status is QuoteStatus.PENDING
     assert quote.subtotal == WITH_KETTLE and quote.total == WITH_KETTLE
     assert quote.discount_total == Decimal("0.00") and quote.discounts_by_campaign() == {}
