@@ -49,7 +49,8 @@ class Campaign:
     redemption_limit: int = 0  # 0 = unlimited; counts closed sessions that used the campaign
     tags: list[str] = field(default_factory=list)
     created: datetime | None = None
-    #: the effects prepared for evaluation (engine/effects.py), built on first use; not an
+    #: (the ``effects`` list it was built from, the effects prepared for evaluation:
+    #: engine/effects.py), built on first use and again when ``effects`` is replaced; not an
     #: init field, so every copy of a campaign (each store reset) prepares its own
     plan: Any = field(default=None, init=False, repr=False, compare=False)
 

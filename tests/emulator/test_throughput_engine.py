@@ -191,3 +191,27 @@ def test_round_cents_is_round_to_two_places() -> None:
     wrong = [v for v in values if repr(round_cents(v)) != repr(round(v, 2))]
     assert wrong == []
     assert math.isnan(round_cents(math.nan))
+
+
+def test_a_campaign_whose_effects_are_replaced_answers_the_new_ones(
+    emulator: EmulatorHandle,
+) -> None:
+    """The prepared effects are rebuilt when a live campaign's ``effects`` list is replaced
+    (as the Django side's tests do to play "marketing edits the campaign")."""
+    emulator.load_campaigns(_campaigns({"amount": 0.5}, 10))
+
+    def cart_discount() -> float:
+        answer = requests.put(
+            f"{emulator.url}/v2/customer_sessions/engine-edit",
+            json={"customerSession": {"cartItems": CART}},
+            headers={"Authorization": f"ApiKey-v1 {emulator.api_key}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        (value,) = [e["props"]["value"] for e in answer.json()["effects"] if e["campaignId"] == 1]
+        return float(value)
+
+    before = cart_discount()
+    live = emulator.server.app.store.campaign_by_id[1]
+    live.effects = [{**live.effects[0], "percent": 5}]
+    assert cart_discount() == pytest.approx(before / 2, abs=0.01)

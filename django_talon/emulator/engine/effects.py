@@ -41,9 +41,12 @@ def apply_effects(
     campaign: Campaign, ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
     """The campaign's effects in file order; discounts never exceed what is left of the cart."""
-    plan = campaign.plan
-    if plan is None:
-        plan = campaign.plan = prepare_effects(campaign)
+    cached = campaign.plan
+    if cached is None or cached[0] is not campaign.effects:
+        # Built on first use, and again when the campaign's effects are replaced (the control
+        # API and tests assign a new list: ``campaign.effects = [...]``).
+        cached = campaign.plan = (campaign.effects, prepare_effects(campaign))
+    plan = cached[1]
     produced: list[dict[str, Any]] = []
     for run in plan:
         effects, remaining = run(ctx, lookups, remaining)
