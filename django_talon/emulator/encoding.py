@@ -48,6 +48,11 @@ _STDLIB = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 #: "" (orjson when installed), "stdlib" (never orjson) or "check" (both, compared)
 MODE = os.environ.get("DJANGO_TALON_EMULATOR_JSON", "").strip().lower()
+MODES = ("", "stdlib", "check")
+if MODE not in MODES:  # a typo must not quietly measure the other path
+    raise ValueError(
+        f"DJANGO_TALON_EMULATOR_JSON={MODE!r}: use 'stdlib', 'check' or leave it unset"
+    )
 
 _OPTIONS = (
     (

@@ -14,6 +14,7 @@ import collections
 import enum
 import importlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -255,3 +256,17 @@ def test_the_usual_request_body_is_read_by_orjson(monkeypatch: pytest.MonkeyPatc
     assert encoding._decode_fast(body) == expected
     with pytest.raises(AssertionError):  # 19 digits in a row: json reads it
         encoding._decode_fast(b'{"n": 1234567890123456789}')
+
+
+def test_an_unknown_json_mode_is_a_clear_error() -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django_talon.emulator.encoding"],
+        env={**os.environ, "DJANGO_TALON_EMULATOR_JSON": "orjsn"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_TALON_EMULATOR_JSON='orjsn'" in result.stderr
