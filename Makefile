@@ -54,8 +54,10 @@ COVERAGE_FLOOR ?= 90
 # ATOMIC_REQUESTS): two more passes, on SQLite and on PostgreSQL (tests/conftest.py keeps
 # the other passes from collecting it).
 OSCAR := DJANGO_SETTINGS_MODULE=tests.oscar.settings
+# The first pass runs the emulator with DJANGO_TALON_EMULATOR_JSON=check: every answer and
+# request body of the suite goes through orjson and json and must come out the same.
 pytest: install
-	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
+	DJANGO_TALON_EMULATOR_JSON=check $(BIN)/coverage run -m pytest $(PYTEST_ARGS)
 	TALON_TEST_ATOMIC_REQUESTS=1 $(BIN)/coverage run --append -m pytest tests/core tests/surfaces $(PYTEST_ARGS)
 	TALON_TEST_DB=postgres $(BIN)/coverage run --append -m pytest -m postgres $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(OSCAR) $(BIN)/coverage run --append -m pytest tests/oscar $(PYTEST_ARGS)
