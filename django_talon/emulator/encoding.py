@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 try:  # the optional accelerator (pip install django-talon[emulator])
     import orjson
@@ -63,6 +64,8 @@ _OPTIONS = (
     if orjson is not None
     else 0
 )
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 _NUMBER_CHARS = frozenset(b"0123456789.")
 _BEFORE_VALUE = frozenset(b":,[")
 
@@ -118,12 +121,15 @@ def _encode_checked(payload: Any) -> bytes:
     return reference
 
 
+def _chosen(checked: _F, fast: _F, stdlib: _F) -> _F:
+    """The implementation ``MODE`` asks for: both compared, orjson's where installed, or json."""
+    if MODE == "check":
+        return checked
+    return fast if orjson is not None and MODE != "stdlib" else stdlib
+
+
 #: the JSON bytes of an answer: always the standard library's bytes
-encode_answer = (
-    _encode_checked
-    if MODE == "check"
-    else (_encode_fast if orjson is not None and MODE != "stdlib" else encode_stdlib)
-)
+encode_answer = _chosen(_encode_checked, _encode_fast, encode_stdlib)
 
 
 #: every ASCII digit -> "0" (to find runs of digits with one bytes.find)
@@ -156,8 +162,4 @@ def _decode_checked(text: str | bytes) -> Any:
 
 
 #: the value of a JSON document: always what ``json.loads`` gives
-decode = (
-    _decode_checked
-    if MODE == "check"
-    else (_decode_fast if orjson is not None and MODE != "stdlib" else decode_stdlib)
-)
+decode = _chosen(_decode_checked, _decode_fast, decode_stdlib)
