@@ -13,20 +13,15 @@ and ledger version, ``TALON["LOYALTY_CACHE_SECONDS"]``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
-
 from django_talon.client.loyalty_models import LoyaltyCard, LoyaltyTransaction
-from django_talon.conf import talon_settings
 from django_talon.services.loyalty import (
-    ExpiringPoints,
     PointsBalance,
-    _moment,
     _profile,
     _remembered,
     loyalty_cards,
+    points_balance,
 )
 
 __all__ = ["CardLedger", "loyalty_card"]
@@ -114,20 +109,5 @@ def _read_card(
             )
         except TalonNotFound:  # the card was deleted since the inventory read
             return None
-    horizon = timezone.now() + timedelta(days=talon_settings.LOYALTY_EXPIRING_DAYS)
-    expiring = []
-    for entry in points.data:
-        expires = _moment(entry.expiry_date)
-        if expires is not None and expires <= horizon and entry.amount > 0:
-            expiring.append(ExpiringPoints(amount=entry.amount, expiry_date=expires))
-    ledger = balances.balance
-    balance = PointsBalance(
-        program_id=program_id,
-        active=ledger.active_points,
-        pending=ledger.pending_points,
-        spent=ledger.spent_points,
-        expired=ledger.expired_points,
-        negative=ledger.negative_points,
-        expiring=tuple(sorted(expiring, key=lambda e: e.expiry_date)),
-    )
+    balance = points_balance(program_id, balances.balance, points.data)
     return CardLedger(card=card, balance=balance, history=list(page.data), has_more=page.has_more)

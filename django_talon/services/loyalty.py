@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -35,7 +35,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from django_talon.client.loyalty_models import Achievement, LoyaltyTransaction
+from django_talon.client.loyalty_models import (
+    Achievement,
+    LoyaltyBalance,
+    LoyaltyPoints,
+    LoyaltyTransaction,
+)
 from django_talon.conf import talon_settings
 from django_talon.models import CustomerProfile, CustomerSession
 from django_talon.services.sessions import (
@@ -254,13 +259,20 @@ def _read_balance(program_id: int, integration_id: str, timeout: float | None) -
             )
         except TalonNotFound:  # not a member (yet), or not known to Talon.One: a result
             return PointsBalance(program_id=program_id, found=False)
+    return points_balance(program_id, balances.balance, points.data)
+
+
+def points_balance(
+    program_id: int, ledger: LoyaltyBalance, active_points: Iterable[LoyaltyPoints]
+) -> PointsBalance:
+    """A :class:`PointsBalance` from a ledger's balance (a profile's or a card's) and its
+    active points sorted by expiry: the points expiring within ``LOYALTY_EXPIRING_DAYS``."""
     horizon = timezone.now() + timedelta(days=talon_settings.LOYALTY_EXPIRING_DAYS)
     expiring = []
-    for entry in points.data:
+    for entry in active_points:
         expires = _moment(entry.expiry_date)
         if expires is not None and expires <= horizon and entry.amount > 0:
             expiring.append(ExpiringPoints(amount=entry.amount, expiry_date=expires))
-    ledger = balances.balance
     return PointsBalance(
         program_id=program_id,
         active=ledger.active_points,
