@@ -160,10 +160,26 @@ def test_each_change_is_one_session_update_and_one_added_commit(
 def test_with_celery_delivery_the_request_pays_the_receivers_share_only(
     example_shop: Client, talon_emulator: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import celery
+
+    import django_talon.tasks  # noqa: F401  (registers the shared tasks)
+
     settings.TALON = {**settings.TALON, "DELIVERY": "celery", "IMMEDIATE_ATTEMPT": False}
-    handed: list[str] = []  # what Celery is given (publishing itself is Celery's business)
-    monkeypatch.setattr(scheduling, "dispatch", lambda key, **kw: handed.append(key))
-    monkeypatch.setattr(scheduling, "_celery_eager", lambda: False)
+    # A real Celery app publishing to kombu's in-memory broker (not the process-wide current
+    # app: the outbox resolves ``celery.current_app`` at call time); no worker consumes it.
+    app = celery.Celery("cart_change_budget", set_as_current=False)
+    app.conf.broker_url = "memory://"
+    app.conf.task_always_eager = False
+    monkeypatch.setattr(celery, "current_app", app)
+    handed: list[str] = []  # the keys published (a spy: recorded once really published)
+    publish = app.send_task
+
+    def send_task(name: str, args: Any = None, **kwargs: Any) -> Any:
+        sent = publish(name, args=args, **kwargs)
+        handed.extend(args or [])
+        return sent
+
+    monkeypatch.setattr(app, "send_task", send_task)
     puts = session_puts(talon_emulator)
     for view, quantity in CHANGES:
         with shop_alone(), counting() as alone:
