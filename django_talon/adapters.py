@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 import functools
+import math
 import uuid
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,8 +45,13 @@ def cart_key(cart: models.Model) -> str | None:
 
 
 def _money(value: Any) -> float:
-    """Talon.One takes JSON numbers; round through Decimal so 8.50 stays 8.5, not 8.4999."""
-    return float(Decimal(str(value)).quantize(Decimal("0.01")))
+    """Talon.One takes JSON numbers; round through Decimal so 8.50 stays 8.5, not 8.4999.
+
+    Half a cent rounds up (``ROUND_HALF_UP``), as the quote rounds the unit prices it reads
+    back (:func:`django_talon.promotions.money.quantize_money`), so the price Talon.One
+    evaluates is the one the shop charges.
+    """
+    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 # -- JSON values --------------------------------------------------------------------------
@@ -87,17 +93,56 @@ def json_value(value: Any, where: str = "value") -> Any:
 
 
 def json_cart_items(items: Any) -> list[dict[str, Any]]:
-    """Cart items as JSON; ``price`` rounded to cents like the default adapter's prices."""
+    """Cart items as JSON; ``price`` (a ``Decimal`` or a float) rounded to cents like the
+    default adapter's prices.
+
+    A line with a quantity below 1 is left out, as the default ``cart_items`` leaves it out,
+    and a whole-number quantity (``Decimal("2")``, ``2.0``) is sent as the integer. Why
+    here, for every override: Talon.One refuses such a line, and one refused line failed the
+    whole session write, every later one, and the order's close (a dead letter each). A
+    line Talon.One could never take (no SKU, a fractional quantity) is the adapter's bug:
+    :class:`AdapterValueError`, recorded, before anything is queued.
+    """
     result: list[dict[str, Any]] = []
     for position, item in enumerate(items):
         where = f"cart_items[{position}]"
         if not isinstance(item, dict):
             raise AdapterValueError(f"{where}: a cart item must be a dict, not {type(item)}")
+        quantity = _line_quantity(item.get("quantity"), where)
+        if quantity < 1:
+            continue
         row = json_value(item, where)
-        if isinstance(item.get("price"), Decimal):
-            row["price"] = _money(item["price"])
+        sku = row.get("sku")
+        if not isinstance(sku, str) or not sku:
+            raise AdapterValueError(f"{where}: a cart item needs a non-empty 'sku' string")
+        row["quantity"] = quantity
+        price = item.get("price")
+        if isinstance(price, (Decimal, float)):
+            finite = price.is_finite() if isinstance(price, Decimal) else math.isfinite(price)
+            if not finite:
+                raise AdapterValueError(f"{where}: 'price' is {price}")
+            row["price"] = _money(price)  # a float of 0.335 too: Talon.One and the quote agree
         result.append(row)
     return result
+
+
+def _line_quantity(value: Any, where: str) -> int:
+    """A cart line's quantity as the integer Talon.One takes (``CartItem.quantity``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise AdapterValueError(
+            f"{where}: 'quantity' must be a whole number, not {type(value).__name__}"
+        )
+    if isinstance(value, int):
+        return value
+    finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+    if not finite:
+        raise AdapterValueError(f"{where}: 'quantity' is {value}")
+    if value != int(value):
+        raise AdapterValueError(
+            f"{where}: 'quantity' is {value}; Talon.One counts whole units (send the "
+            "weight or length as an item attribute, quantity 1)"
+        )
+    return int(value)
 
 
 def json_attributes(attributes: Any, where: str) -> dict[str, Any]:

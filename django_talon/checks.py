@@ -43,6 +43,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_connection(config),
         *_adapter(config),
         *_choices_and_models(config),
+        *_cart_owner(config),
         *_values(),
         *_cache(config),
         *_base_url_in_production(config),
@@ -103,6 +104,45 @@ def _adapter(config: TalonConfig) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+def _cart_owner(config: TalonConfig) -> list[checks.CheckMessage]:
+    """W005: a ``CART_MODELS`` model without ``user`` while the adapter keeps the default
+    owner hooks, which read ``cart.user``: every such cart would go to Talon.One anonymous
+    (no profile, no loyalty points, no reserved coupons), without any error to notice."""
+    from django_talon.adapters import TalonAdapter
+
+    try:
+        adapter_cls = import_string(config.ADAPTER)
+    except (ImportError, ValueError):
+        return []  # E004 says so
+    if not (isinstance(adapter_cls, type) and issubclass(adapter_cls, TalonAdapter)):
+        return []
+    if (
+        adapter_cls.cart_user is not TalonAdapter.cart_user
+        or adapter_cls.cart_user_id is not TalonAdapter.cart_user_id
+    ):
+        return []  # the shop says who owns a cart
+    messages: list[checks.CheckMessage] = []
+    for label in config.CART_MODELS:
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue  # E006 says so
+        if hasattr(model, "user"):
+            continue
+        messages.append(
+            checks.Warning(
+                f"TALON['CART_MODELS'] names {label!r}, which has no 'user', and the adapter "
+                "keeps the default cart_user(): every cart of it is sent to Talon.One "
+                "anonymous (no customer profile, no loyalty points, no reserved coupons).",
+                hint="Override cart_user() and cart_user_id() in your adapter, e.g. "
+                "return cart.customer and cart.customer_id (docs/adapters.md, Hooks).",
+                obj=model,
+                id="django_talon.W005",
+            )
+        )
+    return messages
 
 
 def _choices_and_models(config: TalonConfig) -> list[checks.CheckMessage]:

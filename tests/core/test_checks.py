@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from django_talon.adapters import TalonAdapter
 from django_talon.checks import check_settings
 
 GOOD = {"BASE_URL": "https://acme.talon.one", "API_KEY": "k"}
@@ -64,6 +65,25 @@ def test_e005_invalid_choice() -> None:
 def test_e006_unknown_model() -> None:
     assert ids(**GOOD, CART_MODELS=["shop.Nope"]) == ["django_talon.E006"]
     assert ids(**GOOD, ORDER_MODELS=["shopapp.Order"]) == []
+
+
+class CustomerOwnedCarts(TalonAdapter):
+    """A shop whose carts name their owner ``customer``."""
+
+    def cart_user(self, cart: Any) -> Any:
+        return cart.customer
+
+    def cart_user_id(self, cart: Any) -> Any:
+        return cart.customer_id
+
+
+def test_w005_cart_model_without_user_and_default_owner_hooks() -> None:
+    """``shopapp.CartItem`` stands in for a cart owned by a ``customer``: it has no ``user``."""
+    assert ids(**GOOD, CART_MODELS=["shopapp.Cart"]) == []
+    assert ids(**GOOD, CART_MODELS=["shopapp.CartItem"]) == ["django_talon.W005"]
+    adapter = f"{__name__}.CustomerOwnedCarts"
+    assert ids(**GOOD, CART_MODELS=["shopapp.CartItem"], ADAPTER=adapter) == []
+    assert ids(**GOOD, CART_MODELS=["shop.Nope"]) == ["django_talon.E006"]  # not twice
 
 
 def test_e007_talon_not_a_dict() -> None:
