@@ -89,17 +89,27 @@ def on_user_logged_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
 
 def _attach_on_login(request: Any, user: Any) -> None:
     """The guest's session becomes the customer's; when the adapter knows the customer's own
-    cart (``cart_for_user``) and it is another cart, the guest's codes move there."""
+    cart (``cart_for_user``) and it is another cart, the guest's codes move there.
+
+    The guest's session is the one remembered in ``request.session`` (``login()`` keeps its
+    data) before the adapter's ``cart_for_request``: by the time ``user_logged_in`` is sent,
+    ``request.user`` is the customer, and a ``cart_for_request`` that prefers the customer's
+    own cart (the usual ``get_cart(request)``) would answer that cart, so the guest's codes
+    were never merged. A remembered session of another customer is never taken.
+    """
     from django_talon.adapters import cart_key, get_adapter
     from django_talon.services import (
         attach_session_to_user,
         merge_carts,
         remember_session,
+        remembered_session,
         session_for_request,
     )
 
-    session = session_for_request(request)
-    if session is None or not session.is_open:
+    session = remembered_session(request)
+    if session is None or not session.is_open or not _guest_or_own(session, user):
+        session = session_for_request(request)
+    if session is None or not session.is_open or not _guest_or_own(session, user):
         return
     target = get_adapter().cart_for_user(user)
     if target is not None and cart_key(target) not in (None, session.cart_key):
@@ -109,6 +119,11 @@ def _attach_on_login(request: Any, user: Any) -> None:
             return
     if session.profile_id is None:
         attach_session_to_user(session, user)
+
+
+def _guest_or_own(session: Any, user: Any) -> bool:
+    """Is ``session`` a guest's (no profile) or ``user``'s own?"""
+    return session.profile_id is None or session.profile.user_id == user.pk
 
 
 def on_user_deleted(sender: Any, instance: Any, **kw: Any) -> None:

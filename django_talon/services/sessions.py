@@ -117,16 +117,9 @@ def session_for_request(request: HttpRequest, *, create: bool = False) -> Custom
     cart = adapter.cart_for_request(request)
     if cart is not None and cart_key(cart) is not None:
         return session_for_cart(cart, create=create)
-    store = getattr(request, "session", None)
-    session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
-    if session_id:
-        stored: CustomerSession | None = (
-            CustomerSession.objects.select_related("profile")
-            .filter(integration_id=session_id)
-            .first()
-        )
-        if stored is not None:
-            return stored
+    stored = remembered_session(request)
+    if stored is not None:
+        return stored
     user = getattr(request, "user", None)
     authenticated = user is not None and user.is_authenticated
     if authenticated:
@@ -148,6 +141,19 @@ def session_for_request(request: HttpRequest, *, create: bool = False) -> Custom
     )
     remember_session(request, created)
     return created
+
+
+def remembered_session(request: HttpRequest) -> CustomerSession | None:
+    """The session whose id :func:`remember_session` stored in ``request.session`` (one
+    query; None when nothing is remembered or the row is gone)."""
+    store = getattr(request, "session", None)
+    session_id = store.get(REQUEST_SESSION_KEY) if store is not None else None
+    if not session_id:
+        return None
+    stored: CustomerSession | None = (
+        CustomerSession.objects.select_related("profile").filter(integration_id=session_id).first()
+    )
+    return stored
 
 
 def remember_session(request: HttpRequest, session: CustomerSession) -> None:

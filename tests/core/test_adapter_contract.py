@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth import authenticate, login
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import include, path
@@ -43,6 +44,19 @@ class UserCartAdapter(ShopAdapter):
         return Cart.objects.filter(user=user, status="open").order_by("-pk").first()
 
 
+class OwnCartFirstAdapter(UserCartAdapter):
+    """The usual ``get_cart(request)``: a signed-in customer's own cart, else the guest's."""
+
+    def cart_for_request(self, request: Any) -> Any | None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return Cart.objects.filter(user=user, status="open").order_by("-pk").first()
+        return super().cart_for_request(request)
+
+    def cart_merged_into(self, cart: Any) -> Any | None:
+        return None  # the merge at login must work without this hook
+
+
 def add_item(request: HttpRequest) -> HttpResponse:
     """The shop's "add to cart": saves its own models, calls nothing of django-talon."""
     cart = Cart.objects.filter(pk=request.session.get("cart_id")).first()
@@ -57,8 +71,19 @@ def add_item(request: HttpRequest) -> HttpResponse:
     return HttpResponse(str(cart.pk))
 
 
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """The shop's login view: ``request.user`` is the customer once ``login()`` returns."""
+    user = authenticate(
+        request, username=request.POST["username"], password=request.POST["password"]
+    )
+    assert user is not None
+    login(request, user)
+    return HttpResponse("ok")
+
+
 urlpatterns = [
     path("add/", add_item),
+    path("login/", sign_in),
     path("talon/", include("django_talon.urls")),
     path("api/talon/", include("django_talon.api.urls")),
 ]
@@ -244,6 +269,47 @@ def test_login_merge_after_login_carries_the_guests_code(
     emptied = CustomerSession.objects.get(cart_key=cart_key(guest))
     assert emptied.coupon_codes == [] and emptied.cart_items == []
     assert remote(wired, emptied)["couponCodes"] == []
+
+
+def test_login_merge_when_the_shop_prefers_the_customers_own_cart(
+    wired: Any, settings: Any, django_user_model: Any
+) -> None:
+    """By ``user_logged_in`` the request is the customer's, and this ``cart_for_request``
+    answers their own cart: the guest's session comes from ``request.session``."""
+    use_adapter(settings, OwnCartFirstAdapter)
+    user = django_user_model.objects.create_user("noa", "noa@example.com", "pw")
+    own = make_cart(user=user, items=[KETTLE])
+    client, guest = guest_with_code(wired)
+    client.post("/login/", {"username": "noa", "password": "pw"})  # a real login view
+    own_session = services.session_for_cart(own, create=False)
+    assert own_session is not None and own_session.coupon_codes == ["WELCOME10"]
+    assert client.session[REQUEST_SESSION_KEY] == own_session.integration_id
+    merge_lines(guest, own)
+    assert_code_on(wired, own, user)
+    emptied = CustomerSession.objects.get(cart_key=cart_key(guest))
+    assert emptied.coupon_codes == [] and remote(wired, emptied)["couponCodes"] == []
+
+
+def test_login_never_takes_another_customers_remembered_session(
+    wired: Any, settings: Any, django_user_model: Any
+) -> None:
+    use_adapter(settings, OwnCartFirstAdapter)
+    other = django_user_model.objects.create_user("ora", "ora@example.com", "pw")
+    user = django_user_model.objects.create_user("uma", "uma@example.com", "pw")
+    theirs = make_cart(user=other, items=[ESPRESSO])
+    services.apply_coupon(theirs, "WELCOME10")
+    foreign = services.session_for_cart(theirs, create=False)
+    assert foreign is not None and foreign.profile is not None
+    own = make_cart(user=user, items=[KETTLE])
+    client = Client()
+    web = client.session
+    web[REQUEST_SESSION_KEY] = foreign.integration_id  # a stale or forged id
+    web.save()
+    client.post("/login/", {"username": "uma", "password": "pw"})
+    foreign.refresh_from_db()
+    assert foreign.coupon_codes == ["WELCOME10"] and foreign.profile.user == other
+    own_session = services.session_for_cart(own, create=False)
+    assert own_session is not None and own_session.coupon_codes == []
 
 
 def test_login_merge_before_login_carries_the_guests_code(
