@@ -138,22 +138,25 @@ def test_prepared_effects_give_what_the_makers_give(spec: dict[str, Any], remain
     from django_talon.emulator.models import Campaign
 
     campaign = Campaign(id=7, name="Seven", rule_name="Rule 7", effects=[spec])
-    ctx = EvalContext(
-        now=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        event_type="talon_session_updated",
-        profile=None,
-        profile_id="",
-        cart_items=[dict(item) for item in CART],
-        session_attributes={},
-        first_session=True,
-        coupon_codes=[],
-        referral_code="",
-    )
+
+    def context() -> EvalContext:  # a fresh one per run: item discounts use up its units
+        return EvalContext(
+            now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            event_type="talon_session_updated",
+            profile=None,
+            profile_id="",
+            cart_items=[dict(item) for item in CART],
+            session_attributes={},
+            first_session=True,
+            coupon_codes=[],
+            referral_code="",
+        )
+
     (prepared,) = prepare_effects(campaign)
     lookups: Any = None
-    plain = EFFECT_MAKERS[spec["type"]](campaign, spec, ctx, lookups, remaining)
+    plain = EFFECT_MAKERS[spec["type"]](campaign, spec, context(), lookups, remaining)
     for _ in range(2):  # a prepared effect hands out fresh objects every time
-        got = prepared(ctx, lookups, remaining)
+        got = prepared(context(), lookups, remaining)
         assert repr(got) == repr(plain)
         for effect in got[0]:
             effect["props"]["changed"] = True
@@ -215,3 +218,67 @@ def test_a_campaign_whose_effects_are_replaced_answers_the_new_ones(
     live = emulator.server.app.store.campaign_by_id[1]
     live.effects = [{**live.effects[0], "percent": 5}]
     assert cart_discount() == pytest.approx(before / 2, abs=0.01)
+
+
+def test_item_discounts_of_several_campaigns_stop_at_the_units_price(
+    emulator: EmulatorHandle,
+) -> None:
+    """As Talon.One: a unit is discounted at most down to zero across campaigns. A discount
+    cut to what is left of the unit says what the rule wanted (``desiredValue``); a unit with
+    nothing left gets no effect, and the next unit of the line still can."""
+    emulator.load_campaigns(
+        {
+            "application": {"id": 1, "currency": "EUR"},
+            "campaigns": [
+                {
+                    "id": 1,
+                    "name": "Most of A",
+                    "effects": [{"type": "setDiscountPerItem", "sku": "A", "percent": 60}],
+                },
+                {
+                    "id": 2,
+                    "name": "Five off",
+                    "effects": [{"type": "setDiscountPerItem", "amount": 5}],
+                },
+                {
+                    "id": 3,
+                    "name": "All of B",
+                    "effects": [{"type": "setDiscountPerItem", "sku": "B", "percent": 100}],
+                },
+            ],
+        }
+    )
+    cart = [
+        {"sku": "A", "name": "A", "price": 10.0, "quantity": 2},
+        {"sku": "B", "name": "B", "price": 4.0, "quantity": 1},
+    ]
+    answer = requests.put(
+        f"{emulator.url}/v2/customer_sessions/engine-stack",
+        json={"customerSession": {"cartItems": cart}},
+        headers={"Authorization": f"ApiKey-v1 {emulator.api_key}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    per_unit = [
+        (
+            e["campaignId"],
+            e["props"]["position"],
+            e["props"]["subPosition"],
+            e["props"]["value"],
+            e["props"].get("desiredValue"),
+        )
+        for e in answer.json()["effects"]
+        if e["effectType"] == "setDiscountPerItem"
+    ]
+    assert per_unit == [
+        (1, 0, 0, 6.0, None),
+        (1, 0, 1, 6.0, None),
+        (2, 0, 0, 4.0, 5.0),  # 4.00 was left of the unit
+        (2, 0, 1, 4.0, 5.0),
+        (2, 1, 0, 4.0, None),  # a fixed amount is cut to the price as before: B costs 4.00
+        # campaign 3: nothing is left of B's unit, so no effect
+    ]
+    total_off: dict[tuple[int, int], float] = {}
+    for _campaign, position, sub, value, _desired in per_unit:
+        total_off[(position, sub)] = total_off.get((position, sub), 0.0) + value
+    assert total_off == {(0, 0): 10.0, (0, 1): 10.0, (1, 0): 4.0}

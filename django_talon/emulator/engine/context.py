@@ -46,6 +46,9 @@ class EvalContext:
     #: ``(position, name)``): an additional cost is discounted at most down to zero, apart
     #: from the items' ``remaining``
     cost_left: dict[Any, float] = field(default_factory=dict)
+    #: what is left of each cart item unit's price to discount, by ``(position,
+    #: subPosition)``: item discounts of several campaigns stop at the unit's price
+    unit_left: dict[tuple[int, int], float] = field(default_factory=dict)
     #: catalog item attributes by SKU (``catalogAttributeEquals``); the store hands in its
     #: live view, so nothing is copied per evaluation
     catalog: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -137,10 +137,15 @@ def _set_discount_per_item(
 ) -> tuple[list[dict[str, Any]], float]:
     """One effect per discounted unit of every matching cart item.
 
+    A unit is discounted at most down to zero across campaigns, as Talon.One does: what
+    earlier campaigns took off it is in ``ctx.unit_left``, and a discount cut to what is left
+    carries the rule's ``desiredValue`` (a unit with nothing left gets no effect). The cart
+    amount left to discount (``remaining``) bounds every unit too.
+
     The hottest loop of a session update (once per discounted unit), so it is written out:
     ``matches_item`` and ``money`` inlined (``round_cents(x) + 0.0`` is ``money(x)``: adding 0.0
     turns a rounded ``-0.0`` into ``0.0``), and a unit's value is its per-unit discount as
-    computed once per item unless the cart amount left to discount is smaller.
+    computed once per item unless the cart amount or the unit's price left is smaller.
     """
     produced: list[dict[str, Any]] = []
     name = _effect_name(campaign, spec)
@@ -149,7 +154,7 @@ def _set_discount_per_item(
     sku, category = spec.get("sku"), spec.get("category")
     check_sku, check_category = "sku" in spec, "category" in spec
     campaign_id, ruleset_id, rule_name = campaign.id, campaign.ruleset_id, campaign.rule_name
-    append, cents = produced.append, round_cents
+    append, cents, unit_left = produced.append, round_cents, ctx.unit_left
     for position, item in enumerate(ctx.cart_items):
         if (check_sku and item.get("sku") != sku) or (
             check_category and item.get("category") != category
@@ -162,10 +167,23 @@ def _set_discount_per_item(
             per_unit = cents(min(amount, unit_price) + 0.0) + 0.0
         item_name = f"{name}#{position}"
         for sub in range(int(item["quantity"])):
-            value = per_unit if per_unit <= remaining else cents(remaining + 0.0) + 0.0
-            if value <= 0:
+            if remaining <= 0:
                 break
+            wanted = per_unit if per_unit <= remaining else cents(remaining + 0.0) + 0.0
+            left = unit_left.get((position, sub), unit_price)
+            value = wanted if wanted <= left else cents(left + 0.0) + 0.0
+            if value <= 0:
+                continue  # nothing left of this unit: the next may still have room
+            unit_left[(position, sub)] = left - value
             remaining = cents(remaining - value) + 0.0
+            props: dict[str, Any] = {
+                "name": item_name,
+                "value": value,
+                "position": position,
+                "subPosition": sub,
+            }
+            if value != wanted:
+                props["desiredValue"] = wanted
             # effect_head's shape, built inline
             append(
                 {
@@ -174,12 +192,7 @@ def _set_discount_per_item(
                     "ruleIndex": 0,
                     "ruleName": rule_name,
                     "effectType": "setDiscountPerItem",
-                    "props": {
-                        "name": item_name,
-                        "value": value,
-                        "position": position,
-                        "subPosition": sub,
-                    },
+                    "props": props,
                 }
             )
     return produced, remaining
