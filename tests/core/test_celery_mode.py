@@ -100,3 +100,32 @@ def test_eager_mode_retries_after_an_outage_like_sync_mode(
     cache.delete("django_talon:sync_relay")
     make_cart(items=[GRINDER])  # its after-commit hook also relays the older due row
     assert not OutboxMessage.objects.filter(state="pending").exists()
+
+
+def test_eager_mode_makes_the_customer_wait_one_short_call_only(
+    celery_app: Any,
+    fake_client: FakeClient,
+    django_user_model: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eager Celery runs the delivery task inside the web request: a write that is not a cart
+    change (a new customer's profile) used the background client (``TIMEOUT`` x
+    ``CLIENT_MAX_ATTEMPTS``, 20 s at signup against a Talon.One that does not answer). It gets
+    the short-timeout client, as without Celery; the task is not run inline."""
+    from django_talon import resilience
+
+    celery_app.conf.task_always_eager = True
+    asked: list[bool] = []
+    monkeypatch.setattr(
+        resilience,
+        "get_client",
+        lambda immediate=False, **kw: asked.append(immediate) or fake_client,
+    )
+    ran: list[Any] = []
+    monkeypatch.setattr(
+        celery_app.tasks[outbox.DELIVER_TASK], "apply", lambda *a, **k: ran.append(a)
+    )
+    django_user_model.objects.create_user("signup", "signup@example.com", "pw")
+    assert fake_client.names() == ["update_customer_profile_v2"]
+    assert asked == [True] and ran == []
+    assert OutboxMessage.objects.get().state == "done"

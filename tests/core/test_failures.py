@@ -169,3 +169,28 @@ def test_dry_run_evaluation_goes_through_the_guarded_call_path(settings: Any, sh
     assert resilience.breaker.state() == "open"
     with pytest.raises(TalonUnavailableError, match="circuit is open"):
         services.evaluate_cart(cart)
+
+
+def test_a_piggy_backed_relay_costs_a_shopper_at_most_one_short_call(
+    settings: Any, shop: Any
+) -> None:
+    """Without Celery a request relays other keys' due rows: against a Talon.One that accepts
+    and never answers, all of them share one ``IMMEDIATE_TIMEOUT`` (it took a shopper one
+    short timeout per key, until the breaker opened). Counted at the emulator: the shopper's
+    own call and the relay's first one; every other row waits, due, and nothing is lost."""
+    from django.core.cache import cache
+
+    settings.TALON = {**settings.TALON, "ENABLED": False, "SYNC_RELAY_INTERVAL": 60}
+    for _ in range(6):
+        make_cart(items=[ESPRESSO])  # switched off: six keys wait
+    settings.TALON = {**settings.TALON, "ENABLED": True, "BREAKER_THRESHOLD": 100}
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())
+    hang = shop.control.add_fault(kind="hang", seconds=30, path="/v2/customer_sessions/*")
+    cache.delete("django_talon:sync_relay")
+    make_cart(items=[GRINDER])  # its own short attempt, then the relay
+    faults = {f["id"]: f for f in shop.control.state()["faults"]}
+    assert faults[hang["id"]]["hits"] == 2
+    shop.control.clear_faults()
+    assert OutboxMessage.objects.filter(state="pending").values("key").distinct().count() == 7
+    recover(settings, shop)
+    assert not OutboxMessage.objects.exclude(state="done").exists(), "nothing lost"
