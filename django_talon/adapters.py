@@ -352,8 +352,10 @@ class TalonAdapter:
         ``effect.desired_quantity``) into ``cart`` at price 0; return whether a line was added.
 
         Called only with ``TALON["ADD_FREE_ITEMS"] = True``, once per campaign and SKU and
-        session (a line the shopper removes is not added again). The default adds nothing:
-        the shop knows what its products are.
+        session (a line the shopper removes is not added again). ``effect.desired_quantity``
+        is already checked (``services.free_items``): 1..10,000 units that fit in the cart
+        under the API's per-session limit (1 when Talon.One sent none); other grants never
+        reach this hook. The default adds nothing: the shop knows what its products are.
         """
         return False
 

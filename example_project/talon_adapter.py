@@ -40,7 +40,11 @@ class ShopTalonAdapter(TalonAdapter):
 
     def add_free_item(self, cart: Any, effect: Any) -> bool:
         """The free gift Talon.One grants (the demo's canvas tote) as a cart line at price 0.
-        Not when the customer already has the product in the cart (bought, not given)."""
+        Not when the customer already has the product in the cart (bought, not given).
+
+        ``effect.desired_quantity`` is the quantity django-talon checked (1..10,000 and room
+        for it in the cart; 1 when Talon.One sent none): it refuses any other grant before
+        calling this hook, so the shop does not check it again."""
         from example_project.cart.models import CartItem
         from example_project.catalog.models import Product
 
@@ -48,7 +52,7 @@ class ShopTalonAdapter(TalonAdapter):
         if product is None or CartItem.objects.filter(cart=cart, product=product).exists():
             return False
         CartItem.objects.create(
-            cart=cart, product=product, quantity=effect.desired_quantity or 1, free=True
+            cart=cart, product=product, quantity=effect.desired_quantity, free=True
         )
         cart.save(update_fields=["updated_at"])
         return True

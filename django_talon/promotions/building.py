@@ -10,8 +10,11 @@ custom effects, rollbacks, ...) is listed raw in ``other_effects``; a type the c
 not know (``UnknownEffect``) in ``unknown_effects``. A documented effect missing a prop it
 cannot do without (a discount without ``value``) is logged and listed in ``other_effects``
 as well, so the cart page still renders. An effect whose amount cannot be money (NaN,
-Infinity, ``1e29``: see :func:`~django_talon.promotions.money.money_amount`) is logged and
-listed in ``unusable_effects``: it is neither shown nor charged, and nothing crashes on it.
+Infinity, ``1e29``: see :func:`~django_talon.promotions.money.money_amount`), a discount
+below zero (``-50`` would be a surcharge: :func:`~django_talon.promotions.money.discount_amount`)
+and a free item whose quantity is not 1..10,000 (:func:`free_item_quantity`) are logged and
+listed in ``unusable_effects``: they are neither shown nor charged, and nothing crashes on
+them.
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ from django_talon.client.effects import (
 from django_talon.promotions.codes import CodeCollector
 from django_talon.promotions.money import (
     UnusableAmountError,
+    discount_amount,
+    free_quantity,
     int_or_none,
-    money_amount,
     points,
     quantize_money,
 )
@@ -71,6 +75,7 @@ __all__ = [
     "PER_ITEM_DISCOUNT_TYPES",
     "SUMMARISED_TYPES",
     "discount_display_name",
+    "free_item_quantity",
     "summarize",
 ]
 
@@ -163,12 +168,12 @@ class _Building:
     cost_discounts: dict[str, list[Discount]] = field(default_factory=dict)
 
     def money(self, effect: Effect) -> Decimal:
-        """The effect's ``value`` rounded once to the currency's minor unit (raises
-        :class:`UnusableAmountError` for an amount that cannot be money)."""
+        """The discount effect's ``value`` rounded once to the currency's minor unit (raises
+        :class:`UnusableAmountError` for an amount that cannot be money or is negative)."""
         return _amount(
             effect,
             "value",
-            lambda value: money_amount(value, self.summary.currency, self.rounding),
+            lambda value: discount_amount(value, self.summary.currency, self.rounding),
         )
 
 
@@ -252,11 +257,27 @@ def _reject_referral(effect: RejectReferral, b: _Building) -> None:
     b.referrals.reject(effect.value, effect.rejection_reason, effect.campaign_id)
 
 
+def free_item_quantity(effect: AddFreeItem) -> int:
+    """How many units of ``effect.sku`` the effect grants: ``desiredQuantity``, 1 when not
+    sent. The summary and ``services.free_items`` (which puts the line into the cart) both
+    read it here, so what is shown is what is added.
+
+    Raises :class:`UnusableAmountError` for a quantity that is not a whole number or not
+    within 1..:data:`~django_talon.promotions.money.MAX_FREE_QUANTITY` (``0``, ``-3``,
+    ``10**12``): such a grant is neither shown nor added.
+    """
+    prop, _converter = _prop_field(effect, "desired_quantity")
+    sent = effect.props.get(prop)
+    if sent is not None and not _sent(effect, "desired_quantity"):
+        raise UnusableAmountError(f"free item quantity {sent!r} is not a whole number")
+    return free_quantity(effect.desired_quantity)
+
+
 def _free_item(effect: AddFreeItem, b: _Building) -> None:
     """One entry per SKU: two campaigns giving the same item ask for the larger quantity."""
     _require(effect, "sku")
     sku = effect.sku
-    desired = effect.desired_quantity or 1
+    desired = free_item_quantity(effect)
     in_cart = sum(line.quantity for line in b.summary.lines if line.sku == sku)
     previous = b.free.get(sku)
     if previous is not None:

@@ -14,6 +14,12 @@ magnitude reaches :data:`MAX_AMOUNT`) is not turned into ``0`` silently by
 effect as unusable (and logs it) instead of showing or charging a made-up number. The bound
 keeps every sum of amounts exactly representable in ``Decimal``'s default 28 digits, so no
 total, rounding or template filter further down can overflow.
+
+A discount is money *off*: :func:`discount_amount` refuses a negative one (``-50``) the same
+way, because subtracting it would charge the shopper more than the cart costs (a surcharge
+Talon.One never meant). A free item's quantity (:func:`free_quantity`) must be a whole
+number from 1 to :data:`MAX_FREE_QUANTITY`: more units than a session may hold would make
+every later cart update fail the client's validation.
 """
 
 from __future__ import annotations
@@ -22,13 +28,18 @@ import logging
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django_talon.client.validation import MAX_TOTAL_QUANTITY
+
 logger = logging.getLogger("django_talon.promotions")
 
 __all__ = [
     "CURRENCY_EXPONENTS",
     "MAX_AMOUNT",
+    "MAX_FREE_QUANTITY",
     "UnusableAmountError",
     "currency_exponent",
+    "discount_amount",
+    "free_quantity",
     "int_or_none",
     "money_amount",
     "points",
@@ -40,9 +51,15 @@ __all__ = [
 #: ``Decimal``'s default precision (28 digits), where ``quantize`` would raise.
 MAX_AMOUNT = Decimal(10) ** 15
 
+#: The most units of one free item: what the client lets a whole session hold (its
+#: ``MAX_TOTAL_QUANTITY``), so a free line alone can never make the cart unsendable.
+MAX_FREE_QUANTITY = MAX_TOTAL_QUANTITY
+
 
 class UnusableAmountError(ValueError):
-    """A money amount that cannot be represented: NaN, Infinity, or beyond :data:`MAX_AMOUNT`."""
+    """An amount the shop cannot use: money that is NaN, Infinity or beyond
+    :data:`MAX_AMOUNT`, a negative discount, or a free item's quantity outside
+    1..:data:`MAX_FREE_QUANTITY`."""
 
 
 #: Currencies whose minor unit is not 1/100 (ISO 4217). Everything else uses 2 decimals.
@@ -95,6 +112,41 @@ def money_amount(value: Any, currency: str, rounding: str = ROUND_HALF_UP) -> De
         raise UnusableAmountError(f"money amount {value!r} cannot be represented")
     exponent = Decimal(1).scaleb(-currency_exponent(currency))
     return amount.quantize(exponent, rounding=rounding)
+
+
+def discount_amount(value: Any, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """:func:`money_amount` for money *off* the cart: a negative amount raises
+    :class:`UnusableAmountError` too.
+
+    Subtracted from the total, ``-50`` would charge 50 more than the cart costs. An amount
+    that only rounds to zero from below (``-0.001``) is no discount: it is ``0.00``, never a
+    ``-0.00`` on the page.
+    """
+    amount = money_amount(value, currency, rounding)
+    if amount.is_signed():
+        if amount:
+            raise UnusableAmountError(f"discount {value!r} is negative (a surcharge)")
+        return amount.copy_abs()
+    return amount
+
+
+def free_quantity(quantity: int | None) -> int:
+    """A free item's quantity as the client decoded ``desiredQuantity`` (None: not sent,
+    which means 1).
+
+    Anything outside 1..:data:`MAX_FREE_QUANTITY` raises :class:`UnusableAmountError`:
+    ``0`` or ``-3`` units cannot be put into a cart, and ``10**12`` would exceed what the API
+    lets a session hold, so every later cart update of the session would fail the client's
+    validation.
+    """
+    if quantity is None:
+        return 1
+    if not 1 <= quantity <= MAX_FREE_QUANTITY:
+        raise UnusableAmountError(
+            f"free item quantity {quantity!r} is outside 1..{MAX_FREE_QUANTITY} "
+            "(the units the API lets a session hold)"
+        )
+    return quantity
 
 
 def quantize_money(value: Any, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:

@@ -72,9 +72,10 @@ class QuoteLine:
     @property
     def discount(self) -> Decimal:
         """The line's discounts, at most the line's subtotal (a line never goes negative,
-        so the lines shown always add up to the items' total)."""
-        granted = sum((d.amount for d in self.discounts), Decimal(0) * self.subtotal)
-        return min(granted, self.subtotal)
+        so the lines shown always add up to the items' total) and never below zero."""
+        zero = Decimal(0) * self.subtotal
+        granted = sum((d.amount for d in self.discounts), zero)
+        return max(min(granted, self.subtotal), zero)
 
     @property
     def total(self) -> Decimal:
@@ -174,9 +175,10 @@ class Quote:
 
     @property
     def discount_total(self) -> Decimal:
-        """Every discount the quote grants on items and the cart, capped at the subtotal."""
+        """Every discount the quote grants on items and the cart, capped at the subtotal and
+        never below zero (a discount never raises what the shop charges)."""
         granted = self.item_discount_total + self.cart_discount_total
-        return min(granted, self.subtotal)
+        return max(min(granted, self.subtotal), self._zero)
 
     @property
     def total(self) -> Decimal:
@@ -192,7 +194,7 @@ class Quote:
 
         def take(discounts: tuple[Discount, ...], room: Decimal) -> None:
             for d in discounts:
-                amount = min(d.amount, max(room, self._zero))
+                amount = max(min(d.amount, room), self._zero)
                 room -= amount
                 out.append((d, amount))
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from django_talon.promotions.codes import CodeResult
-from django_talon.promotions.money import quantize_money
+from django_talon.promotions.money import UnusableAmountError, quantize_money
 
 __all__ = [
     "AdditionalCost",
@@ -49,6 +49,13 @@ class Discount:
     additional_cost: str = ""
     raw_name: str = ""
 
+    def __post_init__(self) -> None:
+        # Money off, never on: a negative amount would raise the total the shop charges.
+        # The builder refuses such effects first (``money.discount_amount``); this keeps any
+        # other way of making a Discount from carrying one.
+        if self.amount < 0:
+            raise UnusableAmountError(f"discount {self.name!r} of {self.amount} is negative")
+
 
 def cost_title(name: str) -> str:
     """The name of an additional cost as shown: ``"gift_wrap"`` -> ``"Gift wrap"``."""
@@ -76,9 +83,11 @@ class AdditionalCost:
 
     @property
     def discount(self) -> Decimal:
-        """The cost's discounts, at most its price (a cost never goes negative)."""
-        granted = sum((d.amount for d in self.discounts), Decimal(0) * self.price)
-        return min(granted, self.price)
+        """The cost's discounts, at most its price (a cost never goes negative) and never
+        below zero."""
+        zero = Decimal(0) * self.price
+        granted = sum((d.amount for d in self.discounts), zero)
+        return max(min(granted, self.price), zero)
 
     @property
     def total(self) -> Decimal:
