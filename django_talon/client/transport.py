@@ -14,7 +14,14 @@ repeat) and gets back a :class:`Reply` or one of the exceptions in :mod:`.errors
   picked up by a new client or ``with_options(refresh_environment=True)``. ``~/.netrc`` is
   not read: it could only replace the ``Authorization`` header the API needs. A session passed
   in by the caller is used as it is (its own ``trust_env`` decides).
-- Timeouts are ``(connect, read)`` seconds handed to every request; never ``None``.
+- Timeouts are ``(connect, read)`` seconds handed to every request; never ``None``. They
+  also bound each attempt *in all*: ``requests`` applies the read timeout to each socket read,
+  so a server dripping its body a byte at a time could hold a call for minutes. The body is
+  therefore read here (``stream=True``, single reads), with the socket timeout shrunk to what
+  is left of ``connect + read`` seconds since the attempt started; past that the connection
+  is closed and the attempt is a timeout (:meth:`Transport._read_body`).
+- Answers are strict JSON (:func:`decode_json`): ``NaN``/``Infinity``, which Python's
+  ``json`` accepts but no JSON column stores, make a :class:`.errors.TalonDecodeError`.
 - Retries follow :class:`.retry.RetryPolicy`, but only when ``Call.safe_to_retry`` says the
   operation may run twice: on connection errors/timeouts and on the policy's statuses
   (409 and 5xx by default).
@@ -25,17 +32,22 @@ repeat) and gets back a :class:`Reply` or one of the exceptions in :mod:`.errors
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
 import requests.utils
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import DecodeError, ReadTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from .. import __version__
 from .errors import (
@@ -55,6 +67,7 @@ __all__ = [
     "Reply",
     "Timeout",
     "Transport",
+    "decode_json",
     "logger",
     "normalize_timeout",
     "read_environment",
@@ -67,6 +80,33 @@ USER_AGENT = f"django-talon/{__version__}"
 Timeout = float | tuple[float, float]
 
 _REDACTED = "***"
+
+#: Bytes asked for per read of a body: one ``recv`` at most (``read1``), so the deadline is
+#: checked between reads that each wait at most what is left of it.
+_READ_SIZE = 1 << 16
+
+
+def _reject_constant(name: str) -> NoReturn:
+    """``parse_constant`` of :data:`_DECODER`: ``NaN``, ``Infinity`` and ``-Infinity``.
+
+    Python's ``json`` turns them into floats, but they are not JSON (RFC 8259), Talon.One
+    never sends them, and an effect holding one is refused by the database's JSON column
+    later, after Talon.One applied the call. Refused here, as undecodable, instead.
+    """
+    raise ValueError(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def decode_json(content: bytes) -> Any:
+    """Decode an answer's body as strict JSON: ``json.loads`` without NaN/Infinity.
+
+    One decoder made once (``json.loads`` with ``parse_constant`` would build one per
+    call); bytes are decoded as ``json.loads`` does (UTF-8/16/32, a BOM allowed). Raises
+    ``ValueError`` (``JSONDecodeError``, ``UnicodeDecodeError``) or ``RecursionError``.
+    """
+    return _DECODER.decode(content.decode(json.detect_encoding(content), "surrogatepass"))
 
 
 def normalize_timeout(timeout: Timeout) -> tuple[float, float]:
@@ -128,6 +168,41 @@ class Reply:
     headers: Mapping[str, str]
     method: str = ""
     path: str = ""
+
+
+def _decoded(content: bytes, encoding: str) -> bytes:
+    """``content`` decoded for its ``Content-Encoding`` by urllib3's own decoders (what
+    ``requests`` would have done while reading: gzip, deflate, and br/zstd when installed;
+    an encoding urllib3 does not know is left as it is)."""
+    wrapper = urllib3.HTTPResponse(
+        body=io.BytesIO(content),
+        headers={"content-encoding": encoding},
+        preload_content=False,
+        decode_content=True,
+    )
+    return wrapper.read()
+
+
+def _timed_out(
+    parts: list[bytes], read_timeout: float, budget: float, deadline_passed: bool
+) -> requests.ReadTimeout:
+    """The timeout of a body read, saying which bound ran out and how far the body got."""
+    received = sum(map(len, parts))
+    if deadline_passed:
+        what = f"the answer was not complete within {budget:g} s (connect + read timeout)"
+    else:
+        what = f"no body bytes arrived for {read_timeout:g} s (read timeout)"
+    return requests.ReadTimeout(f"{what}; {received} body bytes received")
+
+
+def _requests_error(exc: BaseException) -> requests.RequestException:
+    """The ``requests`` exception ``response.content`` raises for a urllib3 error met while
+    reading a body, so :meth:`Transport.send` treats both alike."""
+    if isinstance(exc, DecodeError):
+        return requests.exceptions.ContentDecodingError(str(exc))
+    if isinstance(exc, Urllib3SSLError):
+        return requests.exceptions.SSLError(str(exc))
+    return requests.exceptions.ChunkedEncodingError(str(exc))
 
 
 class Transport:
@@ -257,6 +332,7 @@ class Transport:
         headers = self._headers(call)
         proxies = self.environment.get("proxies")
         verify = self.environment.get("verify")
+        budget = self.timeout[0] + self.timeout[1]
         attempt = 0
         while True:
             attempt += 1
@@ -273,7 +349,10 @@ class Transport:
                     # A copy: requests may add to the dict it is given.
                     proxies=dict(proxies) if proxies else None,
                     verify=verify,
+                    # The body is read by _read_body, within the attempt's deadline.
+                    stream=True,
                 )
+                content = self._read_body(response, started + budget, budget)
             except requests.RequestException as exc:
                 duration_ms = (time.monotonic() - started) * 1000
                 error = self._connection_error(call, exc)
@@ -296,7 +375,73 @@ class Transport:
                 response.close()
                 policy.sleep(policy.delay(attempt))
                 continue
-            return self._reply(call, response)
+            return self._reply(call, response, content)
+
+    def _read_body(self, response: requests.Response, deadline: float, budget: float) -> bytes:
+        """The whole (decoded) body of ``response``, by ``deadline`` (``time.monotonic``).
+
+        Why not ``response.content``: ``requests`` gives each socket read the read timeout,
+        so a body dripped a byte per second has no bound at all. Here each read is a single
+        ``recv`` (urllib3's ``read1``, undecoded), the deadline is checked before each, and
+        the socket's timeout is shrunk to what is left once that is less than the read
+        timeout (never in the normal case, which costs one read and no system call more).
+        Past the deadline the connection is closed (it is mid-answer, useless to the pool)
+        and ``requests.ReadTimeout`` raised, which :meth:`send` makes a
+        :class:`TalonTimeoutError` (retried like any timeout, each attempt with its own
+        deadline). A complete body leaves the connection in the pool, as before.
+
+        The status line and headers are still read by ``http.client`` under the per-read
+        timeout alone; a server dripping *those* is not bounded by the deadline.
+
+        A response not read from a urllib3 connection (a test adapter's), or whose body a
+        session hook has already read, is taken as it is.
+        """
+        raw = response.raw
+        if not isinstance(raw, urllib3.HTTPResponse) or getattr(
+            response, "_content_consumed", True
+        ):
+            return response.content
+        read_timeout = self.timeout[1]
+        parts: list[bytes] = []
+        left = budget
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    response.close()
+                    raise _timed_out(parts, read_timeout, budget, deadline_passed=True)
+                if left < read_timeout:
+                    self._shrink_timeout(raw, left)
+                part = raw.read1(_READ_SIZE, decode_content=False)
+                if not part:
+                    break
+                parts.append(part)
+                if raw.isclosed():  # all of it (the connection is back in the pool)
+                    break
+            content = parts[0] if len(parts) == 1 else b"".join(parts)
+            if raw.headers.get("content-encoding"):
+                content = _decoded(content, raw.headers.get("content-encoding", ""))
+        except ReadTimeoutError:
+            response.close()  # urllib3 has closed the connection already; the response too
+            deadline_passed = left < read_timeout  # that read had the deadline's timeout
+            raise _timed_out(parts, read_timeout, budget, deadline_passed) from None
+        except requests.RequestException:  # the deadline's own (an OSError too): as it is
+            raise
+        except (Urllib3Error, OSError) as exc:
+            response.close()
+            raise _requests_error(exc) from None
+        response._content = content
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return content
+
+    @staticmethod
+    def _shrink_timeout(raw: urllib3.HTTPResponse, seconds: float) -> None:
+        """Let the next read of ``raw`` wait at most ``seconds``. The connection's socket
+        is only touched while ``raw`` holds it (not once it is back in the pool)."""
+        connection = raw.connection
+        sock = connection.sock if connection is not None else None
+        if sock is not None:
+            sock.settimeout(seconds)
 
     def _connection_error(self, call: Call, exc: requests.RequestException) -> TalonConnectionError:
         cls = TalonTimeoutError if isinstance(exc, requests.Timeout) else TalonConnectionError
@@ -304,15 +449,14 @@ class Transport:
         message = self.redact(f"{call.method} {call.path} {what}: {type(exc).__name__}: {exc}")
         return cls(message, method=call.method, path=call.path)
 
-    def _reply(self, call: Call, response: requests.Response) -> Reply:
+    def _reply(self, call: Call, response: requests.Response, content: bytes) -> Reply:
         status = response.status_code
-        content = response.content
         body: Any = None
         decode_error: ValueError | None = None
         if content.strip():
             try:
-                body = json.loads(content)
-            except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
+                body = decode_json(content)
+            except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
                 decode_error = exc
             except RecursionError:  # deep nesting ([[[[...]]]]): undecodable all the same
                 decode_error = ValueError("JSON nested too deeply")
