@@ -91,11 +91,13 @@ def _attach_on_login(request: Any, user: Any) -> None:
     """The guest's session becomes the customer's; when the adapter knows the customer's own
     cart (``cart_for_user``) and it is another cart, the guest's codes move there.
 
-    The guest's session is the one remembered in ``request.session`` (``login()`` keeps its
-    data) before the adapter's ``cart_for_request``: by the time ``user_logged_in`` is sent,
-    ``request.user`` is the customer, and a ``cart_for_request`` that prefers the customer's
-    own cart (the usual ``get_cart(request)``) would answer that cart, so the guest's codes
-    were never merged. A remembered session of another customer is never taken.
+    The request's session (``session_for_request``, as the shop sees it now: django-oscar
+    merges the cookie basket into the customer's right there) gives way to the guest's
+    session remembered in ``request.session`` (``login()`` keeps its data) while that one
+    still holds something: by the time ``user_logged_in`` is sent, ``request.user`` is the
+    customer, and a ``cart_for_request`` that prefers the customer's own cart (the usual
+    ``get_cart(request)``) answers that cart, so the guest's codes were never merged. A
+    session of another customer is never taken.
     """
     from django_talon.adapters import cart_key, get_adapter
     from django_talon.services import (
@@ -106,9 +108,10 @@ def _attach_on_login(request: Any, user: Any) -> None:
         session_for_request,
     )
 
-    session = remembered_session(request)
-    if session is None or not session.is_open or not _guest_or_own(session, user):
-        session = session_for_request(request)
+    session = session_for_request(request)
+    guest = remembered_session(request)
+    if guest is not None and guest.is_open and guest.profile_id is None and _holds_something(guest):
+        session = guest
     if session is None or not session.is_open or not _guest_or_own(session, user):
         return
     target = get_adapter().cart_for_user(user)
@@ -124,6 +127,10 @@ def _attach_on_login(request: Any, user: Any) -> None:
 def _guest_or_own(session: Any, user: Any) -> bool:
     """Is ``session`` a guest's (no profile) or ``user``'s own?"""
     return session.profile_id is None or session.profile.user_id == user.pk
+
+
+def _holds_something(session: Any) -> bool:
+    return bool(session.coupon_codes or session.referral_code or session.cart_items)
 
 
 def on_user_deleted(sender: Any, instance: Any, **kw: Any) -> None:
