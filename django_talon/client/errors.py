@@ -10,7 +10,9 @@ exception is built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "TalonUnauthorizedError",
     "TalonValidationError",
     "error_for_status",
+    "retry_after_seconds",
 ]
 
 
@@ -81,6 +84,7 @@ class TalonAPIError(TalonError):
         method: str = "",
         path: str = "",
         body: Any = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.message = message
@@ -88,6 +92,8 @@ class TalonAPIError(TalonError):
         self.method = method
         self.path = path
         self.body = body
+        #: seconds the server asked to wait (``Retry-After`` of a 429/503), else None
+        self.retry_after = retry_after
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -173,6 +179,28 @@ _BY_STATUS: dict[int, type[TalonAPIError]] = {
 }
 
 
+#: the longest ``Retry-After`` taken at its word (a day): a larger one is a misconfiguration
+MAX_RETRY_AFTER = 86_400.0
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` header as seconds from now (RFC 9110 10.2.3: delay-seconds or an
+    HTTP-date); None when absent or unreadable. Capped at :data:`MAX_RETRY_AFTER`."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return min(float(text), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
 def error_for_status(
     status: int,
     body: Any,
@@ -181,6 +209,7 @@ def error_for_status(
     path: str = "",
     text: str = "",
     redact: Callable[[str], str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> TalonAPIError:
     """Build the exception for a non-2xx answer: the one place that maps status to class.
 
@@ -206,4 +235,13 @@ def error_for_status(
             errors = [e if isinstance(e, dict) else {"title": str(e)} for e in raw_errors]
     if not message:
         message = " ".join(text.split())[:200] or f"HTTP {status}"
-    return cls(status, message, errors=errors, method=method, path=path, body=body)
+    retry_after = retry_after_seconds(headers.get("Retry-After")) if headers else None
+    return cls(
+        status,
+        message,
+        errors=errors,
+        method=method,
+        path=path,
+        body=body,
+        retry_after=retry_after,
+    )

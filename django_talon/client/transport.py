@@ -480,7 +480,13 @@ class Transport:
             )
         text = content.decode("utf-8", errors="replace") if decode_error is not None else ""
         error = error_for_status(
-            status, body, method=call.method, path=call.path, text=text, redact=self.redact
+            status,
+            body,
+            method=call.method,
+            path=call.path,
+            text=text,
+            redact=self.redact,
+            headers=response.headers,
         )
         raise self._scrub(error)
 

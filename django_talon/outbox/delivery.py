@@ -527,6 +527,19 @@ def _error_text(exc: BaseException) -> str:
     return resilience.describe(exc)
 
 
+def _asked_to_wait(exc: BaseException) -> float:
+    """The ``Retry-After`` Talon.One (or a proxy) sent with the failure, in seconds (0: none).
+
+    Why: retrying a 429 after our own short backoff only earns another 429; the client's
+    error carries the header's delay (``TalonAPIError.retry_after``), also when the guarded
+    call path chained it under a Django-side error."""
+    for error in (exc, exc.__cause__):
+        seconds = getattr(error, "retry_after", None)
+        if isinstance(seconds, (int, float)) and seconds > 0:
+            return float(seconds)
+    return 0.0
+
+
 def _record_failure(
     message: OutboxMessage,
     operation: Operation,
@@ -555,7 +568,7 @@ def _record_failure(
             message.last_error,
         )
     else:
-        delay = backoff(message.attempts)
+        delay = max(backoff(message.attempts), _asked_to_wait(exc))
         message.next_attempt_at = now + timedelta(seconds=delay)
         report.retry_in = delay
         logger.warning(

@@ -99,3 +99,22 @@ def test_malformed_effects_do_not_discard_the_rest_of_the_answer(
     assert session.coupon_codes == ["WELCOME10"]  # nothing was really rejected
     summary = services.get_promotions(cart).summary()
     assert summary.total_discount == Decimal("1.70")
+
+
+def test_a_429s_retry_after_is_waited_for(settings: Any, shop_settings: Any) -> None:
+    """A 429 with ``Retry-After: 120``: the row waits at least that long (our own backoff would
+    have retried after ``RETRY_BACKOFF`` seconds, into another 429); nothing is lost."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.client.test_retry_after import refusing
+
+    with serve_http(refusing(429, "120")) as url:
+        settings.TALON = {**settings.TALON, "BASE_URL": url, "API_KEY": "k"}
+        before = timezone.now()
+        make_cart(items=[ESPRESSO])
+    row = OutboxMessage.objects.get()
+    assert row.state == OutboxMessage.State.PENDING and row.attempts == 1
+    assert row.next_attempt_at >= before + timedelta(seconds=119)
+    assert "429" in row.last_error
