@@ -9,12 +9,20 @@ from typing import Any
 import pytest
 from django.test import Client
 from oscar.apps.partner.strategy import UK, Selector
+from oscar.core.loading import get_model
 from oscar.test import factories
 
 from django_talon import services
 from django_talon.contrib.oscar.charging import split_cart_discount
 from django_talon.contrib.oscar.offers import OFFER_SLUG, ensure_talon_offer
-from tests.oscar.conftest import add_to_basket, basket_of, enter_code, sessions_of
+from tests.oscar.conftest import (
+    add_to_basket,
+    basket_of,
+    check_out,
+    enter_code,
+    make_user,
+    sessions_of,
+)
 
 D = Decimal
 
@@ -133,3 +141,62 @@ def test_free_item_is_a_zero_price_line(
     basket, _ = basket_of(client)
     assert [line.product.upc for line in basket.all_lines()] == ["MUG-1"]
     assert basket.total_incl_tax == services.quote_for_cart(basket).total == D("12.50")
+
+
+@pytest.fixture
+def us_tax(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Oscar's sample US strategy (deferred tax: unknown until checkout) for every basket,
+    and a checkout that applies 10% tax when the order is built, as Oscar's docs show a US
+    shop doing it (``build_submission``)."""
+    from oscar.apps.checkout.views import PaymentDetailsView
+    from oscar.apps.partner.strategy import US
+
+    monkeypatch.setattr(Selector, "strategy", lambda self, request=None, user=None, **kw: US())
+    original = PaymentDetailsView.build_submission
+
+    def build_submission(self: Any, **kwargs: Any) -> dict[str, Any]:
+        submission = original(self, **kwargs)
+        basket = submission["basket"]
+        for line in basket.all_lines():
+            line.purchase_info.price.tax = (line.unit_price_excl_tax * D("0.10")).quantize(
+                D("0.01")
+            )
+        submission["shipping_charge"].tax = D("0.00")
+        submission["order_total"] = self.get_order_totals(basket, submission["shipping_charge"])
+        return submission
+
+    monkeypatch.setattr(PaymentDetailsView, "build_submission", build_submission)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["incl_tax", "excl_tax"])
+def test_deferred_tax_lines_are_sent_and_discounted_excluding_tax(
+    mode: str, shop: Any, catalogue: dict[str, Any], settings: Any, us_tax: None
+) -> None:
+    """A line whose tax Oscar does not know yet is sent excluding tax, whatever TAX_MODE
+    says, and Talon.One's discount comes off its tax-exclusive price too: with "incl_tax"
+    (the default) the basket page raised Oscar's TaxNotKnown (a 500)."""
+    from django_talon.models import LedgerEntry
+
+    settings.TALON_OSCAR = {**settings.TALON_OSCAR, "TAX_MODE": mode}
+    client = Client()
+    client.force_login(make_user("ada@example.com"))
+    add_to_basket(client, catalogue["mug"], 1)  # 12.50, tax unknown
+    add_to_basket(client, catalogue["tea"], 1)  # 8.00
+    assert enter_code(client, "WELCOME10") == "Code WELCOME10 applied."
+    basket, page = basket_of(client)
+    assert not basket.is_tax_known
+    (session,) = sessions_of(basket)
+    assert [i["price"] for i in session.cart_items] == [12.5, 8.0]
+    quote = services.quote_for_cart(basket)
+    assert quote.confirmed and quote.discount_total == D("2.05")
+    assert basket.total_excl_tax == quote.total == D("18.45")
+    assert b"Talon.One promotions" in page.content
+
+    check_out(client)
+    order = get_model("order", "Order").objects.get()
+    assert order.total_excl_tax == D("18.45")  # the tax is added at checkout: 10% of it
+    assert order.total_incl_tax == D("20.30")
+    assert [d.amount for d in order.discounts.all()] == [D("2.05")]
+    charged = LedgerEntry.objects.get(kind="charged")
+    assert charged.total == order.total_excl_tax and charged.discount_total == D("2.05")

@@ -4,7 +4,8 @@
 Oscar's offer applicator applies the Talon.One offer (every request, in ``BasketMiddleware``,
 and again in the checkout). Each line gets the discounts Talon.One put on it and a share of
 the cart-level discounts (proportional to the line's total after its own discounts, cents
-handed out so the shares add up exactly), in the tax mode of ``TALON_OSCAR["TAX_MODE"]``.
+handed out so the shares add up exactly), in the tax mode of ``TALON_OSCAR["TAX_MODE"]``
+(a line whose tax Oscar does not know yet excluding tax, as its price was sent).
 Oscar then computes ``basket.total_incl_tax`` / ``total_excl_tax``, the order total and the
 ``OrderDiscount`` rows itself, and they equal the quote's ``total`` / ``discount_total``.
 
@@ -32,7 +33,7 @@ from oscar.core.loading import get_classes
 from django_talon import services
 from django_talon.contrib.oscar.conf import oscar_settings
 from django_talon.contrib.oscar.free_items import free_value, is_free_line
-from django_talon.contrib.oscar.pricing import line_price, line_sku
+from django_talon.contrib.oscar.pricing import charges_incl_tax, line_price, line_sku
 
 logger = logging.getLogger("django_talon.contrib.oscar")
 
@@ -125,7 +126,8 @@ def apply_quote(basket: Any, offer: Any) -> Any:
     charged = Decimal("0.00")
     for line, amount in zip(lines, amounts, strict=True):
         if amount > 0:
-            line.discount(amount, line.quantity, incl_tax=conf.incl_tax, offer=offer)
+            incl_tax = charges_incl_tax(line, conf.incl_tax)  # as its price was sent
+            line.discount(amount, line.quantity, incl_tax=incl_tax, offer=offer)
             charged += amount
     if not charged:
         return ZERO_DISCOUNT

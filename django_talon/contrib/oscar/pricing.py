@@ -10,14 +10,22 @@ from oscar.core.loading import get_class
 CENT = Decimal("0.01")
 
 
+def charges_incl_tax(line: Any, incl_tax: bool) -> bool:
+    """Is the line sent to Talon.One, and discounted by Oscar, including tax?
+
+    Only when ``TAX_MODE`` says so *and* Oscar knows the line's tax: a deferred-tax strategy
+    (US-style, the tax is known at checkout) has no tax-inclusive price yet, so the line is
+    sent excluding tax and must be discounted excluding tax too (a tax-inclusive discount
+    makes Oscar ask for the unknown tax: ``TaxNotKnown`` on the basket page).
+    """
+    return incl_tax and bool(line.purchase_info.price.is_tax_known)
+
+
 def line_price(line: Any, incl_tax: bool) -> Decimal | None:
-    """The unit price of a line as Oscar's strategy gives it, in the configured tax mode."""
-    info = line.purchase_info
-    price = info.price
-    if incl_tax and price.is_tax_known:
-        value = price.incl_tax
-    else:
-        value = price.excl_tax
+    """The unit price of a line as Oscar's strategy gives it, in the configured tax mode
+    (:func:`charges_incl_tax`)."""
+    price = line.purchase_info.price
+    value = price.incl_tax if charges_incl_tax(line, incl_tax) else price.excl_tax
     return None if value is None else Decimal(value).quantize(CENT)
 
 
