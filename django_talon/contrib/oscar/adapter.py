@@ -27,8 +27,9 @@ from oscar.core.loading import get_model
 
 from django_talon.adapters import TalonAdapter
 from django_talon.contrib.oscar.conf import oscar_settings
-from django_talon.contrib.oscar.free_items import add_free_item, is_free_line, remove_free_item
-from django_talon.contrib.oscar.pricing import ensure_strategy, line_price, line_sku
+from django_talon.contrib.oscar.free_items import add_free_item, remove_free_item
+from django_talon.contrib.oscar.items import sent_items
+from django_talon.contrib.oscar.pricing import ensure_strategy
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -56,19 +57,18 @@ class OscarAdapter(TalonAdapter):
         return cart is not None and cart.pk is not None and cart.status == basket_model.OPEN
 
     def cart_items(self, cart: Any) -> list[dict[str, Any]]:
+        """The basket's lines as :func:`~django_talon.contrib.oscar.items.sent_items` sends
+        them (the Talon.One offer charges a quote only for exactly these)."""
         if cart.pk is None:
             return []
-        incl_tax = oscar_settings().incl_tax
         items: list[dict[str, Any]] = []
-        for line in fresh_lines(cart):
-            price = line_price(line, incl_tax)
-            if line.quantity < 1 or price is None:
-                continue
+        for sent in sent_items(fresh_lines(cart), oscar_settings().incl_tax):
+            line = sent.line
             item: dict[str, Any] = {
-                "sku": line_sku(line),
-                "name": str(line.product.get_title() or line_sku(line)),
-                "quantity": int(line.quantity),
-                "price": 0.0 if is_free_line(line) else float(price),
+                "sku": sent.sku,
+                "name": str(line.product.get_title() or sent.sku),
+                "quantity": sent.quantity,
+                "price": float(sent.price),
             }
             category = line.product.get_categories().first()
             if category is not None:

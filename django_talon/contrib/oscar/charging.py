@@ -23,17 +23,20 @@ Oscar price is taken off too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from django.db import transaction
 from oscar.core.loading import get_classes
 
 from django_talon import services
 from django_talon.contrib.oscar.conf import oscar_settings
-from django_talon.contrib.oscar.free_items import free_value, is_free_line
-from django_talon.contrib.oscar.pricing import charges_incl_tax, line_price, line_sku
+from django_talon.contrib.oscar.items import SentItem, sent_items
+from django_talon.contrib.oscar.pricing import charges_incl_tax
+from django_talon.services.problems import record_problem, subject_of
 
 logger = logging.getLogger("django_talon.contrib.oscar")
 
@@ -44,24 +47,50 @@ CENT = Decimal("0.01")
 APPLIED_QUOTE = "_talon_applied_quote"
 
 
-def talon_lines(basket: Any) -> list[Any]:
-    """The basket lines that are sent to Talon.One, in the order they are sent: quantity at
-    least 1 and a known price (the adapter and the charge use this one list)."""
-    return [
-        line
-        for line in basket.all_lines()
-        if line.quantity >= 1 and line_price(line, oscar_settings().incl_tax) is not None
-    ]
+def _mismatch(quote: Any, items: Sequence[SentItem]) -> str:
+    """Why the quote was not computed for these items as they are sent now (same skus,
+    quantities and unit prices, same order); empty when it was."""
+    if len(quote.lines) != len(items):
+        return f"{len(quote.lines)} quoted lines for {len(items)} basket items"
+    for q, item in zip(quote.lines, items, strict=True):
+        if q.sku != item.sku or q.quantity != item.quantity:
+            return f"{q.quantity} x {q.sku} quoted, {item.quantity} x {item.sku} in the basket"
+        if q.unit_price != item.price:
+            return f"{item.sku} quoted at {q.unit_price}, priced {item.price} now"
+    return ""
 
 
-def _matches(quote: Any, lines: Sequence[Any]) -> bool:
-    """The quote was computed for these lines (same skus and quantities, same order)."""
-    if len(quote.lines) != len(lines):
-        return False
-    return all(
-        q.sku == line_sku(line) and q.quantity == line.quantity
-        for q, line in zip(quote.lines, lines, strict=True)
+def _refresh(basket: Any, quote: Any, why: str) -> Any:
+    """The quote is for another basket than this one (a price changed in the dashboard, or
+    this request's own change is not confirmed yet): mirror the basket again and read the
+    quote again.
+
+    ``services.update_cart`` writes nothing when the mirror already is the basket (this
+    request's own change, mirrored by the line's receiver); otherwise it queues the update,
+    sent right after commit (at once outside a transaction), so the next request is
+    charged Talon.One's confirmed answer. It reads fresh line objects, never this basket's
+    (Oscar is applying offers to them), and no receiver applies offers, so it cannot
+    recurse into this offer. A failure is rolled back to a savepoint, logged and recorded
+    as the cart's ``SyncProblem``: the basket page is charged no Talon.One discount, never
+    an error.
+    """
+    logger.warning(
+        "basket %s: the Talon.One quote (session %s) is not for the basket as it is now "
+        "(%s): no Talon.One discount is charged until Talon.One has priced it; the "
+        "basket's session is updated",
+        basket.id,
+        quote.session_id or "none",
+        why,
     )
+    in_transaction = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
+            services.update_cart(basket)
+    except Exception as exc:
+        logger.exception("basket %s: updating its Talon.One session failed", basket.id)
+        record_problem("cart", subject_of(basket), exc)
+        return quote
+    return services.quote_for_cart(basket)
 
 
 def split_cart_discount(amount: Decimal, rooms: Sequence[Decimal]) -> list[Decimal]:
@@ -83,9 +112,10 @@ def split_cart_discount(amount: Decimal, rooms: Sequence[Decimal]) -> list[Decim
     return shares
 
 
-def line_discounts(quote: Any, lines: Sequence[Any]) -> list[Decimal]:
-    """What each line is charged off: its own Talon.One discounts plus its share of the
-    cart-level discounts; they add up to ``quote.discount_total``."""
+def line_discounts(quote: Any) -> list[Decimal]:
+    """What each quoted line (one per sent item) is charged off: its own Talon.One
+    discounts plus its share of the cart-level discounts; they add up to
+    ``quote.discount_total``."""
     own = [q.discount for q in quote.lines]
     rooms = [q.subtotal - q.discount for q in quote.lines]
     shares = split_cart_discount(quote.cart_discount_applied, rooms)
@@ -96,35 +126,35 @@ def apply_quote(basket: Any, offer: Any) -> Any:
     """Apply the basket's quote to its lines as ``offer``'s discount (the benefit's ``apply``).
 
     Returns Oscar's ``BasketDiscount`` of the total charged off, or ``ZERO_DISCOUNT`` (no
-    discounts, an unsaved basket, or the offer already applied to this basket: Oscar's
-    applicator calls a benefit again until it answers zero).
+    discounts, an unsaved basket, a quote for other lines or prices than the basket's now,
+    or the offer already applied to this basket: Oscar's applicator calls a benefit again
+    until it answers zero).
     """
     conf = oscar_settings()
     offer.exclusive = conf.oscar_offers_off  # the setting decides, whatever the row says
-    lines = talon_lines(basket)
-    if not basket.id or not lines or any(line.discounts.num_consumed(offer) for line in lines):
+    items = sent_items(basket.all_lines(), conf.incl_tax)
+    lines = list({id(item.line): item.line for item in items}.values())
+    if not basket.id or not items or any(line.discounts.num_consumed(offer) for line in lines):
         return ZERO_DISCOUNT
     if conf.oscar_offers_off:
         for line in basket.all_lines():
             line.consume(line.quantity, offer=offer)
     quote = services.quote_for_cart(basket)
+    why = _mismatch(quote, items)
+    if why:
+        quote = _refresh(basket, quote, why)
+        why = _mismatch(quote, items)
     setattr(basket, APPLIED_QUOTE, quote)  # the partials show what was charged, not a later read
-    if not quote.discount_total and not any(is_free_line(line) for line in lines):
+    if why or (not quote.discount_total and not any(item.free for item in items)):
         return ZERO_DISCOUNT
-    if not _matches(quote, lines):
-        logger.warning(
-            "basket %s: the Talon.One quote (session %s) is for other lines than the basket "
-            "has; no Talon.One discount is charged",
-            basket.id,
-            quote.session_id,
-        )
-        return ZERO_DISCOUNT
-    amounts = line_discounts(quote, lines)
-    for index, line in enumerate(lines):
-        if is_free_line(line):  # sent at price 0: its whole price comes off in Oscar too
-            amounts[index] += free_value(line, line_price(line, conf.incl_tax) or Decimal(0))
+    amounts: dict[int, Decimal] = {}
+    for item, amount in zip(items, line_discounts(quote), strict=True):
+        if item.free:  # sent at price 0: its whole price comes off in Oscar too
+            amount += item.unit_price * item.quantity
+        amounts[id(item.line)] = amounts.get(id(item.line), Decimal(0)) + amount
     charged = Decimal("0.00")
-    for line, amount in zip(lines, amounts, strict=True):
+    for line in lines:
+        amount = amounts[id(line)]
         if amount > 0:
             incl_tax = charges_incl_tax(line, conf.incl_tax)  # as its price was sent
             line.discount(amount, line.quantity, incl_tax=incl_tax, offer=offer)
