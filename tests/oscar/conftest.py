@@ -157,3 +157,24 @@ def sessions_of(basket: Any) -> list[CustomerSession]:
 
 def money_in(html: bytes) -> list[str]:
     return re.findall(r"€\s?([0-9]+\.[0-9]{2})", html.decode())
+
+
+def set_quantities(client: Client, quantities: dict[str, int]) -> Any:
+    """Oscar's basket formset (POST /basket/), as the shopper submits it: each line's
+    quantity, changed for the UPCs in ``quantities``."""
+    page = client.get("/basket/")
+    formset = page.context["formset"]
+    prefix = formset.prefix
+    data: dict[str, Any] = {
+        f"{prefix}-TOTAL_FORMS": formset.total_form_count(),
+        f"{prefix}-INITIAL_FORMS": formset.initial_form_count(),
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
+    for index, form in enumerate(formset.forms):
+        line = form.instance
+        data[f"{prefix}-{index}-id"] = line.pk
+        data[f"{prefix}-{index}-quantity"] = quantities.get(line.product.upc, line.quantity)
+    response = client.post("/basket/", data)
+    assert response.status_code == 302, response.content[:2000]
+    return response

@@ -13,8 +13,9 @@
   (:mod:`django_talon.contrib.oscar.charging`).
 * **sku**: the product's UPC, else the stock record's partner SKU, else ``product-<pk>``;
   category: the product's first category's name.
-* **free items** (``TALON["ADD_FREE_ITEMS"]``): zero-price lines of the product whose UPC
-  is the effect's SKU (:mod:`django_talon.contrib.oscar.free_items`).
+* **free items** (``TALON["ADD_FREE_ITEMS"]``): lines of the product whose UPC is the
+  effect's SKU, the granted units sent at price 0 and any units the shopper added to the
+  line at its price (:mod:`django_talon.contrib.oscar.free_items`).
 * **orders**: the order's status through ``TALON_OSCAR["ORDER_STATUS_MAP"]`` (statuses not
   listed: ``DEFAULT_ORDER_STATE``, ``closed``), its cart is ``order.basket``.
 """
@@ -62,7 +63,7 @@ class OscarAdapter(TalonAdapter):
         if cart.pk is None:
             return []
         items: list[dict[str, Any]] = []
-        for sent in sent_items(fresh_lines(cart), oscar_settings().incl_tax):
+        for sent in sent_items(cart, fresh_lines(cart), oscar_settings().incl_tax):
             line = sent.line
             item: dict[str, Any] = {
                 "sku": sent.sku,

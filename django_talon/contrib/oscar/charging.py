@@ -17,8 +17,9 @@ With ``TALON_OSCAR["OSCAR_OFFERS"] == "off"`` (the default) the offer is exclusi
 consumes every line, so Oscar's own offers never apply next to it; with ``"coexist"`` it
 consumes only the lines it discounts and Oscar's offers may add their own discounts (then
 the order total is the quote's minus Oscar's discounts: the check ``django_talon_oscar.W002``
-says so). Free items (``TALON["ADD_FREE_ITEMS"]``) are lines sent at price 0; their whole
-Oscar price is taken off too.
+says so). Free items (``TALON["ADD_FREE_ITEMS"]``): the granted units are sent at price 0
+and their whole Oscar price is taken off too; units the shopper added to a free line are
+sent and charged at their price (:mod:`django_talon.contrib.oscar.items`).
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def apply_quote(basket: Any, offer: Any) -> Any:
     """
     conf = oscar_settings()
     offer.exclusive = conf.oscar_offers_off  # the setting decides, whatever the row says
-    items = sent_items(basket.all_lines(), conf.incl_tax)
+    items = sent_items(basket, basket.all_lines(), conf.incl_tax)
     lines = list({id(item.line): item.line for item in items}.values())
     if not basket.id or not items or any(line.discounts.num_consumed(offer) for line in lines):
         return ZERO_DISCOUNT

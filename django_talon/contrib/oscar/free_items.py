@@ -6,17 +6,25 @@ after Talon.One granted it (``django_talon.services.free_items``). The line is O
 attribute (the :data:`FREE_OPTION_CODE` option, created on first use), so it never merges
 with a line the shopper pays for. It travels to Talon.One at price 0, and the Talon.One
 offer discounts its whole price, so Oscar's totals still equal the quote's.
+
+Only the units Talon.One grants are free (:func:`granted_quantities`: the effect's checked
+``desired_quantity``). The basket formset lets the shopper raise the free line's quantity;
+the units above the grant are sent as a second item of the same SKU at the line's price
+(:func:`django_talon.contrib.oscar.items.sent_items`), and Oscar charges them at that
+price: what Oscar charges is what Talon.One books.
 """
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any
 
 from oscar.core.loading import get_model
 
+from django_talon.client.effects import AddFreeItem, decode_effects
 from django_talon.contrib.oscar.pricing import ensure_strategy
+from django_talon.promotions.building import free_item_quantity
+from django_talon.promotions.money import UnusableAmountError
 
 logger = logging.getLogger("django_talon.contrib.oscar")
 
@@ -63,15 +71,73 @@ def add_free_item(basket: Any, effect: Any) -> bool:
 
 
 def remove_free_item(basket: Any, sku: str) -> bool:
-    """Delete the free lines of ``sku`` (Talon.One no longer grants them)."""
+    """Talon.One no longer grants ``sku``: take its free units out of the basket.
+
+    The units the session last sent at price 0 go; a free line the shopper raised above the
+    grant keeps the units they added (sent and charged at their price) as an ordinary paid
+    line, merged into their paid line of the product when there is one.
+    """
+    from django_talon import services
+
+    session = services.session_for_cart(basket, create=False)
+    free_left = sum(
+        int(item.get("quantity") or 0)
+        for item in (session.cart_items if session is not None else None) or []
+        if isinstance(item, dict) and item.get("sku") == sku and not float(item.get("price") or 0)
+    )
     removed = False
     for line in basket.lines.filter(product__upc=sku).prefetch_related("attributes"):
-        if is_free_line(line):
+        if not is_free_line(line):
+            continue
+        free = min(int(line.quantity), free_left)
+        free_left -= free
+        paid = int(line.quantity) - free
+        if paid > 0:
+            _keep_as_paid(basket, line, paid)
+        else:
             line.delete()
-            removed = True
+        removed = True
     return removed
 
 
-def free_value(line: Any, unit_price: Decimal) -> Decimal:
-    """What a free line is charged off: its whole price."""
-    return Decimal(unit_price * int(line.quantity))
+def _keep_as_paid(basket: Any, line: Any, quantity: int) -> None:
+    """``line`` without its free mark, ``quantity`` units: Oscar's plain line of the product."""
+    line.attributes.filter(value=FREE_VALUE).delete()
+    reference = basket._create_line_reference(line.product, line.stockrecord, [])
+    paid = basket.lines.filter(line_reference=reference).exclude(pk=line.pk).first()
+    if paid is not None:
+        paid.quantity += quantity
+        paid.save()
+        line.delete()
+        return
+    line.line_reference = reference
+    line.quantity = quantity
+    line.save()
+
+
+def granted_quantities(basket: Any) -> dict[str, int]:
+    """SKU -> the units Talon.One's last answer for the basket's session grants free
+    (``addFreeItem``'s checked ``desired_quantity``; two campaigns granting one SKU: the
+    larger, as the quote's free items say). One query.
+
+    The last answer's effects, whatever the quote's status: the grant does not change while
+    the shopper's change is on its way, and reading it only from a confirmed quote would
+    send the free units at full price while a change is pending, then at 0 again once the
+    answer is in, for ever. A grant whose quantity is unusable grants nothing
+    (``services.free_items`` records it as a cart ``SyncProblem``).
+    """
+    from django_talon import services
+
+    session = services.session_for_cart(basket, create=False)
+    if session is None:
+        return {}
+    granted: dict[str, int] = {}
+    for effect in decode_effects(session.effects or []):
+        if not isinstance(effect, AddFreeItem) or not effect.sku:
+            continue
+        try:
+            quantity = free_item_quantity(effect)
+        except UnusableAmountError:
+            continue
+        granted[effect.sku] = max(granted.get(effect.sku, 0), quantity)
+    return granted

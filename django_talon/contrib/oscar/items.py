@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django_talon.contrib.oscar.free_items import is_free_line
+from django_talon.contrib.oscar.free_items import granted_quantities, is_free_line
 from django_talon.contrib.oscar.pricing import line_price, line_sku
 
 ZERO = Decimal("0.00")
@@ -34,23 +34,31 @@ class SentItem:
     free: bool = False
 
 
-def sent_items(lines: Iterable[Any], incl_tax: bool) -> list[SentItem]:
-    """The items sent for ``lines``, in their order: quantity at least 1 and a known price
-    (an unavailable product is left out); a free line (``ADD_FREE_ITEMS``) at price 0."""
+def sent_items(basket: Any, lines: Iterable[Any], incl_tax: bool) -> list[SentItem]:
+    """The items sent for ``basket``'s ``lines``, in their order: quantity at least 1 and a
+    known price (an unavailable product is left out).
+
+    A free line (``ADD_FREE_ITEMS``) is sent as the units Talon.One grants at price 0
+    (:func:`~django_talon.contrib.oscar.free_items.granted_quantities`, read only when the
+    basket has a free line) and, when the shopper raised its quantity above the grant, the
+    other units at the line's price: only the granted units are free.
+    """
+    lines = list(lines)
+    granted: dict[str, int] | None = None
     items: list[SentItem] = []
     for line in lines:
         price = line_price(line, incl_tax)
         if line.quantity < 1 or price is None:
             continue
-        free = is_free_line(line)
-        items.append(
-            SentItem(
-                line=line,
-                sku=line_sku(line),
-                quantity=int(line.quantity),
-                price=ZERO if free else price,
-                unit_price=price,
-                free=free,
-            )
-        )
+        sku, quantity = line_sku(line), int(line.quantity)
+        if not is_free_line(line):
+            items.append(SentItem(line, sku, quantity, price, price))
+            continue
+        if granted is None:
+            granted = granted_quantities(basket)
+        free = min(quantity, granted.get(sku, 0))
+        if free:
+            items.append(SentItem(line, sku, free, ZERO, price, free=True))
+        if quantity > free:
+            items.append(SentItem(line, sku, quantity - free, price, price))
     return items
