@@ -100,8 +100,9 @@ def erase_customer(
             # Never known here: the audit row is the tombstone (``profile_for_user`` makes
             # an erased profile row of it if the id ever shows up again).
             _forget_friend(integration_id)
+            _forget_problems(None, user)
         else:
-            purge_local_data(profile)
+            purge_local_data(profile, user=user)
             if user is not None:
                 # ``user.talon_profile`` may hold the profile as it was before the purge
                 # (the cascade's receivers would read it): it is the tombstone from now on.
@@ -215,7 +216,7 @@ def _settle(message: OutboxMessage, integration_id: str, now: Any, *, own: bool)
 
 
 # -- the mirrors ------------------------------------------------------------------------------
-def purge_local_data(profile: CustomerProfile) -> None:
+def purge_local_data(profile: CustomerProfile, *, user: Any | None = None) -> None:
     """Delete the personal data django-talon holds about a profile (keeps the bare id).
 
     The profile keeps its integration id and ``erased_at`` (the tombstone); its user link,
@@ -224,9 +225,11 @@ def purge_local_data(profile: CustomerProfile) -> None:
     their cart lines (no personal data) and lose their attributes, coupon and referral
     codes, stored effects (which repeat those codes), fingerprints and last error. The
     referral codes it created leave other customers' data too (sessions, queued writes,
-    ledger): see :func:`forget_referral_codes`.
+    ledger): see :func:`forget_referral_codes`. The sync problems recorded for the customer
+    (``user``, else the profile's user; their carts, cart lines and orders) are deleted.
     """
     integration_id = profile.integration_id
+    _forget_problems(profile, user or profile.user)
     own_codes = set(Referral.objects.filter(advocate=profile).values_list("code", flat=True))
     forget_referral_codes(own_codes, profile)
     CouponReservation.objects.filter(profile=profile).delete()
@@ -518,6 +521,31 @@ def _without_codes(text: str, codes: Iterable[str]) -> str:
         return text
     pattern = "|".join(re.escape(c) for c in wanted)
     return re.sub(pattern, "[erased referral code]", text, flags=re.IGNORECASE)
+
+
+def _forget_problems(profile: CustomerProfile | None, user: Any | None) -> None:
+    """The customer's :class:`~django_talon.models.SyncProblem` rows go: their subjects
+    (``auth.user:<pk>``, cart and order keys) and error texts (an adapter's exception may
+    quote the e-mail address) are the customer's data."""
+    from django_talon.models import LedgerEntry
+    from django_talon.services.problems import customer_subjects, forget_problems
+
+    sessions = CustomerSession.objects.filter(profile=profile) if profile is not None else None
+    cart_keys: list[str] = []
+    order_keys: list[str] = []
+    if sessions is not None:
+        cart_keys = list(sessions.exclude(cart_key="").values_list("cart_key", flat=True))
+        order_keys = list(
+            LedgerEntry.objects.filter(session_id__in=sessions.values("integration_id"))
+            .exclude(order_key="")
+            .values_list("order_key", flat=True)
+        )
+    email_field = getattr(user, "get_email_field_name", lambda: "email")()
+    email = getattr(user, email_field, "") if user is not None else ""
+    forget_problems(
+        customer_subjects(user, cart_keys, order_keys),
+        mentioning=[email] if isinstance(email, str) and "@" in email else [],
+    )
 
 
 def _forget_friend(integration_id: str) -> None:
