@@ -40,6 +40,7 @@ from django_talon.api.errors import (  # the two exceptions lived here first: re
     ServiceUnavailable,  # noqa: F401
     TalonErrorHandlingMixin,
 )
+from django_talon.api.parsers import TalonParsersMixin
 from django_talon.api.permissions import TalonStaffPermission
 from django_talon.api.schema import responses
 from django_talon.api.serializers import (
@@ -66,11 +67,12 @@ from django_talon.views import own_transaction
 logger = logging.getLogger(__name__)
 
 
-class TalonAPIView(TalonAuthenticationMixin, TalonErrorHandlingMixin, APIView):
+class TalonAPIView(TalonAuthenticationMixin, TalonErrorHandlingMixin, TalonParsersMixin, APIView):
     """Base view: drf-spectacular's schema class even if the project's default differs, the
     authentication classes of ``TALON["REST_AUTHENTICATION_CLASSES"]`` (not the project's
-    defaults: :mod:`django_talon.api.authentication`), and django-talon's errors answered by
-    :mod:`django_talon.api.errors` (no try/except here)."""
+    defaults: :mod:`django_talon.api.authentication`), django-talon's errors answered by
+    :mod:`django_talon.api.errors` (no try/except here), and parsers for which a body nested
+    too deeply is a 400 (:mod:`django_talon.api.parsers`)."""
 
     schema = AutoSchema()
 
@@ -78,8 +80,11 @@ class TalonAPIView(TalonAuthenticationMixin, TalonErrorHandlingMixin, APIView):
 class TalonGenericView(
     TalonAuthenticationMixin,
     TalonErrorHandlingMixin,
+    TalonParsersMixin,
     generics.GenericAPIView,  # type: ignore[type-arg]
 ):
+    """:class:`TalonAPIView`'s behaviour for DRF's generic (list/detail) views."""
+
     schema = AutoSchema()
 
 
