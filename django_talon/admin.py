@@ -48,16 +48,22 @@ def _pretty_json(value: Any) -> str:
 
 
 class _ViewOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """A mirror whose rows are written by the services/outbox, never added or edited by hand.
+    """A mirror whose rows are written by the services/outbox, never added, edited or
+    deleted by hand (superusers included: no "Delete selected", the delete view is 403).
 
     Staff change them only through actions, which call Talon.One as well; a hand-edited row
-    would no longer match what Talon.One knows.
+    would no longer match what Talon.One knows, and a deleted one leaves no trace: a pending
+    outbox row is a write never delivered, a session row the mirror a cart's promotions
+    and the erasure's tombstone link are read from.
     """
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
