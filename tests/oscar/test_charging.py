@@ -13,7 +13,7 @@ from oscar.core.loading import get_model
 from oscar.test import factories
 
 from django_talon import services
-from django_talon.contrib.oscar.charging import split_cart_discount
+from django_talon.contrib.oscar.charging import settle, split_cart_discount
 from django_talon.contrib.oscar.offers import OFFER_SLUG, ensure_talon_offer
 from tests.oscar.conftest import (
     add_to_basket,
@@ -44,6 +44,23 @@ def test_cart_discount_split_adds_up_to_the_cent(
     assert shares == expected
     assert sum(shares) == min(amount, sum(rooms))
     assert all(share <= room for share, room in zip(shares, rooms, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("amounts", "rooms", "expected", "left"),
+    [
+        ([D("2.988"), D("1.50")], [D("26.388"), D("15")], [D("2.988"), D("1.50")], D(0)),
+        ([D("-0.012"), D("1.50")], [D("26.388"), D("15")], [D(0), D("1.488")], D(0)),
+        ([D("-0.012"), D("0")], [D("26.388"), D("15")], [D(0), D(0)], D("-0.012")),
+        ([D("16"), D("0")], [D("15"), D("10")], [D("15"), D("1")], D(0)),
+    ],
+)
+def test_settle_keeps_each_line_within_its_price(
+    amounts: list[Decimal], rooms: list[Decimal], expected: list[Decimal], left: Decimal
+) -> None:
+    """A rounding difference a line cannot take (its discount would go below 0) is taken
+    by the other lines; what no line can take is returned."""
+    assert settle(amounts, rooms) == (expected, left)
 
 
 @pytest.fixture
@@ -200,3 +217,37 @@ def test_deferred_tax_lines_are_sent_and_discounted_excluding_tax(
     assert [d.amount for d in order.discounts.all()] == [D("2.05")]
     charged = LedgerEntry.objects.get(kind="charged")
     assert charged.total == order.total_excl_tax and charged.discount_total == D("2.05")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unrounded_oscar_prices_are_charged_the_quotes_total_to_the_cent(
+    shop: Any, catalogue: dict[str, Any], uk_tax: None
+) -> None:
+    """20% VAT on a net 7.33 is 8.796: Talon.One is sent 8.80 (cents), Oscar's line total is
+    3 x 8.796 = 26.388. The rounding difference is charged with the discount, so Oscar's
+    total is the quote's (it was 97.73 against the quote's, the ledger's and Talon.One's
+    97.74)."""
+    from django_talon.models import LedgerEntry
+
+    beans = factories.create_product(upc="BEANS", title="Beans", price=D("7.33"), num_in_stock=50)
+    client = Client()
+    client.force_login(make_user("ada@example.com"))
+    add_to_basket(client, beans, 3)  # 3 x 8.796 incl
+    add_to_basket(client, catalogue["mug"], 1)  # 15.00 incl
+    add_to_basket(client, catalogue["tea"], 7)  # 7 x 9.60 incl
+    assert enter_code(client, "WELCOME10") == "Code WELCOME10 applied."
+    basket, _ = basket_of(client)
+    (session,) = sessions_of(basket)
+    assert session.cart_items[0]["price"] == 8.8
+    quote = services.quote_for_cart(basket)
+    assert quote.confirmed and quote.subtotal == D("108.60") and quote.total == D("97.74")
+    assert basket.total_incl_tax_excl_discounts == D("108.59")  # 108.588, rounded by Oscar
+    assert basket.total_incl_tax == quote.total
+
+    check_out(client)
+    order = get_model("order", "Order").objects.get()
+    entry = LedgerEntry.objects.get(kind="charged")
+    assert order.total_incl_tax == entry.total == D("97.74")
+    remote = shop.control.state()["sessions"][entry.session_id]
+    booked = sum(e["props"]["value"] for e in remote["effects"] if e["effectType"] == "setDiscount")
+    assert round(remote["total"] - booked, 2) == 97.74

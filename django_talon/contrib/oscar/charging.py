@@ -36,7 +36,7 @@ from oscar.core.loading import get_classes
 from django_talon import services
 from django_talon.contrib.oscar.conf import oscar_settings
 from django_talon.contrib.oscar.items import SentItem, sent_items
-from django_talon.contrib.oscar.pricing import charges_incl_tax
+from django_talon.contrib.oscar.pricing import charges_incl_tax, exact_line_price
 from django_talon.services.problems import record_problem, subject_of
 
 logger = logging.getLogger("django_talon.contrib.oscar")
@@ -123,6 +123,57 @@ def line_discounts(quote: Any) -> list[Decimal]:
     return [a + b for a, b in zip(own, shares, strict=True)]
 
 
+def settle(amounts: Sequence[Decimal], rooms: Sequence[Decimal]) -> tuple[list[Decimal], Decimal]:
+    """``amounts`` made chargeable: each within ``0..room`` (a discount never raises a price
+    nor goes past it), what that clamps away moved to the other lines while they have room.
+    Returns the amounts and what could not be placed (0 when they add up as asked)."""
+    settled = [
+        min(max(amount, Decimal(0)), room) for amount, room in zip(amounts, rooms, strict=True)
+    ]
+    left = sum(amounts, Decimal(0)) - sum(settled, Decimal(0))
+    for index, room in enumerate(rooms):
+        if left > 0:
+            extra = min(left, room - settled[index])
+            settled[index] += extra
+            left -= extra
+        elif left < 0:
+            back = min(-left, settled[index])
+            settled[index] -= back
+            left += back
+    return settled, left
+
+
+def _line_amounts(
+    basket: Any, lines: Sequence[Any], items: Sequence[SentItem], quote: Any, incl_tax: bool
+) -> list[Decimal]:
+    """What each Oscar line is charged off so that its total *is* the quote's for it.
+
+    The quote prices the items as sent: unit prices rounded to the cent, free units at 0.
+    Oscar's line total is its strategy's unrounded unit price (20% VAT on 7.33 is 8.796) x
+    quantity, so a line is charged off its Oscar total minus the quote's total for its
+    items: Talon.One's discounts on them, the free units' whole price, and the rounding
+    difference (a fraction of a cent per unit, either way). The basket total then equals
+    the quote's to the cent; only when Oscar's prices are below the quote's by more than
+    Talon.One's discounts can absorb (:func:`settle` leaves a rest) does it differ, which
+    is logged.
+    """
+    quoted: dict[int, Decimal] = {id(line): Decimal(0) for line in lines}
+    for item, q, amount in zip(items, quote.lines, line_discounts(quote), strict=True):
+        quoted[id(item.line)] += q.subtotal - amount
+    rooms = [exact_line_price(line, incl_tax) for line in lines]
+    wanted = [room - quoted[id(line)] for line, room in zip(lines, rooms, strict=True)]
+    amounts, left = settle(wanted, rooms)
+    if left:
+        logger.warning(
+            "basket %s: Oscar's line prices are %s below Talon.One's quote (unit prices "
+            "rounded to the cent) and its discounts cannot absorb it: the basket total "
+            "differs from the quote's by that much",
+            basket.id,
+            -left,
+        )
+    return amounts
+
+
 def apply_quote(basket: Any, offer: Any) -> Any:
     """Apply the basket's quote to its lines as ``offer``'s discount (the benefit's ``apply``).
 
@@ -148,14 +199,9 @@ def apply_quote(basket: Any, offer: Any) -> Any:
     setattr(basket, APPLIED_QUOTE, quote)  # the partials show what was charged, not a later read
     if why or (not quote.discount_total and not any(item.free for item in items)):
         return ZERO_DISCOUNT
-    amounts: dict[int, Decimal] = {}
-    for item, amount in zip(items, line_discounts(quote), strict=True):
-        if item.free:  # sent at price 0: its whole price comes off in Oscar too
-            amount += item.unit_price * item.quantity
-        amounts[id(item.line)] = amounts.get(id(item.line), Decimal(0)) + amount
+    amounts = _line_amounts(basket, lines, items, quote, conf.incl_tax)
     charged = Decimal("0.00")
-    for line in lines:
-        amount = amounts[id(line)]
+    for line, amount in zip(lines, amounts, strict=True):
         if amount > 0:
             incl_tax = charges_incl_tax(line, conf.incl_tax)  # as its price was sent
             line.discount(amount, line.quantity, incl_tax=incl_tax, offer=offer)

@@ -29,6 +29,14 @@ def line_price(line: Any, incl_tax: bool) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(CENT)
 
 
+def exact_line_price(line: Any, incl_tax: bool) -> Decimal:
+    """The line's total as Oscar computes it (unrounded unit price x quantity), in the tax
+    mode its discount is charged in; 0 for a line without a price."""
+    price = line.purchase_info.price
+    value = price.incl_tax if charges_incl_tax(line, incl_tax) else price.excl_tax
+    return Decimal(0) if value is None else Decimal(value) * int(line.quantity)
+
+
 def line_sku(line: Any) -> str:
     """The product's UPC, the stock record's partner SKU, or ``product-<pk>``."""
     product = line.product
