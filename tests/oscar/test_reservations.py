@@ -68,3 +68,18 @@ def test_only_staff_with_the_permission(transactional_db: None) -> None:
         == 403
     )
     assert not CouponReservation.objects.exists()
+
+
+def test_emails_and_the_code_filter_ignore_case(shop: Any, staff: Any) -> None:
+    """An address typed as Bob@Example.com names bob@example.com (it was refused as
+    unknown), and the list filtered by "vip20" shows VIP20's reservations (it showed none)."""
+    bob = make_user("bob@example.com")
+    dashboard = staff_client(staff)
+    response = dashboard.post(PAGE, {"code": "VIP20", "customers": "Bob@Example.com\n"})
+    assert response.status_code == 302, response.content[:2000]
+    (reservation,) = CouponReservation.objects.all()
+    assert reservation.profile.user == bob
+    for query in ("VIP20", "vip20", "Vip20"):
+        page = dashboard.get(PAGE, {"code": query})
+        assert [r.pk for r in page.context["reservations"]] == [reservation.pk], query
+    assert dashboard.get(PAGE, {"code": "VIP2"}).context["reservations"] == []

@@ -49,8 +49,8 @@ class ReservationView(StaffPermissionMixin, FormView):  # type: ignore[type-arg]
         context = super().get_context_data(**kwargs)
         query = self.request.GET.get("code", "").strip()
         rows = CouponReservation.objects.select_related("profile__user").order_by("-id")
-        if query:
-            rows = rows.filter(coupon_code=query)
+        if query:  # Talon.One matches codes without case: so does the filter
+            rows = rows.filter(coupon_code__iexact=query)
         context["reservations"] = list(rows[:LISTED])
         context["query"] = query
         context["can_release"] = self.request.user.has_perm("django_talon.delete_couponreservation")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from django_talon.views import CodeForm
@@ -40,7 +41,13 @@ class ReservationForm(forms.Form):
             raise forms.ValidationError(
                 _("At most %(count)d customers at a time.") % {"count": MAX_CUSTOMERS}
             )
-        users = list(get_user_model()._default_manager.filter(email__in=emails))
+        # E-mail addresses are compared without case, as people type them ("Bob@Example.com"
+        # is bob@example.com); one IN query, however many lines.
+        users = list(
+            get_user_model()
+            ._default_manager.annotate(talon_email=Lower("email"))
+            .filter(talon_email__in={e.lower() for e in emails})
+        )
         known = {u.email.lower() for u in users}
         unknown = [e for e in emails if e.lower() not in known]
         if unknown:
