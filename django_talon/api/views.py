@@ -25,7 +25,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -58,7 +58,13 @@ from django_talon.api.serializers import (
 from django_talon.api.throttles import CodeAttemptThrottle
 from django_talon.conf import talon_settings
 from django_talon.exceptions import TalonRequestFailedError
-from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
+from django_talon.models import (
+    CouponReservation,
+    CustomerProfile,
+    CustomerSession,
+    DataDeletionRequest,
+    Referral,
+)
 from django_talon.promotions import CodeResult
 from django_talon.promotions.codes import find_code, same_code
 from django_talon.services.display import summarize_request, summarize_session
@@ -333,6 +339,15 @@ class MyReferralsView(TalonGenericView, generics.ListAPIView):  # type: ignore[t
         )
         if not campaign_id:
             raise ValidationError({"campaign_id": [_("This field is required.")]})
+        if services.profile_for_user(request.user).erased_at is not None:
+            # Refused before any call (services.create_referral would raise a "failed"
+            # Talon.One request, answered 502 although Talon.One was never asked).
+            raise PermissionDenied(
+                _(
+                    "Your customer data was erased (GDPR), so no referral code can be "
+                    "created for this account."
+                )
+            )
         referral = services.create_referral(request.user, campaign_id)
         return Response(ReferralSerializer(referral).data, status=status.HTTP_201_CREATED)
 
@@ -358,33 +373,71 @@ class MyReferralDetailView(TalonGenericView, generics.RetrieveAPIView):  # type:
 
 
 def _resolve_profiles(data: dict[str, Any]) -> list[CustomerProfile]:
-    """Profiles for the given integration ids and user ids; unknown ones are a 400."""
-    ids = list(dict.fromkeys(data.get("integration_ids") or []))
-    user_ids = list(dict.fromkeys(data.get("user_ids") or []))
+    """Profiles for the given integration ids and user ids; unknown or erased customers are
+    a 400 naming the field (by either field alike: nothing is reserved or released)."""
     errors: dict[str, list[str]] = {}
-    profiles = list(CustomerProfile.objects.filter(integration_id__in=ids, erased_at__isnull=True))
-    missing = sorted(set(ids) - {p.integration_id for p in profiles})
-    if missing:
-        errors["integration_ids"] = [
-            _("Unknown customers: %(ids)s") % {"ids": ", ".join(missing[:20])}
-        ]
+    profiles, unknown, erased = _profiles_by_id(
+        list(dict.fromkeys(data.get("integration_ids") or []))
+    )
+    _add_errors(errors, "integration_ids", unknown, erased, _("Unknown customers: %(ids)s"))
+    user_ids = list(dict.fromkeys(data.get("user_ids") or []))
     if user_ids:
-        users = list(get_user_model().objects.filter(pk__in=user_ids))
-        unknown = sorted(set(user_ids) - {u.pk for u in users})
-        if unknown:
-            errors["user_ids"] = [
-                _("Unknown users: %(ids)s") % {"ids": ", ".join(map(str, unknown[:20]))}
-            ]
-        else:
-            seen = {p.pk for p in profiles}
-            for user in users:
-                profile = services.profile_for_user(user)
-                if profile.pk not in seen:
-                    profiles.append(profile)
-                    seen.add(profile.pk)
+        by_user, unknown_users, erased_users = _profiles_by_user(user_ids)
+        _add_errors(errors, "user_ids", unknown_users, erased_users, _("Unknown users: %(ids)s"))
+        seen = {p.pk for p in profiles}
+        for profile in by_user:
+            if profile.pk not in seen:
+                profiles.append(profile)
+                seen.add(profile.pk)
     if errors:
         raise ValidationError(errors)
     return profiles
+
+
+def _profiles_by_id(ids: list[str]) -> tuple[list[CustomerProfile], list[str], list[str]]:
+    """(live profiles, unknown ids, erased ids) for integration ids. An id erased without
+    ever having a profile here is known by its erasure's audit row."""
+    found = list(CustomerProfile.objects.filter(integration_id__in=ids))
+    live = [p for p in found if p.erased_at is None]
+    erased = {p.integration_id for p in found if p.erased_at is not None}
+    rest = set(ids) - {p.integration_id for p in found}
+    erased |= set(
+        DataDeletionRequest.objects.filter(integration_id__in=rest).values_list(
+            "integration_id", flat=True
+        )
+    )
+    return live, sorted(rest - erased), sorted(erased)
+
+
+def _profiles_by_user(user_ids: list[Any]) -> tuple[list[CustomerProfile], list[str], list[str]]:
+    """(live profiles, unknown user ids, erased customers' user ids) for shop user ids."""
+    users = list(get_user_model().objects.filter(pk__in=user_ids))
+    unknown = sorted(set(user_ids) - {u.pk for u in users})
+    if unknown:  # nothing is looked up (or created) for a request that is refused anyway
+        return [], [str(u) for u in unknown], []
+    live, erased = [], []
+    for user in users:
+        profile = services.profile_for_user(user)
+        if profile.erased_at is None:
+            live.append(profile)
+        else:
+            erased.append(str(user.pk))
+    return live, [], sorted(erased)
+
+
+def _add_errors(
+    errors: dict[str, list[str]], field: str, unknown: list[str], erased: list[str], text: str
+) -> None:
+    messages = []
+    if unknown:
+        messages.append(text % {"ids": ", ".join(unknown[:20])})
+    if erased:
+        messages.append(
+            _("Erased customers (GDPR): nothing can be reserved or released for them: %(ids)s")
+            % {"ids": ", ".join(erased[:20])}
+        )
+    if messages:
+        errors[field] = messages
 
 
 class HolderPagination(LimitOffsetPagination):
