@@ -20,6 +20,35 @@ OSCAR_MIDDLEWARE = "oscar.apps.basket.middleware.BasketMiddleware"
 APP_NAME = "django_talon.contrib.oscar"
 
 
+def _shape() -> list[checks.CheckMessage]:
+    shape = conf.settings_shape_error()
+    if not shape:
+        return []
+    return [
+        checks.Error(
+            f"TALON_OSCAR is {shape}, not a dict: it is ignored and every default is used.",
+            hint='Write it as a dict, e.g. TALON_OSCAR = {"TAX_MODE": "excl_tax"} '
+            "(docs/oscar.md#settings).",
+            id="django_talon_oscar.E005",
+        )
+    ]
+
+
+def _types() -> list[checks.CheckMessage]:
+    raw = conf.raw_settings()
+    return [
+        checks.Error(
+            f"TALON_OSCAR[{key!r}] is {raw[key]!r}; it must be {what}. The default "
+            f"{getattr(conf.OscarConfig, key)!r} is used instead.",
+            hint="migrate writes it to the Talon.One offer's row, where a value of another "
+            "type cannot go (docs/oscar.md#settings).",
+            id="django_talon_oscar.E004",
+        )
+        for key, (valid, what) in conf.TYPED.items()
+        if key in raw and not valid(raw[key])
+    ]
+
+
 def _choices() -> list[checks.CheckMessage]:
     raw = conf.raw_settings()
     errors: list[checks.CheckMessage] = []
@@ -112,9 +141,24 @@ def _is_oscar_adapter(path: str) -> bool:
     return isinstance(cls, type) and issubclass(cls, OscarAdapter)
 
 
+def _is_ours(path: Any) -> bool:
+    """Is ``path`` django-talon's basket middleware or a shop's subclass of it?"""
+    from django.utils.module_loading import import_string
+
+    from django_talon.contrib.oscar.middleware import BasketMiddleware
+
+    if path == OUR_MIDDLEWARE:
+        return True
+    try:
+        cls = import_string(str(path))
+    except ImportError:
+        return False  # Django reports a middleware it cannot import
+    return isinstance(cls, type) and issubclass(cls, BasketMiddleware)
+
+
 def _middleware() -> list[checks.CheckMessage]:
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-    if OUR_MIDDLEWARE in middleware:
+    if any(_is_ours(path) for path in middleware):
         return []
     return [
         checks.Warning(
@@ -147,9 +191,11 @@ def _offers() -> list[checks.CheckMessage]:
         )
     return errors + [
         checks.Warning(
-            "TALON_OSCAR['OSCAR_OFFERS'] is 'coexist': Oscar's own offers and vouchers may "
-            "discount the same basket as Talon.One; the order total is then Talon.One's quote "
-            "minus Oscar's discounts, and the ledger records only Talon.One's.",
+            "TALON_OSCAR['OSCAR_OFFERS'] is 'coexist': Oscar's own offers (site, user and "
+            "session offers; Oscar's vouchers are never looked up, the voucher form sends "
+            "codes to Talon.One) may discount the same basket as Talon.One; the order total "
+            "is then Talon.One's quote minus Oscar's discounts, and the ledger records only "
+            "Talon.One's.",
             hint="Set 'OSCAR_OFFERS': 'off' to let Talon.One price every basket alone "
             "(docs/oscar.md#oscars-own-offers).",
             id="django_talon_oscar.W002",
@@ -195,4 +241,13 @@ def _app_order() -> list[checks.CheckMessage]:
 @checks.register()
 def check_oscar(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every ``django_talon_oscar`` check."""
-    return [*_choices(), *_wiring(), *_middleware(), *_offers(), *_statuses(), *_app_order()]
+    return [
+        *_shape(),
+        *_choices(),
+        *_types(),
+        *_wiring(),
+        *_middleware(),
+        *_offers(),
+        *_statuses(),
+        *_app_order(),
+    ]
