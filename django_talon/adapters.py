@@ -412,6 +412,18 @@ class TalonAdapter:
             return "cancelled"
         return None
 
+    def order_charged_quote(self, order: Any, quote: Any) -> Any:
+        """The quote ``order`` was really charged, recorded in the order ledger at placement
+        (and what the close sends): ``quote`` (the cart's) by default, which shops charging
+        ``quote.total`` charge.
+
+        A shop whose own pricing can leave Talon.One's discounts out (django-oscar with the
+        Talon.One offer suspended) returns ``services.uncharged_quote(quote, why)``: the
+        ledger then says the order was charged full price, the close sends no codes, and
+        whatever Talon.One still books is a recorded difference, never "charged".
+        """
+        return quote
+
     def order_cart(self, order: Any) -> Any | None:
         """The cart an order was placed from (``order.cart``)."""
         return getattr(order, "cart", None)

@@ -56,7 +56,7 @@ from django_talon.services.profiles import (
     reserved_coupons,
     sync_profile,
 )
-from django_talon.services.quotes import Quote, QuoteStatus, quote_for_cart
+from django_talon.services.quotes import Quote, QuoteStatus, quote_for_cart, uncharged_quote
 from django_talon.services.reconciliation import recheck_discrepancy, reconcile_entry
 from django_talon.services.sessions import (
     FailClosedOutsideTransactionError,
@@ -153,6 +153,7 @@ __all__ = [
     "sync_group_audiences",
     "sync_profile",
     "track_event",
+    "uncharged_quote",
     "update_cart",
     "update_group_audiences",
 ]

@@ -4,7 +4,8 @@ The order receiver calls :func:`record_placement` when an order becomes placed/p
 before its session is closed, so the order ledger knows what the order was charged without
 the shop writing a line. The quote recorded is the one of the order's session as the cart
 shows it (``quote_for_cart``: the mirror, no API call), which is what the shop charges when
-it charges from the quote. Shops that compute their own price, or that do not use the
+it charges from the quote, as the adapter's ``order_charged_quote`` confirms it (a shop
+whose own pricing may leave Talon.One's discounts out says so there). Shops that compute their own price, or that do not use the
 receivers, call ``services.record_order(order, quote)`` themselves with the quote they
 charged, before ``sync_order`` / ``close_session``; the receiver then records nothing more.
 
@@ -50,4 +51,5 @@ def record_placement(order: Any) -> LedgerEntry | None:
         kind=CHARGED,
     ).exists():
         return None
-    return record_order(order, quote_for_cart(session), session=session)
+    quote = get_adapter().order_charged_quote(order, quote_for_cart(session))
+    return record_order(order, quote, session=session)

@@ -37,7 +37,14 @@ if TYPE_CHECKING:
 
     from django_talon.models import CustomerSession
 
-__all__ = ["Quote", "QuoteStatus", "quote_for_cart", "quote_for_stored", "quote_status"]
+__all__ = [
+    "Quote",
+    "QuoteStatus",
+    "quote_for_cart",
+    "quote_for_stored",
+    "quote_status",
+    "uncharged_quote",
+]
 
 
 def _talon_down(session: CustomerSession) -> bool:
@@ -94,3 +101,29 @@ def quote_for_cart(
     API show for it. See the module docstring for when discounts are carried.
     """
     return quote_for_stored(get_promotions(cart_or_session, request=request))
+
+
+def uncharged_quote(quote: Quote, message: str) -> Quote:
+    """``quote``'s cart as charged without Talon.One's discounts: full price, status
+    ``unavailable``, ``message`` saying why.
+
+    For a shop whose own pricing left Talon.One's discounts out of an order (adapter
+    ``order_charged_quote``; django-oscar with its Talon.One offer suspended): the ledger
+    records this as charged, so the close sends no codes (as for an order charged during an
+    outage, ``TALON["CLOSE_UNCONFIRMED"]``) and what Talon.One still books is reconciled as
+    a difference instead of passing for charged.
+    """
+    from django_talon.models import CustomerSession
+
+    session = CustomerSession.objects.filter(integration_id=quote.session_id).first()
+    if session is None:
+        return quote
+    stored = get_promotions(session)
+    return build_quote(
+        summarize_stored(stored, carries=False),
+        session_id=quote.session_id,
+        fingerprint=quote.fingerprint,
+        status=QuoteStatus.UNAVAILABLE,
+        message=message,
+        referral_code=stored.referral_code,
+    )

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from oscar.core.loading import get_model
@@ -31,6 +32,8 @@ from django_talon.contrib.oscar.conf import oscar_settings
 from django_talon.contrib.oscar.free_items import add_free_item, remove_free_item
 from django_talon.contrib.oscar.items import sent_items
 from django_talon.contrib.oscar.pricing import ensure_strategy
+
+logger = logging.getLogger("django_talon.contrib.oscar")
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -134,6 +137,18 @@ class OscarAdapter(TalonAdapter):
 
     def order_cart(self, order: Any) -> Any | None:
         return getattr(order, "basket", None)
+
+    def order_charged_quote(self, order: Any, quote: Any) -> Any:
+        """Oscar charges Talon.One's discounts only through the Talon.One offer: while staff
+        have it suspended (or it is outside its dates), the order was charged full price,
+        and the ledger and the close say so (``services.uncharged_quote``)."""
+        from django_talon import services
+        from django_talon.contrib.oscar.offers import NOT_APPLIED, talon_offer_applies
+
+        if not (quote.discount_total or quote.free_items) or talon_offer_applies():
+            return quote
+        logger.warning("order %s: %s", getattr(order, "number", order), NOT_APPLIED)
+        return services.uncharged_quote(quote, NOT_APPLIED)
 
     def order_session_id(self, order: Any) -> str | None:
         return None

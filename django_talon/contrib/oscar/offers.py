@@ -61,3 +61,24 @@ def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
 
 def is_talon_offer(offer: Any) -> bool:
     return getattr(offer, "slug", None) == OFFER_SLUG
+
+
+#: Why an order of a basket the Talon.One offer could not apply to was charged full price.
+NOT_APPLIED = (
+    "Talon.One's discounts were not charged: the Talon.One offer is not available in Oscar "
+    "(suspended in the dashboard, outside its dates or used up)"
+)
+
+
+def talon_offer_applies(using: str = "default") -> bool:
+    """Can Oscar's offer applicator apply the Talon.One offer now? (Its row exists and Oscar
+    calls it available: open, within its dates, not used up.) One query.
+
+    Why: staff may suspend the offer in Oscar's dashboard, which stops Oscar charging
+    Talon.One's discounts; the basket must then show none, and the order ledger and the
+    close must say the order was charged without them (``TalonOscarAdapter``'s
+    ``order_charged_quote``).
+    """
+    offer_model = get_model("offer", "ConditionalOffer")
+    offer = offer_model._default_manager.using(using).filter(slug=OFFER_SLUG).first()
+    return offer is not None and bool(offer.is_available())

@@ -9,6 +9,7 @@ from django import template
 
 from django_talon import services
 from django_talon.contrib.oscar.charging import APPLIED_QUOTE
+from django_talon.contrib.oscar.offers import NOT_APPLIED, talon_offer_applies
 from django_talon.promotions.quote import Quote
 
 register = template.Library()
@@ -26,4 +27,9 @@ def talon_oscar_quote(basket: Any) -> Quote | None:
     if basket is None or getattr(basket, "pk", None) is None:
         return None
     applied: Quote | None = getattr(basket, APPLIED_QUOTE, None)
-    return applied if applied is not None else services.quote_for_cart(basket)
+    if applied is not None:
+        return applied
+    quote = services.quote_for_cart(basket)
+    if quote.discount_total and not talon_offer_applies():
+        return services.uncharged_quote(quote, NOT_APPLIED)  # Oscar charges none of them
+    return quote
