@@ -27,8 +27,9 @@ from django_talon import services
 from django_talon.adapters import get_adapter
 from django_talon.exceptions import TalonUnavailableError
 from django_talon.promotions import PromotionsSummary
-from django_talon.promotions.codes import same_code
+from django_talon.promotions.codes import find_code, same_code
 from django_talon.services.display import summarize_session
+from django_talon.services.sessions import SessionStateError
 from django_talon.throttling import CodeAttemptLimiter
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,9 @@ def _apply(request: HttpRequest, kind: str) -> HttpResponse:
         logger.warning("Talon.One unavailable while applying a %s code", kind)
         messages.warning(request, _("We will check code %(code)s shortly.") % {"code": code})
         return _back(request)
+    except SessionStateError:  # the order was placed (another tab) before the code came
+        messages.error(request, _("This cart is already checked out."))
+        return _back(request)
     if not transaction.get_connection().in_atomic_block:
         session.refresh_from_db()  # the answer the immediate delivery stored
     services.remember_session(request, session)
@@ -133,10 +137,18 @@ def remove_coupon(request: HttpRequest) -> HttpResponse:
     """POST ``code`` (and ``next``): remove a coupon code from the current cart."""
     code = _code_or_error(request)
     session = services.session_for_request(request)
-    if code is not None and session is not None:
+    if code is None or session is None:
+        return _back(request)
+    if find_code(session.coupon_codes or [], code) is None:
+        messages.info(request, _("Code %(code)s is not applied.") % {"code": code})
+        return _back(request)
+    try:
         with transaction.atomic():
             services.remove_coupon(session, code)
-        messages.success(request, _("Code %(code)s removed.") % {"code": code})
+    except SessionStateError:  # the order was placed (another tab): its codes stay
+        messages.error(request, _("This cart is already checked out."))
+        return _back(request)
+    messages.success(request, _("Code %(code)s removed.") % {"code": code})
     return _back(request)
 
 

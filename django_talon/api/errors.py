@@ -10,6 +10,7 @@ answer (it is called with the translated DRF exception)::
     TalonRequestFailedError    502  talon_error         unless the view gives the status a
                                                         4xx meaning (talon_refused())
     TalonUnavailableError      503  talon_unavailable
+    SessionStateError          404  not_found           (the order was placed meanwhile)
 
 A project that wants the same mapping for its own views can set
 ``REST_FRAMEWORK = {"EXCEPTION_HANDLER": "django_talon.api.errors.exception_handler"}``.
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -69,8 +70,12 @@ def api_exception(exc: BaseException, view: Any = None) -> BaseException:
     Talon.One's error, a 502. The new exception chains the original (``__cause__``).
     """
     mapped: APIException
+    from django_talon.services.sessions import SessionStateError
+
     if isinstance(exc, OrderRefusedError):
         mapped = OrderRefusedAPIError(str(exc))
+    elif isinstance(exc, SessionStateError):  # the order was placed meanwhile (another tab)
+        mapped = NotFound(gettext_lazy("The cart is already checked out."))
     elif isinstance(exc, TalonRequestFailedError):
         refused = getattr(view, "talon_refused", None)
         mapped = (refused(exc) if refused is not None else None) or BadGateway()

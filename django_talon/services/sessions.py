@@ -200,13 +200,24 @@ def _locked(session: CustomerSession) -> CustomerSession:
 
 def _resolve_locked(target: SessionOrCart, *, create: bool = True) -> CustomerSession:
     """:func:`_resolve` with the row locked (call inside a transaction): a session is
-    re-read under the lock, a cart's session is looked up under it (one query)."""
+    re-read under the lock, a cart's session is looked up under it (one query).
+
+    Raises :class:`SessionStateError` for a session that is no longer open once locked:
+    the shopper's other tab placed the order meanwhile. Changing its codes then would
+    record codes Talon.One did not close with (it redeemed the old ones) and queue an
+    update Talon.One refuses for a closed session (a dead letter)."""
     if isinstance(target, CustomerSession):
-        return _locked(target)
-    session = session_for_cart(target, create=create, lock=True)
-    if session is None:
+        session = _locked(target)
+        if session.pk is not None and session.state != OPEN:
+            raise SessionStateError(
+                f"session {session.integration_id} is {session.state}: its codes can no "
+                "longer change (the order was placed)"
+            )
+        return session
+    found = session_for_cart(target, create=create, lock=True)
+    if found is None:
         raise CustomerSession.DoesNotExist(f"no open Talon.One session for {cart_key(target)}")
-    return session
+    return found
 
 
 # -- payloads ---------------------------------------------------------------------------------

@@ -95,6 +95,9 @@ class VoucherAddView(View):
             logger.warning("Talon.One unavailable while applying a coupon code")
             messages.warning(request, _("We will check code %(code)s shortly.") % {"code": code})
             return _back(request)
+        except services.SessionStateError:  # the basket was ordered meanwhile (another tab)
+            messages.error(request, _("Your basket cannot be changed right now."))
+            return _back(request)
         services.remember_session(request, session)
         _report(request, session, code)
         return _back(request)
@@ -113,6 +116,10 @@ class VoucherRemoveView(View):
             session = services.session_for_cart(basket, create=False)
             if session is not None:
                 code = str(form.cleaned_data["code"])
-                services.remove_coupon(session, code)
+                try:
+                    services.remove_coupon(session, code)
+                except services.SessionStateError:  # ordered meanwhile (another tab)
+                    messages.error(request, _("Your basket cannot be changed right now."))
+                    return _back(request)
                 messages.success(request, _("Code %(code)s removed.") % {"code": code})
         return _back(request)
