@@ -185,7 +185,7 @@ class MyLoyaltyTransactionsView(TalonAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("limit", int, description="1..1000, default 50"),
-            OpenApiParameter("offset", int, description=">= 0, default 0"),
+            OpenApiParameter("offset", int, description="0..2147483647, default 0"),
         ],
         responses=responses(
             {200: LoyaltyHistorySerializer},
@@ -199,11 +199,16 @@ class MyLoyaltyTransactionsView(TalonAPIView):
     )
     def get(self, request: Request) -> Response:
         limit = _number(request, "limit", 50, 1, 1000)
-        offset = _number(request, "offset", 0, 0, None)
+        offset = _number(request, "offset", 0, 0, MAX_OFFSET)
         history = services.loyalty_history(
             request.user, program_id=_program(), page_size=limit, skip=offset
         )
         return Response(LoyaltyHistorySerializer(history).data)
+
+
+#: the largest ``offset`` passed on as Talon.One's ``skip`` (an int64 there, and no history is
+#: that long): a larger one is the caller's 400, not Talon.One's refusal as a 502
+MAX_OFFSET = 2**31 - 1
 
 
 def _number(request: Request, name: str, default: int, low: int, high: int | None) -> int:
@@ -257,7 +262,7 @@ class MyLoyaltyCardView(TalonAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("limit", int, description="1..1000, default 50"),
-            OpenApiParameter("offset", int, description=">= 0, default 0"),
+            OpenApiParameter("offset", int, description="0..2147483647, default 0"),
         ],
         responses=responses(
             {200: LoyaltyCardDetailSerializer},
@@ -271,7 +276,7 @@ class MyLoyaltyCardView(TalonAPIView):
     )
     def get(self, request: Request, card_id: str) -> Response:
         limit = _number(request, "limit", 50, 1, 1000)
-        offset = _number(request, "offset", 0, 0, None)
+        offset = _number(request, "offset", 0, 0, MAX_OFFSET)
         card = services.loyalty_card(request.user, card_id, page_size=limit, skip=offset)
         if card is None:
             raise NotFound(_("There is no such loyalty card."))

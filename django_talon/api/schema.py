@@ -18,9 +18,11 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from django_talon.api.authentication import TalonAuthenticationMixin, authentication_classes
 from django_talon.api.serializers import ErrorSerializer
 
 __all__ = ["ERRORS", "TalonSchemaView", "responses"]
@@ -55,10 +57,23 @@ def responses(
     return out
 
 
-class TalonSchemaView(SpectacularAPIView):
-    """``GET schema/``: drf-spectacular's schema view, named like the other operations."""
+class TalonSchemaView(TalonAuthenticationMixin, SpectacularAPIView):
+    """``GET schema/``: drf-spectacular's schema view, named like the other operations, and
+    authenticated like them (``TALON["REST_AUTHENTICATION_CLASSES"]``, unusable credentials
+    a 403, never a 500): with the project's default classes a NUL byte in a Basic-auth user
+    name was a database error, and the schema listed Basic although no view of the app took
+    it."""
 
-    @extend_schema(**{**SCHEMA_KWARGS, "operation_id": "talon_schema"})
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        return [auth() for auth in authentication_classes()]
+
+    @extend_schema(
+        **{
+            **SCHEMA_KWARGS,
+            "operation_id": "talon_schema",
+            "responses": responses(dict(SCHEMA_KWARGS["responses"])),
+        }
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
         return response

@@ -100,6 +100,27 @@ def test_apply_and_remove_coupon(shop: Any, django_user_model: Any) -> None:
     assert client.delete(API + "coupons/WELCOME10/").status_code == 404
 
 
+def test_a_code_with_a_slash_is_removed_as_it_was_applied(
+    shop: Any, django_user_model: Any
+) -> None:
+    """``SUMMER/24``: ``DELETE coupons/SUMMER%2F24/`` answered Django's HTML 404 (``<str:>``
+    stops at the slash) and the code stayed applied."""
+    import json
+
+    from django_talon.emulator import DEMO_CAMPAIGNS
+
+    data = json.loads(DEMO_CAMPAIGNS.read_text())
+    welcome = next(c for c in data["campaigns"] if c["name"] == "Welcome 10%")
+    welcome["coupons"] = [*welcome["coupons"], "SUMMER/24"]
+    shop.load_campaigns(data)
+    _, client, _ = customer(django_user_model, "ann", ESPRESSO, GRINDER)
+    assert post(client, "coupons/", {"code": "SUMMER/24"}).json()["result"]["status"] == "accepted"
+    response = client.delete(API + "coupons/SUMMER%2F24/")
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["coupons"] == [] and response.json()["total"] == "104.00"
+    assert client.delete(API + "coupons/SUMMER/24/").status_code == 404  # not applied now
+
+
 def test_rejected_coupon_has_a_human_message(shop: Any, django_user_model: Any) -> None:
     _, client, _ = customer(django_user_model, "ann", ESPRESSO)
     body = post(client, "coupons/", {"code": "NOSUCHCODE"}).json()

@@ -101,6 +101,8 @@ def test_my_transactions_are_my_own(points_shop: Any, django_user_model: Any) ->
     assert page["has_more"] is True and len(page["results"]) == 1
     assert ann.get(API + "me/loyalty/transactions/", {"limit": 0}).status_code == 400
     assert ann.get(API + "me/loyalty/transactions/", {"offset": "x"}).status_code == 400
+    huge = {"offset": "99999999999999999999"}  # beyond Talon.One's int64 skip
+    assert ann.get(API + "me/loyalty/transactions/", huge).status_code == 400
 
 
 def test_my_achievements(points_shop: Any, django_user_model: Any) -> None:
