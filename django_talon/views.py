@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -28,9 +28,12 @@ from django_talon.adapters import get_adapter
 from django_talon.exceptions import TalonUnavailableError
 from django_talon.promotions import PromotionsSummary
 from django_talon.promotions.codes import find_code, same_code
-from django_talon.services.display import summarize_session
+from django_talon.services.display import refused_update, summarize_session
 from django_talon.services.sessions import SessionStateError
 from django_talon.throttling import CodeAttemptLimiter
+
+if TYPE_CHECKING:
+    from django_talon.models import CustomerSession
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,20 @@ def own_transaction(view: _View) -> _View:
     for alias in connections:
         view = transaction.non_atomic_requests(using=alias)(view)
     return view
+
+
+def resend_refused(session: CustomerSession) -> None:
+    """Entering a code again re-sends a cart state Talon.One refused for good.
+
+    Why: applying a code that is already on the cart changes nothing, so no new update is
+    queued; after a refusal (a dead letter, see ``services.display.refused_update``) the
+    shopper could then never get the code evaluated again without changing the cart. The
+    dead row is made pending again (``services.retry_dead_letters``) in the caller's
+    transaction and delivered after its commit, as a new update would be.
+    """
+    dead = refused_update(session)
+    if dead is not None:
+        services.retry_dead_letters([dead])
 
 
 class CodeForm(forms.Form):
@@ -110,6 +127,7 @@ def _apply(request: HttpRequest, kind: str) -> HttpResponse:
                 session = services.apply_coupon(session, code)
             else:
                 session = services.apply_referral(session, code)
+            resend_refused(session)
     except TalonUnavailableError:
         logger.warning("Talon.One unavailable while applying a %s code", kind)
         messages.warning(request, _("We will check code %(code)s shortly.") % {"code": code})

@@ -36,7 +36,7 @@ from django_talon import services
 from django_talon.adapters import get_adapter
 from django_talon.api.authentication import TalonAuthenticationMixin
 from django_talon.api.errors import (  # the two exceptions lived here first: re-exported
-    BadGateway,  # noqa: F401
+    BadGateway,
     ServiceUnavailable,  # noqa: F401
     TalonErrorHandlingMixin,
 )
@@ -67,8 +67,8 @@ from django_talon.models import (
 )
 from django_talon.promotions import CodeResult
 from django_talon.promotions.codes import find_code, same_code
-from django_talon.services.display import summarize_request, summarize_session
-from django_talon.views import own_transaction
+from django_talon.services.display import refused_update, summarize_request, summarize_session
+from django_talon.views import own_transaction, resend_refused
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,8 @@ class PromotionsView(TalonAPIView):
 class _CodeView(TalonAPIView):
     """Code writes answer with Talon.One's verdict (200), also under ``ATOMIC_REQUESTS``:
     the view runs outside the request transaction and commits its write itself, so the
-    immediate delivery has run before the response (202 only when it could not)."""
+    immediate delivery has run before the response (202 only when it could not, and the
+    outbox retries it; a 502 when Talon.One refused the update for good, a dead letter)."""
 
     permission_classes = [AllowAny]
     throttle_classes = [CodeAttemptThrottle]
@@ -158,9 +159,14 @@ class _CodeView(TalonAPIView):
                 session = services.apply_coupon(session, code)
             else:
                 session = services.apply_referral(session, code)
+            resend_refused(session)
         if not transaction.get_connection().in_atomic_block:
             session.refresh_from_db()  # the answer the immediate delivery stored
         services.remember_session(request._request, session)
+        if refused_update(session) is not None:
+            # Talon.One refused the update carrying the code (a 400/404 is permanent: a dead
+            # letter at once): nothing will deliver it, so "202, queued" would be a lie.
+            raise BadGateway(self._refused_detail(code))
         summary = summarize_session(session)
         results = summary.coupons if self.kind == "coupon" else summary.referrals
         result = next(
@@ -175,9 +181,22 @@ class _CodeView(TalonAPIView):
         code_status = status.HTTP_202_ACCEPTED if result.status == "pending" else status.HTTP_200_OK
         return Response(body, status=code_status)
 
+    def _refused_detail(self, code: str) -> str:
+        if self.kind == "coupon":
+            text = _("Talon.One refused the cart update with coupon %(code)s; it is not applied.")
+        else:
+            text = _(
+                "Talon.One refused the cart update with referral code %(code)s; it is not applied."
+            )
+        return text % {"code": code}
+
 
 #: What applying a code can answer besides 200/202 (and 401/403).
 CODE_ERRORS = (400, 404, 429, 502, 503)
+E502_CODE = (
+    "Talon.One answered an error, or refused the cart update carrying the code for good "
+    "(a dead letter, never retried): the code is not applied"
+)
 
 
 class CouponsView(_CodeView):
@@ -194,6 +213,7 @@ class CouponsView(_CodeView):
             },
             *CODE_ERRORS,
             e404="No open cart (add something to the cart first)",
+            e502=E502_CODE,
         ),
         operation_id="talon_coupon_apply",
     )
@@ -236,6 +256,7 @@ class ReferralView(_CodeView):
             },
             *CODE_ERRORS,
             e404="No open cart (add something to the cart first)",
+            e502=E502_CODE,
         ),
         operation_id="talon_referral_apply",
     )

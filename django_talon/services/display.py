@@ -12,19 +12,29 @@ promotions; promotions imports no services. No API call is made.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
+from django_talon.models import OutboxMessage
 from django_talon.promotions import PromotionsSummary, summarize
 from django_talon.promotions.quote import Quote
-from django_talon.services.quotes import quote_for_cart
+from django_talon.services.handlers import session_key
+from django_talon.services.quotes import quote_for_cart, quote_for_stored
 from django_talon.services.stored import get_promotions
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from django_talon.models import CustomerSession
+    from django_talon.promotions.codes import CodeResult
 
-__all__ = ["quote_view", "summarize_answer", "summarize_request", "summarize_session"]
+__all__ = [
+    "quote_view",
+    "refused_update",
+    "summarize_answer",
+    "summarize_request",
+    "summarize_session",
+]
 
 
 def quote_view(quote: Quote) -> PromotionsSummary:
@@ -36,14 +46,61 @@ def quote_view(quote: Quote) -> PromotionsSummary:
     return quote.summary
 
 
+def refused_update(session: CustomerSession | None) -> int | None:
+    """The dead outbox row of the session's current state (Talon.One refused it for good),
+    or None.
+
+    Why: a code whose update Talon.One refused (a 400/404 is permanent: dead at the first
+    attempt) has no answer and never gets one until the cart changes, so "pending" (202,
+    "the outbox delivers it later") would be a promise nobody keeps. The row counts when it
+    is the newest of the session's key and carries the local state (``fingerprint``). No
+    query unless the last delivery failed and the local state is unanswered.
+    """
+    if (
+        session is None
+        or not session.last_error
+        or session.fingerprint == session.pushed_fingerprint
+    ):
+        return None
+    newest = (
+        OutboxMessage.objects.filter(key=session_key(session.integration_id))
+        .order_by("-id")
+        .values_list("pk", "state", "fingerprint")
+        .first()
+    )
+    if newest is None or newest[1:] != (OutboxMessage.State.DEAD, session.fingerprint):
+        return None
+    return int(newest[0])
+
+
+def _mark_refused(summary: PromotionsSummary, session: CustomerSession | None) -> PromotionsSummary:
+    """The codes still waiting for an answer are ``rejected`` with an empty ``reason`` (the
+    generic "could not be applied" message) when Talon.One refused their update for good
+    (:func:`refused_update`): never ``pending`` forever."""
+    waiting = any(r.status == "pending" for r in (*summary.coupons, *summary.referrals))
+    if not waiting or refused_update(session) is None:
+        return summary
+
+    def refused(results: list[CodeResult]) -> list[CodeResult]:
+        return [
+            dataclasses.replace(r, status="rejected", reason="") if r.status == "pending" else r
+            for r in results
+        ]
+
+    summary.coupons = refused(summary.coupons)
+    summary.referrals = refused(summary.referrals)
+    return summary
+
+
 def summarize_session(session: CustomerSession | None) -> PromotionsSummary:
     """The summary for a stored ``CustomerSession`` (``None`` gives an empty cart summary)."""
-    return quote_view(quote_for_cart(session))
+    return _mark_refused(quote_view(quote_for_cart(session)), session)
 
 
 def summarize_request(request: HttpRequest) -> PromotionsSummary:
     """The summary for the current visitor's cart (one or two queries, no API call)."""
-    return quote_view(quote_for_cart(request=request))
+    stored = get_promotions(request=request)
+    return _mark_refused(quote_view(quote_for_stored(stored)), stored.session)
 
 
 def summarize_answer(session: CustomerSession) -> PromotionsSummary:
