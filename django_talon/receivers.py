@@ -1,9 +1,10 @@
 """Signal handlers: user, cart and order changes -> services (connected in ``apps.ready``).
 
 * user created/updated -> :func:`~django_talon.services.sync_profile` (``SYNC_PROFILES_ON_SAVE``)
-* login -> the anonymous cart's session is attached to the customer (``ATTACH_ON_LOGIN``);
-  when the adapter's ``cart_for_user`` names the customer's cart, the guest's codes are
-  merged into it (:func:`~django_talon.services.merge_carts`)
+* login -> the anonymous cart's session is attached to the customer (``ATTACH_ON_LOGIN``),
+  after the shop's own ``user_logged_in`` receivers (its guest-cart merge); when the
+  adapter's ``cart_for_user`` names the customer's cart, the guest's codes are merged into
+  it (:func:`~django_talon.services.merge_carts`)
 * ``CART_MODELS`` / ``CART_ITEM_MODELS`` saved or deleted -> session update; a finished cart
   (adapter ``cart_is_open`` False) changes nothing, except that a merged one hands its codes
   to ``cart_merged_into``; an item moved to another cart updates both carts
@@ -27,6 +28,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
+from django.core.signals import request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
@@ -80,7 +82,15 @@ def on_user_saved(sender: Any, instance: Any, created: bool, raw: bool = False, 
         sync_profile(instance)
 
 
+#: Dispatch uid of :func:`on_user_logged_in` (tests and benchmarks disconnect it by it).
+_LOGIN_UID = f"{_DISPATCH}:login"
+
+
 def on_user_logged_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
+    """Connected to run after the shop's own ``user_logged_in`` receivers (see
+    :func:`login_receiver_last`): it reads the shop's cart through ``cart_for_request``,
+    and a shop's ``get_cart(request)`` may remember the customer's own cart in
+    ``request.session`` while looking it up, hiding the guest cart from the shop's merge."""
     if not talon_settings.ATTACH_ON_LOGIN or request is None:
         return
     with _recorded("login", _subject(user)):
@@ -131,6 +141,40 @@ def _guest_or_own(session: Any, user: Any) -> bool:
 
 def _holds_something(session: Any) -> bool:
     return bool(session.coupon_codes or session.referral_code or session.cart_items)
+
+
+def login_receiver_last(**kw: Any) -> None:
+    """``request_started``: keep :func:`on_user_logged_in` the last ``user_logged_in``
+    receiver, so the shop's receivers (its guest-cart merge) run before django-talon looks
+    at the carts, whatever the ``INSTALLED_APPS`` order.
+
+    Why here: Django calls receivers in connection order and apps listed after
+    ``django_talon`` connect theirs in their ``ready()``, after ours; no hook runs once
+    every app is ready, but every web login comes after a ``request_started``. A receiver
+    connected later is overtaken on the next request. The check is one list look-up; a
+    login receiver disconnected on purpose (tests, benchmarks) is never connected again.
+    The entry is moved under the signal's lock, so a login served meanwhile in another
+    thread still sees it exactly once.
+    """
+    signal = user_logged_in
+    with signal.lock:
+        receivers = signal.receivers
+        if not receivers or _uid_of(receivers[-1]) == _LOGIN_UID:
+            return
+        index = next((i for i, e in enumerate(receivers) if _uid_of(e) == _LOGIN_UID), None)
+        if index is None:
+            return  # disconnected on purpose: leave it so
+        receivers.append(receivers.pop(index))
+        signal.sender_receivers_cache.clear()
+
+
+def _uid_of(entry: Any) -> Any:
+    """The dispatch uid of a ``Signal.receivers`` entry (``((uid, sender_id), ref, ...)``
+    in every supported Django; anything else is no match)."""
+    try:
+        return entry[0][0]
+    except (TypeError, IndexError, KeyError):
+        return None
 
 
 def on_user_deleted(sender: Any, instance: Any, **kw: Any) -> None:
@@ -298,7 +342,8 @@ def connect() -> None:
     user_model = get_user_model()
     post_save.connect(on_user_saved, sender=user_model, dispatch_uid=f"{_DISPATCH}:user_saved")
     pre_delete.connect(on_user_deleted, sender=user_model, dispatch_uid=f"{_DISPATCH}:user_deleted")
-    user_logged_in.connect(on_user_logged_in, dispatch_uid=f"{_DISPATCH}:login")
+    user_logged_in.connect(on_user_logged_in, dispatch_uid=_LOGIN_UID)
+    request_started.connect(login_receiver_last, dispatch_uid=f"{_DISPATCH}:login_last")
     pre_save.connect(on_model_saving, dispatch_uid=f"{_DISPATCH}:model_saving")
     post_save.connect(on_model_saved, dispatch_uid=f"{_DISPATCH}:model_saved")
     post_delete.connect(on_model_deleted, dispatch_uid=f"{_DISPATCH}:model_deleted")

@@ -57,9 +57,21 @@ def get_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
             user=user if user.is_authenticated else None,
             session_key=request.session.session_key or "",
         )
-    if cart is not None:
+    if cart is not None and _may_remember(request, cart):
         request.session[SESSION_KEY] = cart.pk
     return cart
+
+
+def _may_remember(request: HttpRequest, cart: Cart) -> bool:
+    """May ``get_cart`` store ``cart`` as the session's cart? Not over another open guest
+    cart: a signed-in customer's session still naming one is a login whose merge
+    (``merge_guest_cart``, the ``user_logged_in`` receiver) has not run yet, and a lookup
+    made meanwhile (django-talon's login receiver, another app's) would hide the guest
+    cart, its items and its coupons from that merge. One query, only in that case."""
+    stored = request.session.get(SESSION_KEY)
+    if stored is None or stored == cart.pk:
+        return stored is None
+    return not Cart.objects.filter(pk=stored, user=None, status=Cart.Status.OPEN).exists()
 
 
 def add_product(cart: Cart, product: Product, quantity: int = 1) -> CartItem:
