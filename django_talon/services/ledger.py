@@ -41,6 +41,7 @@ __all__ = [
     "ROLLBACK_KINDS",
     "campaign_amounts",
     "charged_entry_for",
+    "charged_entry_for_close",
     "close_as_charged",
     "order_key",
     "prepare_close",
@@ -169,6 +170,21 @@ def charged_entry_for(session_id: str) -> LedgerEntry | None:
     return entry
 
 
+def charged_entry_for_close(session_id: str) -> LedgerEntry | None:
+    """The ``charged`` entry the session's next close is made as: the latest, unless the
+    order was reopened after it (a ``reopened`` entry is newer). Why: after a reopen the
+    order is changed and charged again; closing it "as charged" by the entry from before the
+    reopen sent the old cart and codes (a coupon applied after the reopen was dropped from the
+    close, silently: the old entry and the new booking agreed). Without a newer entry the
+    close sends the session as it is, and reconciliation compares the booking with the
+    latest charged entry there is, so a difference is recorded."""
+    entry = charged_entry_for(session_id)
+    if entry is None:
+        return None
+    reopened = LedgerEntry.objects.filter(session_id=session_id, kind=REOPENED, id__gt=entry.id)
+    return None if reopened.exists() else entry
+
+
 def _charged_costs(entry: LedgerEntry) -> dict[str, dict[str, float]] | None:
     """The cart-level additional costs the entry's quote charged, as the session sends them
     (None for an entry recorded without a quote). A cost of price 0 that only carries
@@ -196,7 +212,7 @@ def close_as_charged(session: CustomerSession) -> tuple[list[str], str]:
     get. Changes the instance only; returns the fields changed and why ("" when nothing
     changed or the shop recorded no charged entry).
     """
-    entry = charged_entry_for(session.integration_id)
+    entry = charged_entry_for_close(session.integration_id)
     if entry is None:
         return [], ""
     fields: list[str] = []

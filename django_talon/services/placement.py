@@ -22,7 +22,7 @@ from django.db import transaction
 from django_talon.adapters import get_adapter
 from django_talon.conf import talon_settings
 from django_talon.models import LedgerEntry
-from django_talon.services.ledger import CHARGED, order_key, record_order
+from django_talon.services.ledger import charged_entry_for_close, order_key, record_order
 from django_talon.services.quotes import quote_for_cart
 from django_talon.services.sessions import CLOSED, OPEN, session_for_order
 
@@ -45,11 +45,8 @@ def record_placement(order: Any) -> LedgerEntry | None:
     session = session_for_order(order)
     if session is None or session.state != OPEN:
         return None
-    if LedgerEntry.objects.filter(
-        order_key=order_key(order),
-        session_id=session.integration_id,
-        kind=CHARGED,
-    ).exists():
-        return None
+    recorded = charged_entry_for_close(session.integration_id)
+    if recorded is not None and recorded.order_key == order_key(order):
+        return None  # recorded already (by the shop, or an earlier save) since any reopen
     quote = get_adapter().order_charged_quote(order, quote_for_cart(session))
     return record_order(order, quote, session=session)

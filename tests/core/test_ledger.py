@@ -128,6 +128,46 @@ def test_reopen_appends_the_rollback_answer(shop: Any) -> None:
     assert not Discrepancy.objects.exists()
 
 
+def test_a_change_after_a_reopen_is_closed_as_it_is_and_a_difference_is_recorded(
+    shop: Any,
+) -> None:
+    """Reopened, a code added, closed again without recording the new charge: the close sent
+    the cart and codes of the charged entry from before the reopen (the new code silently
+    dropped, and the old entry agreed with the new booking). It is closed as it is now, and
+    the booking is reconciled with the latest charged entry: the difference is recorded."""
+    cart = make_cart(items=[ESPRESSO, GRINDER])
+    order = Order.objects.create(cart=cart, status="paid")  # charged without a code
+    session = services.session_for_order(order)
+    assert session is not None
+    services.reopen_session(session)
+    services.apply_coupon(session, "WELCOME10")
+    services.close_session(session)
+    remote = shop.control.state()["sessions"][session.integration_id]
+    assert remote["state"] == "closed" and remote["couponCodes"] == ["WELCOME10"]
+    assert kinds(session.integration_id) == ["charged", "booked", "reopened", "booked"]
+    (discrepancy,) = Discrepancy.objects.all()
+    assert discrepancy.booked_discount > discrepancy.charged_discount
+
+
+def test_an_order_saved_after_a_reopen_records_what_it_is_charged_now(shop: Any) -> None:
+    """Shops wired through ORDER_MODELS: the order's save after the reopen records a new
+    charged entry (the receiver recorded one per order and session, ever), and the close
+    matches it."""
+    cart = make_cart(items=[ESPRESSO, GRINDER])
+    order = Order.objects.create(cart=cart, status="paid")
+    session = services.session_for_order(order)
+    assert session is not None
+    services.reopen_session(session)
+    services.apply_coupon(session, "WELCOME10")
+    order.save()  # still paid: the receiver closes the reopened session again
+    session.refresh_from_db()
+    assert session.state == "closed" and session.coupon_codes == ["WELCOME10"]
+    assert kinds(session.integration_id) == ["charged", "booked", "reopened", "charged", "booked"]
+    recharged = LedgerEntry.objects.filter(kind="charged").order_by("-id")[0]
+    assert recharged.coupon_codes == ["WELCOME10"] and recharged.discount_total > 0
+    assert not Discrepancy.objects.exists()
+
+
 def test_close_without_a_recorded_quote_is_unchanged(shop: Any) -> None:
     """A shop that records nothing (close_session on a cart) closes as before."""
     cart = make_cart(items=[ESPRESSO])
