@@ -111,7 +111,9 @@ def _from_cache(sku: str, value: dict[str, Any], days: int) -> PriorPrice | None
     return PriorPrice(
         sku=sku,
         price=Decimal(str(value["price"])),
-        currency=talon_settings.CURRENCY,
+        # the Application asked (the default one): with APPLICATIONS and no top-level
+        # CURRENCY the top-level default ("EUR") was shown next to a JPY price
+        currency=talon_settings.config.currency_of(talon_settings.default_application),
         timeframe_days=days,
         observed_at=value.get("observed_at"),
     )

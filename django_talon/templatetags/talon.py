@@ -181,10 +181,18 @@ def talon_line(promotions: PromotionsSummary, position: Any) -> CartLine | None:
         return None
 
 
-@register.simple_tag
-def talon_total_after_discount(promotions: PromotionsSummary | Quote) -> Decimal:
-    """The cart total after all discounts (never negative): the quote's total."""
-    return promotions.total
+@register.simple_tag(takes_context=True)
+def talon_total_after_discount(
+    context: template.Context, promotions: PromotionsSummary | Quote | None = None
+) -> Decimal | str:
+    """The cart total after all discounts (never negative): the quote's total. Without a
+    summary (a template that left ``promotions`` out, e.g. an e-mail), the request's cart's;
+    "" without a request either (the tag prints nothing, never a 500)."""
+    total = getattr(promotions, "total", None)
+    if isinstance(total, Decimal):
+        return total
+    request = context.get("request")
+    return promotions_for_request(request).total if request is not None else ""
 
 
 @register.simple_tag(takes_context=True)

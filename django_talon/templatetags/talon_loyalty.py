@@ -46,6 +46,18 @@ def _user(context: template.Context) -> Any:
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
+def _no_program(program_id: int | None) -> bool:
+    """No loyalty program to show: neither ``program_id=`` nor ``TALON["LOYALTY_PROGRAM_ID"]``.
+    The tag renders nothing (logged), as the REST endpoints answer 404: a page must not fail
+    with ``ImproperlyConfigured`` for every signed-in customer."""
+    if program_id is not None or talon_settings.LOYALTY_PROGRAM_ID is not None:
+        return False
+    logger.warning(
+        "A loyalty tag renders nothing: set TALON['LOYALTY_PROGRAM_ID'] or pass program_id="
+    )
+    return True
+
+
 def _read(what: str, read: Callable[[], T]) -> tuple[T | None, bool]:
     """``(value, unavailable)``: a failed read is logged and shown as unavailable."""
     try:
@@ -67,6 +79,8 @@ def talon_loyalty_balance(
     template: str = "django_talon/loyalty/balance.html",
 ) -> SafeString:
     """Active, pending and soon-expiring points of the signed-in customer."""
+    if _no_program(program_id):
+        return mark_safe("")
     user = _user(context)
     if user is None:
         return mark_safe("")
@@ -87,6 +101,8 @@ def talon_loyalty_history(
     template: str = "django_talon/loyalty/history.html",
 ) -> SafeString:
     """The newest ``limit`` lines of the signed-in customer's points history."""
+    if _no_program(program_id):
+        return mark_safe("")
     user = _user(context)
     if user is None:
         return mark_safe("")
@@ -162,6 +178,8 @@ def talon_points_form(
     from django_talon.services.sessions import session_for_request
     from django_talon.templatetags.talon import promotions_for_request
 
+    if _no_program(program_id):
+        return mark_safe("")
     user = _user(context)
     request = _request(context)
     if user is None or request is None:

@@ -160,3 +160,21 @@ def test_the_example_shops_product_page_shows_it(
     assert "Lowest price in the last 30 days: 10.01 EUR" in page.content.decode()
     client.get(f"/products/{priced[1].sku}/")
     assert price_calls(talon_emulator) == 1
+
+
+def test_the_price_is_in_the_currency_of_the_application_asked(
+    priced: list[Any], settings: Any, talon_emulator: Any
+) -> None:
+    """With ``APPLICATIONS`` and no top-level ``CURRENCY`` (docs/configuration.md: then not
+    used) the price came with the top-level default, EUR, next to a JPY amount."""
+    talon = dict(settings.TALON)
+    url, key = talon.pop("BASE_URL"), talon.pop("API_KEY")
+    talon.pop("CURRENCY", None)
+    settings.TALON = {
+        **talon,
+        "APPLICATIONS": {"jpy": {"BASE_URL": url, "API_KEY": key, "CURRENCY": "JPY"}},
+    }
+    cache.clear()
+    (price,) = best_prior_prices([priced[1].sku]).values()
+    assert price is not None and price.currency == "JPY"
+    assert "JPY" in render(priced[1]) and "EUR" not in render(priced[1])
