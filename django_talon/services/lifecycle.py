@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 
 from django_talon import outbox
 from django_talon.adapters import cart_key
-from django_talon.models import CustomerSession
+from django_talon.models import CustomerSession, OutboxMessage
 from django_talon.services.handlers import SESSION_REOPEN, SESSION_RETURN, session_key
 from django_talon.services.sessions import (
     CLOSED,
@@ -75,12 +75,16 @@ def return_items(target: SessionOrCart, items: list[dict[str, Any]]) -> Customer
     is the Idempotency-Key).
 
     Raises :class:`SessionStateError` for an open or cancelled session, or ``ValueError`` for
-    no items, before anything is saved or queued.
+    no items or items the session cannot return (a position it has no line at, a quantity
+    below 1 or beyond what is left of the line after earlier returns), before anything is
+    saved or queued: Talon.One refuses such a return, and its row became a dead letter while
+    the session already said ``partially_returned`` (and could no longer be reopened).
     """
     if not items:
         raise ValueError("return_items needs at least one item")
     with transaction.atomic(savepoint=False):
         session = _session_in(target, RETURNABLE, "return items of")
+        _check_returnable(session, items)
         session.state = PARTIALLY_RETURNED
         session.save(update_fields=["state", "updated_at"])
         outbox.enqueue(
@@ -90,6 +94,38 @@ def return_items(target: SessionOrCart, items: list[dict[str, Any]]) -> Customer
             application=session.application,
         )
     return session
+
+
+def _check_returnable(session: CustomerSession, items: list[dict[str, Any]]) -> None:
+    """Each item names a line of the session and at most what is left of it: the line's
+    quantity minus the returns queued or delivered before (a refused one returned nothing)."""
+    lines = list(session.cart_items or [])
+    left = [int(line.get("quantity") or 0) for line in lines if isinstance(line, dict)]
+    earlier = OutboxMessage.objects.filter(
+        key=session_key(session.integration_id), operation=SESSION_RETURN
+    ).exclude(state=OutboxMessage.State.DEAD)
+    for payload in earlier.values_list("payload", flat=True):
+        for item in (payload or {}).get("returned_items") or []:
+            position = item.get("position") if isinstance(item, dict) else None
+            if isinstance(position, int) and 0 <= position < len(left):
+                left[position] -= int(item.get("quantity") or 0)
+    for index, item in enumerate(items):
+        position = item.get("position") if isinstance(item, dict) else None
+        quantity = item.get("quantity") if isinstance(item, dict) else None
+        if isinstance(position, bool) or not isinstance(position, int):
+            raise ValueError(f"returned item {index}: 'position' must be a line's index")
+        if not 0 <= position < len(left):
+            raise ValueError(
+                f"returned item {index}: the session has no line at position {position}"
+            )
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise ValueError(f"returned item {index}: 'quantity' must be a whole number >= 1")
+        if quantity > left[position]:
+            raise ValueError(
+                f"returned item {index}: {quantity} unit(s) of line {position}, but "
+                f"{max(left[position], 0)} are left to return"
+            )
+        left[position] -= quantity
 
 
 def reopen_session(target: SessionOrCart) -> CustomerSession:

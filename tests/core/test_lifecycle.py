@@ -83,6 +83,38 @@ def test_returns_on_closed_then_partially_returned_sessions(shop: Any) -> None:
     assert remote(shop, session)["state"] == "partially_returned"
 
 
+@pytest.mark.parametrize(
+    ("items", "error"),
+    [
+        ([{"position": 0, "quantity": 5}], "5 unit\\(s\\) of line 0, but 2 are left"),
+        ([{"position": 7, "quantity": 1}], "no line at position 7"),
+        ([{"position": 0, "quantity": 0}], "whole number >= 1"),
+        ([{"position": "0", "quantity": 1}], "'position' must be"),
+        ([{"position": 0, "quantity": 1}, {"position": 0, "quantity": 2}], "1 are left"),
+    ],
+)
+def test_a_return_the_session_cannot_take_is_refused_before_anything_is_queued(
+    shop: Any, items: list[dict[str, Any]], error: str
+) -> None:
+    """Talon.One refuses such a return: its row was a dead letter while the session already
+    said partially_returned (and could no longer be reopened). One unit of three was
+    returned before, so two are left."""
+    cart = make_cart(items=[("ESPRESSO-250", "Espresso", "8.50", 3, "coffee")])
+    Order.objects.create(cart=cart, status="paid")
+    services.return_items(cart, ONE)
+    session = services.session_for_cart(cart, create=False, open_only=False)
+    assert session is not None
+    rows = OutboxMessage.objects.count()
+    with pytest.raises(ValueError, match=error):
+        services.return_items(session, items)
+    assert OutboxMessage.objects.count() == rows
+    assert not OutboxMessage.objects.filter(state="dead").exists()
+    services.return_items(session, [{"position": 0, "quantity": 2}])  # what is left: taken
+    assert not OutboxMessage.objects.exclude(state="done").exists()
+    with pytest.raises(ValueError, match="0 are left"):  # posted twice: refused, not sent
+        services.return_items(session, [{"position": 0, "quantity": 2}])
+
+
 # -- reopen -------------------------------------------------------------------------------------
 def test_reopen_only_closed_sessions(shop: Any) -> None:
     cart = make_cart(items=[ESPRESSO])
