@@ -213,6 +213,26 @@ def test_tags_say_unavailable_when_talon_one_is_off(
     assert "Your points history is not available right now." in html
 
 
+def test_one_page_asks_a_failing_talon_one_once(
+    points_shop: Any, settings: Any, django_user_model: Any
+) -> None:
+    """Talon.One answers 503: the first loyalty read of the page fails, and the page's other
+    tags say "not available" without asking again (each waited its own timeout, and the
+    failures opened the circuit breaker, which stops the cart's writes too)."""
+    from django_talon import resilience
+
+    user, _ = member(django_user_model, "ann", orders=1)
+    settings.TALON = {**settings.TALON, "LOYALTY_CACHE_SECONDS": 0}
+    fault = points_shop.add_fault(kind="error", status=503, path="/v1/*")
+    points_shop.clear_requests()
+    html = PAGE.render(Context({"request": _request(user)}))
+    assert "Your points are not available right now." in html
+    assert "Your points history is not available right now." in html
+    hits = {f["id"]: f for f in points_shop.state()["faults"]}[fault["id"]]["hits"]
+    assert hits == 1
+    assert resilience.breaker.state() == "closed"
+
+
 # --------------------------------------------------------------------------- form view
 
 
