@@ -151,12 +151,16 @@ def login_receiver_last(**kw: Any) -> None:
     Why here: Django calls receivers in connection order and apps listed after
     ``django_talon`` connect theirs in their ``ready()``, after ours; no hook runs once
     every app is ready, but every web login comes after a ``request_started``. A receiver
-    connected later is overtaken on the next request. The check is one list look-up; a
+    connected later is overtaken on the next request. The check is one list look-up (the
+    lock is taken only to move the entry); a
     login receiver disconnected on purpose (tests, benchmarks) is never connected again.
     The entry is moved under the signal's lock, so a login served meanwhile in another
     thread still sees it exactly once.
     """
     signal = user_logged_in
+    receivers = signal.receivers
+    if not receivers or _uid_of(receivers[-1]) == _LOGIN_UID:
+        return  # the usual request: already last, no lock taken
     with signal.lock:
         receivers = signal.receivers
         if not receivers or _uid_of(receivers[-1]) == _LOGIN_UID:

@@ -21,8 +21,9 @@ from django_talon.promotions.money import UnusableAmountError, discount_amount
 from django_talon.promotions.quote import QuoteStatus
 from django_talon.promotions.quoting import build_quote
 from django_talon.promotions.summary import Discount
-from tests.client.support import JSONHandler, serve_http
+from tests.client.support import serve_http
 from tests.core.conftest import ESPRESSO, make_cart
+from tests.core.test_broken_answers import serving
 from tests.shopapp.models import Order
 
 CART = [
@@ -107,19 +108,6 @@ def test_a_discount_object_cannot_be_negative() -> None:
 
 
 # --------------------------------------------------------------------------- the shop flow
-
-
-def serving(body: bytes) -> type[JSONHandler]:
-    class Handler(JSONHandler):
-        def do_PUT(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    return Handler
 
 
 @pytest.mark.django_db(transaction=True)
