@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -63,6 +64,25 @@ def reset_clients() -> None:
 
 
 conf.reload_hooks.append(reset_clients)
+
+
+def _forget_clients_in_child() -> None:
+    """After ``fork()``: the child starts without the parent's clients.
+
+    Why: a client's ``requests.Session`` keeps keep-alive sockets. A process that called
+    Talon.One before forking its workers (gunicorn's ``preload_app``, a Celery prefork
+    parent, a start-up check) would hand the same sockets to every child, and two processes
+    writing to and reading from one socket interleave their bytes: one customer's answer
+    reaches another process, or a request body arrives garbled. The lock is made anew too:
+    another thread of the parent may have held it at the moment of the fork.
+    """
+    global _clients_lock
+    _clients_lock = threading.Lock()
+    _clients.clear()  # the sockets stay open for the parent; the child never touches them
+
+
+if hasattr(os, "register_at_fork"):  # every POSIX system; Windows has no fork
+    os.register_at_fork(after_in_child=_forget_clients_in_child)
 
 
 def application_name(application: str | None = None) -> str:
