@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from django_talon.client.models import Coupon
 from django_talon.client.models import Referral as ClientReferral
 from django_talon.models import CouponReservation, Referral
+from django_talon.moments import parse_for_shop
 from django_talon.services.customers import CustomerInventory
 
 MAX_CODE_LENGTH = 100  # Talon.One's limit for couponCodes[] and referralCode
@@ -254,12 +254,15 @@ class ReservedCustomerSerializer(serializers.Serializer):  # type: ignore[type-a
 
 
 class TalonDateTimeField(serializers.DateTimeField):
-    """A date-time Talon.One sent as a string: re-rendered as ISO 8601 (an unparseable one,
-    data from the network, is null rather than a string the schema does not promise)."""
+    """A date-time Talon.One sent as a string: re-rendered as ISO 8601 (an unparseable or
+    impossible one, data from the network, is null rather than a string the schema does not
+    promise, or a 500). Read in the shop's convention, so under ``USE_TZ = False`` it is
+    local time like the shop's other date-times (DRF would render an aware value as naive
+    UTC there)."""
 
     def to_representation(self, value: Any) -> Any:
         if isinstance(value, str):
-            value = parse_datetime(value)
+            value = parse_for_shop(value)
             if value is None:
                 return None
         return super().to_representation(value)

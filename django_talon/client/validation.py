@@ -7,6 +7,13 @@ the field. Limits are the API's own (see docs/client.md, "Input limits").
 
 Encoding converts the types a Django shop naturally has (``Decimal`` prices, ``datetime``
 timestamps, ``date``, ``UUID``, tuples and sets) instead of rejecting them.
+
+Naive datetimes are sent as UTC. The client runs without Django, so it knows no
+``TIME_ZONE`` to read them in; UTC is Talon.One's own zone and the only reading that does
+not depend on the machine. A Django caller whose naive datetimes are local time
+(``USE_TZ = False``) must make them aware first: django-talon's services do
+(:func:`django_talon.moments.for_talon`, i.e. ``django.utils.timezone.make_aware`` in the
+current time zone).
 """
 
 from __future__ import annotations
@@ -59,7 +66,8 @@ def to_jsonable(value: Any, field: str = "body") -> Any:
     """Return ``value`` with every non-JSON type converted, or raise ``TalonValidationError``.
 
     ``Decimal`` becomes a JSON number (exact for money-sized values), an aware ``datetime``
-    an RFC 3339 string; a naive ``datetime`` is taken to be UTC (Talon.One needs an offset).
+    an RFC 3339 string; a naive ``datetime`` is taken to be UTC (Talon.One needs an offset,
+    and the client has no time zone setting: make local times aware before calling).
     NaN and infinities are rejected because JSON has no spelling for them, and so is nesting
     deeper than ``MAX_DEPTH`` (in practice a reference cycle, which would otherwise end in a
     ``RecursionError``).
@@ -90,7 +98,7 @@ def _scalar(value: Any, field: str) -> Any:
         # shortest decimal that round-trips (exact for prices with up to 15 digits).
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
+        if value.utcoffset() is None:  # naive: UTC, see the module's docstring
             value = value.replace(tzinfo=_dt.timezone.utc)
         text = value.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text

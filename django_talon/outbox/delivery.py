@@ -25,7 +25,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -38,6 +37,7 @@ from django_talon.exceptions import (
     TalonUnavailableError,
 )
 from django_talon.models import OutboxMessage
+from django_talon.moments import from_timestamp
 from django_talon.outbox.registry import (
     DEAD,
     DONE,
@@ -420,7 +420,9 @@ def _circuit_open(head: OutboxMessage, report: DeliveryReport, now: datetime) ->
     saves ``next_attempt_at``); no attempt is counted."""
     until = resilience.breaker_for(head.application).open_until()
     if until is not None:
-        head.next_attempt_at = max(now, datetime.fromtimestamp(until, tz=dt_timezone.utc))
+        # In ``now``'s convention: under USE_TZ = False ``now`` is naive local time, and an
+        # aware reopening time made every delivery during an outage a TypeError.
+        head.next_attempt_at = max(now, from_timestamp(until))
     report.retry_in = talon_settings.BREAKER_COOLDOWN
     report.last_exception = TalonUnavailableError("Talon.One is unavailable (circuit open)")
     return "circuit_open"

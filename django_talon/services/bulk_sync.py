@@ -41,6 +41,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from django_talon.conf import talon_settings
+from django_talon.moments import for_shop
 from django_talon.services.bulk_mirror import Row
 from django_talon.services.bulk_mirror import record_profiles as _record_profiles
 
@@ -183,22 +184,52 @@ def profile_fingerprint(integration_id: str, attributes: dict[str, Any]) -> str:
     return outbox.fingerprint({"integration_id": integration_id, "attributes": attributes})
 
 
-def since_filter(model: type[models.Model], since: datetime) -> Q:
-    """Users changed since ``since``: the first of :data:`SINCE_FIELDS` the model has, else
-    (Django's default user) joined or logged in since then."""
+def since_fields(model: type[models.Model] | None = None) -> tuple[str, ...]:
+    """The fields :func:`since_filter` compares for ``model`` (default: ``AUTH_USER_MODEL``):
+    the first of :data:`SINCE_FIELDS` it has, else those of ``date_joined`` and
+    ``last_login`` it has. Raises ``ValueError`` when it has none of them.
+
+    ``("last_login",)`` alone is a partial answer: a user who never logged in (or changed
+    without logging in) is never "changed since"; :func:`since_warning` says so."""
+    model = model or get_user_model()
     names = {f.name for f in model._meta.get_fields()}
     for name in SINCE_FIELDS:
         if name in names:
-            return Q(**{f"{name}__gte": since})
-    query = Q()
-    for name in ("date_joined", "last_login"):
-        if name in names:
-            query |= Q(**{f"{name}__gte": since})
-    if not query:
+            return (name,)
+    found = tuple(name for name in ("date_joined", "last_login") if name in names)
+    if not found:
         raise ValueError(
             f"{model._meta.label} has no field telling when a user changed "
             f"(tried {', '.join(SINCE_FIELDS)}, date_joined, last_login): pass a queryset"
         )
+    return found
+
+
+def since_warning(model: type[models.Model] | None = None) -> str:
+    """What a ``since`` run leaves out for ``model`` ("" when nothing): with ``last_login``
+    as the only field, users who never logged in are skipped, which nobody would guess."""
+    model = model or get_user_model()
+    if since_fields(model) != ("last_login",):
+        return ""
+    return (
+        f"{model._meta.label} has none of {', '.join(SINCE_FIELDS)} nor date_joined: "
+        "'changed since' means 'logged in since', so users who never logged in (or changed "
+        "without logging in) are skipped. Run without since (unchanged profiles are not "
+        "sent again), or pass a queryset."
+    )
+
+
+def since_filter(model: type[models.Model], since: datetime) -> Q:
+    """Users changed since ``since``: the first of :data:`SINCE_FIELDS` the model has, else
+    (Django's default user) joined or logged in since then (:func:`since_fields`).
+
+    ``since`` is compared in the shop's convention (:func:`~django_talon.moments.for_shop`):
+    SQLite and MySQL refuse an aware value under ``USE_TZ = False``, and a naive one under
+    ``USE_TZ = True`` is the current time zone's."""
+    since = for_shop(since)
+    query = Q()
+    for name in since_fields(model):
+        query |= Q(**{f"{name}__gte": since})
     return query
 
 
@@ -264,7 +295,10 @@ def sync_profiles(
         queryset if queryset is not None else get_user_model()._default_manager.all()
     )
     if since is not None:
+        since = for_shop(since)
         base = base.filter(since_filter(base.model, since))
+        if warning := since_warning(base.model):
+            logger.warning("bulk profile sync since %s: %s", since.isoformat(), warning)
 
     result = BulkSyncResult(dry_run=dry_run, since=since.isoformat() if since else None)
     last_pk: Any = state.get("last_pk") if state else None

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from django_talon.client.effects import CouponCreated, Effect, ReferralCreated, ReserveCoupon
 from django_talon.models import CouponReservation, CustomerProfile, CustomerSession, Referral
+from django_talon.moments import parse_for_shop
 
 logger = logging.getLogger("django_talon.services")
 
@@ -76,7 +76,10 @@ def _store_coupons(pairs: list[tuple[str, str]]) -> int:
 
 
 def _date(value: Any) -> Any:
-    return parse_datetime(value) if isinstance(value, str) else None
+    """A date of Talon.One's answer for a ``Referral`` column, in the shop's convention:
+    SQLite and MySQL refuse an aware value under ``USE_TZ = False`` (the whole handler of the
+    session's answer failed), and an impossible date is None, not a crash."""
+    return parse_for_shop(value)
 
 
 def _store_referrals(

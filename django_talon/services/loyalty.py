@@ -23,7 +23,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -32,7 +31,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from django_talon.client.loyalty_models import (
@@ -43,6 +41,7 @@ from django_talon.client.loyalty_models import (
 )
 from django_talon.conf import talon_settings
 from django_talon.models import CustomerProfile, CustomerSession
+from django_talon.moments import parse_for_shop
 from django_talon.services.sessions import (
     OPEN,
     SessionOrCart,
@@ -82,7 +81,10 @@ class RedemptionError(ValueError):
 
 @dataclass(frozen=True)
 class ExpiringPoints:
-    """Active points of one transaction that expire soon (within ``LOYALTY_EXPIRING_DAYS``)."""
+    """Active points of one transaction that expire soon (within ``LOYALTY_EXPIRING_DAYS``).
+
+    ``expiry_date`` follows the shop's ``USE_TZ`` like its model fields: aware, or naive
+    local time (``TIME_ZONE``) under ``USE_TZ = False``."""
 
     amount: Decimal
     expiry_date: datetime
@@ -200,11 +202,10 @@ def forget_loyalty(user: Any) -> None:
 
 # -- reads ------------------------------------------------------------------------------------
 def _moment(text: str | None) -> datetime | None:
-    """A timestamp of an answer (None for ``unlimited``, ``immediate``, ``on_action``)."""
-    parsed = parse_datetime(text) if text else None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, dt_timezone.utc)
-    return parsed
+    """A timestamp of an answer (None for ``unlimited``, ``immediate``, ``on_action``), in
+    the shop's convention: comparable with ``timezone.now()`` and shown in local time under
+    ``USE_TZ = False`` too (an aware value there was a ``TypeError`` against the naive now)."""
+    return parse_for_shop(text)
 
 
 def known_balance(user: Any, *, program_id: int | None = None) -> PointsBalance | None:

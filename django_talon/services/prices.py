@@ -33,6 +33,7 @@ from django.utils import timezone
 from django_talon.client import batched
 from django_talon.conf import talon_settings
 from django_talon.exceptions import TalonUnavailableError
+from django_talon.moments import for_talon
 
 logger = logging.getLogger("django_talon.prices")
 
@@ -126,7 +127,7 @@ def _ask(skus: list[str], days: int) -> tuple[dict[str, dict[str, Any]], float]:
 
     found: dict[str, dict[str, Any]] = {}
     asked = set(skus)
-    now = timezone.now()
+    now = for_talon(timezone.now())  # naive under USE_TZ = False: the client takes it for UTC
     try:
         for chunk in batched(skus, 1000):
             with resilience.guarded("read best prior prices", immediate=True) as client:

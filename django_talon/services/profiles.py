@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from django_talon import outbox
 from django_talon.adapters import get_adapter
 from django_talon.models import CouponReservation, CustomerProfile, DataDeletionRequest, Referral
+from django_talon.moments import for_shop, for_talon, parse_for_shop
 from django_talon.promotions.codes import clean_code
 from django_talon.services.handlers import (
     COUPON_RELEASE,
@@ -241,8 +241,12 @@ class ReservationRefused(ValueError):  # noqa: N818  (a refusal, like Django's P
 
 
 def _unusable(coupon: Any) -> str:
-    """Why Talon.One's answer about a coupon says it cannot be redeemed ("" if it can)."""
-    expiry = parse_datetime(coupon.expiry_date) if coupon.expiry_date else None
+    """Why Talon.One's answer about a coupon says it cannot be redeemed ("" if it can).
+
+    Never raises: it runs after Talon.One accepted the reservation. The expiry is read in
+    the shop's convention (an aware date against the naive ``timezone.now()`` of a
+    ``USE_TZ = False`` shop was a ``TypeError`` that left the reservation unmirrored)."""
+    expiry = parse_for_shop(coupon.expiry_date)
     if expiry is not None and expiry <= timezone.now():
         return "expired"
     if coupon.usage_limit and (coupon.usage_counter or 0) >= coupon.usage_limit:
@@ -261,7 +265,9 @@ def reserve_coupon_checked(code: str, customers: Iterable[Any]) -> list[CouponRe
     spelling Talon.One answered with (``vip20`` typed, ``VIP20`` stored) and show as the
     customers' codes at once; further batches follow through the outbox. Raises
     :class:`~django_talon.exceptions.TalonUnavailableError` when Talon.One cannot be asked
-    (nothing is reserved then: a code that was never checked is not accepted).
+    (nothing is reserved then: a code that was never checked is not accepted). When the
+    local rows cannot be written after Talon.One accepted, the new reservations are
+    released there again before the error is raised (and logged if that fails too).
     """
     from django_talon import resilience
     from django_talon.exceptions import TalonRequestFailedError
@@ -276,12 +282,12 @@ def reserve_coupon_checked(code: str, customers: Iterable[Any]) -> list[CouponRe
             coupon_code__iexact=code, profile__in=profiles[:RESERVATION_BATCH]
         ).values_list("profile__integration_id", flat=True)
     )
+    new = [i for i in first if i not in already]
     outbox.deliver_key(coupon_key(code), force=True)  # earlier writes of the code go first
     try:
         with resilience.guarded("reserve a coupon") as client:
             coupon = client.create_coupon_reservation(code, first)
             unusable = _unusable(coupon)
-            new = [i for i in first if i not in already]
             if unusable and new:
                 client.delete_coupon_reservation(code, new)
     except TalonRequestFailedError as exc:
@@ -293,12 +299,45 @@ def reserve_coupon_checked(code: str, customers: Iterable[Any]) -> list[CouponRe
     if unusable:
         raise ReservationRefused(coupon.value or code, unusable)
     code = coupon.value or code
-    with transaction.atomic(savepoint=False):
-        reservations = _write_reservations(code, profiles[:RESERVATION_BATCH], synced=True)
-        rest = profiles[RESERVATION_BATCH:]
-        reservations += _write_reservations(code, rest)
-        _enqueue_reservations(COUPON_RESERVE, code, [p.integration_id for p in rest])
+    try:
+        # A savepoint: a failed write leaves the caller's transaction usable for the undo.
+        with transaction.atomic():
+            reservations = _write_reservations(code, profiles[:RESERVATION_BATCH], synced=True)
+            rest = profiles[RESERVATION_BATCH:]
+            reservations += _write_reservations(code, rest)
+            _enqueue_reservations(COUPON_RESERVE, code, [p.integration_id for p in rest])
+    except Exception as exc:
+        _undo_reservation(code, new, exc)
+        raise
     return reservations
+
+
+def _undo_reservation(code: str, integration_ids: list[str], cause: BaseException) -> None:
+    """Talon.One holds the reservation but the local rows could not be written: release the
+    customers it did not hold before, so that Talon.One and the mirror agree again (nothing
+    reserved, as the error the caller sees says). When even that fails, an error log names
+    the code and the customers: never a reservation Talon.One holds and nobody knows of."""
+    from django_talon import resilience
+
+    logger.error(
+        "coupon %s: Talon.One accepted the reservation but the local rows failed (%r); "
+        "releasing it again for %d customer(s)",
+        code,
+        cause,
+        len(integration_ids),
+    )
+    if not integration_ids:
+        return
+    try:
+        with resilience.guarded("release a coupon reservation") as client:
+            client.delete_coupon_reservation(code, integration_ids)
+    except Exception:
+        logger.exception(
+            "coupon %s stays reserved in Talon.One without local rows for %s: release it "
+            "there or reserve it again",
+            code,
+            ", ".join(integration_ids),
+        )
 
 
 def release_coupon(code: str, customers: Iterable[Any]) -> int:
@@ -357,6 +396,9 @@ def create_referral(
     (an error answer, with its ``status``; also an answer without a new code, ``status``
     201), never the client's own errors. An erased advocate or friend (GDPR) is refused
     before anything is sent: a ``TalonRequestFailedError`` with ``permanent`` set.
+
+    ``start_date`` and ``expiry_date`` may be naive: they are the shop's local time (the
+    current time zone), as Django takes naive datetimes, and are sent with that offset.
     """
     from django_talon import resilience
     from django_talon.exceptions import TalonRequestFailedError
@@ -369,14 +411,17 @@ def create_referral(
             permanent=True,
         )
     friend_id = friends[0].integration_id if friends else None
+    # Naive dates are the shop's local time: sent aware (the client would take them for
+    # UTC), stored as the shop's database takes them (SQLite refuses aware ones under
+    # USE_TZ = False).
     with resilience.guarded("create a referral") as client:
         outbox.deliver_key(profile_key(profile.integration_id), force=True)
         made = client.create_referral(
             campaign_id,
             profile.integration_id,
             friend_profile_integration_id=friend_id,
-            start_date=start_date,
-            expiry_date=expiry_date,
+            start_date=for_talon(start_date) if start_date is not None else None,
+            expiry_date=for_talon(expiry_date) if expiry_date is not None else None,
             usage_limit=usage_limit,
             attributes=attributes,
         )
@@ -395,8 +440,8 @@ def create_referral(
         code=code,
         talon_id=made.id,
         friend_integration_id=friend_id or "",
-        start_date=start_date,
-        expiry_date=expiry_date,
+        start_date=for_shop(start_date) if start_date is not None else None,
+        expiry_date=for_shop(expiry_date) if expiry_date is not None else None,
         usage_limit=usage_limit,
         raw=made.raw,
     )

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from django_talon.moments import for_shop
 from django_talon.services import bulk_sync
 
 RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -51,7 +52,10 @@ def check_batch_size(size: int | None) -> None:
 
 
 def parse_since(value: str) -> datetime:
-    """An ISO date or datetime (``2026-01-31``, ``2026-01-31T12:00``) or ``7d``/``12h``/``30m``."""
+    """An ISO date or datetime (``2026-01-31``, ``2026-01-31T12:00``) or ``7d``/``12h``/``30m``.
+
+    Without an offset it is the current time zone's wall clock (``TIME_ZONE``); the result
+    follows ``USE_TZ`` (aware, or naive local time: SQLite refuses an aware value then)."""
     value = value.strip()
     relative = RELATIVE.match(value)
     if relative:
@@ -63,9 +67,7 @@ def parse_since(value: str) -> datetime:
         if day is None:
             raise ValueError(f"--since {value!r}: expected YYYY-MM-DD[THH:MM[:SS]] or 7d/12h/30m")
         moment = datetime.combine(day, time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+    return for_shop(moment)
 
 
 class ProgressBar:
@@ -130,8 +132,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             since = parse_since(options["since"]) if options["since"] else None
-        except ValueError as exc:
+            warning = bulk_sync.since_warning() if since is not None else ""
+        except ValueError as exc:  # a bad --since, or a user model with no date field
             raise CommandError(str(exc)) from exc
+        if warning:
+            self.stderr.write(self.style.WARNING(f"--since: {warning}"))
         checkpoint: bulk_sync.Checkpoint = (
             bulk_sync.FileCheckpoint(options["checkpoint_file"])
             if options["checkpoint_file"]
