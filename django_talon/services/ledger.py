@@ -21,11 +21,20 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from django_talon.client.effects import Effect, RollbackDiscount, decode_effects
+from django_talon.client.effects import (
+    Effect,
+    RollbackDiscount,
+    SetDiscount,
+    SetDiscountPerAdditionalCost,
+    SetDiscountPerAdditionalCostPerItem,
+    SetDiscountPerItem,
+    decode_effects,
+)
 from django_talon.conf import talon_settings
 from django_talon.models import CustomerSession, LedgerEntry
 from django_talon.promotions import PromotionsSummary, quantize_money, summarize
 from django_talon.promotions.codes import code_key
+from django_talon.promotions.money import MAX_AMOUNT
 
 if TYPE_CHECKING:
     from django_talon.promotions.quote import Quote
@@ -39,6 +48,8 @@ __all__ = [
     "REOPENED",
     "RETURNED",
     "ROLLBACK_KINDS",
+    "BookedAmounts",
+    "booked_amounts",
     "campaign_amounts",
     "charged_entry_for",
     "charged_entry_for_close",
@@ -83,13 +94,109 @@ def campaign_amounts(amounts: Mapping[Any, Decimal]) -> dict[str, str]:
 
 
 def _by_campaign(summary: PromotionsSummary) -> dict[int | None, Decimal]:
-    """Every discount of a summary (cart, items, additional costs) summed per campaign."""
+    """Every discount of a summary (cart, items, additional costs) summed per campaign, each
+    rounded to the currency as the quote rounds it (what the shop shows and charges)."""
     totals: dict[int | None, Decimal] = {}
     for discount in summary.discounts:
         totals[discount.campaign_id] = totals.get(discount.campaign_id, Decimal(0)) + (
             discount.amount
         )
     return totals
+
+
+#: Discount effects whose ``value`` is money off the cart, an item or an additional cost
+#: (the summary's ``discounts``); the last two are off additional costs.
+_DISCOUNT_EFFECTS: tuple[type[Effect], ...] = (
+    SetDiscount,
+    SetDiscountPerItem,
+    SetDiscountPerAdditionalCost,
+    SetDiscountPerAdditionalCostPerItem,
+)
+_COST_DISCOUNT_EFFECTS: tuple[type[Effect], ...] = (
+    SetDiscountPerAdditionalCost,
+    SetDiscountPerAdditionalCostPerItem,
+)
+
+
+def _as_sent(value: Decimal) -> Decimal | None:
+    """A decoded amount exactly as Talon.One sent it (not rounded); None for one that
+    cannot be money (``1e29``), which is logged and left out."""
+    if abs(value) >= MAX_AMOUNT:
+        logger.warning("Ignoring unrepresentable money amount %r in the ledger", value)
+        return None
+    return value
+
+
+class BookedAmounts:
+    """What Talon.One booked, from the amounts it sent: per campaign and for the cart and
+    its items, summed **as sent** and rounded **once** to the currency.
+
+    Why not the summary's amounts: the quote rounds every effect to the currency's minor
+    unit (what the shop shows and charges), while Talon.One books the amounts it sent. With
+    sub-unit amounts (1,000 units at 0.1485 off each) the per-effect rounding says 150.00
+    where Talon.One booked 148.50; the booked side built by the same rounding as the charged
+    side agreed with it and hid the difference. ``rounded_per_effect`` keeps the summary's
+    figures so the ledger entry can say where they part.
+    """
+
+    def __init__(self, effects_raw: Sequence[Any], summary: PromotionsSummary) -> None:
+        currency = summary.currency
+        # The effects the summary set aside (malformed, unusable) are not booked money
+        # either; equal raw dicts get equal treatment, so membership by equality is exact.
+        set_aside = [*summary.other_effects, *summary.unusable_effects]
+        exact: dict[int | None, Decimal] = {}
+        cart = Decimal(0)
+        for effect in decode_effects(effects_raw):
+            if type(effect) not in _DISCOUNT_EFFECTS or effect.raw in set_aside:
+                continue
+            # ``value`` is the decoder's exact Decimal; one that only rounds to zero from
+            # below (-0.001) is no discount, as in the summary.
+            amount = _as_sent(max(getattr(effect, "value", Decimal(0)), Decimal(0)))
+            if amount is None:
+                continue
+            exact[effect.campaign_id] = exact.get(effect.campaign_id, Decimal(0)) + amount
+            if type(effect) not in _COST_DISCOUNT_EFFECTS:
+                cart += amount
+        self.currency = currency
+        #: Per campaign, summed as sent (not rounded).
+        self.exact = exact
+        #: Per campaign, summed as sent, rounded once: what Talon.One booked.
+        self.by_campaign = {k: quantize_money(v, currency) for k, v in exact.items()}
+        #: The cart's and the items' discounts (not the additional costs'), rounded once.
+        self.discount_total = quantize_money(cart, currency)
+        #: Per campaign as the quote computes it (each effect rounded first).
+        self.rounded_per_effect = _by_campaign(summary)
+
+    def sub_unit_note(self) -> str:
+        """Where rounding each effect (as the quote does) gives another amount than what
+        Talon.One booked ("" when they agree, as for amounts in whole minor units)."""
+        zero = Decimal(0)
+        parts = [
+            f"campaign {key}: {self.exact.get(key, zero)} sent, {booked} booked, "
+            f"{self.rounded_per_effect.get(key, zero)} with each effect rounded"
+            for key, booked in self.by_campaign.items()
+            if booked != self.rounded_per_effect.get(key, zero)
+        ]
+        if not parts:
+            return ""
+        return (
+            f"Talon.One sent amounts with more decimals than {self.currency} has (sub-unit "
+            f"amounts, a rounding difference): {'; '.join(parts)}"
+        )
+
+
+def booked_amounts(
+    effects_raw: Sequence[Any], cart_items: Sequence[Any], currency: str
+) -> dict[str, Decimal]:
+    """Per-campaign discounts Talon.One booked with ``effects_raw`` (the close's answer, or
+    a session read again): ``{"<campaign id>": amount}``, summed as sent, rounded once.
+
+    The booked side of every reconciliation, so a rounding difference between what the shop
+    charged (each effect rounded) and what Talon.One booked is never hidden.
+    """
+    raw = [dict(e) for e in effects_raw if isinstance(e, dict)]
+    booked = BookedAmounts(raw, summarize(raw, cart_items, currency))
+    return {str(k): v for k, v in booked.by_campaign.items()}
 
 
 def _quoted_items(session: CustomerSession | None, quote: Quote) -> list[dict[str, Any]]:
@@ -266,13 +373,16 @@ def prepare_close(session: CustomerSession) -> str:
 
 
 def rolled_back(effects: Iterable[Effect], currency: str) -> dict[int | None, Decimal]:
-    """Discount amounts taken back by ``rollbackDiscount`` effects, per campaign."""
-    totals: dict[int | None, Decimal] = {}
+    """Discount amounts taken back by ``rollbackDiscount`` effects, per campaign: summed as
+    sent and rounded once, like the booked amounts they take back (:class:`BookedAmounts`),
+    so rolling back 1,000 units of 0.1485 takes back the 148.50 booked, not 150.00."""
+    exact: dict[int | None, Decimal] = {}
     for effect in effects:
         if isinstance(effect, RollbackDiscount):
-            amount = quantize_money(effect.value, currency)
-            totals[effect.campaign_id] = totals.get(effect.campaign_id, Decimal(0)) + amount
-    return totals
+            amount = _as_sent(effect.value)
+            if amount is not None:
+                exact[effect.campaign_id] = exact.get(effect.campaign_id, Decimal(0)) + amount
+    return {k: quantize_money(v, currency) for k, v in exact.items()}
 
 
 def _booked_note(charged: LedgerEntry | None, body: Mapping[str, Any]) -> str:
@@ -296,10 +406,12 @@ def record_answer(
     """Append what Talon.One answered about an order: the close (``booked``) or a rollback.
 
     ``sent`` is the ``customerSession`` body that was delivered (the close): its cart lines
-    and codes are what was booked. Booked money comes from
-    :func:`django_talon.promotions.summarize` over the answer's effects, the same summary
-    the quote is built from, so both sides are computed the same way. Rollback entries
-    (returned, cancelled, reopened) carry the amounts taken back.
+    and codes are what was booked. Booked codes and the cart come from
+    :func:`django_talon.promotions.summarize` over the answer's effects (the summary the
+    quote is built from); booked money is the amounts Talon.One sent, summed per campaign
+    and rounded once (:class:`BookedAmounts`), not the quote's per-effect rounding, so a
+    sub-unit difference of a cent or more is reconciled as one. Rollback entries (returned,
+    cancelled, reopened) carry the amounts taken back, summed the same way.
     """
     charged = charged_entry_for(session_id)
     # The charged entry's currency is the session's Application's (several Applications).
@@ -317,14 +429,18 @@ def record_answer(
             referral_code=str(body.get("referralCode") or ""),
             additional_costs=body.get("additionalCosts"),
         )
+        booked = BookedAmounts(raw, summary)
+        zero = quantize_money(0, summary.currency)
+        note = "; ".join(n for n in (_booked_note(charged, body), booked.sub_unit_note()) if n)
         fields.update(
             subtotal=summary.subtotal,
-            discount_total=summary.total_discount,
-            total=summary.total,
-            discounts_by_campaign=campaign_amounts(_by_campaign(summary)),
+            discount_total=booked.discount_total,
+            total=max(summary.subtotal - booked.discount_total, zero)
+            + summary.additional_cost_total,
+            discounts_by_campaign=campaign_amounts(booked.by_campaign),
             coupon_codes=[c.code for c in summary.accepted_coupons],
             referral_code=next((r.code for r in summary.accepted_referrals), ""),
-            note=_booked_note(charged, body),
+            note=note,
         )
     else:
         taken = rolled_back(decode_effects(raw), currency)
