@@ -6,6 +6,12 @@ without ever printing the key. It makes one harmless API call: a *dry* session u
 (``PUT /v2/customer_sessions/{id}?dry=true``), which Talon.One evaluates but never stores;
 it is the only Django-side call that bypasses ``resilience.guarded`` (see
 :func:`build_client`).
+
+It prints the currency it assumes (``TALON["CURRENCY"]``, per Application with
+``TALON["APPLICATIONS"]``): the quote and the order ledger round every amount to that
+currency's minor unit, so it must be the Application's. The Integration API does not say
+which currency an Application has; the emulator does (``GET /_emulator/state``), so when the
+base URL is the emulator's a mismatch is printed as a warning (see :func:`emulator_currency`).
 Exit status 0 when everything is fine, 1 (CommandError) otherwise, so it fits a deploy check.
 """
 
@@ -20,6 +26,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_talon.conf import talon_settings
 
 CHECK_SESSION_ID = "django-talon-check"
+
+#: Seconds to wait for the emulator's state (a local process: it answers at once or not).
+EMULATOR_STATE_TIMEOUT = 5.0
 
 
 def describe_key(key: str) -> str:
@@ -96,7 +105,58 @@ def api_probe(application: str | None = None) -> dict[str, Any]:
     return {"ok": True, "latency_ms": latency_ms, "effects": len(state.effects)}
 
 
-def _applications(problems: list[str]) -> dict[str, Any]:
+def _may_be_emulator(base_url: str) -> bool:
+    """Whether ``base_url`` may be the emulator: this machine, or a host named like it (as
+    the W002 check tells them). A real Talon.One deployment is never asked for
+    ``/_emulator/``."""
+    from urllib.parse import urlsplit
+
+    from django_talon.checks import LOCAL_HOSTS
+
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host in LOCAL_HOSTS or "emulator" in host
+
+
+def emulator_currency(base_url: str) -> dict[str, Any]:
+    """The Application currency the emulator at ``base_url`` runs with.
+
+    ``{"currency": "EUR"}`` from the emulator's state (``GET /_emulator/state``,
+    ``application.currency``); ``{"currency": None, "why": ...}`` when the base URL is not
+    the emulator's or its state cannot be read. The Integration API has no such field, so a
+    real deployment's currency is not checked (it is the Application's setting in the
+    Campaign Manager).
+    """
+    if not _may_be_emulator(base_url):
+        return {"currency": None, "why": "not the emulator: check the Application's settings"}
+    from django_talon.emulator.control import EmulatorControl, EmulatorControlError
+
+    try:
+        state = EmulatorControl(base_url, timeout=EMULATOR_STATE_TIMEOUT).state()
+    except (EmulatorControlError, ValueError) as exc:  # not the emulator, or no JSON
+        return {"currency": None, "why": f"no emulator state at this URL ({exc})"}
+    application = state.get("application")
+    currency = application.get("currency") if isinstance(application, dict) else None
+    if not isinstance(currency, str) or not currency:
+        return {"currency": None, "why": "the emulator's state names no currency"}
+    return {"currency": currency.upper()}
+
+
+def _currency_warning(label: str, configured: str, found: dict[str, Any]) -> str | None:
+    """The warning for a configured currency the emulator's Application does not have."""
+    actual = found.get("currency")
+    if actual is None or actual == (configured or "").upper():
+        return None
+    from django_talon.promotions.money import currency_exponent
+
+    shop, talon = currency_exponent(configured), currency_exponent(actual)
+    return (
+        f"{label} is {configured!r} but the emulator's Application currency is {actual!r}: "
+        f"quotes and the order ledger show Talon.One's amounts as {configured} and round them "
+        f"to {shop} decimal(s) (the Application's currency has {talon})"
+    )
+
+
+def _applications(problems: list[str], warnings: list[str]) -> dict[str, Any]:
     """``TALON["APPLICATIONS"]``: one probe per Application, each with its own key."""
     found: dict[str, Any] = {}
     for name, app in talon_settings.config.applications.items():
@@ -109,6 +169,13 @@ def _applications(problems: list[str]) -> dict[str, Any]:
             entry["api"] = api_probe(name)
             if not entry["api"]["ok"]:
                 problems.append(f"Application {name!r}: {entry['api']['error']}")
+            else:
+                entry["application_currency"] = emulator_currency(app.BASE_URL)
+                warning = _currency_warning(
+                    f"Application {name!r} CURRENCY", app.CURRENCY, entry["application_currency"]
+                )
+                if warning:
+                    warnings.append(warning)
         else:
             problems.append(f"Application {name!r} has no BASE_URL or API_KEY")
         found[name] = entry
@@ -141,11 +208,13 @@ class Command(BaseCommand):
             "resilience": resilience.health(),
         }
         problems: list[str] = []
+        warnings: list[str] = []
         if not report["resilience"]["enabled"]:
             problems.append("the kill switch is on (TALON['ENABLED'] or set_kill_switch)")
         if talon_settings.APPLICATIONS:
-            report["applications"] = _applications(problems)
+            report["applications"] = _applications(problems, warnings)
         else:
+            report["currency"] = talon_settings.CURRENCY
             if not base_url:
                 problems.append("TALON['BASE_URL'] is not set")
             if not api_key:
@@ -154,6 +223,13 @@ class Command(BaseCommand):
                 report["api"] = api_probe()
                 if not report["api"]["ok"]:
                     problems.append(report["api"]["error"])
+                else:
+                    report["application_currency"] = emulator_currency(base_url)
+                    warning = _currency_warning(
+                        "TALON['CURRENCY']", talon_settings.CURRENCY, report["application_currency"]
+                    )
+                    if warning:
+                        warnings.append(warning)
         if not options["skip_outbox"]:
             report["outbox"] = outbox_health()
             if report["outbox"]["dead"]:
@@ -168,6 +244,7 @@ class Command(BaseCommand):
                     "Sync problems page (docs/adapters.md#what-is-recorded)"
                 )
         report["ok"] = not problems
+        report["warnings"] = warnings  # printed, not failing: the exit status is for problems
 
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2, sort_keys=True))
@@ -185,6 +262,17 @@ class Command(BaseCommand):
         )
         breaker = report["resilience"]["breaker"]
         self.stdout.write(f"Breaker:   {breaker}")
+        if "currency" in report:
+            found = report.get("application_currency") or {}
+            known = (
+                f"the emulator's Application: {found['currency']}"
+                if found.get("currency")
+                else found.get("why", "not checked")
+            )
+            self.stdout.write(
+                f"Currency:  {report['currency']} (TALON['CURRENCY'], taken to be the "
+                f"Application's: quotes and the ledger round to it; {known})"
+            )
         api = report.get("api")
         if api is not None:
             if api["ok"]:
@@ -213,5 +301,7 @@ class Command(BaseCommand):
                 f"Application {name}: {app['base_url']}, key {app['api_key']}, "
                 f"{app['currency']}: {state}"
             )
+        for warning in report["warnings"]:
+            self.stdout.write(self.style.WARNING(f"WARNING:   {warning}"))
         if report["ok"]:
             self.stdout.write(self.style.SUCCESS("Talon.One configuration OK"))
