@@ -73,9 +73,11 @@ def test_several_applications_are_each_compared(
     }
     report = json.loads(run("--json"))
     apps = report["applications"]
-    assert apps["eur"]["application_currency"] == apps["usd"]["application_currency"] == {
-        "currency": "EUR"
-    }
+    assert (
+        apps["eur"]["application_currency"]
+        == apps["usd"]["application_currency"]
+        == {"currency": "EUR"}
+    )
     (warning,) = report["warnings"]
     assert warning.startswith("Application 'usd' CURRENCY is 'USD'")
 
