@@ -5,9 +5,11 @@ Talon.One's answer to the order ledger and call :func:`book_answer`, which compa
 the order's ``charged`` entry:
 
 * **close** (``booked``): the discounts booked per campaign must equal the discounts charged
-  per campaign, and no code may be redeemed that the order was not charged for. Both sides
-  come from the same summary code (:func:`django_talon.promotions.summarize` over the
-  effects), so rounding can never make them differ.
+  per campaign, and no code may be redeemed that the order was not charged for. The
+  charged side is what the shop charged (each effect rounded, the shared summary); the
+  booked side is Talon.One's amounts summed per campaign as sent and rounded once
+  (:func:`django_talon.services.ledger.booked_amounts`), so a rounding difference of a cent
+  or more is recorded, never hidden.
 * **cancel**: after the rollbacks nothing may stay booked (booked minus rolled back is 0 for
   every campaign).
 * **return**: Talon.One never takes back more than it booked (booked minus everything
@@ -35,7 +37,7 @@ from django.utils import timezone
 from django_talon import signals
 from django_talon.client.effects import RejectCoupon, RejectReferral, decode_effects
 from django_talon.models import Discrepancy, LedgerEntry
-from django_talon.promotions import quantize_money, summarize
+from django_talon.promotions import quantize_money
 from django_talon.promotions.codes import code_key
 from django_talon.services.ledger import (
     BOOKED,
@@ -43,6 +45,7 @@ from django_talon.services.ledger import (
     CHARGED,
     REOPENED,
     ROLLBACK_KINDS,
+    booked_amounts,
     charged_entry_for,
     record_answer,
 )
@@ -120,13 +123,10 @@ def _amounts(stored: Mapping[str, Any]) -> dict[str, Decimal]:
 
 
 def _summary_amounts(effects: Sequence[Any], entry: LedgerEntry) -> dict[str, Decimal]:
-    """Per-campaign discounts of ``effects`` over the entry's cart (the shared summary)."""
-    summary = summarize(list(effects), entry.cart_items, entry.currency)
-    totals: dict[str, Decimal] = {}
-    for discount in summary.discounts:
-        key = str(discount.campaign_id)
-        totals[key] = totals.get(key, Decimal(0)) + discount.amount
-    return totals
+    """Per-campaign discounts ``effects`` book over the entry's cart: summed as Talon.One
+    sent them and rounded once, as the booked side of the first comparison was (rounding
+    each effect here would resolve a sub-unit difference the close recorded)."""
+    return booked_amounts(effects, entry.cart_items, entry.currency)
 
 
 def _codes_not_charged(charged: LedgerEntry, booked: LedgerEntry) -> tuple[str, ...]:

@@ -209,3 +209,30 @@ def test_an_order_whose_close_books_sub_unit_amounts_has_its_difference_recorded
     cancelled = LedgerEntry.objects.get(kind="cancelled")
     assert cancelled.discounts_by_campaign == {"2": "148.50"}
     assert Discrepancy.objects.count() == 1, "the cancel takes back exactly what was booked"
+
+
+def test_a_recheck_keeps_a_sub_unit_difference_open(
+    shop_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-check reads the session again and sums its amounts as the close did: rounding
+    each effect there made booked = charged and resolved the 1.50 Talon.One never booked."""
+    from types import SimpleNamespace
+
+    from django_talon import resilience, services
+
+    charged({"2": "150.00"}, [PENNY])
+    book_answer(BOOKED, SESSION, per_unit(0.1485, 1000), sent={"cartItems": [PENNY]})
+    discrepancy = Discrepancy.objects.get()
+    reads: list[str] = []
+
+    def get_customer_session(session_id: str) -> Any:
+        reads.append(session_id)
+        return SimpleNamespace(raw={"effects": per_unit(0.1485, 1000)})
+
+    client = SimpleNamespace(get_customer_session=get_customer_session)
+    monkeypatch.setattr(resilience, "get_client", lambda **kw: client)
+
+    assert services.recheck_discrepancy(discrepancy) is False
+    assert reads == [SESSION]
+    discrepancy.refresh_from_db()
+    assert discrepancy.status == "open" and discrepancy.checked_at is not None
