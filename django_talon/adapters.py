@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 
@@ -69,10 +70,16 @@ def json_value(value: Any, where: str = "value") -> Any:
     str, tuples/lists -> lists, mapping keys -> str. Anything else raises
     :class:`AdapterValueError`: the adapter has a bug, which is recorded, never guessed at.
 
+    A naive datetime (every ``DateTimeField`` value under ``USE_TZ = False``) is taken as
+    local time in the current time zone and sent with its offset: RFC 3339 requires one,
+    and Talon.One reads an offset-less time as UTC (an hour or two off in Berlin).
+
     Why here: sessions, profiles and the bulk sync store these values in JSON fields and
     hash them, so a ``Decimal`` price used to fail the session's save after the receiver had
     swallowed the error (no sync, nothing visible).
     """
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_current_timezone())
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Decimal):
@@ -172,6 +179,44 @@ def _foreign_key_value(instance: Any, name: str) -> Any:
     return getattr(instance, field.attname, None)
 
 
+def cart_foreign_keys(model: Any, cart_models: Any = None) -> list[Any]:
+    """``model``'s foreign keys (and one-to-one fields) to a ``CART_MODELS`` model
+    (``cart_models``: labels to use instead of the setting, e.g. a system check's config).
+
+    The one place that says which field links a cart line or an order to its cart: the
+    default :meth:`TalonAdapter.cart_for_item` / :meth:`TalonAdapter.order_cart` read it,
+    the item receiver detects a line moving to another cart through it, and the checks
+    ``django_talon.W006`` / ``W007`` warn when a model has none or several. Why not just
+    ``item.cart``: a shop whose line names its cart ``basket`` got no session update at
+    all, and one whose order does never closed its session, without any error.
+    """
+    labels = talon_settings.CART_MODELS if cart_models is None else cart_models
+    return list(_cart_foreign_keys(model, frozenset(str(label).lower() for label in labels)))
+
+
+@lru_cache(maxsize=256)
+def _cart_foreign_keys(model: Any, carts: frozenset[str]) -> tuple[Any, ...]:
+    """Cached per model and ``CART_MODELS`` (read on every line save)."""
+    return tuple(
+        field
+        for field in model._meta.concrete_fields
+        if (field.many_to_one or field.one_to_one)
+        and not field.remote_field.parent_link
+        and field.related_model._meta.label_lower in carts
+    )
+
+
+def _linked_cart(instance: Any) -> Any | None:
+    """The cart ``instance`` (a cart line or an order) points at: through its one foreign
+    key to a ``CART_MODELS`` model, else (none or several such keys, or not a model
+    instance) its ``cart`` attribute, as before the foreign key was looked up."""
+    if isinstance(instance, models.Model):
+        fields = cart_foreign_keys(type(instance))
+        if len(fields) == 1:
+            return getattr(instance, fields[0].name)
+    return getattr(instance, "cart", None)
+
+
 def _normalised(method: _F, convert: Callable[[Any], Any]) -> _F:
     """Wrap an adapter hook so what it returns is converted by ``convert``."""
     if getattr(method, "_talon_normalised", False):
@@ -197,7 +242,8 @@ class TalonAdapter:
     """The default adapter. Every method can be overridden in a subclass.
 
     The defaults fit the common shape ``Cart(user) <- CartItem(cart, sku, name, price,
-    quantity, category)`` and ``Order(cart, user, status)``.
+    quantity, category)`` and ``Order(cart, user, status)``; the line's and the order's
+    link to the cart may have any name (their foreign key to a ``CART_MODELS`` model).
 
     ``cart_items``, ``cart_attributes`` and ``profile_attributes`` (yours too: a subclass's
     overrides are wrapped when the class is created) return plain JSON: Decimals, dates,
@@ -381,8 +427,11 @@ class TalonAdapter:
         return model._default_manager.filter(pk=pk).first()
 
     def cart_for_item(self, item: Any) -> Any | None:
-        """The cart a cart-item row belongs to (``item.cart``)."""
-        return getattr(item, "cart", None)
+        """The cart a cart-item row belongs to: the item's one foreign key to a
+        ``CART_MODELS`` model, whatever its name (``line.basket``); ``item.cart`` when it
+        has none or several (the check ``django_talon.W006`` says so). Override when the
+        line reaches its cart another way."""
+        return _linked_cart(item)
 
     def new_session_id(self, cart: Any) -> str:
         """Integration id for a NEW Talon.One session of this cart: a random UUID by default,
@@ -425,8 +474,11 @@ class TalonAdapter:
         return quote
 
     def order_cart(self, order: Any) -> Any | None:
-        """The cart an order was placed from (``order.cart``)."""
-        return getattr(order, "cart", None)
+        """The cart an order was placed from: the order's one foreign key to a
+        ``CART_MODELS`` model, whatever its name (``order.basket``); ``order.cart`` when it
+        has none or several (the check ``django_talon.W007`` says so). Without it the
+        order never closes or cancels its session (no ledger, codes never redeemed)."""
+        return _linked_cart(order)
 
     def order_session_id(self, order: Any) -> str | None:
         """The session integration id recorded on the order (``order.talon_session_id``), if any.

@@ -44,6 +44,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_adapter(config),
         *_choices_and_models(config),
         *_cart_owner(config),
+        *_cart_links(config),
         *_values(),
         *_cache(config),
         *_base_url_in_production(config),
@@ -106,17 +107,27 @@ def _adapter(config: TalonConfig) -> list[checks.CheckMessage]:
     return []
 
 
+def _adapter_class(config: TalonConfig) -> Any | None:
+    """The configured adapter class, or None when it cannot be used (E004 says so)."""
+    from django_talon.adapters import TalonAdapter
+
+    try:
+        adapter_cls = import_string(config.ADAPTER)
+    except (ImportError, ValueError):
+        return None
+    if not (isinstance(adapter_cls, type) and issubclass(adapter_cls, TalonAdapter)):
+        return None
+    return adapter_cls
+
+
 def _cart_owner(config: TalonConfig) -> list[checks.CheckMessage]:
     """W005: a ``CART_MODELS`` model without ``user`` while the adapter keeps the default
     owner hooks, which read ``cart.user``: every such cart would go to Talon.One anonymous
     (no profile, no loyalty points, no reserved coupons), without any error to notice."""
     from django_talon.adapters import TalonAdapter
 
-    try:
-        adapter_cls = import_string(config.ADAPTER)
-    except (ImportError, ValueError):
-        return []  # E004 says so
-    if not (isinstance(adapter_cls, type) and issubclass(adapter_cls, TalonAdapter)):
+    adapter_cls = _adapter_class(config)
+    if adapter_cls is None:
         return []
     if (
         adapter_cls.cart_user is not TalonAdapter.cart_user
@@ -143,6 +154,91 @@ def _cart_owner(config: TalonConfig) -> list[checks.CheckMessage]:
             )
         )
     return messages
+
+
+#: W006 / W007: the setting, the adapter hook whose default follows the foreign key, what
+#: the shop loses when that default finds no cart, and an override for the hint.
+_CART_LINKS = (
+    (
+        "CART_ITEM_MODELS",
+        "cart_for_item",
+        "W006",
+        "saving or deleting one of its rows updates no Talon.One session (the cart's items "
+        "never reach Talon.One, no discounts)",
+        "return item.basket",
+    ),
+    (
+        "ORDER_MODELS",
+        "order_cart",
+        "W007",
+        "its orders never close or cancel their Talon.One session (no order ledger, "
+        "coupons and loyalty points never redeemed)",
+        "return order.basket",
+    ),
+)
+
+
+def _cart_links(config: TalonConfig) -> list[checks.CheckMessage]:
+    """W006/W007: a ``CART_ITEM_MODELS`` / ``ORDER_MODELS`` model for which the default
+    ``cart_for_item`` / ``order_cart`` finds no cart: no foreign key to a ``CART_MODELS``
+    model (and no ``cart``), or several. Such a shop used to get no session updates, or
+    sessions never closed, while ``manage.py check`` said nothing."""
+    from django_talon.adapters import TalonAdapter
+
+    adapter_cls = _adapter_class(config)
+    if adapter_cls is None:
+        return []
+    messages: list[checks.CheckMessage] = []
+    for setting, hook, id_, loss, example in _CART_LINKS:
+        if getattr(adapter_cls, hook) is not getattr(TalonAdapter, hook):
+            continue  # the shop says where the cart is
+        if hook == "order_cart" and (
+            adapter_cls.order_session_id is not TalonAdapter.order_session_id
+        ):
+            continue  # the shop finds the order's session by its stored id
+        for label in getattr(config, setting):
+            try:
+                model = apps.get_model(label)
+            except (LookupError, ValueError):
+                continue  # E006 says so
+            problem = _cart_link_problem(model, config, hook)
+            if problem is None:
+                continue
+            what, fix = problem
+            messages.append(
+                checks.Warning(
+                    f"TALON[{setting!r}] names {label!r}, which {what}: {loss}.",
+                    hint=f"Override {hook}() in your adapter (e.g. {example}){fix} "
+                    "(docs/adapters.md, Hooks).",
+                    obj=model,
+                    id=f"django_talon.{id_}",
+                )
+            )
+    return messages
+
+
+def _cart_link_problem(model: Any, config: TalonConfig, hook: str) -> tuple[str, str] | None:
+    """What is wrong with ``model``'s link to its cart for the default ``hook`` (and a
+    second way to fix it), or None: one foreign key to a ``CART_MODELS`` model, or none
+    but a ``cart`` attribute (a property, or a foreign key to a cart the receivers do not
+    watch: a shop wiring only its orders), which the default reads."""
+    from django_talon.adapters import cart_foreign_keys
+
+    links = cart_foreign_keys(model, config.CART_MODELS)
+    if len(links) == 1 or (not links and hasattr(model, "cart")):
+        return None
+    if links:
+        names = ", ".join(repr(field.name) for field in links)
+        return (
+            f"has several foreign keys to TALON['CART_MODELS'] models ({names}), and the "
+            f"default {hook}() cannot tell which one is the cart (it reads 'cart')",
+            "",
+        )
+    return (
+        "has no foreign key to a TALON['CART_MODELS'] model (and no 'cart'), and the "
+        f"adapter keeps the default {hook}()",
+        ", or list the model its foreign key points at in TALON['CART_MODELS']",
+    )
 
 
 def _choices_and_models(config: TalonConfig) -> list[checks.CheckMessage]:

@@ -262,16 +262,6 @@ def on_cart_item_changed(sender: Any, instance: Any, raw: bool = False, **kw: An
             _cart_changed(cart)
 
 
-def _cart_foreign_keys(model: type[Any]) -> list[Any]:
-    """The item model's foreign keys to a ``CART_MODELS`` model (how a move is detected)."""
-    carts = _labels("CART_MODELS")
-    return [
-        field
-        for field in model._meta.concrete_fields
-        if field.many_to_one and field.related_model._meta.label_lower in carts
-    ]
-
-
 def on_cart_item_saving(
     sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kw: Any
 ) -> None:
@@ -283,7 +273,9 @@ def on_cart_item_saving(
     """
     if raw or instance._state.adding or instance.pk is None:
         return
-    fields = _cart_foreign_keys(sender)
+    from django_talon.adapters import cart_foreign_keys
+
+    fields = cart_foreign_keys(sender)  # the links the default cart_for_item reads too
     if update_fields is not None:
         fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
     if fields:

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     # Test-only cart/order models for the core tests (tests/core); inert unless a test
     # lists them in TALON["CART_MODELS"] / ["ORDER_MODELS"].
     "tests.shopapp",
+    # A shop whose lines and orders name their cart ``basket`` (tests/core/test_cart_links.py).
+    "tests.basketshop",
     # The example shop's apps (tests/example, tests/browser); they change nothing unless a
     # test points ROOT_URLCONF/TALON at them (tests/example/conftest.py).
     "example_project.catalog",
