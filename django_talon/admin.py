@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet, TextField
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -45,6 +45,20 @@ def _pretty_json(value: Any) -> str:
         '<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>',
         json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
     )
+
+
+def user_search_fields(prefix: str, user_model: Any = None) -> list[str]:
+    """Search lookups for the customer's ``USERNAME_FIELD`` and ``get_email_field_name()``,
+    those the user model (default: the one ``CustomerProfile.user`` points at) has as text.
+
+    Why not ``user__username`` and ``user__email``: a custom user model without them (the
+    e-mail as login, no ``username``) made every profile or reservation search a 500.
+    """
+    model: Any = user_model or CustomerProfile._meta.get_field("user").related_model
+    email = getattr(model, "get_email_field_name", lambda: "email")()
+    texts = {f.name for f in model._meta.get_fields() if isinstance(f, (CharField, TextField))}
+    names = dict.fromkeys([getattr(model, "USERNAME_FIELD", "username"), email])
+    return [f"{prefix}{name}" for name in names if name in texts]
 
 
 class _ViewOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -197,11 +211,15 @@ class CouponReservationAdmin(_ViewOnlyAdmin):
     # rows that Talon.One would not know about: no add/change (_ViewOnlyAdmin), no delete.
     list_display = ["coupon_code", "profile", "customer", "created_at", "synced"]
     list_filter = [("synced_at", admin.EmptyFieldListFilter), "created_at", "coupon_code"]
-    search_fields = ["coupon_code", "profile__integration_id", "profile__user__email"]
+    search_fields = ["coupon_code", "profile__integration_id"]  # + the user's, see below
     list_select_related = ["profile", "profile__user"]
     readonly_fields = ["profile", "coupon_code", "created_at", "synced_at"]
     actions = ["release_selected", "reserve_for_same_customers"]
     date_hierarchy = "created_at"
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        """The customer's login name and e-mail, as far as the user model has them."""
+        return [*super().get_search_fields(request), *user_search_fields("profile__user__")]
 
     @admin.display(description=_("customer"))
     def customer(self, obj: CouponReservation) -> str:
@@ -278,7 +296,7 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "erased_at",
     ]
     list_filter = [("erased_at", admin.EmptyFieldListFilter), "last_synced_at", "application"]
-    search_fields = ["integration_id", "user__email", "user__username"]
+    search_fields = ["integration_id"]  # + the user's login name and e-mail, see below
     list_select_related = ["user"]
     readonly_fields = [
         "user",
@@ -294,6 +312,10 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     exclude = ["attributes", "fingerprint", "pushed_fingerprint"]
     inlines = [CouponReservationInline]
     actions = ["reserve_coupon", "resync", "request_erasure"]
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        """The customer's login name and e-mail, as far as the user model has them."""
+        return [*super().get_search_fields(request), *user_search_fields("user__")]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
