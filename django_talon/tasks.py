@@ -21,7 +21,8 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as dt_time
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -33,13 +34,26 @@ try:
 except ImportError:  # pragma: no cover - exercised by a subprocess test without celery
     CELERY_INSTALLED = False
 
-    class _TaskStandIn:
-        """What a task is without Celery: the function itself, plus a loud ``delay``."""
+    class _DirectCall:
+        """The ``request`` of a task called as a plain function: not eager, never retried."""
 
-        def __init__(self, fun: Callable[..., Any], name: str) -> None:
+        is_eager = False
+        called_directly = True
+        retries = 0
+
+    class _TaskStandIn:
+        """What a task is without Celery: the function itself, plus a loud ``delay``.
+
+        A ``bind=True`` task gets the stand-in as ``self``; its ``request`` says "called
+        directly" (not eager, no retries so far).
+        """
+
+        request = _DirectCall()
+
+        def __init__(self, fun: Callable[..., Any], name: str, *, bind: bool = False) -> None:
             functools.update_wrapper(self, fun)
             self.name = name
-            self.run = fun
+            self.run = functools.partial(fun, self) if bind else fun
 
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             return self.run(*args, **kwargs)
@@ -54,13 +68,14 @@ except ImportError:  # pragma: no cover - exercised by a subprocess test without
 
     def shared_task(*args: Any, **options: Any) -> Any:  # type: ignore[no-redef]
         def decorate(fun: Callable[..., Any]) -> _TaskStandIn:
-            return _TaskStandIn(fun, options.get("name", fun.__name__))
+            name = options.get("name", fun.__name__)
+            return _TaskStandIn(fun, name, bind=bool(options.get("bind")))
 
         return decorate(args[0]) if args and callable(args[0]) else decorate
 
 
 class ErasureNotConfirmedError(Exception):
-    """Talon.One has not confirmed an erasure yet; the task retries with backoff."""
+    """Talon.One has not confirmed an erasure yet; on a worker the task retries with backoff."""
 
 
 #: The name the first release used (kept so ``except tasks.ErasureNotConfirmed`` still works).
@@ -68,23 +83,37 @@ ErasureNotConfirmed = ErasureNotConfirmedError
 
 
 def _erase_retry_on() -> tuple[type[BaseException], ...]:
-    """What makes ``erase_customer`` try again: no confirmation yet, or a lost DB connection."""
+    """What makes ``erase_customer`` try again on a worker: a lost DB connection (and, see
+    the task, no confirmation yet)."""
     from django.db import InterfaceError, OperationalError
 
-    return (ErasureNotConfirmedError, OperationalError, InterfaceError)
+    return (OperationalError, InterfaceError)
 
 
-# 10 s doubling up to one hour, jittered, with no limit on the number of retries. "Forever"
-# is deliberate: erasure is a legal obligation, and every attempt is recorded on the
+# On a worker: 10 s doubling up to one hour, jittered, with no limit on the number of retries.
+# "Forever" is deliberate: erasure is a legal obligation, and every attempt is recorded on the
 # DataDeletionRequest row (attempts, last_error), so a stuck one is visible in the admin and
-# in `manage.py talon_erase --list`.
-ERASE_RETRY_OPTIONS: dict[str, Any] = {
-    "autoretry_for": _erase_retry_on(),
-    "retry_backoff": 10,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": None,
-}
+# in `manage.py talon_erase --list`. The outbox row of the erasure is retried by the relay
+# whatever this task does (RETRY_BACKOFF, never dead-lettered).
+ERASE_RETRY_BACKOFF = 10
+ERASE_RETRY_BACKOFF_MAX = 3600
+
+
+def _retry_erasure(task: Any, exc: BaseException) -> BaseException:
+    """Have Celery retry ``task`` after the erasure backoff (Celery's own ``retry_backoff``
+    formula); raises. Without Celery (a plain function call) it raises ``exc`` itself."""
+    if not CELERY_INSTALLED:
+        raise exc
+    from celery.utils.time import get_exponential_backoff_interval
+
+    countdown = get_exponential_backoff_interval(
+        factor=ERASE_RETRY_BACKOFF,
+        retries=task.request.retries,
+        maximum=ERASE_RETRY_BACKOFF_MAX,
+        full_jitter=True,
+    )
+    retry: BaseException = task.retry(exc=exc, countdown=countdown)
+    return retry
 
 
 def _jsonable(value: Any) -> Any:
@@ -137,51 +166,98 @@ def sweep_outbox(fan_out: bool = False) -> Any:
     return _jsonable(outbox.sweep(dispatch_tasks=fan_out))
 
 
-@shared_task(name="django_talon.erase_customer", acks_late=True, **ERASE_RETRY_OPTIONS)
-def erase_customer(deletion_request_id: int) -> bool:
-    """Deliver the erasure of one :class:`~django_talon.models.DataDeletionRequest`.
+@shared_task(bind=True, name="django_talon.erase_customer", acks_late=True, max_retries=None)
+def erase_customer(self: Any, deletion_request_id: int) -> bool:
+    """Deliver the erasure of one :class:`~django_talon.models.DataDeletionRequest` now.
 
-    The request (and the local purge) was recorded by
-    :func:`django_talon.services.erase_customer`; this delivers ``DELETE
-    /v1/customer_data/{id}`` through the outbox and raises :class:`ErasureNotConfirmedError`
-    until Talon.One confirms, which makes Celery retry with backoff. A completed (or
-    unknown) request returns True at once, so running it twice is harmless.
+    django-talon itself never sends this task: an erasure recorded by
+    :func:`django_talon.services.erase_customer` is an outbox row (``customer.erase`` on key
+    ``profile:<id>``) that ``deliver_outbox_key`` and the relay deliver and retry until
+    Talon.One confirms. This task is for a shop's own code (a support tool, a queue of
+    requests) that wants one request delivered now, on a worker: it runs
+    :func:`~django_talon.services.process_erasure` and, on a worker, retries itself with
+    backoff (10 s doubling to 1 h, no limit) until Talon.One confirms or the relay got there
+    first. A completed (or unknown) request returns True at once, so running it twice is
+    harmless; called as a plain function it raises :class:`ErasureNotConfirmedError`.
+
+    Eager Celery (``CELERY_TASK_ALWAYS_EAGER``) runs a retry inline, at once and
+    recursively: against a Talon.One that refuses, that blocked the caller for half a
+    minute and ended in a ``RecursionError`` (or a bare ``celery.exceptions.Retry`` with
+    ``EAGER_PROPAGATES``). Eagerly it therefore makes one attempt and returns False when
+    Talon.One has not confirmed: the outbox row stays pending and the relay retries it.
     """
     from django_talon import services
 
-    if services.process_erasure(int(deletion_request_id)):
-        return True
+    pk = int(deletion_request_id)
+    eager = bool(self.request.is_eager)
+    try:
+        if services.process_erasure(pk):
+            return True
+    except _erase_retry_on() as exc:
+        if eager:
+            raise  # the caller's own database failed: its error, not an inline retry loop
+        raise _retry_erasure(self, exc) from exc
     from django_talon.models import DataDeletionRequest
 
-    request = DataDeletionRequest.objects.filter(pk=deletion_request_id).first()
+    request = DataDeletionRequest.objects.filter(pk=pk).first()
     detail = request.last_error if request is not None else ""
-    raise ErasureNotConfirmedError(
-        f"erasure {deletion_request_id} not confirmed yet" + (f": {detail}" if detail else "")
+    reason = ErasureNotConfirmedError(
+        f"erasure {pk} not confirmed yet" + (f": {detail}" if detail else "")
+    )
+    if eager:
+        logger.warning(
+            "%s; eager Celery does not retry it inline: the relay retries its outbox row", reason
+        )
+        return False
+    raise _retry_erasure(self, reason)
+
+
+def _since(value: Any) -> datetime | None:
+    """``sync_profiles``'s ``since``: a datetime, a date (midnight) or an ISO string.
+
+    A ``datetime`` is what a shop passes (``timezone.now() - timedelta(days=7)``) and what
+    kombu's JSON serializer hands back for one; a naive value is the shop's local time
+    (``TIME_ZONE``). The command's relative forms (``7d``) are not taken: a task may run
+    long after it was sent, and "7 days" would then count from the run, not the sending.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, dt_time.min)
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        try:
+            moment = parse_datetime(value.strip())
+        except ValueError:  # well formed, but no such moment (2026-02-30)
+            moment = None
+        if moment is not None:
+            return moment
+    raise ValueError(
+        f"since must be a datetime or an ISO date-time string (2026-01-31T12:00[+01:00] or "
+        f"2026-01-31), got {value!r}; compute a relative time (7d) when sending the task"
     )
 
 
 @shared_task(name="django_talon.sync_profiles", acks_late=True)
 def sync_profiles(
     batch_size: int | None = None,
-    since: str | None = None,
+    since: datetime | str | None = None,
     force: bool = False,
     max_batches: int | None = None,
 ) -> Any:
     """Bulk profile sync (``PUT /v2/customer_profiles``, ≤ 1000 per call), resumable.
 
-    ``since`` is an ISO date-time string (arguments must be JSON). The checkpoint lives in
-    the cache (``TALON["CACHE_ALIAS"]``): a redelivered task after a worker crash continues
-    after the last delivered batch instead of starting over.
+    ``since``: a ``datetime`` or an ISO date-time string (see :func:`_since`). The
+    checkpoint lives in the cache (``TALON["CACHE_ALIAS"]``): a redelivered task after a
+    worker crash continues after the last delivered batch instead of starting over.
     """
-    from django.utils.dateparse import parse_datetime
-
     from django_talon.services import bulk_sync
 
-    since_dt = parse_datetime(since) if since else None
-    if since and since_dt is None:
-        raise ValueError(f"since must be an ISO date-time, got {since!r}")
     result = bulk_sync.sync_profiles(
-        batch_size=batch_size, since=since_dt, force=force, max_batches=max_batches
+        batch_size=batch_size, since=_since(since), force=force, max_batches=max_batches
     )
     return _jsonable(result)
 

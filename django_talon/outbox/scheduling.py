@@ -349,6 +349,19 @@ def drive(
             break
 
 
+def relay_limit(value: Any, option: str = "limit") -> int:
+    """``value`` as a relay's number of keys: a positive whole number (or its digits, as a
+    message's JSON may carry it), else ValueError naming ``option`` (``limit``, ``--limit``)."""
+    limit = 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        limit = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        limit = int(value)
+    if limit < 1:
+        raise ValueError(f"{option} must be a positive number of keys, got {value!r}")
+    return limit
+
+
 def relay(
     limit: int | None = None,
     *,
@@ -360,9 +373,11 @@ def relay(
 
     ``dispatch_tasks=True`` hands each key to Celery instead of delivering inline (a relay
     task fans out to workers); ``immediate=True`` uses the short-timeout client; ``budget``
-    bounds the inline deliveries' time in all (see :func:`drive`).
+    bounds the inline deliveries' time in all (see :func:`drive`). ``limit`` None means
+    ``RELAY_BATCH_SIZE``; anything but a positive whole number is refused (0 used to mean
+    the default and a negative one failed deep in the query's slicing).
     """
-    limit = int(limit or talon_settings.RELAY_BATCH_SIZE)
+    limit = talon_settings.RELAY_BATCH_SIZE if limit is None else relay_limit(limit)
     keys = due_keys(
         OutboxMessage.objects.filter(state=PENDING, next_attempt_at__lte=timezone.now()), limit
     )

@@ -146,10 +146,10 @@ def test_erase_customer_retries_until_confirmed_and_is_audited(
 
 
 def test_erase_task_retries_forever_with_backoff() -> None:
+    """The retry itself (on a worker, not eagerly) is in test_task_arguments.py."""
     task = tasks.erase_customer
-    assert tasks.ErasureNotConfirmed in task.autoretry_for
     assert task.max_retries is None
-    assert task.retry_backoff and task.retry_backoff_max == 3600
+    assert (tasks.ERASE_RETRY_BACKOFF, tasks.ERASE_RETRY_BACKOFF_MAX) == (10, 3600)
 
 
 @pytest.mark.django_db
@@ -192,6 +192,18 @@ else:
     raise AssertionError(".delay() without celery must raise")
 from django_talon import outbox
 assert outbox.celery_enabled() is False
+# A bound task (erase_customer) gets the stand-in as self: called directly, never retried.
+from unittest import mock
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+assert tasks.erase_customer(999_999) is True
+with mock.patch("django_talon.services.process_erasure", return_value=False):
+    try:
+        tasks.erase_customer(999_998)
+    except tasks.ErasureNotConfirmedError as exc:
+        assert "not confirmed" in str(exc), exc
+    else:
+        raise AssertionError("an unconfirmed erasure called directly must raise")
 errors = [m for m in checks.run_checks() if m.id and m.id.startswith("django_talon.E")]
 print("OK", [m.id for m in errors])
 """

@@ -15,6 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_talon.management.commands.talon_outbox import positive_int
+
 
 class Command(BaseCommand):
     help = (
@@ -31,7 +33,7 @@ class Command(BaseCommand):
         who.add_argument(
             "--retry",
             action="store_true",
-            help="Deliver every unconfirmed erasure now (also what the Celery task retries).",
+            help="Deliver every unconfirmed erasure now (the outbox relay retries them anyway).",
         )
         parser.add_argument(
             "--requested-by",
@@ -41,7 +43,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--pending", action="store_true", help="With --list: only unconfirmed requests."
         )
-        parser.add_argument("--limit", type=int, default=50, help="With --list: how many rows.")
+        parser.add_argument(
+            "--limit", type=positive_int, default=50, help="With --list: how many rows."
+        )
         parser.add_argument(
             "--no-wait",
             action="store_true",
@@ -53,7 +57,7 @@ class Command(BaseCommand):
             self._list(options)
         elif options["retry"]:
             self._retry()
-        elif options["user"] or options["integration_id"]:
+        elif options["user"] or options["integration_id"] is not None:
             self._erase(options)
         else:
             raise CommandError("give --user PK or --integration-id ID (or --list / --retry)")
@@ -62,6 +66,10 @@ class Command(BaseCommand):
         from django_talon import services
 
         requested_by = options["requested_by"] or f"command:{_os_user()}"
+        integration_id = options["integration_id"]
+        if integration_id is not None and not integration_id.strip():
+            # "   " was recorded as a tombstone and sent as DELETE /v1/customer_data/%20.
+            raise CommandError(f"--integration-id is blank ({integration_id!r}): give the id")
         user = None
         if options["user"]:
             user_model = get_user_model()
@@ -70,7 +78,7 @@ class Command(BaseCommand):
             except (user_model.DoesNotExist, ValueError) as exc:
                 raise CommandError(f"no user with pk {options['user']!r}") from exc
         request = services.erase_customer(
-            user, integration_id=options["integration_id"] or None, requested_by=requested_by
+            user, integration_id=integration_id or None, requested_by=requested_by
         )
         self.stdout.write(
             f"Erasure request {request.pk} recorded for {request.integration_id} "
@@ -104,7 +112,7 @@ class Command(BaseCommand):
         qs = DataDeletionRequest.objects.order_by("-requested_at")
         if options["pending"]:
             qs = qs.exclude(state=DataDeletionRequest.State.COMPLETED)
-        rows = list(qs[: max(0, options["limit"])])
+        rows = list(qs[: options["limit"]])
         if not rows:
             self.stdout.write("No erasure requests.")
             return

@@ -9,6 +9,7 @@ command only parses and prints: the work is in :mod:`django_talon.services.opera
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,39 @@ def parse_age(value: str) -> timedelta:
     return timedelta(**{UNITS[unit]: int(amount)})
 
 
+def positive_int(value: str) -> int:
+    """An argparse ``type`` for a count option: a whole number of at least 1 (``--limit 0``
+    listed nothing and said there was nothing; ``relay --limit -1`` was a traceback).
+    argparse names the option in the error."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value!r}")
+    return number
+
+
+def check_dead_letters(ids: list[int]) -> None:
+    """Refuse message ids that are not dead letters before anything is done.
+
+    ``retry 999999`` used to print "Retried 0 dead letter(s)." and succeed: a typo looked
+    like a retry. Nothing is retried or purged when one of the ids is wrong.
+    """
+    from django_talon.models import OutboxMessage
+
+    states = dict(OutboxMessage.objects.filter(pk__in=ids).values_list("pk", "state"))
+    missing = [i for i in ids if i not in states]
+    alive = [f"{i} ({states[i]})" for i in ids if i in states and states[i] != "dead"]
+    problems = []
+    if missing:
+        problems.append("no outbox message with id " + ", ".join(map(str, missing)))
+    if alive:
+        problems.append("not a dead letter: " + ", ".join(alive))
+    if problems:
+        raise CommandError("; ".join(problems) + " (nothing done; see `talon_outbox list`)")
+
+
 def _short(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -41,7 +75,7 @@ class Command(BaseCommand):
         ls = sub.add_parser("list", help="List messages (dead letters by default).")
         ls.add_argument("--state", choices=["dead", "pending", "done", "all"], default="dead")
         ls.add_argument("--key", default=None, help="Only this ordering key (e.g. session:abc).")
-        ls.add_argument("--limit", type=int, default=50)
+        ls.add_argument("--limit", type=positive_int, default=50)
         ls.add_argument("--json", action="store_true", help="One JSON object per line.")
 
         retry = sub.add_parser("retry", help="Make dead letters pending again and deliver them.")
@@ -55,7 +89,12 @@ class Command(BaseCommand):
         purge.add_argument("--all", action="store_true", help="Every dead letter.")
 
         relay = sub.add_parser("relay", help="Deliver due messages now (what beat does).")
-        relay.add_argument("--limit", type=int, default=None, help="At most this many keys.")
+        relay.add_argument(
+            "--limit",
+            type=positive_int,
+            default=None,
+            help="At most this many keys (default: TALON['RELAY_BATCH_SIZE']).",
+        )
 
         sub.add_parser("sweep", help="Re-drive stranded messages and purge old done ones.")
 
@@ -73,7 +112,7 @@ class Command(BaseCommand):
         if options["key"]:
             qs = qs.filter(key=options["key"])
         total = qs.count()
-        rows = list(qs[: max(0, options["limit"])])
+        rows = list(qs[: options["limit"]])
         if options["json"]:
             for row in rows:
                 self.stdout.write(
@@ -110,6 +149,8 @@ class Command(BaseCommand):
         ids = options["ids"] or None
         if ids is None and not options["key"] and not options["all"]:
             raise CommandError("say which dead letters to retry: ids, --key KEY or --all")
+        if ids:
+            check_dead_letters(ids)
         outcome = services.redeliver_dead_letters(ids, key=options["key"])
         self.stdout.write(f"Retried {outcome.retried} dead letter(s).")
         if outcome.dead_again:
@@ -126,6 +167,8 @@ class Command(BaseCommand):
         older = parse_age(options["older_than"]) if options["older_than"] else None
         if ids is None and older is None and not options["all"]:
             raise CommandError("say which dead letters to purge: ids, --older-than AGE or --all")
+        if ids:
+            check_dead_letters(ids)
         count = services.purge_dead_letters(ids, older_than=older)
         self.stdout.write(f"Purged {count} dead letter(s).")
 
