@@ -16,6 +16,14 @@ Talon.One is down. So:
   ``"price": null``), and the failure is remembered for ``PRIOR_PRICE_RETRY_SECONDS`` so
   that an outage does not cost every render a timeout. The short-timeout client without
   retries is used (a customer is waiting).
+- **Not from the event loop**: a lookup is a blocking HTTP call (up to
+  ``IMMEDIATE_TIMEOUT``) and a blocking cache read, and it touches no database, so Django's
+  ORM guard never stops it in an async view: it would stall every request the worker
+  serves for that long. :func:`best_prior_price` and :func:`best_prior_prices` are
+  therefore ``async_unsafe`` like the ORM (``SynchronousOnlyOperation`` when called where an
+  event loop runs; ``DJANGO_ALLOW_ASYNC_UNSAFE`` lifts it, as for the ORM), and
+  :func:`abest_prior_price` / :func:`abest_prior_prices` are the ``await``-able variants
+  (the sync ones in a thread, as Django's ``aget()`` and friends). docs/async.md.
 """
 
 from __future__ import annotations
@@ -27,8 +35,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import caches
 from django.utils import timezone
+from django.utils.asyncio import async_unsafe
 
 from django_talon.client import batched
 from django_talon.conf import talon_settings
@@ -37,7 +47,20 @@ from django_talon.moments import for_talon
 
 logger = logging.getLogger("django_talon.prices")
 
-__all__ = ["PriorPrice", "best_prior_price", "best_prior_prices", "forget_prior_prices"]
+__all__ = [
+    "PriorPrice",
+    "abest_prior_price",
+    "abest_prior_prices",
+    "best_prior_price",
+    "best_prior_prices",
+    "forget_prior_prices",
+]
+
+#: What :class:`~django.core.exceptions.SynchronousOnlyOperation` says in an async context.
+_ASYNC_UNSAFE = (
+    "best_prior_price() calls Talon.One and blocks: from async code use "
+    "`await abest_prior_price(...)` (or sync_to_async), see docs/async.md"
+)
 
 #: Cached for a SKU Talon.One has no price for, or whose lookup failed.
 _NO_PRICE = {"price": None}
@@ -64,9 +87,13 @@ def _cache() -> Any:
     return caches[talon_settings.CACHE_ALIAS]
 
 
+@async_unsafe(_ASYNC_UNSAFE)
 def best_prior_price(product_or_sku: Any) -> PriorPrice | None:
     """The prior price of a product (its SKU through the adapter's ``product_sku``) or of a
-    SKU string; None when Talon.One has none or cannot be asked (see the module docstring)."""
+    SKU string; None when Talon.One has none or cannot be asked (see the module docstring).
+
+    Raises ``SynchronousOnlyOperation`` when called from async code (it would block the event
+    loop): use :func:`abest_prior_price` there."""
     if isinstance(product_or_sku, str):
         sku = product_or_sku
     else:
@@ -76,9 +103,13 @@ def best_prior_price(product_or_sku: Any) -> PriorPrice | None:
     return best_prior_prices([sku]).get(sku)
 
 
+@async_unsafe(_ASYNC_UNSAFE)
 def best_prior_prices(skus: Iterable[str]) -> dict[str, PriorPrice | None]:
     """``{sku: PriorPrice or None}`` for every SKU: cached ones without a call, the others
-    in one call per 1000 (cost: one cache read for all, one write for the misses)."""
+    in one call per 1000 (cost: one cache read for all, one write for the misses).
+
+    ``async_unsafe`` as :func:`best_prior_price` (:func:`abest_prior_prices` from async
+    code)."""
     days = talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS
     wanted = list(dict.fromkeys(s for s in skus if s))
     keys = {sku: _key(sku, days) for sku in wanted}
@@ -97,6 +128,21 @@ def best_prior_prices(skus: Iterable[str]) -> dict[str, PriorPrice | None]:
         cache.set_many({keys[sku]: found.get(sku, _NO_PRICE) for sku in missing}, lifetime)
         for sku in missing:
             result[sku] = _from_cache(sku, found.get(sku, _NO_PRICE), days)
+    return result
+
+
+async def abest_prior_price(product_or_sku: Any) -> PriorPrice | None:
+    """``await abest_prior_price(product)``: :func:`best_prior_price` for async views, run in
+    a thread (``sync_to_async``, as Django's ``aget()``) so the event loop serves the other
+    requests while Talon.One is asked."""
+    result: PriorPrice | None = await sync_to_async(best_prior_price)(product_or_sku)
+    return result
+
+
+async def abest_prior_prices(skus: Iterable[str]) -> dict[str, PriorPrice | None]:
+    """``await abest_prior_prices(skus)``: :func:`best_prior_prices` for async views (in a
+    thread; ``skus`` is read there too, so a queryset of SKUs may be passed)."""
+    result: dict[str, PriorPrice | None] = await sync_to_async(best_prior_prices)(skus)
     return result
 
 

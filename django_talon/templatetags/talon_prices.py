@@ -8,6 +8,13 @@ fails or waits because of it). ``{% talon_prior_price product as prior %}`` give
 
 Prices are cached per SKU (:mod:`django_talon.services.prices`): after the first render of
 a product, rendering it costs no Talon.One call.
+
+Async views: a lookup blocks (an HTTP call to Talon.One), so rendering these tags where an
+event loop runs raises ``SynchronousOnlyOperation``, as a database query in a template
+does. Render in a thread (``await sync_to_async(render)(...)``), or look the price up
+first (``prior = await abest_prior_price(product)``) and hand it to the tag:
+``{% talon_best_prior_price prior %}`` renders a :class:`PriorPrice` as it is, without a
+lookup (docs/async.md).
 """
 
 from __future__ import annotations
@@ -27,16 +34,20 @@ DEFAULT_TEMPLATE = "django_talon/best_prior_price.html"
 
 @register.simple_tag
 def talon_prior_price(product: Any) -> PriorPrice | None:
-    """``{% talon_prior_price product as prior %}``: the product's (or SKU's) prior price."""
+    """``{% talon_prior_price product as prior %}``: the product's (or SKU's) prior price; a
+    :class:`PriorPrice` (looked up by the view, e.g. with ``abest_prior_price``) as it is."""
     if product in (None, ""):
         return None
+    if isinstance(product, PriorPrice):
+        return product
     return best_prior_price(product)
 
 
 @register.simple_tag
 def talon_best_prior_price(product: Any, template: str = DEFAULT_TEMPLATE) -> SafeString:
     """``{% talon_best_prior_price product %}``: "Lowest price in the last 30 days: …", or
-    nothing without a known price."""
+    nothing without a known price. ``product`` may be a product, a SKU or a
+    :class:`PriorPrice` already looked up."""
     prior = talon_prior_price(product)
     if prior is None:
         return mark_safe("")
