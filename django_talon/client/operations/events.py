@@ -145,7 +145,7 @@ class EventOperations(OperationGroup):
             ),
             safe_to_retry=dry,
         )
-        return self._event_result(reply, "trackEventV2")
+        return self._event_result(reply, "trackEventV2", silent=silent)
 
     def track_event_v3(
         self,
@@ -195,11 +195,18 @@ class EventOperations(OperationGroup):
             ),
             safe_to_retry=dry,
         )
-        return self._event_result(reply, "trackEventV3")
+        return self._event_result(reply, "trackEventV3", silent=silent)
 
-    def _event_result(self, reply: Reply, operation: str) -> IntegrationEventResult:
-        """The decoded answer; empty for a silent call's 204 (or empty 200)."""
-        if reply.status == 204 or reply.body is None or reply.body == "":
+    def _event_result(
+        self, reply: Reply, operation: str, *, silent: bool
+    ) -> IntegrationEventResult:
+        """The decoded answer; empty for a 204, or for a silent call answered without a body.
+
+        A 200 without a body to a call that asked for the answer is a ``TalonDecodeError``:
+        taking it as "no effects" would lose what the event did (coupons and referrals it
+        created, points it gave) without a word.
+        """
+        if reply.status == 204 or (silent and reply.body is None):
             return IntegrationEventResult.from_json({})
         return IntegrationEventResult.from_json(self._json_object(reply, operation))
 

@@ -122,7 +122,9 @@ class ProfileOperations(OperationGroup):
             query={"silent": "yes" if silent else "no"},
             safe_to_retry=True,
         )
-        if reply.body is None:
+        if reply.status == 204 or (silent and reply.body is None):
+            # A 200 without a body when the states were asked for (silent=False) is a
+            # TalonDecodeError (_json_object), as for every operation promising an answer.
             return MultipleProfilesResult(integration_states=[], raw={})
         return MultipleProfilesResult.from_json(
             self._json_object(reply, "updateCustomerProfilesV2")

@@ -93,7 +93,9 @@ class ReferralOperations(OperationGroup):
             query={"silent": "yes" if silent else "no"},
             safe_to_retry=False,
         )
-        if reply.status == 204 or reply.body is None:
+        if reply.status == 204 or (silent and reply.body is None):
+            # A 200 without a body when the codes were asked for is a TalonDecodeError
+            # (_json_object): the codes were made, and an empty batch would hide them.
             return ReferralBatch.from_json({})
         return ReferralBatch.from_json(
             self._json_object(reply, "createReferralsForMultipleAdvocates")
