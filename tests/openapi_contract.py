@@ -531,9 +531,9 @@ def _parameter_problems(
         schema = param.get("schema", {})
         resolved = _resolve(doc, schema)
         if location == "query" and resolved.get("type") == "array":
-            # form style, exploded (the spec's default): one key per value
-            items = _resolve(doc, resolved.get("items", {}))
-            value: Any = [_coerce(v, items) for v in request.query[name]]
+            value, problem = _array_query(doc, param, resolved, request.query[name])
+            if problem:
+                problems.append(problem)
         else:
             if location == "query" and len(request.query[name]) > 1:
                 problems.append(f"query parameter {name} sent {len(request.query[name])} times")
@@ -545,6 +545,34 @@ def _parameter_problems(
     if unknown:
         problems.append(f"query parameters {unknown} are not defined for this operation")
     return problems
+
+
+def _array_query(
+    doc: Mapping[str, Any], param: Mapping[str, Any], schema: Mapping[str, Any], sent: list[str]
+) -> tuple[list[Any], str | None]:
+    """An array query parameter's value as its ``style``/``explode`` say it is sent, and the
+    problem with how it was sent (``None`` if none).
+
+    Form style (the only one the documents use for queries) exploded, OpenAPI's default for
+    it: one key per value (``subledgerId=a&subledgerId=b``). Not exploded
+    (``explode: false``): one key, the values separated by commas (``campaignIds=1,2``);
+    a repeated key is wrong there, and so would a comma inside an exploded value be read
+    as one value.
+    """
+    items = _resolve(doc, schema.get("items", {}))
+    name = param["name"]
+    style = param.get("style", "form")
+    if style != "form":
+        return [], f"query parameter {name}: style {style!r} is not checked by this module"
+    if param.get("explode", True):
+        return [_coerce(v, items) for v in sent], None
+    problem = None
+    if len(sent) > 1:
+        problem = (
+            f"query parameter {name} sent {len(sent)} times; the spec says explode: false "
+            f"(one key, values separated by commas: {name}={','.join(sent)})"
+        )
+    return [_coerce(part, items) for raw in sent for part in raw.split(",") if raw], problem
 
 
 def _parameter_value(location: str, name: str, request: _Request) -> str | None:

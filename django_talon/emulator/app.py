@@ -378,6 +378,9 @@ class EmulatorApp:
             "method": request.method,
             "path": request.path,
             "query": dict(request.query),
+            # every value of each parameter, in order: ``query`` keeps one per name, and a
+            # repeated key (``subledgerId=a&subledgerId=b``) would lose the others
+            "query_lists": request.lists,
             "status": status,
             "operation": operation,
             "body": body,

@@ -90,12 +90,18 @@ def money(value: float) -> float:
 
 
 def is_number(value: Any) -> bool:
-    """JSON number check that rejects booleans, NaN and infinity."""
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    """JSON number check that rejects booleans, NaN and infinity, and integers too large
+    for a float (a 400-digit price: ``float()`` of it raises ``OverflowError``, which was
+    a 500 instead of the 400 a value the API cannot hold gets)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def is_int(value: Any) -> bool:

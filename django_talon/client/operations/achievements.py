@@ -2,20 +2,25 @@
 
 ``GET /v1/customer_profiles/{integrationId}/achievements`` and
 ``GET /v1/customer_profiles/{integrationId}/achievements/{achievementId}``; both are safe to
-repeat. Array filters are sent as the spec says (one key per value; see :mod:`.loyalty`).
+repeat. Array filters are sent as the spec says for these two operations: ``style: form,
+explode: false``, one key with the values separated by commas (``campaignIds=10,11``), as
+the official SDKs send them. (The loyalty reads' filters are exploded instead, one key per
+value: see :mod:`.loyalty`.) Every value is an integer or one of a few fixed words, so no
+value can hold a comma.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlencode
 
 from ..errors import TalonValidationError
 from ..loyalty_models import Achievement, AchievementProgress
 from ..models import Page
 from ..validation import check_integration_id
 from .base import OperationGroup, segment
-from .loyalty import QueryPairs, as_moment, check_page, check_program_id, with_query
+from .loyalty import QueryPairs, as_moment, check_page, check_program_id
 
 __all__ = ["AchievementOperations"]
 
@@ -24,12 +29,20 @@ CURRENT_PROGRESS_STATUSES = ("inprogress", "completed", "not_started")
 HISTORY_STATUSES = ("inprogress", "completed", "expired")
 
 
+def _with_query(path: str, pairs: QueryPairs) -> str:
+    """``path?query``, the commas between array values as they are (``campaignIds=10,11``,
+    the delimiter of OpenAPI's form style; the official SDKs send it unescaped)."""
+    return f"{path}?{urlencode(pairs, safe=',')}" if pairs else path
+
+
 def _ids(pairs: QueryPairs, name: str, values: Sequence[int] | None, field: str) -> None:
     if values is None:
         return
     if isinstance(values, (str, bytes)):
         raise TalonValidationError("must be a list of integers", field=field)
-    pairs += [(name, str(check_program_id(v, field))) for v in values]
+    ids = [str(check_program_id(v, field)) for v in values]
+    if ids:
+        pairs.append((name, ",".join(ids)))  # style form, explode false
 
 
 def _states(
@@ -41,9 +54,11 @@ def _states(
 ) -> None:
     if values is None:
         return
-    if isinstance(values, str) or any(v not in allowed for v in values):
+    states = [] if isinstance(values, str) else list(values)
+    if isinstance(values, str) or any(v not in allowed for v in states):
         raise TalonValidationError(f"must be a list of {', '.join(allowed)}", field=field)
-    pairs += [(name, v) for v in values]
+    if states:
+        pairs.append((name, ",".join(states)))  # style form, explode false
 
 
 class AchievementOperations(OperationGroup):
@@ -82,7 +97,7 @@ class AchievementOperations(OperationGroup):
         check_page(pairs, page_size, skip)
         path = f"/v1/customer_profiles/{segment(integration_id)}/achievements"
         data = self._send_for_object(
-            "getCustomerAchievements", "GET", with_query(path, pairs), safe_to_retry=True
+            "getCustomerAchievements", "GET", _with_query(path, pairs), safe_to_retry=True
         )
         return Page.decode(data, Achievement.from_json)
 
@@ -110,6 +125,6 @@ class AchievementOperations(OperationGroup):
         check_page(pairs, page_size, skip)
         path = f"/v1/customer_profiles/{segment(integration_id)}/achievements/{achievement_id}"
         data = self._send_for_object(
-            "getCustomerAchievementHistory", "GET", with_query(path, pairs), safe_to_retry=True
+            "getCustomerAchievementHistory", "GET", _with_query(path, pairs), safe_to_retry=True
         )
         return Page.decode(data, AchievementProgress.from_json)
