@@ -71,6 +71,7 @@ from typing import Any
 
 import requests
 
+from .bodies import DEFAULT_MAX_BODY_BYTES
 from .operations import (
     AchievementOperations,
     AudienceOperations,
@@ -134,7 +135,12 @@ class TalonClient(
         application_key: str | None = None,
         sign_v1: bool = False,
         session: requests.Session | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
+        """``max_body_bytes`` bounds an answer's body once decompressed (32 MiB by
+        default, far above any real answer): a larger one is not read and is an error
+        (``TalonDecodeError`` for a 2xx), so a broken proxy or a gzip bomb cannot fill the
+        memory. See docs/client.md for the other arguments."""
         self._transport = Transport(
             base_url,
             api_key,
@@ -144,6 +150,7 @@ class TalonClient(
             application_id=application_id,
             application_key=application_key,
             sign_v1=sign_v1,
+            max_body_bytes=max_body_bytes,
         )
 
     # --- plumbing --------------------------------------------------------------------------

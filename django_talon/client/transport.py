@@ -19,22 +19,30 @@ repeat) and gets back a :class:`Reply` or one of the exceptions in :mod:`.errors
   so a server dripping its body a byte at a time could hold a call for minutes. The body is
   therefore read here (``stream=True``, single reads), with the socket timeout shrunk to what
   is left of ``connect + read`` seconds since the attempt started; past that the connection
-  is closed and the attempt is a timeout (:meth:`Transport._read_body`).
+  is closed and the attempt is a timeout (:func:`.bodies.read_body`).
+- Bodies are bounded and strictly decoded (:mod:`.bodies`): at most ``max_body_bytes``
+  (32 MiB by default) once decompressed, and a corrupt or truncated gzip/deflate stream is
+  a connection error, not an empty answer.
 - Answers are strict JSON (:func:`decode_json`): ``NaN``/``Infinity``, which Python's
-  ``json`` accepts but no JSON column stores, make a :class:`.errors.TalonDecodeError`.
+  ``json`` accepts but no JSON column stores, and numbers too large for a float (``1e400``,
+  which Python reads as infinity), make a :class:`.errors.TalonDecodeError`.
 - Retries follow :class:`.retry.RetryPolicy`, but only when ``Call.safe_to_retry`` says the
   operation may run twice: on connection errors/timeouts and on the policy's statuses
-  (409 and 5xx by default).
+  (409 and 5xx by default). A ``Retry-After`` on a retryable answer is waited for when it
+  fits in what the policy would wait at most (all its backoff ceilings, less what was
+  waited already); a longer one ends the retries and the error carries it (``retry_after``).
 - Each attempt is logged on the ``django_talon.client`` logger with method, path, status and
   duration. The API key and the application key are never logged and are scrubbed from any
-  text that reaches an exception.
+  text that reaches an exception. Errors are raised from frames whose local variables hold
+  neither the key nor the answer's body, without a chained ``requests`` exception
+  (:meth:`Transport.send`): error trackers record both.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -43,20 +51,19 @@ from typing import Any, NoReturn
 
 import requests
 import requests.utils
-import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import DecodeError, ReadTimeoutError
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from .. import __version__
+from .bodies import DEFAULT_MAX_BODY_BYTES, BodyTooLargeError, read_body, redirect_hint
 from .errors import (
     TalonAPIError,
     TalonConnectionError,
     TalonDecodeError,
+    TalonError,
     TalonTimeoutError,
     TalonValidationError,
     error_for_status,
+    retry_after_seconds,
 )
 from .retry import RetryPolicy
 from .signing import content_signature
@@ -81,10 +88,6 @@ Timeout = float | tuple[float, float]
 
 _REDACTED = "***"
 
-#: Bytes asked for per read of a body: one ``recv`` at most (``read1``), so the deadline is
-#: checked between reads that each wait at most what is left of it.
-_READ_SIZE = 1 << 16
-
 
 def _reject_constant(name: str) -> NoReturn:
     """``parse_constant`` of :data:`_DECODER`: ``NaN``, ``Infinity`` and ``-Infinity``.
@@ -96,11 +99,28 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_isinf = math.isinf
+
+
+def _finite_float(text: str) -> float:
+    """``parse_float`` of :data:`_DECODER`: a number past the float range is refused.
+
+    ``1e400`` is valid JSON syntax, but ``float`` reads it as infinity, which slipped past
+    :func:`_reject_constant` and then became ``0`` in a discount's value (and ``Infinity``
+    in a stored effect). Talon.One never sends such a number; it is undecodable here.
+    """
+    value = float(text)
+    if _isinf(value):
+        raise ValueError(f"the number {text[:40]} is out of range (it would read as infinity)")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def decode_json(content: bytes) -> Any:
-    """Decode an answer's body as strict JSON: ``json.loads`` without NaN/Infinity.
+    """Decode an answer's body as strict JSON: ``json.loads`` without NaN/Infinity (nor
+    numbers that would read as infinity).
 
     One decoder made once (``json.loads`` with ``parse_constant`` would build one per
     call); bytes are decoded as ``json.loads`` does (UTF-8/16/32, a BOM allowed). Raises
@@ -161,48 +181,19 @@ class Call:
 
 @dataclass(frozen=True)
 class Reply:
-    """A 2xx answer: status, decoded JSON body (``None`` when empty) and headers."""
+    """A 2xx answer: status, decoded JSON body (``None`` when empty) and headers.
+
+    The body and headers stay out of the ``repr``: a reply is a local variable of the
+    frames that find it unusable and raise (``OperationGroup._json_object``), and error
+    trackers record those locals by ``repr``; a server or proxy echoing the API key into
+    an answer would put it there.
+    """
 
     status: int
-    body: Any
-    headers: Mapping[str, str]
+    body: Any = field(repr=False)
+    headers: Mapping[str, str] = field(repr=False)
     method: str = ""
     path: str = ""
-
-
-def _decoded(content: bytes, encoding: str) -> bytes:
-    """``content`` decoded for its ``Content-Encoding`` by urllib3's own decoders (what
-    ``requests`` would have done while reading: gzip, deflate, and br/zstd when installed;
-    an encoding urllib3 does not know is left as it is)."""
-    wrapper = urllib3.HTTPResponse(
-        body=io.BytesIO(content),
-        headers={"content-encoding": encoding},
-        preload_content=False,
-        decode_content=True,
-    )
-    return wrapper.read()
-
-
-def _timed_out(
-    parts: list[bytes], read_timeout: float, budget: float, deadline_passed: bool
-) -> requests.ReadTimeout:
-    """The timeout of a body read, saying which bound ran out and how far the body got."""
-    received = sum(map(len, parts))
-    if deadline_passed:
-        what = f"the answer was not complete within {budget:g} s (connect + read timeout)"
-    else:
-        what = f"no body bytes arrived for {read_timeout:g} s (read timeout)"
-    return requests.ReadTimeout(f"{what}; {received} body bytes received")
-
-
-def _requests_error(exc: BaseException) -> requests.RequestException:
-    """The ``requests`` exception ``response.content`` raises for a urllib3 error met while
-    reading a body, so :meth:`Transport.send` treats both alike."""
-    if isinstance(exc, DecodeError):
-        return requests.exceptions.ContentDecodingError(str(exc))
-    if isinstance(exc, Urllib3SSLError):
-        return requests.exceptions.SSLError(str(exc))
-    return requests.exceptions.ChunkedEncodingError(str(exc))
 
 
 class Transport:
@@ -219,6 +210,7 @@ class Transport:
         application_id: int | None = None,
         application_key: str | None = None,
         sign_v1: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         if not base_url or not base_url.startswith(("http://", "https://")):
             raise TalonValidationError("must be an http(s) URL", field="base_url")
@@ -236,7 +228,13 @@ class Transport:
             raise TalonValidationError(
                 "sign_v1=True needs application_id and application_key", field="sign_v1"
             )
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
+            raise TalonValidationError("must be an integer (bytes)", field="max_body_bytes")
+        if max_body_bytes < 1:
+            raise TalonValidationError("must be >= 1", field="max_body_bytes")
         self.base_url = base_url.rstrip("/")
+        #: the largest answer body read, once decoded (see :mod:`.bodies`)
+        self.max_body_bytes = max_body_bytes
         self._api_key = api_key
         self.timeout = normalize_timeout(timeout)
         self.retry = retry
@@ -325,123 +323,111 @@ class Transport:
         return headers
 
     def send(self, call: Call) -> Reply:
-        """Send ``call``, retrying when both the policy and the operation allow it."""
+        """Send ``call``, retrying when both the policy and the operation allow it.
+
+        Every error of a call is raised here, and this frame's locals hold neither the API
+        key nor the answer's body: error trackers (Sentry's default among them) record the
+        local variables of each frame of a traceback and follow the exception chain. So the
+        headers are built inside the request call (:meth:`_attempt`), the answer is judged
+        by helpers that return their error instead of raising it (:meth:`_outcome`), and
+        errors are raised outside any ``except`` block, ``from None``: no ``__context__``,
+        whose ``requests`` exception would hold the PreparedRequest and its headers.
+        """
         policy = self.retry
         attempts = policy.max_attempts if call.safe_to_retry else 1
         url = self.base_url + call.path
-        headers = self._headers(call)
-        proxies = self.environment.get("proxies")
-        verify = self.environment.get("verify")
-        budget = self.timeout[0] + self.timeout[1]
+        waited = 0.0
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
-            try:
-                response = self.session.request(
-                    call.method,
-                    url,
-                    params=dict(call.query) or None,
-                    data=call.body,
-                    headers=headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    # A copy: requests may add to the dict it is given.
-                    proxies=dict(proxies) if proxies else None,
-                    verify=verify,
-                    # The body is read by _read_body, within the attempt's deadline.
-                    stream=True,
-                )
-                content = self._read_body(response, started + budget, budget)
-            except requests.RequestException as exc:
-                duration_ms = (time.monotonic() - started) * 1000
-                error = self._connection_error(call, exc)
-                retry = policy.retry_connection_errors and attempt < attempts
-                self._log(call, attempt, attempts, None, duration_ms, error=error, retry=retry)
-                if not retry:
-                    # Not chained: the requests exception holds the PreparedRequest, whose
-                    # headers carry the API key (error trackers walk exception chains).
-                    # Its type and text are already in the message.
-                    raise error from None
-                policy.sleep(policy.delay(attempt))
-                continue
+            result = self._attempt(call, url, started)
             duration_ms = (time.monotonic() - started) * 1000
-            status = response.status_code
-            retry = (200 > status or status >= 300) and (
-                policy.retries_status(status) and attempt < attempts
-            )
-            self._log(call, attempt, attempts, status, duration_ms, retry=retry)
-            if retry:
-                response.close()
-                policy.sleep(policy.delay(attempt))
-                continue
-            return self._reply(call, response, content)
+            wait: float | None
+            if isinstance(result, TalonError):  # no (whole, readable) answer
+                retry = (
+                    isinstance(result, TalonConnectionError)
+                    and policy.retry_connection_errors
+                    and attempt < attempts
+                )
+                self._log(call, attempt, attempts, None, duration_ms, error=result, retry=retry)
+                if not retry:
+                    raise result from None
+                wait = policy.delay(attempt)
+            else:
+                wait = self._status_wait(result, attempt, attempts, waited)
+                status = result.status_code
+                self._log(call, attempt, attempts, status, duration_ms, retry=wait is not None)
+                if wait is None:
+                    outcome = self._outcome(call, result)
+                    if isinstance(outcome, Reply):
+                        return outcome
+                    raise outcome from None
+                result.close()
+            policy.sleep(wait)
+            waited += wait
 
-    def _read_body(self, response: requests.Response, deadline: float, budget: float) -> bytes:
-        """The whole (decoded) body of ``response``, by ``deadline`` (``time.monotonic``).
-
-        Why not ``response.content``: ``requests`` gives each socket read the read timeout,
-        so a body dripped a byte per second has no bound at all. Here each read is a single
-        ``recv`` (urllib3's ``read1``, undecoded), the deadline is checked before each, and
-        the socket's timeout is shrunk to what is left once that is less than the read
-        timeout (never in the normal case, which costs one read and no system call more).
-        Past the deadline the connection is closed (it is mid-answer, useless to the pool)
-        and ``requests.ReadTimeout`` raised, which :meth:`send` makes a
-        :class:`TalonTimeoutError` (retried like any timeout, each attempt with its own
-        deadline). A complete body leaves the connection in the pool, as before.
-
-        The status line and headers are still read by ``http.client`` under the per-read
-        timeout alone; a server dripping *those* is not bounded by the deadline.
-
-        A response not read from a urllib3 connection (a test adapter's), or whose body a
-        session hook has already read, is taken as it is.
-        """
-        raw = response.raw
-        if not isinstance(raw, urllib3.HTTPResponse) or getattr(
-            response, "_content_consumed", True
-        ):
-            return response.content
-        read_timeout = self.timeout[1]
-        parts: list[bytes] = []
-        left = budget
+    def _attempt(self, call: Call, url: str, started: float) -> requests.Response | TalonError:
+        """One request and its whole body (read by :func:`.bodies.read_body` within the
+        attempt's deadline), or the error that ended it, returned rather than raised (see
+        :meth:`send`)."""
+        budget = self.timeout[0] + self.timeout[1]
+        proxies = self.environment.get("proxies")
         try:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    response.close()
-                    raise _timed_out(parts, read_timeout, budget, deadline_passed=True)
-                if left < read_timeout:
-                    self._shrink_timeout(raw, left)
-                part = raw.read1(_READ_SIZE, decode_content=False)
-                if not part:
-                    break
-                parts.append(part)
-                if raw.isclosed():  # all of it (the connection is back in the pool)
-                    break
-            content = parts[0] if len(parts) == 1 else b"".join(parts)
-            if raw.headers.get("content-encoding"):
-                content = _decoded(content, raw.headers.get("content-encoding", ""))
-        except ReadTimeoutError:
-            response.close()  # urllib3 has closed the connection already; the response too
-            deadline_passed = left < read_timeout  # that read had the deadline's timeout
-            raise _timed_out(parts, read_timeout, budget, deadline_passed) from None
-        except requests.RequestException:  # the deadline's own (an OSError too): as it is
-            raise
-        except (Urllib3Error, OSError) as exc:
-            response.close()
-            raise _requests_error(exc) from None
-        response._content = content
-        response._content_consumed = True  # type: ignore[attr-defined]
-        return content
+            response = self.session.request(
+                call.method,
+                url,
+                params=dict(call.query) or None,
+                data=call.body,
+                # Built here, so the dict holding the key is no local variable of any frame
+                # an error is raised from.
+                headers=self._headers(call),
+                timeout=self.timeout,
+                allow_redirects=False,
+                # A copy: requests may add to the dict it is given.
+                proxies=dict(proxies) if proxies else None,
+                verify=self.environment.get("verify"),
+                # The body is read by read_body, within the attempt's deadline.
+                stream=True,
+            )
+            read_body(
+                response,
+                deadline=started + budget,
+                budget=budget,
+                read_timeout=self.timeout[1],
+                limit=self.max_body_bytes,
+            )
+        except requests.RequestException as exc:
+            return self._connection_error(call, exc)
+        except BodyTooLargeError as exc:
+            return self._oversized(call, response, exc)
+        return response
 
-    @staticmethod
-    def _shrink_timeout(raw: urllib3.HTTPResponse, seconds: float) -> None:
-        """Let the next read of ``raw`` wait at most ``seconds``. The connection's socket
-        is only touched while ``raw`` holds it (not once it is back in the pool)."""
-        connection = raw.connection
-        sock = connection.sock if connection is not None else None
-        if sock is not None:
-            sock.settimeout(seconds)
+    def _status_wait(
+        self, response: requests.Response, attempt: int, attempts: int, waited: float
+    ) -> float | None:
+        """Seconds to wait before repeating an answer with this status, or ``None``: no retry.
+
+        A retryable status is repeated after the policy's backoff, or after the answer's
+        ``Retry-After`` when the server sent one and it fits in what the policy would wait
+        at most (its backoff ceilings summed over all attempts, less what was already
+        waited; 0.75 s for the default policy). A longer ``Retry-After`` ends the retries:
+        repeating sooner than the server asked only earns the same answer, and the error's
+        ``retry_after`` tells the caller (the outbox waits that long). Why not the bare
+        backoff: a 503 asking for two minutes was repeated twice within half a second.
+        """
+        policy = self.retry
+        status = response.status_code
+        if 200 <= status < 300 or not policy.retries_status(status) or attempt >= attempts:
+            return None
+        asked = retry_after_seconds(response.headers.get("Retry-After"))
+        if asked is None:
+            return policy.delay(attempt)
+        most = sum(  # the policy's worst case: every wait at its ceiling
+            min(policy.backoff_max, policy.backoff_base * 2.0 ** (n - 1))
+            for n in range(1, attempts)
+        )
+        return asked if asked <= most - waited else None
 
     def _connection_error(self, call: Call, exc: requests.RequestException) -> TalonConnectionError:
         cls = TalonTimeoutError if isinstance(exc, requests.Timeout) else TalonConnectionError
@@ -449,8 +435,35 @@ class Transport:
         message = self.redact(f"{call.method} {call.path} {what}: {type(exc).__name__}: {exc}")
         return cls(message, method=call.method, path=call.path)
 
-    def _reply(self, call: Call, response: requests.Response, content: bytes) -> Reply:
+    def _oversized(
+        self, call: Call, response: requests.Response, exc: BodyTooLargeError
+    ) -> TalonDecodeError | TalonAPIError:
+        """The error of an answer whose body is past ``max_body_bytes``: undecodable for a
+        2xx (nothing of it is used), else the status's own error without a body."""
         status = response.status_code
+        if 200 <= status < 300:
+            return TalonDecodeError(
+                f"{call.method} {call.path} -> {status}: {exc}; not read (raise "
+                "TalonClient(max_body_bytes=...) if a real answer is this large)",
+                method=call.method,
+                path=call.path,
+                status=status,
+            )
+        error = error_for_status(
+            status,
+            None,
+            method=call.method,
+            path=call.path,
+            text=f"{exc}; not read",
+            headers=response.headers,
+        )
+        return self._scrub(error)
+
+    def _outcome(self, call: Call, response: requests.Response) -> Reply | TalonError:
+        """The :class:`Reply` of a 2xx answer, or the error an answer means (returned: the
+        body, which may echo the key, is a local of this frame, not of the raising one)."""
+        status = response.status_code
+        content: bytes = response.content or b""
         body: Any = None
         decode_error: ValueError | None = None
         if content.strip():
@@ -462,7 +475,7 @@ class Transport:
                 decode_error = ValueError("JSON nested too deeply")
         if 200 <= status < 300:
             if decode_error is not None:
-                raise TalonDecodeError(
+                return TalonDecodeError(
                     self.redact(
                         f"{call.method} {call.path} -> {status}: body is not JSON "
                         f"({decode_error}); starts with {self._redact_bytes(content)[:80]!r}"
@@ -470,7 +483,7 @@ class Transport:
                     method=call.method,
                     path=call.path,
                     status=status,
-                ) from None
+                )
             return Reply(
                 status=status,
                 body=body,
@@ -488,7 +501,10 @@ class Transport:
             redact=self.redact,
             headers=response.headers,
         )
-        raise self._scrub(error)
+        if 300 <= status < 400:  # the API does not redirect: a wrong base_url, most likely
+            hint = redirect_hint(response.headers.get("Location"), self.base_url)
+            error.message = f"{error.message}; {hint}"
+        return self._scrub(error)
 
     def _scrub(self, error: TalonAPIError) -> TalonAPIError:
         """Redact secrets a server (or proxy) may have echoed into the error."""
