@@ -80,6 +80,9 @@ def erase_customer(
 
     ``requested_by`` is an opaque reference such as ``"user:12"`` or ``"staff:3"``.
     """
+    if integration_id and not integration_id.strip():
+        # a blank id would tombstone "" or "   " and DELETE /v1/customer_data/%20
+        raise ValueError("erase_customer got a blank integration_id")
     if user is None and not integration_id:
         raise ValueError("erase_customer needs a user or an integration_id")
     with transaction.atomic(savepoint=False):

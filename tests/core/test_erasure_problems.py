@@ -76,3 +76,18 @@ def test_a_customer_without_profile_loses_their_problems(
     services.erase_customer(user, requested_by="test")
 
     assert not SyncProblem.objects.exists()
+
+
+@pytest.mark.parametrize("blank", [" ", "   ", "\t"])
+def test_erasing_a_blank_integration_id_is_refused_before_anything_is_written(
+    blank: str, shop_settings: Any
+) -> None:
+    """The service itself refuses it (the command did; the admin and the shop's own code call
+    the service): a tombstone for "   " and a DELETE of /v1/customer_data/%20 helped no one."""
+    from django_talon.models import DataDeletionRequest, OutboxMessage
+    from django_talon.services import gdpr
+
+    with pytest.raises(ValueError, match="blank integration_id"):
+        gdpr.erase_customer(integration_id=blank)
+    assert not DataDeletionRequest.objects.exists()
+    assert not OutboxMessage.objects.exists()
