@@ -44,7 +44,13 @@ from django_talon.services.operations import (
     sweep_outbox,
 )
 from django_talon.services.placement import record_placement
-from django_talon.services.prices import PriorPrice, best_prior_price, best_prior_prices
+from django_talon.services.prices import (
+    PriorPrice,
+    abest_prior_price,
+    abest_prior_prices,
+    best_prior_price,
+    best_prior_prices,
+)
 from django_talon.services.profiles import (
     ReservationRefused,
     create_referral,
@@ -105,6 +111,8 @@ __all__ = [
     "apply_coupon",
     "apply_referral",
     "attach_session_to_user",
+    "abest_prior_price",
+    "abest_prior_prices",
     "best_prior_price",
     "best_prior_prices",
     "cancel_session",

@@ -66,6 +66,19 @@ def assert_error(answer: requests.Response, status: int) -> dict[str, Any]:
             "/customerSession/cartItems",
         ),
         ({"customerSession": {}, "responseContent": ["everything"]}, "/responseContent/0"),
+        # each price is finite, the cart's total is not (it was a 500 from the loyalty engine)
+        (
+            {"customerSession": {"cartItems": [dict(COFFEE, price=1e308, quantity=10)]}},
+            "/customerSession/cartItems",
+        ),
+        (
+            {
+                "customerSession": {
+                    "cartItems": [dict(COFFEE, price=1e308, quantity=1, position=0)] * 2
+                }
+            },
+            "/customerSession/cartItems",
+        ),
     ],
 )
 def test_session_payload_errors(raw: Raw, body: Any, pointer: str) -> None:

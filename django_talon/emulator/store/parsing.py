@@ -101,6 +101,10 @@ def parse_cart_item(raw: Any, pointer: str, *, legacy: bool) -> dict[str, Any]:
     return out
 
 
+#: quantities below this are exact as floats (the fast branch's sum needs no overflow guard)
+_EXACT_INTS = 1 << 53
+
+
 def _parse_cart_items(items: list[Any]) -> list[dict[str, Any]]:
     """The session's cart items, validated (v2).
 
@@ -108,8 +112,12 @@ def _parse_cart_items(items: list[Any]) -> list[dict[str, Any]]:
     (a float), ``name`` and ``category``, well-formed; those are copied as
     :func:`parse_cart_item` would copy them (same keys, same order) without a call per item.
     Anything else goes through :func:`parse_cart_item`, which names what is wrong.
+
+    A cart whose total is past the float range (``1e308`` x 10) is a 400: every price is
+    finite on its own, and the engine's sums became infinite (a 500 from ``math.floor``).
     """
     parsed: list[dict[str, Any]] = []
+    total = 0.0
     append = parsed.append
     isfinite = math.isfinite
     for index, item in enumerate(items):
@@ -120,7 +128,7 @@ def _parse_cart_items(items: list[Any]) -> list[dict[str, Any]]:
                 type(sku) is str
                 and sku
                 and type(quantity) is int
-                and quantity >= 1
+                and 1 <= quantity < _EXACT_INTS
                 and type(price) is float
                 and isfinite(price)
                 and type(name) is str
@@ -135,8 +143,19 @@ def _parse_cart_items(items: list[Any]) -> list[dict[str, Any]]:
                         "category": category,
                     }
                 )
+                total += price * quantity
                 continue
-        append(parse_cart_item(item, f"/customerSession/cartItems/{index}", legacy=False))
+        out = parse_cart_item(item, f"/customerSession/cartItems/{index}", legacy=False)
+        try:
+            total += float(out.get("price", 0)) * float(out.get("quantity", 1))
+        except OverflowError:  # a quantity past the float range
+            total = math.inf
+        append(out)
+    if not isfinite(total):
+        raise bad_request(
+            "the cart's total (price x quantity over all items) is too large",
+            pointer="/customerSession/cartItems",
+        )
     return parsed
 
 
