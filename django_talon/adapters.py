@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
@@ -213,8 +213,50 @@ def _linked_cart(instance: Any) -> Any | None:
     if isinstance(instance, models.Model):
         fields = cart_foreign_keys(type(instance))
         if len(fields) == 1:
-            return getattr(instance, fields[0].name)
+            return _related_on_write_alias(instance, fields[0])
     return getattr(instance, "cart", None)
+
+
+def _related_on_write_alias(instance: models.Model, field: Any) -> Any | None:
+    """``instance``'s related object through ``field``, read where it is written.
+
+    The foreign key's descriptor reads through ``router.db_for_read``: with a read-replica
+    router that is the replica, which does not see the shop's transaction yet (the cart it
+    changed a moment ago, or created). The related row is read on the write alias instead
+    when the two differ (and cached on ``instance``, as the descriptor caches it); with one
+    database, or a related object already loaded, nothing changes and no query is added.
+    """
+    value = getattr(instance, field.attname)
+    if value is None or field.is_cached(instance):
+        return getattr(instance, field.name)
+    model = field.related_model
+    alias = router.db_for_write(model, instance=instance)
+    if alias == router.db_for_read(model, instance=instance):
+        return getattr(instance, field.name)
+    related = model._base_manager.using(alias).get(**{field.target_field.attname: value})
+    field.set_cached_value(instance, related)
+    return related
+
+
+def _on_write_alias(rows: Any, instance: Any = None) -> Any:
+    """The manager or queryset ``rows``, reading on the database alias its model is written
+    to (``router.db_for_write``, with ``instance`` as the hint), not on its read alias.
+
+    Why: django-talon mirrors the cart inside the shop's transaction, on the write alias; a
+    read-replica router sent ``cart.items.all()`` to a replica that does not see that
+    transaction yet, so every Talon.One session was one cart change behind. A related
+    manager is switched before its queryset is made (``db_manager``), since making it
+    already consults the read alias's connection. With one database (no
+    ``DATABASE_ROUTERS``) ``rows`` is returned as it is, and so is anything that is neither
+    (a stand-in cart's ``items``).
+    """
+    if not isinstance(rows, (models.Manager, models.QuerySet)):
+        return rows
+    hints = {"instance": instance} if instance is not None else {}
+    alias = router.db_for_write(rows.model, **hints)
+    if rows.db == alias:
+        return rows
+    return rows.db_manager(alias) if isinstance(rows, models.Manager) else rows.using(alias)
 
 
 def _normalised(method: _F, convert: Callable[[Any], Any]) -> _F:
@@ -325,7 +367,8 @@ class TalonAdapter:
         if callable(custom):
             return list(custom())
         manager = getattr(cart, "items", None)
-        rows = manager.all() if manager is not None and hasattr(manager, "all") else []
+        # Read where the shop writes: a read replica does not see its transaction yet.
+        rows = _on_write_alias(manager, cart).all() if hasattr(manager, "all") else []
         items: list[dict[str, Any]] = []
         for row in rows:
             quantity = int(row.quantity)
@@ -424,7 +467,7 @@ class TalonAdapter:
             model = apps.get_model(label)
         except (LookupError, ValueError):
             return None
-        return model._default_manager.filter(pk=pk).first()
+        return _on_write_alias(model._default_manager.filter(pk=pk)).first()
 
     def cart_for_item(self, item: Any) -> Any | None:
         """The cart a cart-item row belongs to: the item's one foreign key to a

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-from django_talon import application_checks
+from django_talon import application_checks, database_checks
 from django_talon.conf import CHOICES, DEFAULTS, TalonConfig, talon_settings
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver"})
@@ -45,6 +45,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_choices_and_models(config),
         *_cart_owner(config),
         *_cart_links(config),
+        *database_checks.check_databases(config, _adapter_class(config)),
         *_values(),
         *_cache(config),
         *_base_url_in_production(config),

@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 
@@ -50,11 +50,26 @@ class FailClosedOutsideTransactionError(TransactionManagementError):
 
     Fail-closed means "no confirmation from Talon.One, no order": that only holds when the
     refusal rolls the shop's order back with the session's change, so the call must run
-    inside the shop's ``transaction.atomic()`` (or ``ATOMIC_REQUESTS``). Outside one, the
-    order row would already be committed while the customer is told "not placed"; this error
-    is raised instead, before the session is changed or anything is queued. It is a
-    programming error, not an outage: it is not a :class:`~django_talon.exceptions.TalonServiceError`.
+    inside the shop's ``transaction.atomic()`` (or ``ATOMIC_REQUESTS``) on the database alias
+    django-talon writes to, ``'default'``: a ``transaction.atomic(using="other")`` does not
+    hold django-talon's writes (the check ``django_talon.E021`` flags an order routed
+    there). Outside one, the order row would already be committed while the customer is
+    told "not placed"; this error is raised instead, before the session is changed or
+    anything is queued. It is a programming error, not an outage: it is not a
+    :class:`~django_talon.exceptions.TalonServiceError`.
     """
+
+
+def _outside_transaction_message(what: str) -> str:
+    """The :class:`FailClosedOutsideTransactionError` text: it names the alias, since a
+    shop whose orders live on another database wraps them in that one's transaction and
+    was told to wrap what it had already wrapped."""
+    return (
+        f"fail-closed: {what} outside a transaction on the database alias "
+        f"{DEFAULT_DB_ALIAS!r}, where django-talon writes; wrap the order's save/payment in "
+        f"transaction.atomic() on {DEFAULT_DB_ALIAS!r} (one on another alias does not hold "
+        "django-talon's writes: docs/adapters.md#several-databases)"
+    )
 
 
 # -- finding sessions -------------------------------------------------------------------------
@@ -441,8 +456,7 @@ def _change_state(
         fail_closed = talon_settings.fail_closed
     if fail_closed and not transaction.get_connection().in_atomic_block:
         raise FailClosedOutsideTransactionError(
-            f"fail-closed: {state} session {session.integration_id} outside the caller's "
-            "transaction; wrap the order's save/payment in transaction.atomic()"
+            _outside_transaction_message(f"{state} session {session.integration_id}")
         )
     with transaction.atomic(savepoint=False):
         _locked(session).state = state

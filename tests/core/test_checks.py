@@ -126,3 +126,108 @@ def test_checks_are_registered() -> None:
     with override_settings(TALON={"API_KEY": "k"}):
         found = [m.id for m in checks.run_checks()]
     assert "django_talon.E001" in found
+
+
+# -- several databases (E021, W008, W009; docs/adapters.md#several-databases) -----------------
+# The routers only answer aliases: the checks never open a connection, so the test settings'
+# one database is enough ("shopdb", "talondb" and "replica" are not in DATABASES).
+SHOP_MODELS = {
+    "CART_MODELS": ["shopapp.Cart"],
+    "CART_ITEM_MODELS": ["shopapp.CartItem"],
+    "ORDER_MODELS": ["shopapp.Order"],
+}
+
+
+class ShopOnItsOwnDatabase:
+    """The shop's app (carts, lines, orders) on 'shopdb', everything else on default."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        return "shopdb" if model._meta.app_label == "shopapp" else None
+
+    def db_for_write(self, model: Any, **hints: Any) -> str | None:
+        return self.db_for_read(model)
+
+
+class TalonOnItsOwnDatabase:
+    """django-talon's own models on 'talondb'."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        return "talondb" if model._meta.app_label == "django_talon" else None
+
+    db_for_write = db_for_read
+
+
+class ReadReplica:
+    """Django's primary/replica pattern: every read from 'replica', every write to default."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return "replica"
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        return "default"
+
+
+class ShopReadReplica(ReadReplica):
+    """The same, with django-talon's reads on default, as docs/adapters.md says."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return "default" if model._meta.app_label == "django_talon" else "replica"
+
+
+def routed(router: type, **talon: Any) -> list[Any]:
+    with override_settings(DATABASE_ROUTERS=[f"{__name__}.{router.__name__}"]):
+        with override_settings(TALON=talon, CACHES=SHARED_CACHE):
+            return list(check_settings())
+
+
+def test_e021_shop_models_written_to_another_alias() -> None:
+    """The cart's rollback is not django-talon's: each model is named with its alias."""
+    messages = routed(ShopOnItsOwnDatabase, **GOOD, **SHOP_MODELS)
+    assert [m.id for m in messages] == ["django_talon.E021"] * 3
+    for message, label in zip(
+        messages, ["shopapp.Cart", "shopapp.CartItem", "shopapp.Order"], strict=True
+    ):
+        assert f"{label!r}" in message.msg and "'shopdb'" in message.msg
+        assert "'default'" in message.hint
+    # One database, and reads elsewhere only: nothing.
+    assert ids(**GOOD, **SHOP_MODELS) == []
+    assert [m.id for m in routed(ShopReadReplica, **GOOD, **SHOP_MODELS)] == []
+
+
+def test_e021_django_talon_models_written_to_another_alias() -> None:
+    """One message for the app's models (not one per model); W009 is not said again."""
+    (message,) = routed(TalonOnItsOwnDatabase, **GOOD)
+    assert message.id == "django_talon.E021"
+    assert "'talondb'" in message.msg and "django_talon.CustomerSession" in message.msg
+
+
+def test_w009_django_talon_models_read_from_a_replica() -> None:
+    (message,) = routed(ReadReplica, **GOOD)
+    assert message.id == "django_talon.W009"
+    assert "'replica'" in message.msg and "django_talon.CustomerSession" in message.msg
+    assert "app_label == 'django_talon': return 'default'" in message.hint
+
+
+class LinesOfTheirOwn(TalonAdapter):
+    """docs/installation.md's shape: the shop's own query reads the lines."""
+
+    def cart_items(self, cart: Any) -> list[dict[str, Any]]:
+        return [{"sku": row.sku, "quantity": row.quantity} for row in cart.items.all()]
+
+
+def test_w008_replica_reads_with_the_shops_own_line_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = f"{__name__}.LinesOfTheirOwn"
+    (message,) = routed(ShopReadReplica, **GOOD, **SHOP_MODELS, ADAPTER=adapter)
+    assert message.id == "django_talon.W008"
+    assert "'shopapp.CartItem'" in message.msg and "'replica'" in message.msg
+    assert ".using(router.db_for_write(CartItem, instance=cart))" in message.hint
+    # The default cart_items reads on the write alias itself: nothing to warn about ...
+    assert [m.id for m in routed(ShopReadReplica, **GOOD, **SHOP_MODELS)] == []
+    # ... unless the cart hands over its own lines.
+    from tests.shopapp.models import Cart
+
+    monkeypatch.setattr(Cart, "talon_cart_items", lambda self: [], raising=False)
+    (message,) = routed(ShopReadReplica, **GOOD, **SHOP_MODELS)
+    assert message.id == "django_talon.W008" and "talon_cart_items()" in message.msg
+    # One database: the override reads where it writes.
+    assert ids(**GOOD, **SHOP_MODELS, ADAPTER=adapter) == []
