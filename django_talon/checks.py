@@ -223,7 +223,7 @@ def _cart_link_problem(model: Any, config: TalonConfig, hook: str) -> tuple[str,
     second way to fix it), or None: one foreign key to a ``CART_MODELS`` model, or none
     but a ``cart`` attribute (a property, or a foreign key to a cart the receivers do not
     watch: a shop wiring only its orders), which the default reads."""
-    from django_talon.adapters import cart_foreign_keys
+    from django_talon.cart_links import cart_foreign_keys
 
     links = cart_foreign_keys(model, config.CART_MODELS)
     if len(links) == 1 or (not links and hasattr(model, "cart")):

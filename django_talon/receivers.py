@@ -29,7 +29,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.core.signals import request_started
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from django_talon.conf import talon_settings
@@ -273,7 +273,7 @@ def on_cart_item_saving(
     """
     if raw or instance._state.adding or instance.pk is None:
         return
-    from django_talon.adapters import cart_foreign_keys
+    from django_talon.cart_links import cart_foreign_keys
 
     fields = cart_foreign_keys(sender)  # the links the default cart_for_item reads too
     if update_fields is not None:
@@ -284,14 +284,22 @@ def on_cart_item_saving(
 
 
 def _remember_old_cart(sender: Any, instance: Any, fields: list[Any]) -> None:
+    # read on the write alias: a read replica does not see the shop's open transaction
+    alias = router.db_for_write(sender, instance=instance)
     stored = (
-        sender._base_manager.filter(pk=instance.pk)
+        sender._base_manager.using(alias)
+        .filter(pk=instance.pk)
         .values_list(*[f.attname for f in fields])
         .first()
     )
     for field, old in zip(fields, stored or (), strict=False):
         if old is not None and old != getattr(instance, field.attname):
-            previous = field.related_model._base_manager.filter(pk=old).first()
+            model = field.related_model
+            previous = (
+                model._base_manager.using(router.db_for_write(model, instance=instance))
+                .filter(pk=old)
+                .first()
+            )
             instance.__dict__[_MOVED_FROM] = previous
             return
 

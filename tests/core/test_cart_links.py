@@ -16,7 +16,8 @@ from django.db import transaction
 from django.test import override_settings
 
 from django_talon import services
-from django_talon.adapters import TalonAdapter, cart_foreign_keys, get_adapter
+from django_talon.adapters import TalonAdapter, get_adapter
+from django_talon.cart_links import cart_foreign_keys
 from django_talon.checks import check_settings
 from django_talon.models import LedgerEntry, SyncProblem
 from tests.basketshop.models import Basket, Exchange, Line, Order

@@ -108,3 +108,24 @@ def test_fail_closed_outside_a_transaction_names_the_alias(settings: Any, shop: 
         services.close_session(cart)
     assert "outside a transaction on the database alias 'default'" in str(refused.value)
     assert "docs/adapters.md#several-databases" in str(refused.value)
+
+
+def test_a_line_moved_to_another_cart_is_seen_on_the_write_alias(shop_settings: Any) -> None:
+    """The item receiver reads the line's old cart before the save; through the router that
+    read went to the replica (here: no such alias), so the move was not seen and the cart
+    it left kept the line in its session."""
+    from django_talon import services
+    from tests.core.conftest import GRINDER
+
+    origin = make_cart(items=[ESPRESSO, GRINDER])
+    later = make_cart(items=[])
+    with replica:
+        line = CartItem.objects.using("default").get(cart=origin, sku="GRINDER-X")
+        line.cart = later
+        line.save()
+    assert not SyncProblem.objects.exists()
+    left = services.session_for_cart(origin, create=False)
+    moved = services.session_for_cart(later, create=False)
+    assert left is not None and moved is not None
+    assert [i["sku"] for i in left.cart_items] == ["ESPRESSO-250"]
+    assert [i["sku"] for i in moved.cart_items] == ["GRINDER-X"]

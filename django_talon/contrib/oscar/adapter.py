@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from oscar.core.loading import get_model
 
 from django_talon.adapters import TalonAdapter
+from django_talon.cart_links import on_write_alias
 from django_talon.contrib.oscar.conf import oscar_settings
 from django_talon.contrib.oscar.free_items import add_free_item, remove_free_item
 from django_talon.contrib.oscar.items import sent_items
@@ -43,8 +44,11 @@ def fresh_lines(basket: Any) -> list[Any]:
     """The basket's lines read now (not ``all_lines()``'s cache, which a line saved a moment
     ago may not be in yet), in Oscar's line order, with the basket's strategy."""
     ensure_strategy(basket)
+    # on the write alias: a read replica does not see the line saved a moment ago
     lines = list(
-        basket.lines.select_related("product", "stockrecord").prefetch_related("attributes")
+        on_write_alias(basket.lines, basket)
+        .select_related("product", "stockrecord")
+        .prefetch_related("attributes")
     )
     for line in lines:
         line.basket = basket
