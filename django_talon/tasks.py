@@ -253,13 +253,29 @@ def sync_profiles(
     ``since``: a ``datetime`` or an ISO date-time string (see :func:`_since`). The
     checkpoint lives in the cache (``TALON["CACHE_ALIAS"]``): a redelivered task after a
     worker crash continues after the last delivered batch instead of starting over.
+    ``batch_size`` (1-1000) and ``max_batches`` (1 or more), when given, are checked like
+    the command's options: a ``ValueError`` otherwise.
     """
     from django_talon.services import bulk_sync
 
+    # Refused like the command's --batch-size/--max-batches (0 silently meant the default
+    # batch size, and no batch at all).
+    _count("batch_size", batch_size, bulk_sync.MAX_BATCH_SIZE)
+    _count("max_batches", max_batches)
     result = bulk_sync.sync_profiles(
         batch_size=batch_size, since=_since(since), force=force, max_batches=max_batches
     )
     return _jsonable(result)
+
+
+def _count(name: str, value: Any, maximum: int | None = None) -> None:
+    """Refuse a ``sync_profiles`` count that is given but is no whole number in range."""
+    if value is None:
+        return
+    in_range = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if not in_range or (maximum is not None and value > maximum):
+        bounds = f"between 1 and {maximum}" if maximum is not None else "a whole number >= 1"
+        raise ValueError(f"{name} must be {bounds}, got {value!r}")
 
 
 @shared_task(name="django_talon.sync_audiences", acks_late=True)

@@ -93,11 +93,37 @@ class CacheCheckpoint:
         self._cache().delete(self.key)
 
 
+class CheckpointPathError(ValueError):
+    """A :class:`FileCheckpoint` path that can never hold the file (a directory, a path
+    under a regular file, a device or a FIFO): refused when the checkpoint is made, before a batch is
+    sent, instead of at the first save, where it read like an outage to resume from."""
+
+
+class CheckpointNotSavedError(OSError):
+    """A :class:`FileCheckpoint` could not be written (or removed): a batch was delivered
+    but the progress a later run would resume from was not recorded. Not an outage:
+    running again stops at the same save until the path (or the disk) is fixed. An
+    ``OSError``, as the failed save raised before."""
+
+
 class FileCheckpoint:
-    """Checkpoint in a JSON file, replaced atomically (a crash never leaves half a file)."""
+    """Checkpoint in a JSON file, replaced atomically (a crash never leaves half a file).
+
+    The path is checked when the checkpoint is made (:class:`CheckpointPathError`); a save
+    or clear that fails later raises :class:`CheckpointNotSavedError`. The temporary file
+    is written next to the target: ``os.replace`` is atomic (and works at all) only within
+    one file system.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        raw = os.fspath(path)
+        self.path = Path(raw)
+        problem = _checkpoint_path_problem(raw, self.path)
+        if problem:
+            raise CheckpointPathError(
+                f"checkpoint file {raw!r} {problem}: give the path of a JSON file "
+                "(it is created if missing)"
+            )
 
     def load(self) -> dict[str, Any] | None:
         try:
@@ -110,18 +136,54 @@ class FileCheckpoint:
         return value if isinstance(value, dict) else None
 
     def save(self, state: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        except OSError as exc:
+            raise self._not_saved("save", exc) from exc
         try:
             with os.fdopen(fd, "w") as handle:
                 json.dump(state, handle)
             os.replace(tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise self._not_saved("save", exc) from exc
             raise
 
     def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._not_saved("remove", exc) from exc
+
+    def _not_saved(self, verb: str, exc: OSError) -> CheckpointNotSavedError:
+        return CheckpointNotSavedError(
+            f"could not {verb} the checkpoint {self.path}: {type(exc).__name__}: {exc}"
+        )
+
+
+def _checkpoint_path_problem(raw: str, path: Path) -> str:
+    """Why ``path`` can never be a checkpoint file ("" when it can, as far as can be told
+    before writing). ``Path`` drops a trailing ``/`` (``out/`` became the file ``out``,
+    its temporary file one level up), hence the look at ``raw``."""
+    if os.path.basename(raw) in ("", ".", ".."):
+        return "names a directory"
+    try:
+        if path.is_dir():
+            return "is a directory"
+        if path.exists() and not path.is_file():
+            return "is not a regular file"  # a device or a FIFO: os.replace would replace it
+        for parent in path.absolute().parents:  # the nearest that exists must take the file
+            if parent.exists():
+                if not parent.is_dir():
+                    return f"cannot be created: {parent} is not a directory"
+                if not os.access(parent, os.W_OK | os.X_OK):
+                    return f"cannot be created: no permission to write in {parent}"
+                break
+    except OSError as exc:  # e.g. a parent that may not be searched: no save would work
+        return f"cannot be checked: {type(exc).__name__}: {exc}"
+    return ""
 
 
 class NullCheckpoint:

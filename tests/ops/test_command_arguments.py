@@ -7,19 +7,27 @@
   ``DELETE /v1/customer_data/%20``; ``--list --limit 0`` said "No erasure requests."
 - ``talon_sync_catalog`` told a configuration error (no ``PRODUCT_MODEL``) or a checkpoint
   file it could not write to "run the command again to resume".
+- ``talon_sync_profiles`` did so too (no API key; a ``--checkpoint-file`` that is a
+  directory, after sending a batch); ``--since 99999999d`` was an ``OverflowError``
+  traceback; ``--max-batches 0`` ran nothing and said "Stopped after user pk None; run again
+  to continue."; the ``sync_profiles`` task took ``batch_size=0`` for the default.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from django_talon import outbox, services
+from django_talon import outbox, services, tasks
 from django_talon.models import DataDeletionRequest, OutboxMessage
+from django_talon.services import bulk_sync
 from tests.core.test_catalog_sync import catalog_settings, make_products, sync_calls
 from tests.ops.carts import OpsCart
 
@@ -32,6 +40,21 @@ def run(*args: Any) -> str:
     out = StringIO()
     call_command(*args, stdout=out, stderr=StringIO())
     return out.getvalue()
+
+
+def profile_calls(emulator: Any) -> list[dict[str, Any]]:
+    return emulator.control.requests("/v2/customer_profiles")  # type: ignore[no-any-return]
+
+
+def make_users(count: int) -> None:
+    user_model = get_user_model()
+    user_model.objects.bulk_create(
+        [user_model(username=f"args-{i}", password="!") for i in range(count)]
+    )
+
+
+def no_space(*args: Any, **kwargs: Any) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
 
 
 def dead_letter(key: str = "session:dead") -> OutboxMessage:
@@ -111,23 +134,144 @@ def test_catalog_without_a_product_model_is_a_configuration_error(
     assert "again" not in str(raised.value)
 
 
-def test_catalog_checkpoint_file_that_is_a_directory_is_refused_before_sending(
-    catalog_settings: Any, talon_emulator: Any, tmp_path: Path
+def impossible_checkpoint_paths(tmp_path: Path) -> dict[str, str]:
+    """Paths no checkpoint file can have: each used to be found out only at the first save
+    (after a batch was sent) and reported as an outage to resume from."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    fifo = tmp_path / "a-fifo"
+    os.mkfifo(fifo)
+    return {
+        "directory": str(tmp_path),
+        "trailing-slash": f"{tmp_path}/new/",  # was written as the file "new", its temp in tmp
+        "under-a-file": str(blocker / "c.json"),
+        # Not a file: os.replace replaced it (never test this with /dev/null: as root, a
+        # regression would replace the system's /dev/null with a regular file).
+        "fifo": str(fifo),
+        "empty": "",  # was the cache checkpoint, silently
+    }
+
+
+IMPOSSIBLE = ["directory", "trailing-slash", "under-a-file", "fifo", "empty"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+@pytest.mark.timeout(60)  # reading a FIFO not refused blocks for good
+@pytest.mark.parametrize("kind", IMPOSSIBLE)
+def test_catalog_checkpoint_file_that_cannot_be_one_is_refused_before_sending(
+    kind: str, catalog_settings: Any, talon_emulator: Any, tmp_path: Path
 ) -> None:
     make_products(3)
-    with pytest.raises(CommandError, match="is a directory") as raised:
-        run("talon_sync_catalog", "--checkpoint-file", str(tmp_path))
+    path = impossible_checkpoint_paths(tmp_path)[kind]
+    with pytest.raises(CommandError, match="--checkpoint-file: checkpoint file") as raised:
+        run("talon_sync_catalog", "--batch-size", "2", "--checkpoint-file", path)
     assert "again" not in str(raised.value)
     assert sync_calls(talon_emulator) == []
 
 
-def test_catalog_checkpoint_that_cannot_be_saved_says_so(
-    catalog_settings: Any, talon_emulator: Any, tmp_path: Path
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+@pytest.mark.timeout(60)  # reading a FIFO not refused blocks for good
+@pytest.mark.parametrize("kind", IMPOSSIBLE)
+def test_profiles_checkpoint_file_that_cannot_be_one_is_refused_before_sending(
+    kind: str, talon_settings: Any, talon_emulator: Any, tmp_path: Path
+) -> None:
+    make_users(3)
+    path = impossible_checkpoint_paths(tmp_path)[kind]
+    with pytest.raises(CommandError, match="--checkpoint-file: checkpoint file") as raised:
+        run("talon_sync_profiles", "--batch-size", "2", "--checkpoint-file", path)
+    assert "again" not in str(raised.value)
+    assert profile_calls(talon_emulator) == []
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "calls"),
+    [("talon_sync_catalog", sync_calls), ("talon_sync_profiles", profile_calls)],
+    ids=["catalog", "profiles"],
+)
+def test_checkpoint_that_cannot_be_saved_says_so(
+    command: str,
+    calls: Any,
+    catalog_settings: Any,
+    talon_emulator: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     make_products(3)
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
+    make_users(3)
+    monkeypatch.setattr(bulk_sync.os, "replace", no_space)  # a full disk, after the check
     with pytest.raises(CommandError, match="could not save the checkpoint") as raised:
-        run("talon_sync_catalog", "--batch-size", "2", "--checkpoint-file", str(blocker / "c"))
+        run(command, "--batch-size", "2", "--checkpoint-file", str(tmp_path / "c.json"))
+    assert "ENOSPC" in str(raised.value) or "No space left" in str(raised.value)
+    assert "Fix what keeps the --checkpoint-file from being written" in str(raised.value)
     assert "resume after the last delivered batch" not in str(raised.value)
-    assert len(sync_calls(talon_emulator)) == 1  # stopped at the first save
+    assert len(calls(talon_emulator)) == 1  # stopped at the first save
+    assert list(tmp_path.iterdir()) == []  # the temporary file was removed
+
+
+# -- talon_sync_profiles ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "talon", [{"API_KEY": ""}, {"ADAPTER": "no_such_module.Adapter"}], ids=["key", "adapter"]
+)
+def test_profiles_configuration_error_is_no_outage(
+    talon: dict[str, Any], settings: Any, talon_settings: Any, talon_emulator: Any
+) -> None:
+    make_users(2)
+    settings.TALON = {**settings.TALON, **talon}
+    with pytest.raises(CommandError, match="bulk sync stopped") as raised:
+        run("talon_sync_profiles", "--restart")
+    assert "again" not in str(raised.value)
+    assert ("api_key" in str(raised.value)) or ("no_such_module" in str(raised.value))
+
+
+def test_profiles_outage_still_says_run_again(talon_settings: Any, talon_emulator: Any) -> None:
+    make_users(2)
+    talon_emulator.control.add_fault(kind="error", status=503, path="/v2/customer_profiles")
+    with pytest.raises(CommandError, match="Run the command again to resume"):
+        run("talon_sync_profiles", "--restart")
+
+
+@pytest.mark.parametrize("since", ["99999999d", "9999999999999w", "2026-13-01", "0001-01-01"])
+def test_profiles_since_out_of_range_names_the_option(
+    since: str, settings: Any, talon_settings: Any, talon_emulator: Any
+) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"  # year 1 at midnight there is year 0 in UTC
+    make_users(1)
+    with pytest.raises(CommandError, match=rf"^--since '{since}': "):
+        run("talon_sync_profiles", "--since", since)
+    assert profile_calls(talon_emulator) == []
+
+
+@pytest.mark.parametrize("command", ["talon_sync_profiles", "talon_sync_catalog"])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_max_batches_must_be_positive(
+    command: str, value: str, catalog_settings: Any, talon_emulator: Any
+) -> None:
+    make_users(1)
+    make_products(1)
+    with pytest.raises(CommandError, match="--max-batches: must be a positive whole number"):
+        run(command, "--max-batches", value)
+    assert talon_emulator.control.requests() == []
+
+
+@pytest.mark.parametrize("value", [0, -3, 5000, True, "10", 2.5])
+def test_sync_profiles_task_refuses_the_batch_size_the_command_refuses(
+    value: Any, talon_settings: Any, talon_emulator: Any
+) -> None:
+    make_users(1)
+    with pytest.raises(ValueError, match=r"batch_size must be between 1 and 1000"):
+        tasks.sync_profiles(batch_size=value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        with pytest.raises(CommandError, match="--batch-size must be between 1 and 1000"):
+            run("talon_sync_profiles", "--batch-size", str(value))
+    assert profile_calls(talon_emulator) == []
+
+
+@pytest.mark.parametrize("value", [0, -1])
+def test_sync_profiles_task_refuses_max_batches_below_one(
+    value: int, talon_settings: Any, talon_emulator: Any
+) -> None:
+    make_users(1)
+    with pytest.raises(ValueError, match="max_batches must be a whole number >= 1"):
+        tasks.sync_profiles(max_batches=value)
+    assert tasks.sync_profiles(batch_size=1, max_batches=1)["batches"] == 1

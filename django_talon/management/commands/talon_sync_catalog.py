@@ -8,36 +8,19 @@ resumes after the last delivered batch (docs/commands.md); ``--restart`` starts 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from django_talon.management.commands.talon_sync_profiles import (
     ProgressBar,
     add_resume_arguments,
     check_batch_size,
+    file_checkpoint,
+    stopped,
 )
 from django_talon.services import bulk_sync
 from django_talon.services import catalog as catalog_sync
-
-
-class CheckpointNotSavedError(Exception):
-    """The ``--checkpoint-file`` could not be written (a batch was sent, its progress lost)."""
-
-
-class ReportingFileCheckpoint(bulk_sync.FileCheckpoint):
-    """A file checkpoint whose failed save is told apart from an outage: "run again to
-    resume" is wrong advice when the checkpoint was never saved."""
-
-    def save(self, state: dict[str, Any]) -> None:
-        try:
-            super().save(state)
-        except OSError as exc:
-            raise CheckpointNotSavedError(
-                f"could not save the checkpoint to {self.path}: {type(exc).__name__}: {exc}"
-            ) from exc
 
 
 class CatalogProgressBar(ProgressBar):
@@ -84,18 +67,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         size = options["batch_size"]
         check_batch_size(size)
-        if options["checkpoint_file"] and Path(options["checkpoint_file"]).is_dir():
-            # Found out only when the first batch was sent and its checkpoint could not be
-            # saved, and reported as an outage to "resume" from.
-            raise CommandError(
-                f"--checkpoint-file {options['checkpoint_file']} is a directory: give the "
-                "path of a JSON file (it is created if missing)"
-            )
-        checkpoint: bulk_sync.Checkpoint | None = (
-            ReportingFileCheckpoint(options["checkpoint_file"])
-            if options["checkpoint_file"]
-            else None
-        )
+        checkpoint = file_checkpoint(options["checkpoint_file"])  # None: the catalog's own
         show_progress = int(options["verbosity"]) >= 1
         bar = CatalogProgressBar(self.stdout)
         try:
@@ -108,29 +80,12 @@ class Command(BaseCommand):
                 progress=bar if show_progress else None,
                 max_batches=options["max_batches"],
             )
-        except (ValueError, ImproperlyConfigured) as exc:
-            # No catalog id, a bad batch size, an adapter's bad item, no PRODUCT_MODEL:
-            # nothing that running the command again would fix.
-            if show_progress:
-                bar.close()
-            raise CommandError(str(exc)) from exc
-        except CheckpointNotSavedError as exc:
-            if show_progress:
-                bar.close()
-            raise CommandError(
-                f"catalog sync stopped: {exc}. Fix the --checkpoint-file path and run again: "
-                "it resumes from the last checkpoint it could save (or starts over); a batch "
-                "sent twice changes nothing in Talon.One."
-            ) from exc
         except Exception as exc:
-            from django_talon.resilience import describe
-
+            # No catalog id or PRODUCT_MODEL, an adapter's bad item, an unwritable
+            # checkpoint: said as such; only an outage or a refused batch is "run again".
             if show_progress:
                 bar.close()
-            raise CommandError(
-                f"catalog sync stopped: {describe(exc)}. Run the command again to resume "
-                "after the last delivered batch."
-            ) from exc
+            raise stopped("catalog sync", exc) from exc
         if show_progress:
             bar.close()
         self._summary(result)

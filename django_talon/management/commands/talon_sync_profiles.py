@@ -7,10 +7,13 @@ delivered batch (see docs/commands.md); ``--restart`` starts over.
 
 from __future__ import annotations
 
+import argparse
 import re
 from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -20,6 +23,24 @@ from django_talon.services import bulk_sync
 
 RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+#: What stops a bulk sync the same way on every run (no API key, a bad adapter path, an
+#: adapter's bad value, no ``PRODUCT_MODEL``): "run again to resume" would be wrong advice.
+CONFIGURATION_ERRORS = (ValueError, ImproperlyConfigured, ImportError)
+
+
+def batch_count(value: str) -> int:
+    """The argparse ``type`` of ``--max-batches``: a whole number of at least 1 (0 or -1 ran
+    nothing and said "Stopped after user pk None; run again to continue."). argparse names
+    the option in the error, worded as ``talon_outbox``'s ``positive_int`` (which cannot be
+    imported here: ``talon_outbox`` imports this module)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value!r}")
+    return number
 
 
 def add_resume_arguments(parser: CommandParser, *, first: str) -> None:
@@ -37,9 +58,43 @@ def add_resume_arguments(parser: CommandParser, *, first: str) -> None:
     )
     parser.add_argument(
         "--max-batches",
-        type=int,
+        type=batch_count,
         default=None,
-        help="Stop after this many batches (the checkpoint lets the next run continue).",
+        help="Stop after N batches, N >= 1 (the checkpoint lets the next run continue).",
+    )
+
+
+def file_checkpoint(path: str | None) -> bulk_sync.FileCheckpoint | None:
+    """The ``--checkpoint-file`` checkpoint (None when not given), its path refused here,
+    before anything is sent: found only at the first save, a directory cost a delivered
+    batch and read like an outage to resume from."""
+    if path is None:
+        return None
+    try:
+        return bulk_sync.FileCheckpoint(path)
+    except bulk_sync.CheckpointPathError as exc:
+        raise CommandError(f"--checkpoint-file: {exc}") from exc
+
+
+def stopped(what: str, exc: Exception) -> CommandError:
+    """The error a bulk command ends with when its sync raised ``exc`` (``what``: "bulk
+    sync", "catalog sync"). "Run again to resume" only where running again can help (an
+    outage, a refused batch, a lost database connection): a configuration error or a
+    checkpoint that cannot be written stops the next run the same way."""
+    from django_talon.resilience import describe
+
+    if isinstance(exc, bulk_sync.CheckpointNotSavedError):
+        return CommandError(
+            f"{what} stopped: {exc}. Fix what keeps the --checkpoint-file from being written "
+            "(the path, its permissions, a full disk) and run again: it resumes from the last "
+            "checkpoint it could save (or starts over); a batch sent twice changes nothing in "
+            "Talon.One."
+        )
+    if isinstance(exc, CONFIGURATION_ERRORS):
+        return CommandError(f"{what} stopped: {describe(exc)}")
+    return CommandError(
+        f"{what} stopped: {describe(exc)}. Run the command again to resume after the last "
+        "delivered batch."
     )
 
 
@@ -55,19 +110,31 @@ def parse_since(value: str) -> datetime:
     """An ISO date or datetime (``2026-01-31``, ``2026-01-31T12:00``) or ``7d``/``12h``/``30m``.
 
     Without an offset it is the current time zone's wall clock (``TIME_ZONE``); the result
-    follows ``USE_TZ`` (aware, or naive local time: SQLite refuses an aware value then)."""
+    follows ``USE_TZ`` (aware, or naive local time: SQLite refuses an aware value then).
+    Every refusal is a ``ValueError`` naming ``--since``: ``99999999d`` (before the year 1)
+    was an ``OverflowError`` traceback, ``2026-13-01`` a bare "month must be in 1..12"."""
     value = value.strip()
-    relative = RELATIVE.match(value)
-    if relative:
-        amount, unit = relative.groups()
-        return timezone.now() - timedelta(**{UNITS[unit]: int(amount)})
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value)
-        if day is None:
-            raise ValueError(f"--since {value!r}: expected YYYY-MM-DD[THH:MM[:SS]] or 7d/12h/30m")
-        moment = datetime.combine(day, time.min)
-    return for_shop(moment)
+    try:
+        relative = RELATIVE.match(value)
+        if relative:
+            amount, unit = relative.groups()
+            return timezone.now() - timedelta(**{UNITS[unit]: int(amount)})
+        moment = parse_datetime(value) or _day(value)
+        if moment is None:
+            raise ValueError("expected YYYY-MM-DD[THH:MM[:SS]] or 7d/12h/30m")
+        moment = for_shop(moment)
+        if timezone.is_aware(moment):
+            moment.astimezone(dt_timezone.utc)  # what the database is sent: year 1 in UTC+1
+        return moment
+    except OverflowError as exc:
+        raise ValueError(f"--since {value!r}: out of the range of dates (years 1-9999)") from exc
+    except ValueError as exc:
+        raise ValueError(f"--since {value!r}: {exc}") from exc
+
+
+def _day(value: str) -> datetime | None:
+    day = parse_date(value)
+    return None if day is None else datetime.combine(day, time.min)
 
 
 class ProgressBar:
@@ -137,12 +204,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if warning:
             self.stderr.write(self.style.WARNING(f"--since: {warning}"))
-        checkpoint: bulk_sync.Checkpoint = (
-            bulk_sync.FileCheckpoint(options["checkpoint_file"])
-            if options["checkpoint_file"]
-            else bulk_sync.CacheCheckpoint()
-        )
         check_batch_size(options["batch_size"])
+        checkpoint = file_checkpoint(options["checkpoint_file"]) or bulk_sync.CacheCheckpoint()
         show_progress = int(options["verbosity"]) >= 1
         bar = ProgressBar(self.stdout)
         try:
@@ -158,14 +221,9 @@ class Command(BaseCommand):
                 selection=options["since"],
             )
         except Exception as exc:
-            from django_talon.resilience import describe
-
             if show_progress:
                 bar.close()
-            raise CommandError(
-                f"bulk sync stopped: {describe(exc)}. Run the command again to resume "
-                "after the last delivered batch."
-            ) from exc
+            raise stopped("bulk sync", exc) from exc
         if show_progress:
             bar.close()
         self._summary(result)
