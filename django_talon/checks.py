@@ -86,7 +86,37 @@ def _connection(config: TalonConfig) -> list[checks.CheckMessage]:
                 "E003",
             )
         )
+    else:
+        messages.extend(_celery_broker(config))
     return messages
+
+
+def _celery_broker(config: TalonConfig) -> list[checks.CheckMessage]:
+    """W010: DELIVERY "celery" while the current Celery app has no broker and is not eager.
+
+    Why: Celery then falls back to ``amqp://guest@localhost//``; where nothing listens
+    there, every write waits in the outbox with no worker and no beat to deliver it, and
+    nothing said so (a broker set under the wrong namespace looks the same).
+    """
+    if config.DELIVERY != "celery":
+        return []
+    from celery import current_app
+
+    conf = current_app.conf
+    if conf.task_always_eager or conf.broker_write_url:
+        return []
+    return [
+        checks.Warning(
+            "TALON['DELIVERY'] is 'celery' but the current Celery app "
+            f"({current_app.main or 'default'!r}) has no broker URL: Celery falls back to "
+            "amqp://guest@localhost//, and where nothing listens there every write waits in "
+            "the outbox, with no worker and no beat to deliver it.",
+            hint="Set CELERY_BROKER_URL (with config_from_object(..., namespace='CELERY')) and "
+            "import the app in your project's __init__.py (from .celery import app as "
+            "celery_app), or use DELIVERY 'auto' (Celery only with a broker) or 'sync'.",
+            id="django_talon.W010",
+        )
+    ]
 
 
 def _adapter(config: TalonConfig) -> list[checks.CheckMessage]:

@@ -52,6 +52,29 @@ def test_e003_celery_mode_without_celery(monkeypatch: pytest.MonkeyPatch) -> Non
     assert ids(**GOOD, DELIVERY="celery") == ["django_talon.E003"]
 
 
+def test_w010_celery_delivery_without_a_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Celery app with no broker falls back to amqp://guest@localhost//: every write would
+    wait in the outbox with nobody to deliver it, and ``manage.py check`` said nothing."""
+    from celery import Celery, _state
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+    app = Celery("no_broker_check", set_as_current=False)
+
+    before = _state.get_current_app()
+    app.set_current()
+    try:
+        assert ids(**GOOD, DELIVERY="celery") == ["django_talon.W010"]
+        app.conf.broker_url = "redis://127.0.0.1:6379/0"
+        assert ids(**GOOD, DELIVERY="celery") == []
+        app.conf.broker_url = None
+        app.conf.task_always_eager = True  # eager: no broker is used
+        assert ids(**GOOD, DELIVERY="celery") == []
+        assert ids(**GOOD, DELIVERY="auto") == []
+    finally:
+        before.set_current()
+
+
 def test_e004_invalid_adapter_path() -> None:
     assert ids(**GOOD, ADAPTER="nope.Missing") == ["django_talon.E004"]
     assert ids(**GOOD, ADAPTER="django_talon.conf.TalonSettings") == ["django_talon.E004"]
