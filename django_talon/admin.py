@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
@@ -28,6 +28,8 @@ from django_talon import (
     admin_ledger,  # noqa: F401  (registers the order ledger pages)
     admin_problems,  # noqa: F401  (registers the sync problems page)
 )
+from django_talon.admin_outcomes import report_releases, report_resyncs, tally
+from django_talon.admin_reserve import RESERVE_PERMISSION, ReserveCouponForm, reserve_action_view
 from django_talon.models import (
     CouponReservation,
     CustomerProfile,
@@ -36,6 +38,12 @@ from django_talon.models import (
     OutboxMessage,
 )
 from django_talon.services.display import summarize_answer
+from django_talon.services.outcomes import QUEUED, SENT, Delivery
+
+#: What the reservation and profile actions need, besides staff status (the reserve action
+#: needs :data:`~django_talon.admin_reserve.RESERVE_PERMISSION`).
+RELEASE_PERMISSION = "django_talon.delete_couponreservation"
+ERASE_PERMISSION = "django_talon.add_datadeletionrequest"
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +53,30 @@ def _pretty_json(value: Any) -> str:
         '<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>',
         json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
     )
+
+
+def item_count(cart_items: Any) -> str:
+    """The number of items of a stored cart, for the sessions list, whatever was stored.
+
+    Why not ``int(item["quantity"])``: the cart is whatever the adapter returned, stored as
+    JSON; a quantity ``"1.5"``, an item that is not an object or a cart that is not a list
+    made the whole sessions list a 500. Unreadable quantities count as 0 and a cart that
+    is not a list shows as "?"; the change page shows the stored JSON as it is.
+    """
+    if not isinstance(cart_items, list):
+        return "?" if cart_items else "0"
+    total = Decimal(0)
+    for item in cart_items:
+        value = item.get("quantity", 0) if isinstance(item, dict) else 0
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            continue
+        try:
+            quantity = Decimal(str(value).strip() or 0)
+            if quantity.is_finite():
+                total += quantity
+        except ArithmeticError:  # "abc", a sum beyond Decimal's range
+            continue
+    return f"{total:g}"
 
 
 def user_search_fields(prefix: str, user_model: Any = None) -> list[str]:
@@ -84,22 +116,6 @@ class _ViewOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 # --------------------------------------------------------------------------- reservations
 
 
-class ReserveCouponForm(forms.Form):
-    """Intermediate form of the "reserve a coupon code" action."""
-
-    code = forms.CharField(
-        label=_("Coupon code"),
-        max_length=100,
-        help_text=_("The existing Talon.One coupon code to reserve for the selected customers."),
-    )
-
-    def clean_code(self) -> str:
-        code: str = self.cleaned_data["code"].strip()
-        if not code or any(ch.isspace() for ch in code):
-            raise forms.ValidationError(_("A code cannot be empty or contain spaces."))
-        return code
-
-
 def reserve_code_for_profiles(code: str, profiles: list[CustomerProfile]) -> int:
     """Reserve ``code`` for ``profiles`` once Talon.One accepted it (first ≤1000 ids now,
     the rest through the outbox).
@@ -120,97 +136,14 @@ def release_code_for_profiles(code: str, profiles: list[CustomerProfile]) -> int
     return services.release_coupon(code, profiles)
 
 
-def _reserve_action_view(
-    modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
-    request: HttpRequest,
-    profiles: list[CustomerProfile],
-) -> HttpResponse | None:
-    """Shared by the profile action and the reservation changelist: ask for a code, reserve."""
-    if not (request.user.is_active and request.user.has_perm("django_talon.add_couponreservation")):
-        raise PermissionDenied
-    if "apply" in request.POST:
-        form = ReserveCouponForm(request.POST)
-        if form.is_valid():
-            code = form.cleaned_data["code"]
-            try:
-                count = reserve_code_for_profiles(code, profiles)
-            except _refusals() as exc:  # the form again, saying why: nothing was reserved
-                form.add_error("code", _refusal_message(code, exc))
-                return _reserve_form(modeladmin, request, profiles, form)
-            except Exception as exc:  # shown to staff; the service logged the details
-                logger.exception("Reserving %s from the admin failed", code)
-                modeladmin.message_user(
-                    request,
-                    _("Could not reserve %(code)s: %(error)s") % {"code": code, "error": exc},
-                    messages.ERROR,
-                )
-                return None
-            modeladmin.message_user(
-                request,
-                ngettext(
-                    "Reserved %(code)s for %(count)d customer.",
-                    "Reserved %(code)s for %(count)d customers.",
-                    count,
-                )
-                % {"code": code, "count": count},
-                messages.SUCCESS,
-            )
-            return None
-    else:
-        form = ReserveCouponForm()
-    return _reserve_form(modeladmin, request, profiles, form)
-
-
-def _refusals() -> tuple[type[Exception], ...]:
-    from django_talon.exceptions import TalonUnavailableError
-    from django_talon.services import ReservationRefused
-
-    return (ReservationRefused, TalonUnavailableError)
-
-
-def _refusal_message(code: str, exc: Exception) -> str:
-    """The form error for a code Talon.One refused, or could not check."""
-    from django_talon.services import ReservationRefused
-
-    if isinstance(exc, ReservationRefused):
-        return exc.message
-    return str(
-        _("Talon.One could not check %(code)s right now, so nothing was reserved. Try again.")
-        % {"code": code}
-    )
-
-
-def _reserve_form(
-    modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
-    request: HttpRequest,
-    profiles: list[CustomerProfile],
-    form: ReserveCouponForm,
-) -> TemplateResponse:
-    """The intermediate page: the customers, the code field (with its error, if any)."""
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": _("Reserve a coupon code"),
-        "opts": modeladmin.model._meta,
-        "form": form,
-        "profiles": profiles,
-        "action_name": request.POST.get("action", "reserve_coupon"),
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        # "Select all N" re-posts the filter (kept in the URL), not N ids: more than
-        # DATA_UPLOAD_MAX_NUMBER_FIELDS hidden inputs would be refused by Django.
-        "select_across": request.POST.get("select_across") == "1",
-        # Re-post the rows ticked on *this* changelist (reservation or profile ids).
-        "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
-        "media": modeladmin.media + form.media,
-    }
-    return TemplateResponse(request, "admin/django_talon/reserve_coupon.html", context)
-
-
 @admin.register(CouponReservation)
 class CouponReservationAdmin(_ViewOnlyAdmin):
     # Reservations are created through the action (which calls Talon.One), never by typing
     # rows that Talon.One would not know about: no add/change (_ViewOnlyAdmin), no delete.
     list_display = ["coupon_code", "profile", "customer", "created_at", "synced"]
-    list_filter = [("synced_at", admin.EmptyFieldListFilter), "created_at", "coupon_code"]
+    # No filter by code: it listed every distinct code on every page load (2,000 codes,
+    # 190 KB); the search finds codes, and ?coupon_code=X still filters by URL.
+    list_filter = [("synced_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["coupon_code", "profile__integration_id"]  # + the user's, see below
     list_select_related = ["profile", "profile__user"]
     readonly_fields = ["profile", "coupon_code", "created_at", "synced_at"]
@@ -234,17 +167,31 @@ class CouponReservationAdmin(_ViewOnlyAdmin):
         # Deleting a row must release it in Talon.One too: use the "release" action.
         return False
 
-    @admin.action(description=_("Release the selected reservations in Talon.One"))
+    # The actions' permissions (``@admin.action(permissions=...)``): Django offers an action
+    # only to staff who may run it, instead of a bare 403 after choosing it.
+    def has_release_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(RELEASE_PERMISSION))
+
+    def has_reserve_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(RESERVE_PERMISSION))
+
+    @admin.action(
+        description=_("Release the selected reservations in Talon.One"), permissions=["release"]
+    )
     def release_selected(self, request: HttpRequest, queryset: QuerySet[CouponReservation]) -> None:
-        if not request.user.has_perm("django_talon.delete_couponreservation"):
+        """Release per code and report what Talon.One answered: released, queued (the outbox
+        retries), or refused (the rows stay: Talon.One still holds them; see the dead letter)."""
+        if not self.has_release_permission(request):
             raise PermissionDenied
+        from django_talon.services.profiles import release_coupon_now
+
         by_code: dict[str, list[CustomerProfile]] = {}
         for row in queryset.select_related("profile"):
             by_code.setdefault(row.coupon_code, []).append(row.profile)
-        released = 0
+        results = []
         for code, profiles in by_code.items():
             try:
-                released += release_code_for_profiles(code, profiles)
+                done = release_coupon_now(code, profiles)
             except Exception as exc:
                 logger.exception("Releasing %s from the admin failed", code)
                 self.message_user(
@@ -252,23 +199,27 @@ class CouponReservationAdmin(_ViewOnlyAdmin):
                     _("Could not release %(code)s: %(error)s") % {"code": code, "error": exc},
                     messages.ERROR,
                 )
-        if released:
-            self.message_user(
-                request,
-                ngettext(
-                    "Released %(count)d reservation.", "Released %(count)d reservations.", released
-                )
-                % {"count": released},
-                messages.SUCCESS,
-            )
+                continue
+            if done.released:
+                outcome = QUEUED if done.delivery.pending else SENT
+                results.append((done.code, done.released, Delivery(outcome, done.delivery.reason)))
+            if done.kept:
+                results.append((done.code, done.kept, done.delivery))
+        if results:
+            report_releases(self, request, tally(results))
+        elif by_code:
+            self.message_user(request, _("No reservation was released."), messages.WARNING)
 
-    @admin.action(description=_("Reserve another code for the customers of the selected rows"))
+    @admin.action(
+        description=_("Reserve another code for the customers of the selected rows"),
+        permissions=["reserve"],
+    )
     def reserve_for_same_customers(
         self, request: HttpRequest, queryset: QuerySet[CouponReservation]
     ) -> HttpResponse | None:
         profile_ids = set(queryset.values_list("profile_id", flat=True))
         profiles = list(CustomerProfile.objects.filter(pk__in=profile_ids, erased_at__isnull=True))
-        return _reserve_action_view(self, request, profiles)
+        return reserve_action_view(self, request, profiles)
 
 
 # --------------------------------------------------------------------------- profiles
@@ -332,15 +283,30 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_error(self, obj: CustomerProfile) -> bool:
         return bool(obj.last_error)
 
-    @admin.action(description=_("Reserve a coupon code for the selected customers"))
+    # The actions' permissions (``@admin.action(permissions=...)``): Django offers an action
+    # only to staff who may run it, instead of a bare 403 after choosing it. Resync uses
+    # "change" (``has_change_permission``, i.e. ``change_customerprofile``).
+    def has_reserve_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(RESERVE_PERMISSION))
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(ERASE_PERMISSION))
+
+    @admin.action(
+        description=_("Reserve a coupon code for the selected customers"), permissions=["reserve"]
+    )
     def reserve_coupon(
         self, request: HttpRequest, queryset: QuerySet[CustomerProfile]
     ) -> HttpResponse | None:
         profiles = list(queryset.filter(erased_at__isnull=True).order_by("pk"))
-        return _reserve_action_view(self, request, profiles)
+        return reserve_action_view(self, request, profiles)
 
-    @admin.action(description=_("Send the selected profiles to Talon.One again"))
+    @admin.action(
+        description=_("Send the selected profiles to Talon.One again"), permissions=["change"]
+    )
     def resync(self, request: HttpRequest, queryset: QuerySet[CustomerProfile]) -> None:
+        """Deliver each profile now and report what Talon.One answered: sent, queued (the
+        outbox retries it, with the reason) or refused (a dead letter, with its answer)."""
         # Calls Talon.One: like the other actions it needs a permission, not only staff
         # status (a support user who may view the profiles must not push them).
         if not request.user.has_perm("django_talon.change_customerprofile"):
@@ -350,11 +316,17 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         profiles = list(
             queryset.filter(erased_at__isnull=True, user__isnull=False).select_related("user")
         )
-        count = 0
+        if not profiles:
+            self.message_user(
+                request,
+                _("Nothing was sent: the selected profiles are erased or have no user."),
+                messages.WARNING,
+            )
+            return
+        results = []
         for profile in profiles:
             try:
-                services.resync_profile(profile)
-                count += 1
+                results.append((profile.integration_id, 1, services.resync_profile(profile)))
             except Exception as exc:
                 logger.exception("Resync of profile %s from the admin failed", profile.pk)
                 self.message_user(
@@ -363,24 +335,24 @@ class CustomerProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     % {"profile": profile, "error": exc},
                     messages.ERROR,
                 )
-        self.message_user(
-            request,
-            ngettext(
-                "Sent %(count)d profile to Talon.One.",
-                "Sent %(count)d profiles to Talon.One.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        report_resyncs(self, request, tally(results))
 
-    @admin.action(description=_("Request erasure (GDPR) of the selected customers"))
+    @admin.action(
+        description=_("Request erasure (GDPR) of the selected customers"), permissions=["erase"]
+    )
     def request_erasure(
         self, request: HttpRequest, queryset: QuerySet[CustomerProfile]
     ) -> HttpResponse | None:
-        if not request.user.has_perm("django_talon.add_datadeletionrequest"):
+        if not self.has_erase_permission(request):
             raise PermissionDenied
         profiles = list(queryset.filter(erased_at__isnull=True))
+        if not profiles:  # nothing to ask for: not a success, and no confirmation page
+            self.message_user(
+                request,
+                _("The selected customers were already erased: nothing was requested."),
+                messages.WARNING,
+            )
+            return None
         if request.POST.get("confirm") == "yes":
             from django_talon import services
 
@@ -450,8 +422,8 @@ class CustomerSessionAdmin(_ViewOnlyAdmin):
     readonly_fields = list(fields)  # type: ignore[arg-type]
 
     @admin.display(description=_("items"))
-    def item_count(self, obj: CustomerSession) -> int:
-        return sum(int(item.get("quantity", 0) or 0) for item in obj.cart_items or [])
+    def item_count(self, obj: CustomerSession) -> str:
+        return item_count(obj.cart_items)
 
     @admin.display(boolean=True, description=_("error"))
     def has_error(self, obj: CustomerSession) -> bool:
@@ -542,9 +514,14 @@ class OutboxMessageAdmin(_ViewOnlyAdmin):
     def payload_json(self, obj: OutboxMessage) -> str:
         return _pretty_json(obj.payload)
 
-    @admin.action(description=_("Retry the selected dead letters"))
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        """The action's permission: offered only to staff who may run it (the page is
+        view-only, so not ``has_change_permission``, which is False for everyone)."""
+        return bool(request.user.has_perm("django_talon.change_outboxmessage"))
+
+    @admin.action(description=_("Retry the selected dead letters"), permissions=["retry"])
     def retry_dead_letters(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
-        if not request.user.has_perm("django_talon.change_outboxmessage"):
+        if not self.has_retry_permission(request):
             raise PermissionDenied
         from django_talon import services
 

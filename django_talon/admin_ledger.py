@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_talon.exceptions import TalonUnavailableError
+from django_talon.exceptions import TalonRequestFailedError, TalonUnavailableError
 from django_talon.models import Discrepancy, LedgerEntry
 
 logger = logging.getLogger(__name__)
@@ -191,19 +191,32 @@ class DiscrepancyAdmin(_ReadOnlyAdmin):
             _json(obj.entry.effects),
         )
 
-    @admin.action(description=_("Re-check against Talon.One"))
+    def has_recheck_permission(self, request: HttpRequest) -> bool:
+        """The re-check's permission (``change_discrepancy``): Django offers the action only
+        to staff who may run it (the page is view-only: ``has_change_permission`` is False)."""
+        return bool(request.user.has_perm("django_talon.change_discrepancy"))
+
+    @admin.action(description=_("Re-check against Talon.One"), permissions=["recheck"])
     def recheck(self, request: HttpRequest, queryset: QuerySet[Discrepancy]) -> None:
-        if not request.user.has_perm("django_talon.change_discrepancy"):
+        """Re-check each discrepancy; a failure says whether Talon.One was unavailable (try
+        again later) or refused the request (its status and answer: retrying will not
+        help until the cause is fixed, e.g. a session Talon.One does not know, a wrong key)."""
+        if not self.has_recheck_permission(request):
             raise PermissionDenied
         from django_talon.services import recheck_discrepancy
 
-        resolved = failed = 0
+        resolved = 0
+        unavailable: list[tuple[Discrepancy, str]] = []
+        refused: list[tuple[Discrepancy, str]] = []
         for discrepancy in queryset.select_related("entry", "charged_entry"):
             try:
                 resolved += recheck_discrepancy(discrepancy)
-            except TalonUnavailableError as exc:  # shown to staff; the service logged it
+            except TalonRequestFailedError as exc:  # shown to staff; the service logged it
+                logger.warning("re-checking discrepancy %s was refused: %s", discrepancy.pk, exc)
+                refused.append((discrepancy, _refusal(exc)))
+            except TalonUnavailableError as exc:
                 logger.warning("re-checking discrepancy %s failed: %s", discrepancy.pk, exc)
-                failed += 1
+                unavailable.append((discrepancy, str(exc)))
         self.message_user(
             request,
             ngettext(
@@ -214,10 +227,45 @@ class DiscrepancyAdmin(_ReadOnlyAdmin):
             % {"count": resolved},
             messages.SUCCESS,
         )
-        if failed:
+        if unavailable:
             self.message_user(
                 request,
-                _("%(count)d could not be re-checked (Talon.One unavailable?).")
-                % {"count": failed},
+                ngettext(
+                    "%(count)d could not be re-checked: Talon.One is unavailable, try again "
+                    "later (discrepancy %(first)s: %(reason)s).",
+                    "%(count)d could not be re-checked: Talon.One is unavailable, try again "
+                    "later (discrepancy %(first)s: %(reason)s).",
+                    len(unavailable),
+                )
+                % {
+                    "count": len(unavailable),
+                    "first": unavailable[0][0].pk,
+                    "reason": unavailable[0][1],
+                },
                 messages.WARNING,
             )
+        if refused:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d could not be re-checked: Talon.One refused the request "
+                    "(discrepancy %(first)s: %(reason)s).",
+                    "%(count)d could not be re-checked: Talon.One refused the requests "
+                    "(discrepancy %(first)s: %(reason)s).",
+                    len(refused),
+                )
+                % {"count": len(refused), "first": refused[0][0].pk, "reason": refused[0][1]},
+                messages.ERROR,
+            )
+
+
+def _refusal(exc: TalonRequestFailedError) -> str:
+    """Talon.One's refusal in a few words: the status (401/403 named as the credentials'
+    problem they are) and its message. Never the API key: the text comes redacted."""
+    if exc.status in (401, 403):
+        return str(
+            _("HTTP %(status)s: the API key in the TALON setting or its permissions")
+            % {"status": exc.status}
+        )
+    detail = exc.api_message or str(exc)
+    return f"HTTP {exc.status}: {detail}" if exc.status is not None else detail

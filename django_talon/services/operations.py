@@ -16,11 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max, Q
 
 from django_talon import outbox, resilience
 from django_talon.models import CustomerProfile, DataDeletionRequest, Discrepancy, OutboxMessage
 from django_talon.services.gdpr import process_erasure
 from django_talon.services.handlers import profile_key
+from django_talon.services.outcomes import Delivery, deliver_now, worst
 from django_talon.services.profiles import sync_profile
 
 logger = logging.getLogger("django_talon.services")
@@ -40,18 +42,32 @@ __all__ = [
 ]
 
 
-def resync_profile(profile: CustomerProfile) -> None:
-    """Send a profile to Talon.One again, now (the admin's "resync" action).
+def resync_profile(profile: CustomerProfile) -> Delivery:
+    """Send a profile to Talon.One again, now (the admin's "resync" action), and say how it
+    went.
 
     For when Talon.One's copy is suspect: the profile is queued with ``force=True`` (which
     forgets what was delivered, so delivery does not skip it as unchanged) and delivered at
-    once instead of waiting for the relay. A failed delivery stays queued in the outbox and
-    shows as the profile's last error; only a failure to queue raises.
+    once instead of waiting for the relay (each of its Applications' rows, with
+    ``TALON["APPLICATIONS"]``). A failed delivery does not raise: it stays queued in the
+    outbox (an outage) or becomes a dead letter (Talon.One refused it), and shows as the
+    profile's last error; the returned :class:`~django_talon.services.outcomes.Delivery`
+    says which (sent / queued with the reason / refused with Talon.One's answer), because
+    "no exception" never meant "Talon.One has it". Raises ``ValueError`` for a profile
+    without a user or an erased one (nothing is sent for it).
     """
     if profile.user is None:
         raise ValueError(f"profile {profile.integration_id} has no user to read attributes from")
-    sync_profile(profile.user, force=True)
-    outbox.deliver_key(profile_key(profile.integration_id), force=True)
+    key = profile_key(profile.integration_id)
+    ours = OutboxMessage.objects.filter(Q(key=key) | Q(key__startswith=f"{key}@"))
+    before = ours.aggregate(last=Max("pk"))["last"] or 0
+    if sync_profile(profile.user, force=True).erased_at is not None:
+        raise ValueError(f"profile {profile.integration_id} was erased: nothing is sent for it")
+    queued = list(ours.filter(pk__gt=before).values_list("key", "pk"))
+    by_key: dict[str, list[int]] = {}
+    for each, pk in queued:
+        by_key.setdefault(each, []).append(pk)
+    return worst([deliver_now(each, ids) for each, ids in sorted(by_key.items())])
 
 
 def retry_dead_letters(ids: list[int] | None = None, *, key: str | None = None) -> int:

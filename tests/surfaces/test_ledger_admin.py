@@ -102,7 +102,8 @@ def test_recheck_action_needs_the_change_permission(
     viewer = staff_client(django_user_model, "support", "view_discrepancy")
     shop.control.clear_requests()
     post = {"action": "recheck", ACTION_CHECKBOX_NAME: [discrepancy.pk]}
-    assert viewer.post(ADMIN + "discrepancy/", post).status_code == 403
+    assert viewer.get(ADMIN + "discrepancy/").context["action_form"] is None  # not offered
+    assert viewer.post(ADMIN + "discrepancy/", post).status_code == 200  # not run either
     assert shop.control.requests("/v2/customer_sessions/") == []
 
     operator = staff_client(django_user_model, "operator", "view_discrepancy", "change_discrepancy")
