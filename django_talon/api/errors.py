@@ -6,6 +6,7 @@ of this app returns :func:`exception_handler` from ``get_exception_handler()`` (
 ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` is, and the project's handler still formats the
 answer (it is called with the translated DRF exception)::
 
+    AlreadyPlacedRefusedError  409  order_already_placed (the cart was ordered already)
     OrderRefusedError          503  order_refused       (the customer-safe message)
     TalonRequestFailedError    502  talon_error         unless the view gives the status a
                                                         4xx meaning (talon_refused())
@@ -33,6 +34,7 @@ from django_talon.exceptions import (
 )
 
 __all__ = [
+    "AlreadyPlacedAPIError",
     "BadGateway",
     "OrderRefusedAPIError",
     "ServiceUnavailable",
@@ -62,6 +64,16 @@ class OrderRefusedAPIError(APIException):
     default_code = "order_refused"
 
 
+class AlreadyPlacedAPIError(APIException):
+    """Fail-closed placement refused because another order already placed the cart (a
+    double click, a second tab): a conflict, not an outage, so no "try again" status. The
+    detail is the refusal's message for the customer."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("This cart has already been ordered.")
+    default_code = "order_already_placed"
+
+
 def api_exception(exc: BaseException, view: Any = None) -> BaseException:
     """The DRF exception for a django-talon error (any other exception is returned as is).
 
@@ -70,9 +82,12 @@ def api_exception(exc: BaseException, view: Any = None) -> BaseException:
     Talon.One's error, a 502. The new exception chains the original (``__cause__``).
     """
     mapped: APIException
+    from django_talon.services.placement import AlreadyPlacedRefusedError
     from django_talon.services.sessions import SessionStateError
 
-    if isinstance(exc, OrderRefusedError):
+    if isinstance(exc, AlreadyPlacedRefusedError):
+        mapped = AlreadyPlacedAPIError(str(exc))
+    elif isinstance(exc, OrderRefusedError):
         mapped = OrderRefusedAPIError(str(exc))
     elif isinstance(exc, SessionStateError):  # the order was placed meanwhile (another tab)
         mapped = NotFound(gettext_lazy("The cart is already checked out."))

@@ -24,6 +24,7 @@ from django_talon.exceptions import (
 )
 from django_talon.models import CouponReservation, CustomerSession, Referral
 from django_talon.services import profile_for_user
+from django_talon.services.placement import AlreadyPlacedRefusedError
 from tests.surfaces.conftest import ESPRESSO, GRINDER, make_cart
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -362,8 +363,20 @@ def answer(error: Exception, view: type[_Raising] = _Raising) -> Any:
         (TalonRequestFailedError("x", status=401), 502, "Talon.One answered with an error."),
         (TalonRequestFailedError("x", status=201), 502, "Talon.One answered with an error."),
         (OrderRefusedError(cause="timeout"), 503, OrderRefusedError.default_message),
+        # another order placed the cart already: a conflict, not "try again in a moment"
+        (
+            AlreadyPlacedRefusedError(cause="timeout"),
+            409,
+            AlreadyPlacedRefusedError.default_message,
+        ),
     ],
-    ids=["unavailable-503", "request-failed-502", "unusable-answer-502", "order-refused-503"],
+    ids=[
+        "unavailable-503",
+        "request-failed-502",
+        "unusable-answer-502",
+        "order-refused-503",
+        "already-placed-409",
+    ],
 )
 def test_exception_handler_maps_each_talon_error(
     error: Exception, status: int, detail: str
