@@ -28,6 +28,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import FieldDoesNotExist
 from django.core.signals import request_started
 from django.db import router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
@@ -213,17 +214,21 @@ def _owner_erased_here(cart: Any) -> bool:
     return user is not None and erasing(user)
 
 
-def _cart_changed(cart: Any) -> None:
+def _cart_changed(cart: Any, *, touched_only: bool = False) -> None:
     """Mirror an open cart; a finished one changes nothing, but a merged one hands its codes
     to the cart it was merged into (adapter ``cart_merged_into``). Failures are recorded
-    (stage ``cart``, or ``cart_merge`` for the merge)."""
+    (stage ``cart``, or ``cart_merge`` for the merge). ``touched_only``: the cart's own save
+    wrote nothing but its ``auto_now`` timestamps (see :func:`_touched_only`)."""
     from django_talon.adapters import get_adapter
     from django_talon.services import merge_carts, update_cart
 
     finished = False
     with _recorded("cart", _subject(cart)):
         if get_adapter().cart_is_open(cart):
-            update_cart(cart)
+            if touched_only:
+                update_cart(cart, _lines_as_mirrored=True)
+            else:
+                update_cart(cart)
         else:
             finished = True
     if not finished:
@@ -234,10 +239,31 @@ def _cart_changed(cart: Any) -> None:
             merge_carts(cart, target)
 
 
-def on_cart_changed(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> None:
+def on_cart_changed(
+    sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kw: Any
+) -> None:
     if raw or _owner_erased_here(instance):
         return
-    _cart_changed(instance)
+    _cart_changed(instance, touched_only=_touched_only(sender, update_fields))
+
+
+def _touched_only(model: Any, update_fields: Any) -> bool:
+    """Did a save write only the model's ``auto_now`` fields (``cart.save(update_fields=
+    ["updated_at"])``, the "the cart changed" touch after a line's save)? Such a save cannot
+    change the cart's lines, so :func:`~django_talon.services.update_cart` reuses the lines
+    it read for the line's save in the same transaction instead of reading them again (one
+    query per change, issue 13). A plain ``save()`` still reads them: it is how a shop
+    announces lines changed without a signal (``QuerySet.update()``)."""
+    if not update_fields:
+        return False
+    for name in update_fields:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # Django refuses such a save before post_save anyway
+            return False
+        if not getattr(field, "auto_now", False):
+            return False
+    return True
 
 
 def on_cart_deleted(sender: Any, instance: Any, **kw: Any) -> None:
@@ -326,7 +352,7 @@ def on_model_saved(sender: Any, instance: Any, raw: bool = False, **kw: Any) -> 
     ``override_settings(TALON=...)`` takes effect without reconnecting)."""
     label = sender._meta.label_lower
     if label in _labels("CART_MODELS"):
-        on_cart_changed(sender, instance, raw=raw)
+        on_cart_changed(sender, instance, raw=raw, update_fields=kw.get("update_fields"))
     elif label in _labels("CART_ITEM_MODELS"):
         on_cart_item_changed(sender, instance, raw=raw)
     elif label in _labels("ORDER_MODELS"):

@@ -52,7 +52,11 @@ def _no_session(cart: Any, key: str | None) -> CustomerSession:
 
 
 def update_cart(
-    cart: Any, *, request: HttpRequest | None = None, immediate: bool = True
+    cart: Any,
+    *,
+    request: HttpRequest | None = None,
+    immediate: bool = True,
+    _lines_as_mirrored: bool = False,
 ) -> CustomerSession:
     """Mirror a shop cart into its Talon.One session (creating it) and queue the update.
 
@@ -71,6 +75,11 @@ def update_cart(
     the session it mirrored (see :func:`_mirrored`) and costs only the adapter's
     ``cart_items`` query. The owner is compared by id (adapter ``cart_user_id``), so the
     user is loaded only when the session gets a profile. Query cost: see docs/services.md.
+
+    ``_lines_as_mirrored`` (the receiver of a cart save that wrote only ``auto_now``
+    timestamps): the lines cannot have changed since this transaction mirrored them, so
+    those are reused and ``cart_items`` is not called; attributes, costs and loyalty cards
+    are read again. Without a mirror in this transaction it changes nothing.
     """
     adapter = get_adapter()
     key = cart_key(cart)
@@ -83,11 +92,15 @@ def update_cart(
     owner = adapter.cart_user_id(cart)
     with transaction.atomic(savepoint=False):
         session = _mirrored(key)
+        items = None
+        if session is not None and _lines_as_mirrored:
+            items = session.cart_items
         if session is None:
             session = session_for_cart(cart, create=False, lock=True)
         if session is None:
             session = _adopt_cartless_session(request, cart, key, owner)
-        items = adapter.cart_items(cart)
+        if items is None:
+            items = adapter.cart_items(cart)
         if session is None:
             if not items:
                 return _no_session(cart, key)

@@ -11,8 +11,8 @@ What the outbox guarantees here: one session update per change; the delivery aft
 costs one transaction (the row was claimed in the shop's transaction) of four queries (the
 row's lock, the session's lookup, the stored answer, the row's ``done`` that also says
 whether anything is left). The receivers' share (``ADDED_QUERIES``) is pinned at what it
-costs today (9 in all), not at the issue's target of 6: see docs/performance.md. With Celery
-delivery and no immediate attempt the request pays the receivers' share only (5 queries, no
+costs today (8 in all), not at the issue's target of 6: see docs/performance.md. With Celery
+delivery and no immediate attempt the request pays the receivers' share only (4 queries, no
 commit of its own), within the target.
 """
 
@@ -41,15 +41,15 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 #: the stored answer, the row's ``done`` + "anything left?" (one ``UPDATE ... RETURNING``).
 DELIVERY_QUERIES = 4
 DELIVERY_COMMITS = 1
-#: Added per change today: the receivers' 5 in the shop's transaction (the line's save: the
+#: Added per change today: the receivers' 4 in the shop's transaction (the line's save: the
 #: session under lock, the cart's items, the session's UPDATE, the outbox INSERT; the cart's
-#: own ``updated_at`` save: its items again, the session remembered) + the delivery's 4.
-ADDED_QUERIES = 9
+#: own ``updated_at`` touch: nothing, the session and its lines remembered) + the delivery's 4.
+ADDED_QUERIES = 8
 ADDED_COMMITS = 1
 #: With Celery delivery and no immediate attempt (``DELIVERY = "celery"``,
 #: ``IMMEDIATE_ATTEMPT = False``) the request pays the receivers' share only, and hands the
 #: key to Celery after commit: no commit of its own.
-CELERY_ADDED_QUERIES = 5
+CELERY_ADDED_QUERIES = 4
 CELERY_ADDED_COMMITS = 0
 
 SKU = "ESPRESSO-250"
