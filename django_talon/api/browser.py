@@ -17,11 +17,17 @@ ask for it on every write with the session cookie).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 from django.urls import path
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.views import SpectacularSwaggerView
+
+from django_talon.api.schema import extend_schema
 
 __all__ = ["TalonAPIBrowserView", "urlpatterns"]
 
@@ -38,10 +44,25 @@ def _sidecar(filename: str) -> str:
 
 
 class TalonAPIBrowserView(SpectacularSwaggerView):
-    """Swagger UI over ``GET schema/``, its files from the shop's own static files."""
+    """Swagger UI over ``GET schema/``, its files from the shop's own static files.
+
+    The page is in the URLs the schema generator walks, so its ``schema`` and its ``get``
+    annotation are drf-spectacular's whatever ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``
+    says: with DRF's default class the generator refused the page ("Incompatible
+    AutoSchema") and ``GET schema/`` answered a 500 as soon as the page was included."""
+
+    schema = AutoSchema()
 
     url_name = "django_talon_api:schema"
     title = "django-talon API"
+
+    @extend_schema(exclude=True)
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """drf-spectacular's page, left out of the schema by an annotation built on
+        drf-spectacular's schema class (:func:`~django_talon.api.schema.extend_schema`):
+        the parent's is built on the project's default class, which the generator refuses."""
+        response: HttpResponse = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return response
 
     @staticmethod
     def _swagger_ui_resource(filename: str) -> str:

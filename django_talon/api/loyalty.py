@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    extend_schema,
     extend_schema_field,
     inline_serializer,
 )
@@ -28,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_talon import services
-from django_talon.api.schema import responses
+from django_talon.api.schema import extend_schema, responses
 from django_talon.api.serializers import PromotionsSerializer
 from django_talon.api.views import TalonAPIView
 from django_talon.conf import talon_settings

@@ -11,7 +11,6 @@ Talon.One one request per invented SKU. Prices are cached per SKU
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -19,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from django_talon.adapters import get_adapter
-from django_talon.api.schema import responses
+from django_talon.api.schema import extend_schema, responses
 from django_talon.api.views import TalonAPIView
 from django_talon.conf import talon_settings
 from django_talon.services.prices import best_prior_price

@@ -13,10 +13,13 @@ and ``talon_<what>_<verb>`` for a write (``talon_coupon_apply``, ``talon_staff_r
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from drf_spectacular import utils as spectacular
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -25,7 +28,9 @@ from rest_framework.response import Response
 from django_talon.api.authentication import TalonAuthenticationMixin, authentication_classes
 from django_talon.api.serializers import ErrorSerializer
 
-__all__ = ["ERRORS", "TalonSchemaView", "responses"]
+__all__ = ["ERRORS", "TalonSchemaView", "extend_schema", "responses"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: The error answers, by status; the body is DRF's (``{"detail": ...}``) except for 400.
 ERRORS: dict[int, str] = {
@@ -38,6 +43,31 @@ ERRORS: dict[int, str] = {
     502: "Talon.One answered with an error.",
     503: "Talon.One is not reachable right now (or calls are switched off).",
 }
+
+
+def extend_schema(**kwargs: Any) -> Callable[[F], F]:
+    """drf-spectacular's ``@extend_schema`` for a view method, built on drf-spectacular's
+    ``AutoSchema`` whatever ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]`` says.
+
+    Why: ``@extend_schema`` subclasses the ``DEFAULT_SCHEMA_CLASS`` of the moment the module
+    is imported. With DRF's default (DRF's own OpenAPI ``AutoSchema``, docs/installation.md
+    does not set it) every annotated operation inherited DRF's ``get_operation()``, and
+    ``GET schema/`` answered a 500 ("takes 3 positional arguments but 6 were given"): the
+    view's own ``schema = AutoSchema()`` does not reach the annotation's class. A method that
+    carries no schema yet is given drf-spectacular's class as the base, the one
+    ``@extend_schema`` takes first; an annotation stacked on another keeps its base."""
+    decorate = spectacular.extend_schema(**kwargs)
+
+    def decorator(f: F) -> F:
+        if getattr(f, "schema", None) or getattr(f, "kwargs", {}).get("schema"):
+            return decorate(f)
+        f.schema = AutoSchema  # type: ignore[attr-defined]
+        try:
+            return decorate(f)
+        finally:
+            del f.schema  # type: ignore[attr-defined]
+
+    return decorator
 
 
 def _error(status: int, description: str | None) -> OpenApiResponse:
@@ -62,7 +92,15 @@ class TalonSchemaView(TalonAuthenticationMixin, SpectacularAPIView):
     authenticated like them (``TALON["REST_AUTHENTICATION_CLASSES"]``, unusable credentials
     a 403, never a 500): with the project's default classes a NUL byte in a Basic-auth user
     name was a database error, and the schema listed Basic although no view of the app took
-    it."""
+    it.
+
+    ``schema`` is drf-spectacular's whatever ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]`` says
+    (like :class:`~django_talon.api.views.TalonAPIView`): the generator describes this view
+    too, and with DRF's default class (DRF's own OpenAPI ``AutoSchema``) ``GET schema/``
+    answered a 500 ("get_operation() takes 3 positional arguments"), although the setting
+    is documented as optional."""
+
+    schema = AutoSchema()
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return [auth() for auth in authentication_classes()]

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiResponse,
-    extend_schema,
     extend_schema_view,
     inline_serializer,
 )
@@ -42,7 +41,7 @@ from django_talon.api.errors import (  # the two exceptions lived here first: re
 )
 from django_talon.api.parsers import TalonParsersMixin
 from django_talon.api.permissions import TalonStaffPermission
-from django_talon.api.schema import responses
+from django_talon.api.schema import extend_schema, responses
 from django_talon.api.serializers import (
     CodeResultSerializer,
     CodeSerializer,
