@@ -24,6 +24,7 @@ from django.utils.module_loading import import_string
 
 from django_talon.cart_links import (
     NO_COLUMN,
+    cart_lines,
     foreign_key_value,
     linked_cart,
     on_write_alias,
@@ -264,19 +265,30 @@ class TalonAdapter:
     def cart_items(self, cart: Any) -> list[dict[str, Any]]:
         """The cart as Talon.One ``CartItem`` dicts (sku, name, price, quantity, category, ...).
 
-        Uses ``cart.talon_cart_items()`` when the cart defines it, else iterates ``cart.items``
-        reading ``sku``, ``name``, ``price``, ``quantity``, ``category`` (missing ones skipped).
-        Lines with a quantity below 1 are left out: Talon.One refuses them, and one such line
-        would make the whole session write fail (a dead letter, no discount for the cart).
+        Uses ``cart.talon_cart_items()`` when the cart defines it, else iterates the cart's
+        lines: ``cart.items`` when it is a manager, else the rows of the one
+        ``CART_ITEM_MODELS`` model whose foreign key points at the cart, whatever its name
+        (``cart.lines``; none found or several: no lines, and the check
+        ``django_talon.W011`` says so). Reads ``sku``, ``name``, ``price``, ``quantity``,
+        ``category`` (missing optional ones skipped). Lines with a quantity below 1 are left
+        out: Talon.One refuses them, and one such line would make the whole session write
+        fail (a dead letter, no discount for the cart).
         """
         custom = getattr(cart, "talon_cart_items", None)
         if callable(custom):
             return list(custom())
-        manager = getattr(cart, "items", None)
         # Read where the shop writes: a read replica does not see its transaction yet.
-        rows = on_write_alias(manager, cart).all() if hasattr(manager, "all") else []
+        lines = cart_lines(cart)
+        rows = lines.all() if lines is not None else []
         items: list[dict[str, Any]] = []
-        for row in rows:
+        for index, row in enumerate(rows):
+            missing = [name for name in ("sku", "price", "quantity") if not hasattr(row, name)]
+            if missing:  # e.g. the SKU lives on line.product: say so, not an AttributeError
+                raise AdapterValueError(
+                    f"cart_items[{index}]: the line {type(row).__name__} has no "
+                    f"{', '.join(repr(name) for name in missing)}, which the default "
+                    "cart_items() reads; override cart_items() in your adapter"
+                )
             quantity = int(row.quantity)
             if quantity < 1:
                 continue

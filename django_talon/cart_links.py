@@ -2,9 +2,9 @@
 
 The default adapter's links between the shop's models (:class:`~django_talon.adapters.
 TalonAdapter`'s ``cart_for_item``, ``order_cart``, ``cart_items``): which foreign key of a
-line or an order points at a ``CART_MODELS`` model, whatever its name, and how a related
-row or a line queryset is read on the database alias it is written to (a read replica does
-not see the shop's open transaction). The item receiver and the system checks use the same
+line or an order points at a ``CART_MODELS`` model, whatever its name (and so which lines
+a cart has), and how a related row or a line queryset is read on the database alias it is
+written to (a read replica does not see the shop's open transaction). The item receiver and the system checks use the same
 lookup, so one rule decides what "the cart of this line" is.
 """
 
@@ -73,6 +73,56 @@ def linked_cart(instance: Any) -> Any | None:
         if len(fields) == 1:
             return related_on_write_alias(instance, fields[0])
     return getattr(instance, "cart", None)
+
+
+def cart_line_links(cart_model: Any, item_models: Any = None) -> list[Any]:
+    """The foreign keys from ``CART_ITEM_MODELS`` models (``item_models``: labels to use
+    instead of the setting, e.g. a system check's config) to ``cart_model``: where the
+    default :meth:`TalonAdapter.cart_items` finds a cart's lines when it has no ``items``.
+
+    Why: a shop whose lines point at the cart as ``basket`` (``related_name="lines"``) had
+    its lines found for ``cart_for_item`` but read from ``cart.items``, which it has not:
+    every cart went to Talon.One empty, silently. Unknown labels are skipped (E006).
+    """
+    from django.apps import apps
+
+    labels = talon_settings.CART_ITEM_MODELS if item_models is None else item_models
+    target = cart_model._meta.concrete_model._meta.label_lower
+    links: list[Any] = []
+    for label in labels:
+        try:
+            model = apps.get_model(str(label))
+        except (LookupError, ValueError):
+            continue
+        links.extend(cart_foreign_keys(model, [target]))
+    return links
+
+
+def cart_lines(cart: Any) -> Any | None:
+    """The cart's lines as a manager or queryset read on their write alias, or None when
+    no lines relation is found.
+
+    ``cart.items`` when it is a manager (or has ``all()``: a stand-in cart), as before;
+    else the rows of the one ``CART_ITEM_MODELS`` model pointing at this cart's model
+    (:func:`cart_line_links`, through its related manager when it has one, so a
+    ``prefetch_related`` is used). None for none or several such foreign keys: the check
+    ``django_talon.W011`` says so, as the lines cannot be told apart.
+    """
+    items = getattr(cart, "items", None)
+    if hasattr(items, "all"):
+        return on_write_alias(items, cart)
+    if not isinstance(cart, models.Model):
+        return None
+    links = cart_line_links(type(cart))
+    if len(links) != 1:
+        return None
+    field = links[0]
+    accessor = field.remote_field.get_accessor_name()  # "...+": hidden, no manager
+    if field.many_to_one and accessor and not accessor.endswith("+"):
+        rows = getattr(cart, accessor)
+    else:  # related_name "+", or a one-to-one field: no related manager to use
+        rows = field.model._default_manager.filter(**{field.name: cart})
+    return on_write_alias(rows, cart)
 
 
 def related_on_write_alias(instance: models.Model, field: Any) -> Any | None:

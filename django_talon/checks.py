@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
 from django_talon import application_checks, database_checks
@@ -45,6 +46,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_choices_and_models(config),
         *_cart_owner(config),
         *_cart_links(config),
+        *_cart_lines(config),
         *database_checks.check_databases(config, _adapter_class(config)),
         *_values(),
         *_cache(config),
@@ -153,18 +155,21 @@ def _adapter_class(config: TalonConfig) -> Any | None:
 
 def _cart_owner(config: TalonConfig) -> list[checks.CheckMessage]:
     """W005: a ``CART_MODELS`` model without ``user`` while the adapter keeps the default
-    owner hooks, which read ``cart.user``: every such cart would go to Talon.One anonymous
-    (no profile, no loyalty points, no reserved coupons), without any error to notice."""
+    ``cart_user``, which reads ``cart.user``: every such cart would go to Talon.One anonymous
+    (no profile, no loyalty points, no reserved coupons), without any error to notice.
+
+    Only ``cart_user`` silences it: it decides the session's customer profile. An override
+    of ``cart_user_id`` alone (the owner's id, compared on each cart change) left every
+    logged-in cart anonymous, and this check used to stay quiet about it; an override of
+    ``cart_user`` alone is enough, since the default ``cart_user_id`` then asks it."""
     from django_talon.adapters import TalonAdapter
 
     adapter_cls = _adapter_class(config)
     if adapter_cls is None:
         return []
-    if (
-        adapter_cls.cart_user is not TalonAdapter.cart_user
-        or adapter_cls.cart_user_id is not TalonAdapter.cart_user_id
-    ):
+    if adapter_cls.cart_user is not TalonAdapter.cart_user:
         return []  # the shop says who owns a cart
+    only_id = adapter_cls.cart_user_id is not TalonAdapter.cart_user_id
     messages: list[checks.CheckMessage] = []
     for label in config.CART_MODELS:
         try:
@@ -176,10 +181,13 @@ def _cart_owner(config: TalonConfig) -> list[checks.CheckMessage]:
         messages.append(
             checks.Warning(
                 f"TALON['CART_MODELS'] names {label!r}, which has no 'user', and the adapter "
-                "keeps the default cart_user(): every cart of it is sent to Talon.One "
-                "anonymous (no customer profile, no loyalty points, no reserved coupons).",
-                hint="Override cart_user() and cart_user_id() in your adapter, e.g. "
-                "return cart.customer and cart.customer_id (docs/adapters.md, Hooks).",
+                "keeps the default cart_user()"
+                + (" (it overrides cart_user_id() only)" if only_id else "")
+                + ": every cart of it is sent to Talon.One anonymous (no customer profile, "
+                "no loyalty points, no reserved coupons).",
+                hint="Override both cart_user() and cart_user_id() in your adapter, e.g. "
+                "return cart.customer and cart.customer_id: cart_user() decides the "
+                "customer profile (docs/adapters.md, Hooks).",
                 obj=model,
                 id="django_talon.W005",
             )
@@ -232,6 +240,10 @@ def _cart_links(config: TalonConfig) -> list[checks.CheckMessage]:
                 model = apps.get_model(label)
             except (LookupError, ValueError):
                 continue  # E006 says so
+            if hook == "order_cart" and hasattr(model, "talon_session_id"):
+                # The default order_session_id reads it, and session_for_order asks it
+                # before order_cart: the documented session-cart shop's orders do close.
+                continue
             problem = _cart_link_problem(model, config, hook)
             if problem is None:
                 continue
@@ -246,6 +258,62 @@ def _cart_links(config: TalonConfig) -> list[checks.CheckMessage]:
                 )
             )
     return messages
+
+
+def _cart_lines(config: TalonConfig) -> list[checks.CheckMessage]:
+    """W011: a ``CART_MODELS`` model whose lines the default ``cart_items`` cannot find: no
+    ``talon_cart_items()``, no ``items`` manager, and not exactly one foreign key to it from
+    a ``CART_ITEM_MODELS`` model. Every cart of it went to Talon.One empty (no items, no
+    item discounts), with no error and nothing in ``manage.py check``."""
+    from django_talon.adapters import TalonAdapter
+    from django_talon.cart_links import cart_line_links
+
+    adapter_cls = _adapter_class(config)
+    if adapter_cls is None or adapter_cls.cart_items is not TalonAdapter.cart_items:
+        return []  # the shop says what is in a cart
+    messages: list[checks.CheckMessage] = []
+    for label in config.CART_MODELS:
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue  # E006 says so
+        if callable(getattr(model, "talon_cart_items", None)) or _has_items_manager(model):
+            continue
+        links = cart_line_links(model, config.CART_ITEM_MODELS)
+        if len(links) == 1:
+            continue
+        if links:
+            names = ", ".join(f"'{f.model._meta.label_lower}.{f.name}'" for f in links)
+            what = f"several foreign keys from TALON['CART_ITEM_MODELS'] models ({names})"
+        else:
+            what = "no foreign key from a TALON['CART_ITEM_MODELS'] model"
+        messages.append(
+            checks.Warning(
+                f"TALON['CART_MODELS'] names {label!r}, which has no 'items' and {what}, "
+                "and the adapter keeps the default cart_items(): every cart of it is sent "
+                "to Talon.One empty (no items, no item discounts).",
+                hint="Override cart_items() in your adapter (or define talon_cart_items() "
+                "on the cart model) to return the cart's lines, or list the line model "
+                "whose foreign key points at the cart in TALON['CART_ITEM_MODELS'] "
+                "(docs/adapters.md, Hooks).",
+                obj=model,
+                id="django_talon.W011",
+            )
+        )
+    return messages
+
+
+def _has_items_manager(model: Any) -> bool:
+    """Does ``cart.items`` give the default ``cart_items`` a manager? A reverse foreign key
+    or many-to-many named ``items`` does; a field of another kind does not; any other
+    ``items`` (a property, a method) is trusted, as it may return one."""
+    if not hasattr(model, "items"):
+        return False
+    try:
+        field = model._meta.get_field("items")
+    except FieldDoesNotExist:
+        return True
+    return bool(field.one_to_many or field.many_to_many)
 
 
 def _cart_link_problem(model: Any, config: TalonConfig, hook: str) -> tuple[str, str] | None:

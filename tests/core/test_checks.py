@@ -101,11 +101,15 @@ class CustomerOwnedCarts(TalonAdapter):
 
 
 def test_w005_cart_model_without_user_and_default_owner_hooks() -> None:
-    """``shopapp.CartItem`` stands in for a cart owned by a ``customer``: it has no ``user``."""
+    """``shopapp.CartItem`` stands in for a cart owned by a ``customer``: it has no ``user``
+    (nor lines: W011, tests/core/test_cart_lines_link.py)."""
     assert ids(**GOOD, CART_MODELS=["shopapp.Cart"]) == []
-    assert ids(**GOOD, CART_MODELS=["shopapp.CartItem"]) == ["django_talon.W005"]
+    assert ids(**GOOD, CART_MODELS=["shopapp.CartItem"]) == [
+        "django_talon.W005",
+        "django_talon.W011",
+    ]
     adapter = f"{__name__}.CustomerOwnedCarts"
-    assert ids(**GOOD, CART_MODELS=["shopapp.CartItem"], ADAPTER=adapter) == []
+    assert ids(**GOOD, CART_MODELS=["shopapp.CartItem"], ADAPTER=adapter) == ["django_talon.W011"]
     assert ids(**GOOD, CART_MODELS=["shop.Nope"]) == ["django_talon.E006"]  # not twice
 
 
