@@ -34,8 +34,22 @@ def to_decimal(value: Any) -> Decimal | None:
     return None
 
 
+#: The int64 range: every integer field of Talon.One (ids, counters, indexes) is one.
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+#: ``Decimal.adjusted()`` (the exponent of the leading digit) past which no int64 fits.
+_INT64_ADJUSTED = 18
+
+
 def to_int(value: Any) -> int | None:
-    """``int`` from an integral JSON number or digit string; ``None`` otherwise."""
+    """``int`` from an integral JSON number or digit string; ``None`` otherwise.
+
+    A converted value (string, float, ``Decimal``) must fit an int64, and is checked before
+    ``int()`` is called: ``int(Decimal("1e300000"))`` builds a 300,001-digit number, seconds
+    of CPU after the answer arrived and past every timeout. A JSON integer is kept as sent
+    (as the fast paths of :mod:`.decode` keep it): Python's ``json`` refuses one of more than
+    4300 digits, so it costs nothing to convert.
+    """
     if value.__class__ is int:
         return value
     if isinstance(value, bool) or value is None:
@@ -43,9 +57,14 @@ def to_int(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     number = to_decimal(value)
-    if number is None or number != number.to_integral_value():
+    if number is None:
         return None
-    return int(number)
+    if not number:
+        return 0  # "0", "0.0", "-0", also "0e999999": zero whatever its exponent
+    if number.adjusted() > _INT64_ADJUSTED or number != number.to_integral_value():
+        return None  # too large for an int64 (decided from the exponent alone), or a fraction
+    result = int(number)  # at most 19 digits here
+    return result if _INT64_MIN <= result <= _INT64_MAX else None
 
 
 def to_str(value: Any) -> str | None:
