@@ -10,6 +10,7 @@ exception is built.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -201,6 +202,15 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
+def _compact_json(body: Any, fallback: str) -> str:
+    """``body`` (decoded JSON) as compact JSON text, or ``fallback`` (the raw text) if it
+    cannot be written back (nesting past the encoder's recursion limit)."""
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+    except (RecursionError, ValueError, TypeError):
+        return fallback
+
+
 def error_for_status(
     status: int,
     body: Any,
@@ -215,11 +225,12 @@ def error_for_status(
 
     ``body`` is the decoded JSON (or ``None``); ``text`` the raw text used as the message
     when the body carries none (e.g. an HTML page from a proxy), shortened to 200 chars.
-    ``redact`` (the transport's) runs on the whole ``text`` *before* it is shortened: a
-    secret echoed across the cut would no longer match afterwards and its prefix would stay.
+    A JSON body without a ``message`` string (a gateway's ``{"error": "..."}``, AWS's
+    ``{"Message": "..."}``, a list) is quoted the same way, as compact JSON: the server's
+    explanation is all the caller has. ``redact`` (the transport's) runs on the whole text
+    *before* it is shortened: a secret echoed across the cut would no longer match
+    afterwards and its prefix would stay.
     """
-    if redact is not None:
-        text = redact(text)
     if status >= 500:
         cls: type[TalonAPIError] = TalonServerError
     else:
@@ -228,12 +239,16 @@ def error_for_status(
     errors: list[dict[str, Any]] = []
     if isinstance(body, dict):
         raw_message = body.get("message")
-        if isinstance(raw_message, str):
+        if isinstance(raw_message, str) and raw_message.strip():
             message = raw_message
         raw_errors = body.get("errors")
         if isinstance(raw_errors, list):
             errors = [e if isinstance(e, dict) else {"title": str(e)} for e in raw_errors]
     if not message:
+        if body is not None:
+            text = _compact_json(body, text)
+        if redact is not None:
+            text = redact(text)
         message = " ".join(text.split())[:200] or f"HTTP {status}"
     retry_after = retry_after_seconds(headers.get("Retry-After")) if headers else None
     return cls(

@@ -491,7 +491,9 @@ class Transport:
                 method=call.method,
                 path=call.path,
             )
-        text = content.decode("utf-8", errors="replace") if decode_error is not None else ""
+        # The raw text: the message of an answer that is not JSON (a proxy's HTML page), and
+        # of a JSON one without a usable ``message`` if its JSON cannot be written back.
+        text = content.decode("utf-8", errors="replace")
         error = error_for_status(
             status,
             body,
