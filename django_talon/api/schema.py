@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from drf_spectacular import utils as spectacular
+from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -87,6 +88,28 @@ def responses(
     return out
 
 
+class TalonEndpoints(EndpointEnumerator):
+    """The endpoints of django-talon's own views, wherever the project mounts them."""
+
+    def should_include_endpoint(self, path: str, callback: Any) -> bool:
+        view = getattr(callback, "cls", None)
+        if view is None or not view.__module__.startswith("django_talon."):
+            return False
+        return bool(super().should_include_endpoint(path, callback))
+
+
+class TalonSchemaGenerator(SchemaGenerator):
+    """drf-spectacular's generator over django-talon's views only.
+
+    Why: ``schema/`` describes this API (docs/rest-api.md lists its operation ids). The
+    default generator walks the project's whole root URLconf, so a shop's own DRF views
+    were described too, and under DRF's default ``DEFAULT_SCHEMA_CLASS`` each of them
+    (DRF's own OpenAPI ``AutoSchema``) stopped drf-spectacular with "Incompatible AutoSchema"
+    and ``GET schema/`` answered a 500."""
+
+    endpoint_inspector_cls = TalonEndpoints
+
+
 class TalonSchemaView(TalonAuthenticationMixin, SpectacularAPIView):
     """``GET schema/``: drf-spectacular's schema view, named like the other operations, and
     authenticated like them (``TALON["REST_AUTHENTICATION_CLASSES"]``, unusable credentials
@@ -101,6 +124,7 @@ class TalonSchemaView(TalonAuthenticationMixin, SpectacularAPIView):
     is documented as optional."""
 
     schema = AutoSchema()
+    generator_class = TalonSchemaGenerator
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return [auth() for auth in authentication_classes()]
