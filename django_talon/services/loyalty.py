@@ -392,6 +392,11 @@ def join_loyalty_program(user: Any, *, program_id: int | None = None) -> bool:
 
 
 # -- spending points at checkout --------------------------------------------------------------
+#: Points of 10**18 or more are refused before they are made an ``int`` (no balance holds
+#: them; Talon.One's balances are numbers well below that).
+MAX_POINTS_DIGITS = 18
+
+
 def _whole_points(points: Any) -> int:
     if isinstance(points, bool) or not isinstance(points, int | str | Decimal):
         raise RedemptionError(_("Enter a whole number of points (0 or more)."))
@@ -401,6 +406,10 @@ def _whole_points(points: Any) -> int:
         raise RedemptionError(_("Enter a whole number of points (0 or more).")) from exc
     if not number.is_finite() or number != number.to_integral_value() or number < 0:
         raise RedemptionError(_("Enter a whole number of points (0 or more)."))
+    if number.adjusted() >= MAX_POINTS_DIGITS:
+        # Refused before ``int()``: "1e999999" from the shop's points form was a
+        # million-digit int, half a minute of CPU in the request, before any balance check.
+        raise RedemptionError(_("That is more points than any balance holds."))
     return int(number)
 
 

@@ -157,6 +157,10 @@ def test_a_wish_survives_cart_changes(points_shop: Any, customer: Any) -> None:
         (True, "whole number"),
         ("NaN", "whole number"),
         (107, "107 is more than that"),
+        # refused before int(): "1e999999" was a million-digit int (half a minute of CPU)
+        ("1e999999", "more points than any balance"),
+        ("1E+18", "more points than any balance"),
+        (10**18, "more points than any balance"),
     ],
 )
 def test_a_wish_is_validated_before_anything_is_saved(

@@ -83,6 +83,16 @@ def test_more_points_than_the_balance_are_refused(shop: Client, talon_emulator: 
     assert "Paid with points" not in page
 
 
+def test_a_number_beyond_any_balance_is_refused_at_once(shop: Client, talon_emulator: Any) -> None:
+    """The form's text is refused before it becomes an int: "1e999999" was a
+    million-digit int, half a minute of the request's CPU."""
+    add(shop, "GRINDER-X")
+    response = shop.post("/talon/points/redeem/", {"points": "1e999999", "next": "/cart/"})
+    assert response.status_code == 302
+    page = shop.get("/cart/").content.decode()
+    assert "That is more points than any balance holds." in page
+
+
 def test_guests_see_no_points_form(shop_talon: dict[str, Any], talon_emulator: Any) -> None:
     from example_project.demo.data import load_demo_data
 
