@@ -30,6 +30,7 @@ from django_talon.cart_links import (
     on_write_alias,
 )
 from django_talon.conf import talon_settings
+from django_talon.promotions.money import currency_exponent
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -51,14 +52,23 @@ def cart_key(cart: models.Model) -> str | None:
     return get_adapter().cart_key(cart) or None
 
 
-def _money(value: Any) -> float:
-    """Talon.One takes JSON numbers; round through Decimal so 8.50 stays 8.5, not 8.4999.
+def _default_currency() -> str:
+    """The default Application's currency: what a price is rounded to when no cart says."""
+    return str(talon_settings.config.currency_of(talon_settings.default_application))
 
-    Half a cent rounds up (``ROUND_HALF_UP``), as the quote rounds the unit prices it reads
-    back (:func:`django_talon.promotions.money.quantize_money`), so the price Talon.One
-    evaluates is the one the shop charges.
+
+def _money(value: Any, currency: str | None = None) -> float:
+    """A price as the JSON number Talon.One takes, rounded to ``currency``'s minor unit
+    (None: the default Application's currency).
+
+    Through Decimal, so 8.50 stays 8.5, not 8.4999. Rounded as the quote rounds the prices it
+    reads back (:func:`django_talon.promotions.money.quantize_money`: the currency's minor
+    unit, half up), so the price Talon.One evaluates is the one the shop charges: 3 decimals
+    for KWD (1.235 used to go as 1.24 and the quote charged that), whole units for JPY, and
+    for EUR/USD the same 2-decimal floats as always (a session's fingerprint is unchanged).
     """
-    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    exponent = Decimal(1).scaleb(-currency_exponent(currency or _default_currency()))
+    return float(Decimal(str(value)).quantize(exponent, rounding=ROUND_HALF_UP))
 
 
 # -- JSON values --------------------------------------------------------------------------
@@ -105,9 +115,13 @@ def json_value(value: Any, where: str = "value") -> Any:
     )
 
 
-def json_cart_items(items: Any) -> list[dict[str, Any]]:
-    """Cart items as JSON; ``price`` (a ``Decimal`` or a float) rounded to cents like the
-    default adapter's prices.
+def json_cart_items(
+    items: Any, currency: str | Callable[[], str] | None = None
+) -> list[dict[str, Any]]:
+    """Cart items as JSON; ``price`` (a ``Decimal`` or a float) rounded half up to the minor
+    unit of ``currency`` (the cart's Application currency; a callable is asked only when a
+    line has such a price, so an empty cart never asks the adapter; None: the default
+    Application's), as the quote rounds what it reads back.
 
     A line with a quantity below 1 is left out, as the default ``cart_items`` leaves it out,
     and a whole-number quantity (``Decimal("2")``, ``2.0``) is sent as the integer. Why
@@ -117,6 +131,7 @@ def json_cart_items(items: Any) -> list[dict[str, Any]]:
     :class:`AdapterValueError`, recorded, before anything is queued.
     """
     result: list[dict[str, Any]] = []
+    resolved: list[str] = []
     for position, item in enumerate(items):
         where = f"cart_items[{position}]"
         if not isinstance(item, dict):
@@ -134,7 +149,10 @@ def json_cart_items(items: Any) -> list[dict[str, Any]]:
             finite = price.is_finite() if isinstance(price, Decimal) else math.isfinite(price)
             if not finite:
                 raise AdapterValueError(f"{where}: 'price' is {price}")
-            row["price"] = _money(price)  # a float of 0.335 too: Talon.One and the quote agree
+            if not resolved:
+                resolved.append(currency() if callable(currency) else currency or "")
+            # A float of 0.335 too: Talon.One and the quote agree.
+            row["price"] = _money(price, resolved[0] or None)
         result.append(row)
     return result
 
@@ -166,24 +184,34 @@ def json_attributes(attributes: Any, where: str) -> dict[str, Any]:
     return result
 
 
-def _normalised(method: _F, convert: Callable[[Any], Any]) -> _F:
-    """Wrap an adapter hook so what it returns is converted by ``convert``."""
+def _normalised(method: _F, convert: Callable[[Any, Any, Any], Any]) -> _F:
+    """Wrap an adapter hook so what it returns is converted by ``convert(value, adapter,
+    subject)`` (``subject``: the hook's cart or user, for the cart's currency)."""
     if getattr(method, "_talon_normalised", False):
         return method
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return convert(method(self, *args, **kwargs))
+        subject = args[0] if args else next(iter(kwargs.values()), None)
+        return convert(method(self, *args, **kwargs), self, subject)
 
     wrapper._talon_normalised = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
+def _cart_json_items(items: Any, adapter: TalonAdapter, cart: Any) -> list[dict[str, Any]]:
+    """``cart_items(cart)`` as JSON, prices rounded to the minor unit of the currency of the
+    cart's Application (``application_for_cart``): the currency the quote rounds them to."""
+    return json_cart_items(
+        items, lambda: str(talon_settings.config.currency_of(adapter.application_for_cart(cart)))
+    )
+
+
 #: The hooks whose results become payloads, with their converter (see ``__init_subclass__``).
-_NORMALISED_HOOKS: dict[str, Callable[[Any], Any]] = {
-    "cart_items": json_cart_items,
-    "cart_attributes": lambda value: json_attributes(value, "cart_attributes"),
-    "profile_attributes": lambda value: json_attributes(value, "profile_attributes"),
+_NORMALISED_HOOKS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "cart_items": _cart_json_items,
+    "cart_attributes": lambda value, adapter, cart: json_attributes(value, "cart_attributes"),
+    "profile_attributes": lambda value, adapter, user: json_attributes(value, "profile_attributes"),
 }
 
 
@@ -296,7 +324,8 @@ class TalonAdapter:
                 "sku": str(row.sku),
                 "name": str(getattr(row, "name", "") or row.sku),
                 "quantity": quantity,
-                "price": _money(row.price),
+                # Rounded by the wrapper to the cart's currency (json_cart_items).
+                "price": Decimal(str(row.price)),
             }
             category = getattr(row, "category", None)
             if category:
@@ -474,7 +503,7 @@ class TalonAdapter:
         item: dict[str, Any] = {"sku": self.product_sku(product)}
         price = getattr(product, "price", None)
         if price is not None:
-            item["price"] = _money(price)
+            item["price"] = _money(price)  # the catalog's prices: the default Application's
         return item
 
     def product_for_sku(self, sku: str) -> Any | None:

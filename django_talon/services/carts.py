@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 
 from django_talon.adapters import REQUEST_SESSION_KEY, TalonAdapter, cart_key, get_adapter
+from django_talon.conf import talon_settings
 from django_talon.middleware import current_request
 from django_talon.models import CustomerSession
 from django_talon.services.profiles import profile_for_user
@@ -136,7 +137,9 @@ def _mirror(
     session.cart_items = items if items is not None else adapter.cart_items(cart)
     session.attributes = adapter.cart_attributes(cart)
     session.additional_costs = additional_costs_payload(
-        adapter.additional_costs(cart), previous=session.additional_costs
+        adapter.additional_costs(cart),
+        previous=session.additional_costs,
+        currency=talon_settings.config.currency_of(session.application),
     )
     session.loyalty_cards = loyalty_cards_payload(adapter.loyalty_cards(cart))
 

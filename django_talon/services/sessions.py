@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
@@ -12,7 +11,7 @@ from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 
 from django_talon import outbox
-from django_talon.adapters import REQUEST_SESSION_KEY, cart_key, get_adapter
+from django_talon.adapters import REQUEST_SESSION_KEY, _money, cart_key, get_adapter
 from django_talon.conf import talon_settings
 from django_talon.models import CustomerSession
 from django_talon.promotions.codes import clean_code, find_code, same_code
@@ -264,10 +263,18 @@ def session_payload(session: CustomerSession) -> dict[str, Any]:
 
 
 def additional_costs_payload(
-    costs: dict[str, Any], *, previous: dict[str, Any] | None = None
+    costs: dict[str, Any],
+    *,
+    previous: dict[str, Any] | None = None,
+    currency: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """``adapter.additional_costs(cart)`` (name -> price) as ``additionalCosts``
     (``{name: {"price": number}}``); a price may also be given as ``{"price": ...}``.
+
+    Each price is rounded half up to the minor unit of ``currency`` (the session's
+    Application currency; None: the default Application's), as the item prices and the
+    quote are: 0.995 KWD shipping used to be sent (and charged) as 1.00, and 4.985 EUR went
+    as 4.98 (half to even) while a 4.985 item went as 4.99.
 
     A cost sent before (``previous``) that the cart no longer has is sent at price 0:
     Talon.One keeps the additional costs an update leaves out, so dropping it from the body
@@ -276,7 +283,7 @@ def additional_costs_payload(
     out: dict[str, dict[str, float]] = {name: {"price": 0.0} for name in previous or {}}
     for name, price in (costs or {}).items():
         value = price.get("price", 0) if isinstance(price, dict) else price
-        out[str(name)] = {"price": float(Decimal(str(value)).quantize(Decimal("0.01")))}
+        out[str(name)] = {"price": _money(value, currency)}
     return out
 
 
@@ -367,7 +374,10 @@ def evaluate_cart(target: SessionOrCart) -> list[Effect]:
         )
         session.cart_items = get_adapter().cart_items(target)
         session.attributes = get_adapter().cart_attributes(target)
-        session.additional_costs = additional_costs_payload(get_adapter().additional_costs(target))
+        session.additional_costs = additional_costs_payload(
+            get_adapter().additional_costs(target),
+            currency=talon_settings.config.currency_of(session.application),
+        )
         session.loyalty_cards = loyalty_cards_payload(get_adapter().loyalty_cards(target))
     with resilience.guarded(
         "evaluate the cart", immediate=True, application=session.application
