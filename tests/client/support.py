@@ -144,7 +144,10 @@ class JSONHandler(BaseHTTPRequestHandler):
         pass
 
     def send_json(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
+        self.send_body(status, json.dumps(payload).encode())
+
+    def send_body(self, status: int, data: bytes) -> None:
+        """Answer ``data`` as sent (already encoded JSON: odd numbers, indentation)."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -63,12 +63,7 @@ class _Effects(JSONHandler):
     def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length))
-        data = _answer(body["customerSession"]["attributes"]["campaignId"])
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_body(200, _answer(body["customerSession"]["attributes"]["campaignId"]))
 
 
 @pytest.fixture(scope="module")

@@ -46,12 +46,7 @@ class _Errors(JSONHandler):
         kind = self.path.rsplit("/", 1)[-1]
         status, body = BODIES[kind]
         indent = 2 if kind == "pretty" else None
-        data = json.dumps(body, indent=indent).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_body(status, json.dumps(body, indent=indent).encode())
 
 
 @pytest.fixture(scope="module")
