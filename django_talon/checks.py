@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -153,6 +154,16 @@ def _adapter_class(config: TalonConfig) -> Any | None:
     return adapter_cls
 
 
+def _installed_models(labels: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """``(label, model)`` for each label that names an installed model; the others are
+    left to E006, which says so."""
+    for label in labels:
+        try:
+            yield label, apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+
+
 def _cart_owner(config: TalonConfig) -> list[checks.CheckMessage]:
     """W005: a ``CART_MODELS`` model without ``user`` while the adapter keeps the default
     ``cart_user``, which reads ``cart.user``: every such cart would go to Talon.One anonymous
@@ -171,11 +182,7 @@ def _cart_owner(config: TalonConfig) -> list[checks.CheckMessage]:
         return []  # the shop says who owns a cart
     only_id = adapter_cls.cart_user_id is not TalonAdapter.cart_user_id
     messages: list[checks.CheckMessage] = []
-    for label in config.CART_MODELS:
-        try:
-            model = apps.get_model(label)
-        except (LookupError, ValueError):
-            continue  # E006 says so
+    for label, model in _installed_models(config.CART_MODELS):
         if hasattr(model, "user"):
             continue
         messages.append(
@@ -235,11 +242,7 @@ def _cart_links(config: TalonConfig) -> list[checks.CheckMessage]:
             adapter_cls.order_session_id is not TalonAdapter.order_session_id
         ):
             continue  # the shop finds the order's session by its stored id
-        for label in getattr(config, setting):
-            try:
-                model = apps.get_model(label)
-            except (LookupError, ValueError):
-                continue  # E006 says so
+        for label, model in _installed_models(getattr(config, setting)):
             if hook == "order_cart" and hasattr(model, "talon_session_id"):
                 # The default order_session_id reads it, and session_for_order asks it
                 # before order_cart: the documented session-cart shop's orders do close.
@@ -272,11 +275,7 @@ def _cart_lines(config: TalonConfig) -> list[checks.CheckMessage]:
     if adapter_cls is None or adapter_cls.cart_items is not TalonAdapter.cart_items:
         return []  # the shop says what is in a cart
     messages: list[checks.CheckMessage] = []
-    for label in config.CART_MODELS:
-        try:
-            model = apps.get_model(label)
-        except (LookupError, ValueError):
-            continue  # E006 says so
+    for label, model in _installed_models(config.CART_MODELS):
         if callable(getattr(model, "talon_cart_items", None)) or _has_items_manager(model):
             continue
         links = cart_line_links(model, config.CART_ITEM_MODELS)
