@@ -4,8 +4,11 @@ Points are earned in entries (``addLoyaltyPoints`` at session close, or a rollba
 points), each pending until its start date or its activation, then active until it expires;
 spending (``deductLoyaltyPoints``) takes from the active entries that expire first and
 remembers what it took, so a cancel or a return can put exactly those points back. A
-rollback of earned points that were already spent leaves a negative balance, as Talon.One
-does. Every change is also written to the transaction log the API lists.
+rollback of earned points takes them from what is left of that entry, then from the other
+active points (as spending does); only what no active point covers becomes a negative
+balance, which later points pay off first. The spec's balances say a negative balance
+"implies that currentBalance is 0", so the balances never show both. Every change is also
+written to the transaction log the API lists.
 
 Plain data and arithmetic, no locking and no HTTP: :mod:`.loyalty` (the store mixin) owns
 the ledgers and calls in here under the store lock. Amounts are rounded to cents.
@@ -157,24 +160,60 @@ class Ledger:
         return sorted(names - {""})
 
     def balance(self, at: datetime, sub_ledger: str = "") -> dict[str, float]:
-        """``LoyaltyBalance`` of one sub-ledger (``""``: the main ledger) at ``at``."""
+        """``LoyaltyBalance`` of one sub-ledger (``""``: the main ledger) at ``at``.
+
+        Active points and a negative balance are netted: a rollback and every later addition
+        already settle them, but points still pending then (or read at a later ``at``) may be
+        active next to an unpaid negative balance, and the spec says ``negativePoints``
+        "implies that activePoints is 0".
+        """
         totals = {"active": 0.0, "pending": 0.0, "expired": 0.0}
         for entry in self.entries:
             if entry.sub_ledger == sub_ledger:
                 totals[entry.status(at)] += entry.remaining
         spent = sum(s.amount for s in self.spends.values() if s.sub_ledger == sub_ledger)
+        net = money(totals["active"] - self.negative.get(sub_ledger, 0.0))
         return {
-            "activePoints": money(totals["active"]),
+            "activePoints": max(0.0, net),
             "pendingPoints": money(totals["pending"]),
             "spentPoints": money(spent),
             "expiredPoints": money(totals["expired"]),
-            "negativePoints": money(self.negative.get(sub_ledger, 0.0)),
+            "negativePoints": max(0.0, -net),
         }
 
     def spendable(self, at: datetime, sub_ledger: str = "") -> float:
         """Active points, less a negative balance (which is paid off first)."""
-        active = self.balance(at, sub_ledger)["activePoints"]
-        return money(max(0.0, active - self.negative.get(sub_ledger, 0.0)))
+        return self.balance(at, sub_ledger)["activePoints"]
+
+    def _take_active(
+        self, sub_ledger: str, amount: float, at: datetime
+    ) -> list[tuple[PointsEntry, float]]:
+        """Take up to ``amount`` from the active entries, soonest expiring first."""
+        taken: list[tuple[PointsEntry, float]] = []
+        left = money(amount)
+        active = [
+            e for e in self.entries if e.sub_ledger == sub_ledger and e.status(at) == "active"
+        ]
+        for entry in sorted(active, key=PointsEntry.expiry_key):
+            if left <= 0:
+                break
+            take = money(min(entry.remaining, left))
+            if take <= 0:
+                continue
+            entry.remaining = money(entry.remaining - take)
+            taken.append((entry, take))
+            left = money(left - take)
+        return taken
+
+    def _pay_off(self, sub_ledger: str, at: datetime) -> None:
+        """Settle a negative balance from the active points (after points came back)."""
+        owed = self.negative.get(sub_ledger, 0.0)
+        if owed <= 0:
+            return
+        paid = sum(took for _, took in self._take_active(sub_ledger, owed, at))
+        self.negative[sub_ledger] = money(owed - paid)
+        if self.negative[sub_ledger] <= 0:
+            del self.negative[sub_ledger]
 
     # ---------------------------------------------------------------------------- changing
 
@@ -195,28 +234,22 @@ class Ledger:
     ) -> float:
         """Take up to ``amount`` active points, soonest expiring first; returns what was taken."""
         spend = Spend(uuid=uuid, sub_ledger=sub_ledger, amount=0.0)
-        left = min(amount, self.spendable(at, sub_ledger))
-        active = [
-            e for e in self.entries if e.sub_ledger == sub_ledger and e.status(at) == "active"
-        ]
-        for entry in sorted(active, key=PointsEntry.expiry_key):
-            if left <= 0:
-                break
-            take = money(min(entry.remaining, left))
-            if take <= 0:
-                continue
-            entry.remaining = money(entry.remaining - take)
-            spend.taken.append((entry, take))
-            spend.amount = money(spend.amount + take)
-            left = money(left - take)
+        spend.taken = self._take_active(sub_ledger, min(amount, self.spendable(at, sub_ledger)), at)
+        spend.amount = money(sum(took for _, took in spend.taken))
         if spend.amount > 0:
             self.spends[uuid] = spend
             log.amount = spend.amount
             self.log.append(log)
         return spend.amount
 
-    def rollback_added(self, uuid: str, amount: float, log: LogEntry) -> float:
-        """Take back earned points; what was already spent becomes a negative balance."""
+    def rollback_added(self, uuid: str, amount: float, at: datetime, log: LogEntry) -> float:
+        """Take back earned points: what is left of them first, then other active points.
+
+        Only what was spent and no other active point covers becomes a negative balance
+        (flagged ``createsNegativeBalance`` in the log): booking it as negative while other
+        points stayed active showed both a balance and a debt, and the spec's negative
+        balance means the current balance is 0.
+        """
         entry = next((e for e in self.entries if e.uuid == uuid), None)
         if entry is None:
             return 0.0
@@ -225,6 +258,9 @@ class Ledger:
         entry.remaining = money(entry.remaining - from_remaining)
         entry.amount = money(entry.amount - amount)
         shortfall = money(amount - from_remaining)
+        if shortfall > 0:
+            taken = self._take_active(entry.sub_ledger, shortfall, at)
+            shortfall = money(shortfall - sum(took for _, took in taken))
         if shortfall > 0:
             self.negative[entry.sub_ledger] = money(
                 self.negative.get(entry.sub_ledger, 0.0) + shortfall
@@ -236,8 +272,11 @@ class Ledger:
         self.log.append(log)
         return amount
 
-    def rollback_spent(self, uuid: str, amount: float, log: LogEntry) -> float:
-        """Give spent points back to the entries they came from (their dates unchanged)."""
+    def rollback_spent(self, uuid: str, amount: float, at: datetime, log: LogEntry) -> float:
+        """Give spent points back to the entries they came from (their dates unchanged).
+
+        Points given back pay off a negative balance first, as earned points do.
+        """
         spend = self.spends.get(uuid)
         if spend is None:
             return 0.0
@@ -257,6 +296,7 @@ class Ledger:
         spend.amount = money(spend.amount - given)
         if spend.amount <= 0:
             del self.spends[uuid]
+        self._pay_off(spend.sub_ledger, at)
         log.amount = given
         self.log.append(log)
         return given

@@ -222,9 +222,9 @@ class LoyaltyMixin(AchievementsMixin):
                 rollback,
             )
             if added:
-                ledger.rollback_added(props["transactionUUID"], float(props["value"]), log)
+                ledger.rollback_added(props["transactionUUID"], float(props["value"]), now, log)
             else:
-                ledger.rollback_spent(props["transactionUUID"], float(props["value"]), log)
+                ledger.rollback_spent(props["transactionUUID"], float(props["value"]), now, log)
         self._mirror(session.profile_id, now)
 
     def _mirror(self, profile_id: str, now: datetime) -> None:
@@ -252,16 +252,21 @@ class LoyaltyMixin(AchievementsMixin):
     def _ledger_info(
         self, ledger: Ledger | None, now: datetime, sub_ledger: str = "", pending: float = 0.0
     ) -> dict[str, Any]:
-        """``LedgerInfo`` (with what an open session's effects would change: tentative)."""
+        """``LedgerInfo`` (with what an open session's effects would change: tentative).
+
+        ``currentBalance`` is 0 while ``negativeBalance`` is not (the spec); the session's
+        earnings pay off the negative balance before they count as tentative points.
+        """
         balance = ledger.balance(now, sub_ledger) if ledger is not None else {}
         current = balance.get("activePoints", 0.0)
+        negative = balance.get("negativePoints", 0.0)
         return {
             "currentBalance": current,
             "pendingBalance": balance.get("pendingPoints", 0.0),
-            "negativeBalance": balance.get("negativePoints", 0.0),
+            "negativeBalance": negative,
             "expiredBalance": balance.get("expiredPoints", 0.0),
             "spentBalance": balance.get("spentPoints", 0.0),
-            "tentativeCurrentBalance": money(current + pending),
+            "tentativeCurrentBalance": max(0.0, money(current - negative + pending)),
         }
 
     def _loyalty(
