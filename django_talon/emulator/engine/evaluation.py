@@ -170,38 +170,98 @@ def _coupon_trigger(
     lookups: Lookups,
     outcome: Outcome,
 ) -> _Trigger | None:
-    """A coupon campaign fires on the first of its codes in the session, if that one is usable
-    and the conditions hold; further codes of the same campaign are rejected."""
+    """A coupon campaign fires on the first of its codes in the session that is usable on its
+    own, if the conditions hold.
+
+    Each code is checked for its own validity first (expired, used up, reserved for someone
+    else ...) and refused with that reason, so an invalid code listed before a valid one does
+    not cost the shopper the discount. A campaign fires once per session: further valid codes
+    of a campaign that fired are refused with ``EffectCouldNotBeApplied`` (see
+    :func:`_surplus_rejection`); when the campaign does not fire, every valid code gets the
+    campaign's reason (condition not met, campaign limit reached).
+    """
     if not coupons_here:
         outcome.failures.append(
             failure_reason(campaign, "no coupon code of this campaign in session")
         )
         return None
-    for extra_code, _ in coupons_here[1:]:
-        outcome.effects.append(
-            reject_effect(campaign, "coupon", extra_code, "CouponPartOfNotTriggeredCampaign")
-        )
-    code, coupon = coupons_here[0]
-    reason = coupon_rejection(coupon, ctx)
-    if reason is None:
-        failed = failed_condition(campaign, ctx)
-        if failed is not None:
-            outcome.effects.append(
-                reject_effect(campaign, "coupon", code, "CouponRejectedByCondition", failed)
-            )
-            outcome.failures.append(
-                failure_reason(campaign, "condition not met", condition_index=failed, coupon=coupon)
-            )
+    if len(coupons_here) == 1:  # the usual case: no list to build
+        valid = coupons_here
+        reason = coupon_rejection(coupons_here[0][1], ctx)
+        if reason is not None:
+            _reject_coupon(campaign, coupons_here[0], reason, outcome)
             return None
-    if reason is None and campaign_exhausted(campaign, lookups):
-        reason = "CampaignLimitReached"
-    if reason is not None:
-        outcome.effects.append(reject_effect(campaign, "coupon", code, reason))
-        outcome.failures.append(failure_reason(campaign, reason, coupon=coupon))
+    else:
+        valid = _usable_codes(campaign, coupons_here, ctx, outcome)
+        if not valid:
+            return None
+    failed = failed_condition(campaign, ctx)
+    if failed is not None:
+        for entry in valid:
+            _reject_coupon(campaign, entry, "CouponRejectedByCondition", outcome, failed)
         return None
+    if campaign_exhausted(campaign, lookups):
+        for entry in valid:
+            _reject_coupon(campaign, entry, "CampaignLimitReached", outcome)
+        return None
+    code, coupon = valid[0]
     accept = effect_head(campaign, "acceptCoupon", {"value": code})
     accept["triggeredByCoupon"] = coupon.id
-    return _Trigger(effects=[accept], coupon=coupon)
+    effects = [accept]
+    for surplus_code, _ in valid[1:]:
+        effects.append(_surplus_rejection(campaign, surplus_code, code))
+    return _Trigger(effects=effects, coupon=coupon)
+
+
+def _usable_codes(
+    campaign: Campaign,
+    coupons_here: list[tuple[str, Coupon]],
+    ctx: EvalContext,
+    outcome: Outcome,
+) -> list[tuple[str, Coupon]]:
+    """The campaign's codes that are usable on their own, in session order; the others are
+    refused with their own reason, as if each had been sent alone."""
+    valid: list[tuple[str, Coupon]] = []
+    for entry in coupons_here:
+        reason = coupon_rejection(entry[1], ctx)
+        if reason is None:
+            valid.append(entry)
+        else:
+            _reject_coupon(campaign, entry, reason, outcome)
+    return valid
+
+
+def _reject_coupon(
+    campaign: Campaign,
+    entry: tuple[str, Coupon],
+    reason: str,
+    outcome: Outcome,
+    condition_index: int | None = None,
+) -> None:
+    """A ``rejectCoupon`` effect and the matching ``ruleFailureReasons`` entry for one code."""
+    code, coupon = entry
+    outcome.effects.append(reject_effect(campaign, "coupon", code, reason, condition_index))
+    details = "condition not met" if condition_index is not None else reason
+    outcome.failures.append(
+        failure_reason(campaign, details, condition_index=condition_index, coupon=coupon)
+    )
+
+
+def _surplus_rejection(campaign: Campaign, code: str, applied: str) -> dict[str, Any]:
+    """The refusal of a valid code whose campaign already fired with another code.
+
+    The spec's rejection reasons have none for "another code of this campaign was applied";
+    ``CouponPartOfNotTriggeredCampaign`` would claim the campaign did not fire, which it did.
+    ``EffectCouldNotBeApplied`` ("an effect of the campaign was not applied because a limit for
+    it was reached") is the nearest: the campaign's effects apply once per session, and they
+    already did for ``applied``. ``details`` says so in words.
+    """
+    effect = reject_effect(campaign, "coupon", code, "EffectCouldNotBeApplied")
+    effect["props"]["details"] = (
+        f"another code of this campaign ({applied}) was applied; a campaign applies once "
+        "per session"
+    )
+    return effect
 
 
 def _referral_trigger(
