@@ -86,6 +86,9 @@ def erase_customer(
     if user is None and not integration_id:
         raise ValueError("erase_customer needs a user or an integration_id")
     with transaction.atomic(savepoint=False):
+        # Read, not locked yet: a delivery of this customer in flight holds its outbox row
+        # and then writes the profile row, so the rows are locked in that order here too
+        # (the profile first was a deadlock on PostgreSQL, and the erasure was the victim).
         profile = _profile_of(user, integration_id)
         if not integration_id:
             integration_id = (
@@ -99,6 +102,8 @@ def erase_customer(
         # The outbox first: waits for a delivery of this customer that is in flight (its row
         # is locked), before the mirrors that delivery may still write are locked here.
         scrub_outbox(integration_id, keys)
+        if profile is not None:  # now locked, as the delivery we waited for left it
+            profile = CustomerProfile.objects.select_for_update().filter(pk=profile.pk).first()
         if profile is None:
             # Never known here: the audit row is the tombstone (``profile_for_user`` makes
             # an erased profile row of it if the id ever shows up again).
@@ -121,8 +126,9 @@ def erase_customer(
 
 
 def _profile_of(user: Any | None, integration_id: str | None) -> CustomerProfile | None:
-    """The profile row to erase: by id, else the user's, else the one with the user's id."""
-    qs = CustomerProfile.objects.select_for_update()
+    """The profile row to erase: by id, else the user's, else the one with the user's id
+    (read without a lock: :func:`erase_customer` locks it after the outbox rows)."""
+    qs = CustomerProfile.objects.all()
     if integration_id:
         by_id: CustomerProfile | None = qs.filter(integration_id=integration_id).first()
         return by_id

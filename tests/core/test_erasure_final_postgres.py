@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from django_talon import outbox, services
 from django_talon.models import OutboxMessage
-from django_talon.services.handlers import SESSION_UPDATE, session_key
+from django_talon.services.handlers import PROFILE_UPDATE, SESSION_UPDATE, profile_key, session_key
 from tests.core.shop import ESPRESSO, make_cart
 from tests.core.test_erasure_final import (  # noqa: F401  (run again on PostgreSQL)
     assert_erased,
@@ -118,3 +118,34 @@ def test_a_write_committed_during_the_erasure_is_sent_before_the_delete(
     assert_erased(
         shop, integration_id, customer_session_ids(integration_id), user.email, user.last_name
     )
+
+
+def test_an_erasure_during_a_profile_delivery_waits_for_it_without_a_deadlock(
+    shop: Any, django_user_model: Any
+) -> None:
+    """The delivery holds its outbox row during the call and then writes the profile row; the
+    erasure must take the rows in the same order (the outbox first). It locked the profile
+    first, then waited for the outbox row: PostgreSQL found a deadlock and one side failed
+    (a shop's "delete my account" answered a 500, nothing erased)."""
+    user = customer(django_user_model, "profile-in-flight")
+    integration_id = f"user-{user.pk}"
+    key = profile_key(integration_id)
+    with transaction.atomic():
+        outbox.enqueue(
+            PROFILE_UPDATE,
+            key,
+            {"integration_id": integration_id, "attributes": {"Name": "Ada"}},
+            deliver=False,
+        )
+    shop.control.clear_requests()
+    shop.control.add_fault(kind="latency", seconds=SLOW_PUT, method="PUT", times=1)
+
+    thread, errors = in_thread(lambda: outbox.deliver_key(key, force=True))
+    time.sleep(SLOW_PUT / 3)  # the delivery holds its row, waiting for Talon.One
+    services.erase_customer(user, requested_by="test")
+    thread.join(10)
+
+    assert errors == [] and not thread.is_alive()
+    calls = [c["method"] for c in shop.control.requests() if integration_id in c["path"]]
+    assert calls == ["PUT", "DELETE"]
+    assert_erased(shop, integration_id, [], user.email, user.last_name)
