@@ -45,6 +45,33 @@ def _objs(value: Any) -> list[dict[str, Any]]:
     return [dict(v) for v in value if v.__class__ is dict or isinstance(v, Mapping)]
 
 
+def _strs(value: Any) -> list[str]:
+    """The strings of a JSON array of strings (others dropped); ``[]`` for a non-array."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _ints(value: Any) -> list[int]:
+    """The int64 ids of a JSON array (others dropped); ``[]`` for a non-array."""
+    if not isinstance(value, list):
+        return []
+    return [n for n in map(to_int, value) if n is not None]
+
+
+def _obj_map(value: Any) -> dict[str, dict[str, Any]]:
+    """A ``{name: object}`` map (``additionalCosts``) with the objects kept as sent."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {k: dict(v) for k, v in value.items() if isinstance(k, str) and isinstance(v, Mapping)}
+
+
+def _money_map(value: Any) -> dict[str, Decimal]:
+    """A ``{name: amount}`` map (v1 ``discounts``) as ``Decimal``; non-numbers dropped."""
+    if not isinstance(value, Mapping):
+        return {}
+    amounts = {k: to_decimal(v) for k, v in value.items() if isinstance(k, str)}
+    return {k: v for k, v in amounts.items() if v is not None}
+
+
 @dataclass(frozen=True)
 class CustomerProfile:
     """A customer profile (``CustomerProfile``)."""
@@ -57,6 +84,9 @@ class CustomerProfile:
     total_sales: Decimal | None
     created: str | None
     last_activity: str | None
+    account_id: int | None
+    sandbox: bool | None
+    loyalty_memberships: list[dict[str, Any]]
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -71,13 +101,21 @@ class CustomerProfile:
             total_sales=to_decimal(raw.get("totalSales")),
             created=to_str(raw.get("created")),
             last_activity=to_str(raw.get("lastActivity")),
+            account_id=to_int(raw.get("accountId")),
+            sandbox=to_bool(raw.get("sandbox")),
+            loyalty_memberships=_objs(raw.get("loyaltyMemberships")),
             raw=raw,
         )
 
 
 @dataclass(frozen=True)
 class CustomerSession:
-    """A customer session (v2 ``CustomerSessionV2`` or v1 ``CustomerSession``)."""
+    """A customer session (v2 ``CustomerSessionV2`` or v1 ``CustomerSession``).
+
+    Fields one version lacks are ``None`` / empty: v1 has ``discounts`` only, v2 has ``id``,
+    ``updated``, the additional costs and the loyalty cards only. ``additional_costs`` keeps
+    each cost object as sent (like ``cart_items``); the totals are ``Decimal``.
+    """
 
     integration_id: str
     profile_id: str
@@ -89,6 +127,20 @@ class CustomerSession:
     cart_item_total: Decimal | None
     attributes: dict[str, Any]
     update_count: int | None
+    id: int | None
+    created: str | None
+    updated: str | None
+    application_id: int | None
+    store_integration_id: str | None
+    evaluable_campaign_ids: list[int]
+    loyalty_cards: list[str]
+    experiment_variant_allocations: list[dict[str, Any]]
+    additional_costs: dict[str, dict[str, Any]]
+    identifiers: list[str]
+    first_session: bool | None
+    additional_cost_total: Decimal | None
+    cart_item_additional_cost_total: Decimal | None
+    discounts: dict[str, Decimal]
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -113,13 +165,31 @@ class CustomerSession:
             cart_item_total=to_decimal(raw.get("cartItemTotal")),
             attributes=to_dict(raw.get("attributes")) or {},
             update_count=to_int(raw.get("updateCount")),
+            id=to_int(raw.get("id")),
+            created=to_str(raw.get("created")),
+            updated=to_str(raw.get("updated")),
+            application_id=to_int(raw.get("applicationId")),
+            store_integration_id=to_str(raw.get("storeIntegrationId")),
+            evaluable_campaign_ids=_ints(raw.get("evaluableCampaignIds")),
+            loyalty_cards=_strs(raw.get("loyaltyCards")),
+            experiment_variant_allocations=_objs(raw.get("experimentVariantAllocations")),
+            additional_costs=_obj_map(raw.get("additionalCosts")),
+            identifiers=_strs(raw.get("identifiers")),
+            first_session=to_bool(raw.get("firstSession")),
+            additional_cost_total=to_decimal(raw.get("additionalCostTotal")),
+            cart_item_additional_cost_total=to_decimal(raw.get("cartItemAdditionalCostTotal")),
+            discounts=_money_map(raw.get("discounts")),
             raw=raw,
         )
 
 
 @dataclass(frozen=True)
 class Coupon:
-    """A coupon (``Coupon``; inventory coupons add ``state`` and ``profile_redemption_count``)."""
+    """A coupon (``Coupon``; inventory coupons add ``state`` and ``profile_redemption_count``).
+
+    The discount limit, counter and remainder are money (``Decimal``); ``reservation_counter``
+    is a ``number`` in the spec, so ``Decimal`` too. ``limits`` keeps each ``LimitConfig``.
+    """
 
     id: int | None
     value: str
@@ -134,6 +204,17 @@ class Coupon:
     state: str | None
     profile_redemption_count: int | None
     attributes: dict[str, Any]
+    created: str | None
+    discount_limit: Decimal | None
+    reservation_limit: int | None
+    limits: list[dict[str, Any]]
+    discount_counter: Decimal | None
+    discount_remainder: Decimal | None
+    reservation_counter: Decimal | None
+    referral_id: int | None
+    import_id: int | None
+    reservation: bool | None
+    batch_id: str | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -153,6 +234,17 @@ class Coupon:
             state=to_str(raw.get("state")),
             profile_redemption_count=to_int(raw.get("profileRedemptionCount")),
             attributes=to_dict(raw.get("attributes")) or {},
+            created=to_str(raw.get("created")),
+            discount_limit=to_decimal(raw.get("discountLimit")),
+            reservation_limit=to_int(raw.get("reservationLimit")),
+            limits=_objs(raw.get("limits")),
+            discount_counter=to_decimal(raw.get("discountCounter")),
+            discount_remainder=to_decimal(raw.get("discountRemainder")),
+            reservation_counter=to_decimal(raw.get("reservationCounter")),
+            referral_id=to_int(raw.get("referralId")),
+            import_id=to_int(raw.get("importId")),
+            reservation=to_bool(raw.get("reservation")),
+            batch_id=to_str(raw.get("batchId")),
             raw=raw,
         )
 
@@ -172,12 +264,14 @@ class Referral:
     usage_counter: int | None
     referred_customers: list[str]
     attributes: dict[str, Any]
+    created: str | None
+    import_id: int | None
+    batch_id: str | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Any) -> Referral:
         raw = _obj(data)
-        referred = raw.get("referredCustomers")
         return cls(
             id=to_int(raw.get("id")),
             code=to_str(raw.get("code")) or "",
@@ -188,10 +282,11 @@ class Referral:
             expiry_date=to_str(raw.get("expiryDate")),
             usage_limit=to_int(raw.get("usageLimit")),
             usage_counter=to_int(raw.get("usageCounter")),
-            referred_customers=[r for r in referred if isinstance(r, str)]
-            if isinstance(referred, list)
-            else [],
+            referred_customers=_strs(raw.get("referredCustomers")),
             attributes=to_dict(raw.get("attributes")) or {},
+            created=to_str(raw.get("created")),
+            import_id=to_int(raw.get("importId")),
+            batch_id=to_str(raw.get("batchId")),
             raw=raw,
         )
 
@@ -205,8 +300,12 @@ def _optional(data: dict[str, Any], key: str, factory: Callable[[Any], T]) -> T 
 class IntegrationStateV2:
     """Answer of the v2 session/profile updates and of returns (``IntegrationStateV2``).
 
-    ``customer_session`` / ``customer_profile`` are only present when asked for with
-    ``response_content`` (or when the operation always sends them); otherwise ``None``.
+    ``customer_session`` / ``customer_profile`` (and ``referral``, ``achievements``,
+    ``awarded_giveaways``, ``previous_returns``...) are only present when asked for with
+    ``response_content`` (or when the operation always sends them); otherwise ``None`` or
+    empty. ``return_`` is the spec's ``return`` (a Python keyword). Objects the client has no
+    type for (returns, giveaways, achievements, the advanced event) stay JSON dicts, like
+    ``event``.
     """
 
     effects: list[Effect]
@@ -219,6 +318,13 @@ class IntegrationStateV2:
     rule_failure_reasons: list[dict[str, Any]]
     loyalty: dict[str, Any] | None
     event: dict[str, Any] | None
+    campaign_eligibility: list[dict[str, Any]]
+    awarded_giveaways: list[dict[str, Any]]
+    achievements: list[dict[str, Any]]
+    referral: Referral | None
+    advanced_event: dict[str, Any] | None
+    return_: dict[str, Any] | None
+    previous_returns: list[dict[str, Any]]
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -237,6 +343,13 @@ class IntegrationStateV2:
             rule_failure_reasons=_objs(raw.get("ruleFailureReasons")),
             loyalty=to_dict(raw.get("loyalty")),
             event=to_dict(raw.get("event")),
+            campaign_eligibility=_objs(raw.get("campaignEligibility")),
+            awarded_giveaways=_objs(raw.get("awardedGiveaways")),
+            achievements=_objs(raw.get("achievements")),
+            referral=_optional(raw, "referral", Referral.from_json),
+            advanced_event=to_dict(raw.get("advancedEvent")),
+            return_=to_dict(raw.get("return")),
+            previous_returns=_objs(raw.get("previousReturns")),
             raw=raw,
         )
 
