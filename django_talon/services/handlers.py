@@ -32,7 +32,7 @@ from django_talon.client.effects import (
     RejectReferral,
     decode_effects,
 )
-from django_talon.client.errors import TalonNotFound
+from django_talon.client.errors import TalonBadRequestError, TalonNotFound
 from django_talon.conf import talon_settings
 from django_talon.models import (
     CouponReservation,
@@ -201,11 +201,12 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
         and session.pushed_fingerprint == message.fingerprint
     ):
         return "unchanged"
-    state = client.update_customer_session_v2(
-        session_id,
-        payload["customerSession"],
-        response_content=list(talon_settings.RESPONSE_CONTENT) or None,
-    )
+    try:
+        state = _update_session(client, session_id, payload)
+    except TalonBadRequestError:
+        if message.operation != SESSION_UPDATE or not _reopen_orphan_close(client, session):
+            raise
+        state = _update_session(client, session_id, payload)
     if session is None:  # the mirror was deleted meanwhile; Talon.One still got the write
         return "sent"
     answer = AnswerEffects.of(state.raw)
@@ -247,6 +248,45 @@ def deliver_session(message: OutboxMessage, client: TalonClient) -> str:
         book_answer(CANCELLED, session_id, answer.raw, outbox_message_id=message.pk)
         signals.emit(signals.session_cancelled, CustomerSession, session=session)
     return "sent"
+
+
+def _update_session(client: TalonClient, session_id: str, payload: dict[str, Any]) -> Any:
+    return client.update_customer_session_v2(
+        session_id,
+        payload["customerSession"],
+        response_content=list(talon_settings.RESPONSE_CONTENT) or None,
+    )
+
+
+def _reopen_orphan_close(client: TalonClient, session: CustomerSession | None) -> bool:
+    """Talon.One refused a cart update (400): is its session closed by a close no order here
+    stands for? Then reopen it (Talon.One rolls that close back: redemptions, points) and
+    say so; the caller sends the update again.
+
+    How it happens: a fail-closed placement sent the close, Talon.One applied it, and its
+    answer came after ``PLACEMENT_TIMEOUT`` (or did not decode): the order was refused and
+    rolled back with its ``charged`` entry, so the mirror is open here while Talon.One's
+    session is closed. Every later update was a dead letter and every placement refused.
+    A session is reopened only when the mirror is open and no ``charged`` entry says an
+    order was placed with it (none, or one an explicit reopen already answered): a
+    placed order's session is never reopened by a cart write. Two calls (a read, the
+    reopen), only on this path."""
+    from django_talon.services.ledger import charged_entry_for_close
+
+    if session is None or session.state != "open":
+        return False
+    remote = client.get_customer_session(session.integration_id).customer_session
+    if remote is None or remote.state != "closed":
+        return False
+    if charged_entry_for_close(session.integration_id) is not None:
+        return False
+    client.reopen_customer_session(session.integration_id)
+    logger.warning(
+        "session %s was closed in Talon.One by a close whose order was refused here; "
+        "reopened it (Talon.One rolled the close back) before sending the cart",
+        session.integration_id,
+    )
+    return True
 
 
 def _session_failed(message: OutboxMessage, exc: BaseException) -> None:
