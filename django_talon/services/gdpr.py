@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from django_talon import outbox
 from django_talon.adapters import get_adapter
+from django_talon.client.validation import MAX_INTEGRATION_ID_LENGTH
 from django_talon.models import (
     CouponReservation,
     CustomerProfile,
@@ -83,6 +84,10 @@ def erase_customer(
     if integration_id and not integration_id.strip():
         # a blank id would tombstone "" or "   " and DELETE /v1/customer_data/%20
         raise ValueError("erase_customer got a blank integration_id")
+    if integration_id and len(integration_id) > MAX_INTEGRATION_ID_LENGTH:  # Talon.One's limit
+        raise ValueError(
+            f"erase_customer got an integration_id over {MAX_INTEGRATION_ID_LENGTH} characters"
+        )
     if user is None and not integration_id:
         raise ValueError("erase_customer needs a user or an integration_id")
     with transaction.atomic(savepoint=False):

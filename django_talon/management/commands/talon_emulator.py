@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_talon.conf import talon_settings
+from django_talon.management.arguments import port_number
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--port",
-            type=int,
+            type=port_number,
             default=None,
             help="Port (default: the port of a local TALON['BASE_URL'], else EMULATOR_PORT; "
             "0 picks a free one).",
@@ -61,6 +62,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django_talon.emulator import EmulatorServer
+        from django_talon.emulator.campaign_file import CampaignFileError
 
         api_key = talon_settings.API_KEY
         if not api_key:
@@ -68,7 +70,7 @@ class Command(BaseCommand):
                 "TALON['API_KEY'] is empty: the emulator needs the key the shop sends."
             )
         host = options["host"] or talon_settings.EMULATOR_HOST
-        port = default_port() if options["port"] is None else int(options["port"])
+        port = default_port() if options["port"] is None else options["port"]
         campaigns = options["campaigns"] or default_campaigns()
         if not Path(campaigns).is_file():
             raise CommandError(f"campaigns file not found: {campaigns}")
@@ -80,10 +82,13 @@ class Command(BaseCommand):
 
         # SIGTERM (systemd, docker stop, a test) ends the command like Ctrl-C does.
         previous = signal.signal(signal.SIGTERM, _stop)
-        server = EmulatorServer(api_key=api_key, campaigns=campaigns, host=host, port=port)
         try:
+            server = EmulatorServer(api_key=api_key, campaigns=campaigns, host=host, port=port)
             server.start()
-        except OSError as exc:
+        except CampaignFileError as exc:  # not JSON, or campaigns the emulator cannot run
+            signal.signal(signal.SIGTERM, previous)
+            raise CommandError(f"campaigns file {campaigns}: {exc}") from exc
+        except (OSError, OverflowError) as exc:  # port in use, unknown host, a bad EMULATOR_PORT
             signal.signal(signal.SIGTERM, previous)
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
         try:

@@ -15,7 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_talon.management.commands.talon_outbox import positive_int
+from django_talon.client.validation import MAX_INTEGRATION_ID_LENGTH
+from django_talon.management.arguments import positive_int, stop_quietly_on_broken_pipe
 
 
 class Command(BaseCommand):
@@ -54,7 +55,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["list"]:
-            self._list(options)
+            with stop_quietly_on_broken_pipe(self.stdout):
+                self._list(options)
         elif options["retry"]:
             self._retry()
         elif options["user"] or options["integration_id"] is not None:
@@ -70,6 +72,13 @@ class Command(BaseCommand):
         if integration_id is not None and not integration_id.strip():
             # "   " was recorded as a tombstone and sent as DELETE /v1/customer_data/%20.
             raise CommandError(f"--integration-id is blank ({integration_id!r}): give the id")
+        if integration_id is not None and len(integration_id) > MAX_INTEGRATION_ID_LENGTH:
+            # Was recorded and purged locally, then refused by the client for ever (SQLite)
+            # or a DataError traceback (PostgreSQL, the column's 1000 characters).
+            raise CommandError(
+                f"--integration-id is {len(integration_id)} characters long: Talon.One "
+                f"integration ids have at most {MAX_INTEGRATION_ID_LENGTH} (nothing recorded)"
+            )
         user = None
         if options["user"]:
             user_model = get_user_model()

@@ -9,36 +9,40 @@ command only parses and prints: the work is in :mod:`django_talon.services.opera
 
 from __future__ import annotations
 
-import argparse
 import json
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
+from django_talon.management.arguments import (
+    positive_int,
+    record_id,
+    stop_quietly_on_broken_pipe,
+)
 from django_talon.management.commands.talon_sync_profiles import RELATIVE, UNITS
+
+__all__ = ["Command", "check_dead_letters", "parse_age", "positive_int"]
 
 
 def parse_age(value: str) -> timedelta:
-    """``30m``, ``12h``, ``7d``, ``2w``."""
+    """``30m``, ``12h``, ``7d``, ``2w``; refused when it reaches before the year 1
+    (``999999d`` was a "date value out of range" traceback, ``99999999999d`` an
+    ``OverflowError``)."""
     match = RELATIVE.match(value.strip())
     if not match:
         raise CommandError(f"--older-than {value!r}: expected e.g. 30m, 12h, 7d or 2w")
     amount, unit = match.groups()
-    return timedelta(**{UNITS[unit]: int(amount)})
-
-
-def positive_int(value: str) -> int:
-    """An argparse ``type`` for a count option: a whole number of at least 1 (``--limit 0``
-    listed nothing and said there was nothing; ``relay --limit -1`` was a traceback).
-    argparse names the option in the error."""
     try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value!r}")
-    return number
+        age = timedelta(**{UNITS[unit]: int(amount)})
+        timezone.now() - age
+    except OverflowError as exc:
+        raise CommandError(
+            f"--older-than {value!r}: out of the range of dates (years 1-9999)"
+        ) from exc
+    return age
 
 
 def check_dead_letters(ids: list[int]) -> None:
@@ -79,12 +83,12 @@ class Command(BaseCommand):
         ls.add_argument("--json", action="store_true", help="One JSON object per line.")
 
         retry = sub.add_parser("retry", help="Make dead letters pending again and deliver them.")
-        retry.add_argument("ids", nargs="*", type=int, help="Message ids.")
+        retry.add_argument("ids", nargs="*", type=record_id, help="Message ids.")
         retry.add_argument("--key", default=None, help="All dead letters of this key.")
         retry.add_argument("--all", action="store_true", help="Every dead letter.")
 
         purge = sub.add_parser("purge", help="Delete dead letters.")
-        purge.add_argument("ids", nargs="*", type=int, help="Message ids.")
+        purge.add_argument("ids", nargs="*", type=record_id, help="Message ids.")
         purge.add_argument("--older-than", default=None, help="Only those older than 7d, 12h ...")
         purge.add_argument("--all", action="store_true", help="Every dead letter.")
 
@@ -100,7 +104,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        getattr(self, f"_{action}")(options)
+        with stop_quietly_on_broken_pipe(self.stdout):
+            getattr(self, f"_{action}")(options)
 
     # -- actions -------------------------------------------------------------------------------
     def _list(self, options: dict[str, Any]) -> None:
@@ -144,15 +149,37 @@ class Command(BaseCommand):
             self.stdout.write(f"... {total - len(rows)} more (use --limit)")
 
     def _retry(self, options: dict[str, Any]) -> None:
+        """Retry, deliver, and say what became of the rows: "Retried 1" while Talon.One
+        answered 503 read as delivered though the row was only queued again."""
         from django_talon import services
+        from django_talon.models import OutboxMessage
+        from django_talon.outbox import dead_letters
 
         ids = options["ids"] or None
         if ids is None and not options["key"] and not options["all"]:
             raise CommandError("say which dead letters to retry: ids, --key KEY or --all")
         if ids:
             check_dead_letters(ids)
+        else:
+            chosen = dead_letters()
+            if options["key"]:
+                chosen = chosen.filter(key=options["key"])
+            ids = list(chosen.values_list("pk", flat=True))
         outcome = services.redeliver_dead_letters(ids, key=options["key"])
-        self.stdout.write(f"Retried {outcome.retried} dead letter(s).")
+        states = Counter(OutboxMessage.objects.filter(pk__in=ids).values_list("state", flat=True))
+        delivered = states[OutboxMessage.State.DONE]
+        queued = states[OutboxMessage.State.PENDING]
+        self.stdout.write(
+            f"Retried {outcome.retried} dead letter(s). {delivered} delivered, "
+            f"{queued} pending again, {outcome.dead_again} dead again."
+        )
+        if queued:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{queued} of them could not be delivered yet (Talon.One unavailable?): "
+                    "the relay retries them."
+                )
+            )
         if outcome.dead_again:
             self.stdout.write(
                 self.style.WARNING(

@@ -17,6 +17,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_talon.exceptions import TalonUnavailableError
+from django_talon.management.arguments import (
+    positive_int,
+    record_id,
+    stop_quietly_on_broken_pipe,
+)
 
 STATUSES = ["open", "resolved", "all"]
 
@@ -34,11 +39,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         ls = sub.add_parser("list", help="List discrepancies (open ones by default).")
         _filters(ls)
-        ls.add_argument("--limit", type=int, default=50)
+        ls.add_argument("--limit", type=positive_int, default=50)
         ls.add_argument("--json", action="store_true", help="One JSON object per line.")
 
         recheck = sub.add_parser("recheck", help="Read the sessions from Talon.One again.")
-        recheck.add_argument("ids", nargs="*", type=int, help="Discrepancy ids.")
+        recheck.add_argument("ids", nargs="*", type=record_id, help="Discrepancy ids.")
         recheck.add_argument("--all", action="store_true", help="Every open discrepancy.")
 
         export = sub.add_parser("export", help="Write discrepancies as JSON or CSV.")
@@ -49,7 +54,8 @@ class Command(BaseCommand):
         sub.add_parser("report", help="Closes reconciled, open discrepancies by reason.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
+        with stop_quietly_on_broken_pipe(self.stdout):
+            getattr(self, f"_{options['action']}")(options)
 
     def _query(self, options: dict[str, Any]) -> Any:
         from django_talon.models import Discrepancy
@@ -67,7 +73,7 @@ class Command(BaseCommand):
 
         qs = self._query(options)
         total = qs.count()
-        rows = list(qs[: max(0, options["limit"])])
+        rows = list(qs[: options["limit"]])
         if options["json"]:
             for row in rows:
                 self.stdout.write(json.dumps(discrepancy_record(row), sort_keys=True))
@@ -92,6 +98,7 @@ class Command(BaseCommand):
             raise CommandError("name discrepancy ids or pass --all")
         qs = Discrepancy.objects.select_related("entry", "charged_entry").filter(status="open")
         if options["ids"]:
+            _check_open(options["ids"])
             qs = qs.filter(pk__in=options["ids"])
         resolved = failed = still = 0
         for discrepancy in qs.order_by("id"):
@@ -118,8 +125,13 @@ class Command(BaseCommand):
         if options["output"] == "-":
             self.stdout.write(text, ending="")
             return
-        with open(options["output"], "w", newline="", encoding="utf-8") as out:
-            out.write(text)
+        try:
+            with open(options["output"], "w", newline="", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as exc:  # a missing directory, a directory, no permission, a full disk
+            raise CommandError(
+                f"--output {options['output']}: cannot write: {exc.strerror or exc}"
+            ) from exc
         self.stderr.write(f"Wrote {len(records)} discrepancy(ies) to {options['output']}.")
 
     def _report(self, options: dict[str, Any]) -> None:
@@ -133,6 +145,25 @@ class Command(BaseCommand):
         )
         for reason, count in report.by_reason.items():
             self.stdout.write(f"  {reason}: {count}")
+
+
+def _check_open(ids: list[int]) -> None:
+    """Refuse ids that are no open discrepancy before anything is re-checked (``recheck
+    12345`` said "Re-checked 0 discrepancy(ies)" and succeeded: a typo looked like a check)."""
+    from django_talon.models import Discrepancy
+
+    statuses = dict(Discrepancy.objects.filter(pk__in=ids).values_list("pk", "status"))
+    missing = [i for i in ids if i not in statuses]
+    closed = [f"{i} ({statuses[i]})" for i in ids if i in statuses and statuses[i] != "open"]
+    problems = []
+    if missing:
+        problems.append("no discrepancy with id " + ", ".join(map(str, missing)))
+    if closed:
+        problems.append("not open: " + ", ".join(closed))
+    if problems:
+        raise CommandError(
+            "; ".join(problems) + " (nothing re-checked; see `talon_reconcile list`)"
+        )
 
 
 def _render(records: list[dict[str, Any]], fmt: str) -> str:
