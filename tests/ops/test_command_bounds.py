@@ -168,7 +168,7 @@ def test_emulator_refuses_a_campaigns_file_that_is_not_json(tmp_path: Path) -> N
     bad = tmp_path / "campaigns.json"
     bad.write_text("{not json")
     before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(CommandError, match=rf"campaigns file {bad}: "):
+    with pytest.raises(CommandError, match=rf"campaign file {bad} is not valid: "):
         run("talon_emulator", "--campaigns", str(bad), "--port", "0")
     assert signal.getsignal(signal.SIGTERM) == before
 

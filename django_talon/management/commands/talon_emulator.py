@@ -87,7 +87,8 @@ class Command(BaseCommand):
             server.start()
         except CampaignFileError as exc:  # not JSON, or campaigns the emulator cannot run
             signal.signal(signal.SIGTERM, previous)
-            raise CommandError(f"campaigns file {campaigns}: {exc}") from exc
+            message = str(exc) if campaigns in str(exc) else f"campaigns file {campaigns}: {exc}"
+            raise CommandError(message) from exc
         except (OSError, OverflowError) as exc:  # port in use, unknown host, a bad EMULATOR_PORT
             signal.signal(signal.SIGTERM, previous)
             raise CommandError(f"cannot listen on {host}:{port}: {exc}") from exc
