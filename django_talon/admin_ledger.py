@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,12 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from django_talon.exceptions import TalonRequestFailedError, TalonUnavailableError
 from django_talon.models import Discrepancy, LedgerEntry
+from django_talon.promotions import currency_exponent, quantize_money
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +110,14 @@ class LedgerEntryAdmin(_ReadOnlyAdmin):
         return _json(obj.effects)
 
 
-def _money(value: Any) -> str:
-    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+def _money(value: Any, currency: str) -> str:
+    """``value`` in ``currency``'s own minor unit (3 decimals for KWD, so a 0.005 gap shows),
+    localized like the rest of the admin (``10,125`` under ``de``; thousands grouped when
+    ``USE_THOUSAND_SEPARATOR``). A malformed stored amount shows as 0 rather than a 500."""
+    return number_format(
+        quantize_money(value, currency),
+        decimal_pos=currency_exponent(currency),
+    )
 
 
 @admin.register(Discrepancy)
@@ -152,15 +159,22 @@ class DiscrepancyAdmin(_ReadOnlyAdmin):
         charged, booked = obj.charged_by_campaign or {}, obj.booked_by_campaign or {}
         rows = []
         for key in sorted(set(charged) | set(booked)):
-            left = Decimal(str(charged.get(key, 0)))
-            right = Decimal(str(booked.get(key, 0)))
-            rows.append((key, _money(left), _money(right), _money(right - left)))
+            left = quantize_money(charged.get(key, 0), obj.currency)
+            right = quantize_money(booked.get(key, 0), obj.currency)
+            rows.append(
+                (
+                    key,
+                    _money(left, obj.currency),
+                    _money(right, obj.currency),
+                    _money(right - left, obj.currency),
+                )
+            )
         rows.append(
             (
                 _("total"),
-                _money(obj.charged_discount),
-                _money(obj.booked_discount),
-                _money(obj.difference),
+                _money(obj.charged_discount, obj.currency),
+                _money(obj.booked_discount, obj.currency),
+                _money(obj.difference, obj.currency),
             )
         )
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)

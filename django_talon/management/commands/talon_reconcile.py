@@ -69,6 +69,7 @@ class Command(BaseCommand):
         )
 
     def _list(self, options: dict[str, Any]) -> None:
+        from django_talon.promotions import quantize_money
         from django_talon.services.reconciliation import discrepancy_record
 
         qs = self._query(options)
@@ -82,9 +83,13 @@ class Command(BaseCommand):
             self.stdout.write(f"No {options['status']} discrepancies.")
             return
         for row in rows:
+            # The currency's own minor unit (3 decimals for KWD): a 0.005 gap stays visible,
+            # as in ``export``.
+            charged = quantize_money(row.charged_discount, row.currency)
+            booked = quantize_money(row.booked_discount, row.currency)
             self.stdout.write(
                 f"#{row.pk} {row.order_key or row.session_id} {row.reason} ({row.status}): "
-                f"charged {row.charged_discount:.2f}, booked {row.booked_discount:.2f} "
+                f"charged {charged}, booked {booked} "
                 f"{row.currency}; {' '.join(row.detail.split())[:120]}"
             )
         if total > len(rows):
