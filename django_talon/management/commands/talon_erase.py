@@ -10,10 +10,12 @@ exactly what the ``user deleted`` signal does: an audit row, the local purge at 
 from __future__ import annotations
 
 import getpass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from django_talon.client.validation import MAX_INTEGRATION_ID_LENGTH
 from django_talon.management.arguments import positive_int, stop_quietly_on_broken_pipe
@@ -126,17 +128,27 @@ class Command(BaseCommand):
             self.stdout.write("No erasure requests.")
             return
         self.stdout.write(
-            f"{'id':>6}  {'state':9} {'att':>3}  {'requested':20} {'completed':20} "
+            f"{'id':>6}  {'state':9} {'att':>3}  {'requested':25} {'completed':25} "
             f"{'integration id':24} requested by / last error"
         )
         for r in rows:
-            completed = r.completed_at.strftime("%Y-%m-%d %H:%M:%S") if r.completed_at else "-"
+            completed = _local_time(r.completed_at) if r.completed_at else "-"
             note = r.requested_by + (f" / {r.last_error[:60]}" if r.last_error else "")
             self.stdout.write(
                 f"{r.pk:>6}  {r.state:9} {r.attempts:>3}  "
-                f"{r.requested_at.strftime('%Y-%m-%d %H:%M:%S'):20} {completed:20} "
+                f"{_local_time(r.requested_at):25} {completed:25} "
                 f"{r.integration_id[:24]:24} {note}"
             )
+
+
+def _local_time(value: datetime) -> str:
+    """``value`` in the shop's time zone with its UTC offset (``2026-12-02 11:05:00 +0530``),
+    the wall-clock time the admin shows for the same request; the database hands aware UTC
+    values back under ``USE_TZ``, which printed bare were hours off. A naive value
+    (``USE_TZ = False``) is already the shop's local time and is printed as stored."""
+    if timezone.is_aware(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %z")
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _os_user() -> str:
