@@ -333,8 +333,12 @@ def close_as_charged(session: CustomerSession) -> tuple[list[str], str]:
         session.additional_costs = charged_costs
         fields.append("additional_costs")
         reasons.append("additional costs restored to the quoted ones")
+    changed, restored = _restore_charged_codes(session, entry)
+    if restored:
+        fields.extend(changed)
+        reasons.append(f"closed with the codes charged: {', '.join(restored)}")
     if talon_settings.CLOSE_UNCONFIRMED == WITH_CODES:
-        return fields, "; ".join(reasons)
+        return list(dict.fromkeys(fields)), "; ".join(reasons)
     charged_codes = {code_key(c) for c in entry.coupon_codes}
     dropped = [c for c in session.coupon_codes or [] if code_key(c) not in charged_codes]
     if dropped:
@@ -348,7 +352,28 @@ def close_as_charged(session: CustomerSession) -> tuple[list[str], str]:
         fields.append("referral_code")
     if dropped:
         reasons.append(f"closed without the codes not charged: {', '.join(dropped)}")
-    return fields, "; ".join(reasons)
+    return list(dict.fromkeys(fields)), "; ".join(reasons)
+
+
+def _restore_charged_codes(
+    session: CustomerSession, entry: LedgerEntry
+) -> tuple[list[str], list[str]]:
+    """Put back the codes the order was charged with that the session lost since (another
+    tab removed the coupon between placement and payment): the close must redeem what the
+    shopper was given, or a limited coupon is used again for nothing. Returns the fields
+    changed and the codes put back."""
+    fields: list[str] = []
+    present = {code_key(c) for c in session.coupon_codes or []}
+    restored = [c for c in entry.coupon_codes or [] if code_key(c) not in present]
+    if restored:
+        session.coupon_codes = [*(session.coupon_codes or []), *restored]
+        fields.append("coupon_codes")
+    charged_referral = entry.referral_code or ""
+    if charged_referral and code_key(session.referral_code or "") != code_key(charged_referral):
+        session.referral_code = charged_referral
+        fields.append("referral_code")
+        restored.append(charged_referral)
+    return fields, restored
 
 
 def prepare_close(session: CustomerSession) -> str:

@@ -177,3 +177,30 @@ def test_close_without_a_recorded_quote_is_unchanged(shop: Any) -> None:
     assert remote["state"] == "closed" and remote["couponCodes"] == ["WELCOME10"]
     assert kinds(session.integration_id) == ["booked"]
     assert not Discrepancy.objects.exists()
+
+
+def test_a_charged_code_removed_before_payment_is_closed_with_the_order(shop: Any) -> None:
+    """Tab A places the order (charged with WELCOME10), tab B removes the code before the
+    payment: the close sends the codes the order was charged, so Talon.One redeems the
+    coupon it paid for. Before, the close went with ``couponCodes: []`` and nothing was
+    redeemed (a limited coupon could be used again), the difference a "campaign changed"."""
+    cart = make_cart(items=[ESPRESSO, GRINDER])
+    services.apply_coupon(cart, "WELCOME10")
+    with transaction.atomic():  # placed: the quote shown is what the order is charged
+        order = Order.objects.create(cart=cart, status="pending")
+        services.record_order(order, quote_for_cart(cart))
+    session = services.session_for_order(order)
+    assert session is not None
+    charged = LedgerEntry.objects.get(session_id=session.integration_id, kind="charged")
+    assert charged.coupon_codes == ["WELCOME10"]
+    services.remove_coupon(cart, "WELCOME10")  # the other tab
+
+    order.status = "paid"
+    order.save()
+
+    booked = LedgerEntry.objects.get(session_id=session.integration_id, kind="booked")
+    assert booked.coupon_codes == ["WELCOME10"]
+    assert booked.discounts_by_campaign == charged.discounts_by_campaign
+    remote = shop.control.state()["sessions"][session.integration_id]
+    assert remote["state"] == "closed" and remote["couponCodes"] == ["WELCOME10"]
+    assert not Discrepancy.objects.exists()
