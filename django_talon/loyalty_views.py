@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.formats import get_format, number_format, sanitize_separators
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from django_talon import services
@@ -25,6 +28,21 @@ from django_talon.views import _back, own_transaction
 logger = logging.getLogger(__name__)
 
 __all__ = ["redeem"]
+
+
+def _points_from_form(text: str) -> str:
+    """The points the shopper typed, read for the active locale as Django's own form fields
+    read numbers (``sanitize_separators``): a German "1.000" is one thousand, not 1.
+
+    A dot that is neither the locale's decimal separator nor its thousands separator in use
+    (German or French without ``USE_THOUSAND_SEPARATOR``) is ambiguous, "1.000" one point or
+    a thousand: refused with a sentence rather than guessed. The service itself stays
+    locale-free for the REST API."""
+    text = text.strip() or "0"
+    grouping = get_format("THOUSAND_SEPARATOR") if settings.USE_THOUSAND_SEPARATOR else ""
+    if "." in text and get_format("DECIMAL_SEPARATOR") != "." and grouping != ".":
+        raise RedemptionError(_("Enter a whole number of points without separators, such as 1000."))
+    return str(sanitize_separators(text))
 
 
 @own_transaction
@@ -42,7 +60,8 @@ def redeem(request: HttpRequest) -> HttpResponse:
             if clear:
                 session = clear_redemption(session)
             else:
-                session = redeem_points(session, request.POST.get("points", "").strip() or "0")
+                points = _points_from_form(request.POST.get("points", ""))
+                session = redeem_points(session, points)
     except RedemptionError as exc:
         messages.error(request, str(exc))
         return _back(request)
@@ -51,8 +70,11 @@ def redeem(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("Your points cannot be used right now. Please try again."))
         return _back(request)
     if session.points_to_redeem:
+        wish = session.points_to_redeem
         messages.success(
-            request, _("%(points)s points will be used.") % {"points": session.points_to_redeem}
+            request,
+            ngettext("%(points)s point will be used.", "%(points)s points will be used.", wish)
+            % {"points": number_format(wish)},
         )
     else:
         messages.success(request, _("No points will be used."))

@@ -31,7 +31,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from django_talon.client.loyalty_models import (
     Achievement,
@@ -435,9 +437,15 @@ def redeem_points(
         raise RedemptionError(_("Sign in to pay with your points."))
     balance = loyalty_balance(user, program_id=program_id, fresh=True)
     if wanted > balance.active:
+        active = balance.active.normalize()
         raise RedemptionError(
-            _("You have %(active)s points to spend; %(wanted)s is more than that.")
-            % {"active": f"{balance.active.normalize():f}", "wanted": wanted}
+            ngettext(
+                "You have %(active)s point to spend; %(wanted)s is more than that.",
+                "You have %(active)s points to spend; %(wanted)s is more than that.",
+                int(active) if active == active.to_integral_value() else 2,  # 1.5 points
+            )
+            # The numbers as the page shows the balance ("1.093" in German), not "1093".
+            % {"active": number_format(active), "wanted": number_format(wanted)}
         )
     return _store_wish(target, wanted)
 

@@ -27,12 +27,22 @@ from django.utils.safestring import SafeString, mark_safe
 
 from django_talon.conf import talon_settings
 from django_talon.exceptions import TalonUnavailableError
+from django_talon.moments import parse_for_shop
 from django_talon.services import card_ledger, loyalty
 
 logger = logging.getLogger(__name__)
 register = template.Library()
 
 T = TypeVar("T")
+
+
+@register.filter(name="talon_moment")
+def talon_moment(text: Any) -> Any:
+    """A Talon.One timestamp (``entry.created``, an ISO string in UTC) as a datetime in the
+    shop's time zone, for ``|date``: slicing the string showed the UTC date, a day off for
+    a shop east or west of UTC near midnight. None (``|date`` shows nothing) for no value or
+    text that is no timestamp."""
+    return parse_for_shop(text)
 
 
 def _request(context: template.Context) -> HttpRequest | None:
