@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -36,8 +38,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("cart:detail")
     quote = price_cart(request, cart)
     shown = request.POST.get("quoted_total") if request.method == "POST" else None
-    if shown is not None and shown != str(quote.total):
-        messages.warning(request, f"Your total is now {quote.total} EUR. Please check it.")
+    if shown is not None and _amount(shown) != quote.total:
+        messages.warning(
+            request, f"Your total is now {quote.total} {quote.currency}. Please check it."
+        )
     elif request.method == "POST":
         try:
             order = place_order(request.user, cart, quote)  # type: ignore[arg-type]
@@ -46,6 +50,17 @@ def checkout(request: HttpRequest) -> HttpResponse:
             return redirect("cart:detail")
         return redirect("orders:pay", order.pk)
     return render(request, "orders/checkout.html", {"cart": cart, "quote": quote})
+
+
+def _amount(text: str) -> Decimal | None:
+    """The total the checkout form carried, as a number (``1068.000`` equals ``1068``); None
+    for anything that is not a finite number, which then never matches the quote, so the
+    customer is shown the current total instead of being charged one they did not see."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 def _own_order(request: HttpRequest, pk: int) -> Order:
