@@ -26,7 +26,7 @@ def test_aware_times_in_the_shops_zone(settings: Any) -> None:
     settings.USE_TZ = True
     settings.TIME_ZONE = "Asia/Kolkata"
     request = DataDeletionRequest.objects.create(integration_id="u-1", requested_by="ops")
-    at = dt.datetime(2026, 12, 2, 5, 35, tzinfo=dt.UTC)
+    at = dt.datetime(2026, 12, 2, 5, 35, tzinfo=dt.timezone.utc)
     DataDeletionRequest.objects.filter(pk=request.pk).update(
         requested_at=at, completed_at=at + dt.timedelta(minutes=2), state="completed"
     )
