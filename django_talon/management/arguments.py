@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.management.base import CommandError
+
 #: The largest count (``--limit``) a command takes: far beyond any table, and small enough
 #: that the SQL ``LIMIT`` (and the relay's ``limit * 10`` look-ahead) stays a 64-bit integer.
 MAX_COUNT = 1_000_000_000
@@ -87,3 +89,20 @@ def _silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's StringIO)
         pass
+
+
+def refuse_unknown_ids(
+    ids: list[int], states: dict[int, str], *, wanted: str, noun: str, other: str, after: str
+) -> None:
+    """Refuse ids that are no row (``noun``) or whose state is not ``wanted`` (``other``
+    names those) before a command acts on any: ``retry 999999`` or ``recheck 12345`` said
+    "0 done" and succeeded, so a typo looked like a run. ``after`` ends the message."""
+    missing = [i for i in ids if i not in states]
+    unwanted = [f"{i} ({states[i]})" for i in ids if i in states and states[i] != wanted]
+    problems = []
+    if missing:
+        problems.append(f"no {noun} with id " + ", ".join(map(str, missing)))
+    if unwanted:
+        problems.append(f"{other}: " + ", ".join(unwanted))
+    if problems:
+        raise CommandError("; ".join(problems) + f" ({after})")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_talon.management.arguments import (
     positive_int,
     record_id,
+    refuse_unknown_ids,
     stop_quietly_on_broken_pipe,
 )
 from django_talon.management.commands.talon_sync_profiles import RELATIVE, UNITS
@@ -54,15 +55,14 @@ def check_dead_letters(ids: list[int]) -> None:
     from django_talon.models import OutboxMessage
 
     states = dict(OutboxMessage.objects.filter(pk__in=ids).values_list("pk", "state"))
-    missing = [i for i in ids if i not in states]
-    alive = [f"{i} ({states[i]})" for i in ids if i in states and states[i] != "dead"]
-    problems = []
-    if missing:
-        problems.append("no outbox message with id " + ", ".join(map(str, missing)))
-    if alive:
-        problems.append("not a dead letter: " + ", ".join(alive))
-    if problems:
-        raise CommandError("; ".join(problems) + " (nothing done; see `talon_outbox list`)")
+    refuse_unknown_ids(
+        ids,
+        states,
+        wanted="dead",
+        noun="outbox message",
+        other="not a dead letter",
+        after="nothing done; see `talon_outbox list`",
+    )
 
 
 def _short(text: str, width: int) -> str:

@@ -20,6 +20,7 @@ from django_talon.exceptions import TalonUnavailableError
 from django_talon.management.arguments import (
     positive_int,
     record_id,
+    refuse_unknown_ids,
     stop_quietly_on_broken_pipe,
 )
 
@@ -158,17 +159,14 @@ def _check_open(ids: list[int]) -> None:
     from django_talon.models import Discrepancy
 
     statuses = dict(Discrepancy.objects.filter(pk__in=ids).values_list("pk", "status"))
-    missing = [i for i in ids if i not in statuses]
-    closed = [f"{i} ({statuses[i]})" for i in ids if i in statuses and statuses[i] != "open"]
-    problems = []
-    if missing:
-        problems.append("no discrepancy with id " + ", ".join(map(str, missing)))
-    if closed:
-        problems.append("not open: " + ", ".join(closed))
-    if problems:
-        raise CommandError(
-            "; ".join(problems) + " (nothing re-checked; see `talon_reconcile list`)"
-        )
+    refuse_unknown_ids(
+        ids,
+        statuses,
+        wanted="open",
+        noun="discrepancy",
+        other="not open",
+        after="nothing re-checked; see `talon_reconcile list`",
+    )
 
 
 def _render(records: list[dict[str, Any]], fmt: str) -> str:
