@@ -23,6 +23,13 @@ Queries and commits are counted in one more pass of each, outside the timed roun
     .venv/bin/python benchmarks/cart_change.py [--rounds 9] [--changes 20] [--postgres]
     .venv/bin/python benchmarks/cart_change.py --queries    # plus every added statement
     .venv/bin/python benchmarks/cart_change.py --celery     # delivery handed to Celery
+    .venv/bin/python benchmarks/cart_change.py --bare       # plus the hand-written floor
+    .venv/bin/python benchmarks/cart_change.py --profile    # plus cProfile's top functions
+
+``--bare``: a second baseline, the least an integration that evaluates every change can do,
+written by hand (:func:`bare_integration`: after commit, one query for the lines and one
+``PUT`` with ``requests``; no mirror, no outbox, no error handling). It says how much of the
+ratio any such integration pays, whatever library it uses.
 
 ``--celery``: the shop delivers through Celery workers and does not make the immediate
 attempt in the request (``DELIVERY = "celery"``, ``IMMEDIATE_ATTEMPT = False``): a change
@@ -37,6 +44,8 @@ Not a test: nothing is asserted (tests/core/test_cart_change_budget.py guards th
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import statistics
 import sys
 import time
@@ -78,6 +87,14 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20, help="cart changes per round")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--queries", action="store_true", help="print the added statements")
+    parser.add_argument(
+        "--profile", action="store_true", help="plus cProfile's top functions of 200 changes"
+    )
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="plus a hand-written integration as a second baseline (one PUT after commit)",
+    )
     parser.add_argument(
         "--celery", action="store_true", help="deliver through Celery, no immediate attempt"
     )
@@ -157,6 +174,67 @@ def receivers_disconnected() -> Iterator[None]:
         receivers.connect()
 
 
+@contextmanager
+def bare_integration(url: str) -> Iterator[None]:
+    """The least an integration that evaluates each change can do, hand-written: the shop
+    with django-talon's receivers off, and one receiver that, once per transaction, after
+    commit, reads the cart's lines (one query) and PUTs them as a customer session with
+    ``requests`` (default ``Session``, keep-alive), decoding the answer with ``json``. It
+    stores nothing (no mirror, so nothing to charge from; no outbox, so a failed call is a
+    lost write) and handles no error: a floor, not an alternative."""
+    import requests
+    from django.db import connection, transaction
+    from django.db.models.signals import post_save
+
+    from benchmarks._support import API_KEY
+    from example_project.cart.models import Cart, CartItem
+
+    http = requests.Session()
+    headers = {"Authorization": f"ApiKey-v1 {API_KEY}", "Content-Type": "application/json"}
+    pending: set[int] = set()
+
+    def send(cart_id: int) -> None:
+        pending.discard(cart_id)
+        items = [
+            {
+                "sku": line.product.sku,
+                "quantity": line.quantity,
+                "price": float(line.unit_price),
+                "name": line.product.name,
+            }
+            for line in CartItem.objects.filter(cart_id=cart_id).select_related("product")
+        ]
+        body = {"customerSession": {"cartItems": items, "state": "open"}}
+        answer = http.put(
+            f"{url}/v2/customer_sessions/bare-{cart_id}",
+            data=json.dumps(body),
+            headers=headers,
+            timeout=5,
+        )
+        answer.raise_for_status()
+        json.loads(answer.content)
+
+    def changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+        cart_id = instance.pk if sender is Cart else instance.cart_id
+        if not connection.in_atomic_block:
+            send(cart_id)
+            return
+        if cart_id in pending:
+            return
+        pending.add(cart_id)
+        transaction.on_commit(lambda: send(cart_id))
+
+    with receivers_disconnected():
+        for model in (Cart, CartItem):
+            post_save.connect(changed, sender=model, dispatch_uid=f"bare:{model.__name__}")
+        try:
+            yield
+        finally:
+            for model in (Cart, CartItem):
+                post_save.disconnect(sender=model, dispatch_uid=f"bare:{model.__name__}")
+            http.close()
+
+
 def make_change(client: Any, index: int) -> None:
     """One cart change through the shop's views: even: add one; odd: set the quantity back."""
     if index % 2 == 0:
@@ -218,6 +296,43 @@ def counted(client: Any, changes: int, calls: Callable[[], int]) -> tuple[Counts
     return counts, calls() - before
 
 
+def timed_rounds(
+    client: Any, url: str, args: argparse.Namespace
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """The timed rounds, every mode in turn (the order alternating): wall clock and CPU per
+    change by mode, and the per-round ratios to the shop alone."""
+    modes: list[str] = ["talon", "shop", *(["bare"] if args.bare else [])]
+
+    def in_mode(mode: str) -> Any:
+        if mode == "shop":
+            return receivers_disconnected()
+        if mode == "bare":
+            return bare_integration(url)
+        return contextlib.nullcontext()
+
+    for _ in range(2):  # warm-up: imports, connections, caches, every mode
+        for mode in modes:
+            with in_mode(mode):
+                timed_round(client, 4, 0)
+
+    wall: dict[str, list[float]] = {"ratio": [], "bare_ratio": [], **{m: [] for m in modes}}
+    cpu: dict[str, list[float]] = {"ratio": [], "bare_ratio": [], **{m: [] for m in modes}}
+    for round_no in range(args.rounds):
+        order = modes if round_no % 2 == 0 else modes[::-1]
+        result: dict[str, tuple[float, float]] = {}
+        for mode in order:
+            with in_mode(mode):
+                result[mode] = timed_round(client, args.changes, 0)
+        for index, figures in ((0, wall), (1, cpu)):
+            for mode in modes:
+                figures[mode].append(result[mode][index])
+            figures["ratio"].append(result["talon"][index] / result["shop"][index])
+            if args.bare:
+                figures["bare_ratio"].append(result["bare"][index] / result["shop"][index])
+
+    return wall, cpu
+
+
 def run(url: str, args: argparse.Namespace) -> None:
     from django.test import Client
 
@@ -235,26 +350,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     def calls() -> int:
         return len(control.requests("/v2/customer_sessions/"))
 
-    for _ in range(2):  # warm-up: imports, connections, caches, both modes
-        timed_round(client, 4, 0)
-        with receivers_disconnected():
-            timed_round(client, 4, 0)
-
-    wall: dict[str, list[float]] = {"talon": [], "shop": [], "ratio": []}
-    cpu: dict[str, list[float]] = {"talon": [], "shop": [], "ratio": []}
-    for round_no in range(args.rounds):
-        order = ("talon", "shop") if round_no % 2 == 0 else ("shop", "talon")
-        result: dict[str, tuple[float, float]] = {}
-        for mode in order:
-            if mode == "shop":
-                with receivers_disconnected():
-                    result[mode] = timed_round(client, args.changes, 0)
-            else:
-                result[mode] = timed_round(client, args.changes, 0)
-        for index, figures in ((0, wall), (1, cpu)):
-            figures["talon"].append(result["talon"][index])
-            figures["shop"].append(result["shop"][index])
-            figures["ratio"].append(result["talon"][index] / result["shop"][index])
+    wall, cpu = timed_rounds(client, url, args)
 
     with receivers_disconnected():
         alone, alone_calls = counted(client, args.changes, calls)
@@ -281,6 +377,13 @@ def run(url: str, args: argparse.Namespace) -> None:
             f"ratio {statistics.median(ratios):.2f}x (per-round range "
             f"{min(ratios):.2f}-{max(ratios):.2f})"
         )
+        if args.bare:
+            bare = figures["bare_ratio"]
+            print(
+                f"  {'':<20} hand-written floor {statistics.median(figures['bare']):7.2f}   "
+                f"ratio to the shop alone {statistics.median(bare):.2f}x (range "
+                f"{min(bare):.2f}-{max(bare):.2f})"
+            )
     print(
         f"  queries per change   shop alone {q_alone:7.1f}   with django-talon "
         f"{q_talon:7.1f}   added {q_talon - q_alone:.1f}"
@@ -299,11 +402,30 @@ def run(url: str, args: argparse.Namespace) -> None:
             f"  delivery: handed to Celery (no immediate attempt); {queued} rows queued by the "
             f"run were delivered afterwards by the relay ({calls()} session updates in all)"
         )
+    if args.profile:
+        profile(client)
     if args.queries:
         print("\nstatements of one change with django-talon (the last of the counting pass):")
         per = len(with_talon.statements) // args.changes
         for sql in with_talon.statements[-per:]:
             print("   ", sql[:160])
+
+
+def profile(client: Any) -> None:
+    """cProfile over 200 changes with django-talon: where the added time goes."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for index in range(200):
+        make_change(client, index)
+    profiler.disable()
+    print("\ncProfile of 200 changes with django-talon (top 40 by cumulative time):")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    print("django-talon's own functions (by cumulative time):")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats("django_talon", 60)
 
 
 def _vendor() -> str:
