@@ -197,9 +197,11 @@ class Redemption:
     coupon_values: list[str] = field(default_factory=list)
     referral_codes: list[str] = field(default_factory=list)
     campaign_ids: list[int] = field(default_factory=list)
-    effects: list[dict[str, Any]] = field(default_factory=list)  # effects at close time
+    effects: list[dict[str, Any]] = field(default_factory=list)  # what is still booked
     total: float = 0.0
     profile_id: str = ""
+    #: the effects as booked at close, kept by the first return (returns lower ``effects``)
+    booked: list[dict[str, Any]] | None = None
 
 
 @dataclass
