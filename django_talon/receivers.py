@@ -48,10 +48,13 @@ def _labels(setting: str) -> set[str]:
 
 
 @contextlib.contextmanager
-def _recorded(stage: str, subject: Callable[[], str]) -> Iterator[None]:
+def _recorded(
+    stage: str, subject: Callable[[], str], *, on_failure: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Run a receiver's work; a failure is rolled back to a savepoint (inside the shop's
     transaction only: outside one, nothing needs it and fail-closed must still see that it
-    runs outside) and recorded as a ``SyncProblem``. Fail-closed refusals pass through."""
+    runs outside) and recorded as a ``SyncProblem``, then ``on_failure`` runs (in a savepoint
+    of its own; its own failure is logged). Fail-closed refusals pass through."""
     from django_talon.exceptions import OrderRefusedError
     from django_talon.services import FailClosedOutsideTransactionError
 
@@ -66,6 +69,18 @@ def _recorded(stage: str, subject: Callable[[], str]) -> Iterator[None]:
 
         logger.exception("django-talon %s of %s failed", stage, subject())
         record_problem(stage, subject(), exc)
+        if on_failure is not None:
+            _after_failure(on_failure, in_transaction, stage, subject)
+
+
+def _after_failure(
+    action: Callable[[], None], in_transaction: bool, stage: str, subject: Callable[[], str]
+) -> None:
+    try:
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
+            action()
+    except Exception:
+        logger.exception("django-talon could not mark %s after its %s failed", subject(), stage)
 
 
 def _subject(obj: Any) -> Callable[[], str]:
@@ -223,7 +238,7 @@ def _cart_changed(cart: Any, *, touched_only: bool = False) -> None:
     from django_talon.services import merge_carts, update_cart
 
     finished = False
-    with _recorded("cart", _subject(cart)):
+    with _recorded("cart", _subject(cart), on_failure=lambda: _mark_unmirrored(cart)):
         if get_adapter().cart_is_open(cart):
             if touched_only:
                 update_cart(cart, _lines_as_mirrored=True)
@@ -237,6 +252,12 @@ def _cart_changed(cart: Any, *, touched_only: bool = False) -> None:
         target = get_adapter().cart_merged_into(cart)
         if target is not None:
             merge_carts(cart, target)
+
+
+def _mark_unmirrored(cart: Any) -> None:
+    from django_talon.services.carts import mark_unmirrored
+
+    mark_unmirrored(cart)
 
 
 def on_cart_changed(

@@ -41,10 +41,16 @@ from django_talon.transaction_memo import transaction_memo
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-__all__ = ["clear_cart", "merge_carts", "update_cart"]
+__all__ = ["clear_cart", "mark_unmirrored", "merge_carts", "update_cart"]
 
 #: The fields a cart mirror changes (what :func:`update_cart` saves).
 MIRROR_FIELDS = ("cart_items", "additional_costs", "loyalty_cards", "attributes", "profile")
+
+#: ``CustomerSession.fingerprint`` of an open session whose cart changed without the change
+#: reaching it (a receiver's mirroring failed: the adapter raised). Never a real fingerprint
+#: (those are hex digests), so the quote reads the cart again instead of trusting the mirror,
+#: and the next successful mirror replaces it (it differs from every state).
+UNMIRRORED = "unmirrored"
 
 
 def _no_session(cart: Any, key: str | None) -> CustomerSession:
@@ -180,6 +186,29 @@ def forget_mirrored(sender: Any, instance: CustomerSession, **kwargs: Any) -> No
     for key, session in list(memo.items()):
         if session.pk == instance.pk and (deleted or session is not instance):
             del memo[key]
+
+
+def mark_unmirrored(cart: Any) -> None:
+    """A receiver could not mirror a change of ``cart`` (its work was rolled back and recorded
+    as a ``SyncProblem``): mark the cart's open session as behind the cart, creating it when
+    the cart has none yet, so that :func:`~django_talon.services.quote_for_cart` reads the
+    cart through the adapter (and quotes it ``unavailable`` while that fails) instead of
+    quoting the mirror's old lines ``confirmed`` (docs/services.md, "The mirror is the
+    cart"). The lines this transaction mirrored earlier are forgotten too, so a later save of
+    the cart in it reads them again. Two queries, only on such a failure."""
+    key = cart_key(cart)
+    if key is None:
+        return
+    memo = _mirror_memo(create=False)
+    if memo:
+        memo.pop(key, None)
+    with transaction.atomic(savepoint=False):
+        marked = CustomerSession.objects.filter(cart_key=key, state=OPEN)
+        if marked.update(fingerprint=UNMIRRORED):
+            return
+        session = session_for_cart(cart, create=True)
+        if session is not None:
+            CustomerSession.objects.filter(pk=session.pk).update(fingerprint=UNMIRRORED)
 
 
 def _same_customer(request: HttpRequest, owner: Any) -> bool:

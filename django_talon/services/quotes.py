@@ -56,7 +56,7 @@ from django_talon.models import CustomerSession
 from django_talon.promotions import summarize_stored
 from django_talon.promotions.quote import Quote, QuoteStatus
 from django_talon.promotions.quoting import build_quote, quote_message
-from django_talon.services.carts import _mirror, update_cart
+from django_talon.services.carts import UNMIRRORED, _mirror, update_cart
 from django_talon.services.problems import record_problem, subject_of
 from django_talon.services.sessions import SessionOrCart, session_payload
 from django_talon.services.stored import StoredPromotions, get_promotions
@@ -204,7 +204,9 @@ def _unmirrored_state(cart: Any, session: CustomerSession | None) -> CustomerSes
     differs from what ``session`` holds; None when the mirror is the cart (or the cart is
     finished or keyless: nothing can be mirrored for it, as ``update_cart`` says).
 
-    A watched model cart (:func:`_watched`) is not read: its saves mirror it.
+    A watched model cart (:func:`_watched`) is not read: its saves mirror it. Unless its
+    last save could not be mirrored (the session is marked
+    :data:`~django_talon.services.carts.UNMIRRORED`): then it is read as any other cart.
 
     Built by ``update_cart``'s own ``_mirror`` (the adapter's hooks, normalised as the
     receivers send them) and compared by the outbox fingerprint of the session body, so
@@ -214,13 +216,19 @@ def _unmirrored_state(cart: Any, session: CustomerSession | None) -> CustomerSes
     """
     adapter = get_adapter()
     key = cart_key(cart)
-    if key is None or _watched(cart) or not adapter.cart_is_open(cart):
+    if key is None:
+        return None
+    if _watched(cart) and (session is None or session.fingerprint != UNMIRRORED):
+        return None
+    if not adapter.cart_is_open(cart):
         return None
     held = session if session is not None else CustomerSession(cart_key=key)
     current = copy.copy(held)
     _mirror(current, cart, adapter, owner=None)
     if session is None:
         return current if current.cart_items else None
+    if session.fingerprint == UNMIRRORED:
+        return current  # mirrored again even if equal: the mark goes, the answer is fresh
     if outbox.fingerprint(session_payload(current)) == outbox.fingerprint(session_payload(session)):
         return None
     return current

@@ -163,3 +163,61 @@ def test_an_adapter_that_cannot_read_the_cart_gives_an_unconfirmed_quote(
     assert quote.status is QuoteStatus.UNAVAILABLE
     assert lines(quote) == [(ESPRESSO[0], 2)] and quote.total == Decimal("17.00")
     assert SyncProblem.objects.filter(stage="cart", error__contains="no loyalty tier").exists()
+
+
+# -- a watched cart whose change could not be mirrored ----------------------------------------
+def _failing_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
+    def cart_attributes(self: Any, cart: Any) -> dict[str, Any]:
+        raise ValueError("no price for this currency")
+
+    monkeypatch.setattr(ShopAdapter, "cart_attributes", cart_attributes, raising=False)
+
+
+def test_a_watched_cart_whose_change_failed_to_mirror_is_never_quoted_confirmed(
+    shop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shop's hook raises while a line changes: the receiver's work is rolled back and
+    recorded, and the mirror still holds the old lines. The quote used to be ``confirmed``
+    for those lines (and the order was charged, closed and booked on them)."""
+    cart = make_cart(items=[ESPRESSO])
+    services.apply_coupon(cart, "WELCOME10")
+    assert services.quote_for_cart(cart).confirmed
+    with monkeypatch.context() as patched:
+        _failing_attributes(patched)
+        CartItem.objects.filter(cart=cart).get().delete()  # the receiver fails
+        assert SyncProblem.objects.filter(stage="cart").exists()
+        quote = services.quote_for_cart(cart)  # the hook still fails: the cart is unreadable
+    assert quote.status is QuoteStatus.UNAVAILABLE and "full price" in quote.message
+    assert quote.discount_total == Decimal("0.00") and quote.coupon_codes == ()
+
+
+def test_once_the_hook_works_again_the_quote_mirrors_the_cart_first(
+    shop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cart = make_cart(items=[ESPRESSO, GRINDER])
+    with monkeypatch.context() as patched:
+        _failing_attributes(patched)
+        CartItem.objects.filter(cart=cart, sku=GRINDER[0]).get().delete()
+    mirrored = [item["sku"] for item in CustomerSession.objects.get().cart_items]
+    assert mirrored == [ESPRESSO[0], GRINDER[0]]  # the mirror missed the delete
+    quote = services.quote_for_cart(cart)  # read through the adapter, mirrored, answered
+    assert lines(quote) == [(ESPRESSO[0], 2)]
+    assert quote.confirmed and quote.total == Decimal("15.00")
+    session = CustomerSession.objects.get()
+    assert session.fingerprint == session.pushed_fingerprint  # the mark is gone
+    with count_queries() as sql:
+        assert services.quote_for_cart(cart).confirmed
+    assert len(sql) == WATCHED_QUOTE_QUERIES, sql  # back to the mirror's cost
+
+
+def test_a_first_line_that_failed_to_mirror_leaves_a_marked_session(
+    shop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No session yet: one is created, marked, so the quote does not say ``confirmed`` 0.00
+    for a cart that holds an item."""
+    with monkeypatch.context() as patched:
+        _failing_attributes(patched)
+        cart = make_cart(items=[ESPRESSO])
+        assert services.quote_for_cart(cart).status is QuoteStatus.UNAVAILABLE
+    quote = services.quote_for_cart(cart)
+    assert quote.confirmed and lines(quote) == [(ESPRESSO[0], 2)]

@@ -103,6 +103,46 @@ def test_a_touch_with_a_field_the_adapter_reads_is_a_change(
     assert quantities(shop_cart) == [5] == sent_quantities(talon_emulator, shop_cart)
 
 
+def test_a_touch_after_a_line_that_failed_to_mirror_reads_the_lines_again(
+    shop_cart: Any, talon_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Line one mirrors, line two's mirroring fails (the shop's hook refuses it), then the
+    cart's touch: it must not send the lines remembered from before the failure (the quote
+    would be ``confirmed`` for a cart without line two). Talon.One gets the state after line
+    one (queued by its save); the session stays marked as behind the cart."""
+    from django_talon import services
+    from django_talon.services import QuoteStatus
+    from django_talon.services.carts import UNMIRRORED
+    from example_project.catalog.models import Product
+    from example_project.talon_adapter import ShopTalonAdapter
+
+    original = ShopTalonAdapter.cart_items
+
+    def cart_items(self: Any, cart: Any) -> list[dict[str, Any]]:
+        items = original(self, cart)
+        if any(item["sku"] == "ESPRESSO-250" for item in items):
+            raise ValueError("no price for ESPRESSO-250")
+        return items
+
+    line = shop_cart.items.get()
+    with monkeypatch.context() as patched:
+        patched.setattr(ShopTalonAdapter, "cart_items", cart_items)
+        with transaction.atomic():
+            line.quantity = 3
+            line.save(update_fields=["quantity"])  # mirrored
+            shop_cart.items.create(product=Product.objects.get(sku="ESPRESSO-250"), quantity=1)
+            shop_cart.save(update_fields=["updated_at"])
+        session = session_for_cart(shop_cart, create=False)
+        assert session is not None and session.fingerprint == UNMIRRORED  # still behind
+        quote = services.quote_for_cart(shop_cart)
+    assert quote.status is QuoteStatus.UNAVAILABLE
+    quote = services.quote_for_cart(shop_cart)  # the hook works again: mirrored, answered
+    assert quote.confirmed and sorted(line.sku for line in quote.lines) == [
+        "DECAF-250",
+        "ESPRESSO-250",
+    ]
+
+
 def test_only_auto_now_fields_make_a_touch() -> None:
     from example_project.cart.models import Cart
 
