@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from django_talon.emulator.errors import bad_request, not_found
@@ -23,6 +24,9 @@ from django_talon.emulator.util import (
     want_list,
     want_object,
 )
+
+#: the effects a return takes its share of (per-item discounts go back per returned unit)
+_SHARED = ("setDiscount", "addLoyaltyPoints", "deductLoyaltyPoints")
 
 
 def _returned_items(
@@ -180,15 +184,33 @@ class ReturnsMixin(SessionsMixin):
     def _return_rollbacks(
         self, session: Session, returned_now: dict[int, int]
     ) -> list[dict[str, Any]]:
-        """Rollback effects for returned units: per-item discounts, a share of cart discounts and points."""
+        """Rollback effects for returned units: per-item discounts, a share of cart discounts and points.
+
+        A cart discount or the points go back by the value returned so far over the cart's
+        value: after this return, what stays booked is the booked amount less that share of it
+        (rounded to the cent, earned points to whole points down), and the rollback is what is
+        still booked above that. So each return takes about its own share (never a share of
+        what earlier returns left), the return that leaves no unit in the cart takes all that is
+        left, and an order's returns add up to exactly what was booked, in any order and split.
+        """
         redemption = session.redemption
         if redemption is None or not returned_now:
             return []
-        total = session.cart_item_total()
-        returned_value = sum(
-            float(session.cart_items[p]["price"]) * q for p, q in returned_now.items()
-        )
-        share = returned_value / total if total else 0.0
+        if redemption.booked is None:  # the first return: nothing lowered yet
+            redemption.booked = list(redemption.effects)
+        booked = {
+            _booked_key(e): float(e["props"]["value"])
+            for e in redemption.booked
+            if e["effectType"] in _SHARED
+        }
+        cart_value = returned_value = 0.0  # returned_value: by all returns, this one too
+        everything = True
+        for position, item in enumerate(session.cart_items):
+            price, quantity = float(item["price"]), int(item["quantity"])
+            back = session.returned.get(position, 0) + returned_now.get(position, 0)
+            cart_value += price * quantity
+            returned_value += price * back
+            everything = everything and back == quantity
         rollbacks: list[dict[str, Any]] = []
         for effect in redemption.effects:
             head = {k: v for k, v in effect.items() if k not in ("effectType", "props")}
@@ -215,23 +237,45 @@ class ReturnsMixin(SessionsMixin):
                             },
                         }
                     )
-            elif etype == "setDiscount" and share:
-                value = money(float(props["value"]) * share)
-                if value > 0:
-                    rollbacks.append(
-                        {
-                            **head,
-                            "effectType": "rollbackDiscount",
-                            "props": {"name": props["name"], "value": value},
-                        }
-                    )
-            elif etype in ("addLoyaltyPoints", "deductLoyaltyPoints") and share:
-                # earned points go back in whole points, spent ones to the cent
-                value = float(props["value"]) * share
-                value = float(int(value)) if etype == "addLoyaltyPoints" else money(value)
-                if value > 0:
-                    share_of = {**effect, "props": {**props, "value": value}}
-                    rollbacks += self._loyalty_rollbacks(
-                        head, share_of, redemption.profile_id, utcnow()
-                    )
+                continue
+            if etype not in _SHARED:
+                continue
+            left = float(props["value"])
+            value = left
+            if not everything:
+                full = booked.get(_booked_key(effect), left)
+                share = full * returned_value / cart_value if cart_value > 0 else 0.0
+                # earned points go back in whole points, discounts and spent points to the cent
+                taken = math.floor(share + 1e-9) if etype == "addLoyaltyPoints" else money(share)
+                value = money(left - (full - taken))
+            if value <= 0:
+                continue
+            if etype == "setDiscount":
+                rollbacks.append(
+                    {
+                        **head,
+                        "effectType": "rollbackDiscount",
+                        "props": {"name": props["name"], "value": value},
+                    }
+                )
+            else:
+                share_of = {**effect, "props": {**props, "value": value}}
+                rollbacks += self._loyalty_rollbacks(
+                    head, share_of, redemption.profile_id, utcnow()
+                )
         return rollbacks
+
+
+def _booked_key(effect: dict[str, Any]) -> tuple[Any, ...]:
+    """Which booked effect a (lowered) effect of the redemption is."""
+    props = effect["props"]
+    return (
+        effect["effectType"],
+        effect.get("campaignId"),
+        effect.get("rulesetId"),
+        effect.get("ruleIndex"),
+        props.get("name"),
+        props.get("transactionUUID"),
+        props.get("position"),
+        props.get("subPosition"),
+    )
