@@ -407,7 +407,8 @@ class TalonAdapter:
         override together with :meth:`cart_key`."""
         from django.apps import apps
 
-        label, _, pk = key.rpartition(":")
+        # At the first colon: a label never holds one, a CharField pk may (``user:4e93``).
+        label, _, pk = key.partition(":")
         if not label or not pk:
             return None
         try:

@@ -18,7 +18,7 @@ from django_talon.services.customers import (
 from django_talon.services.events import track_event
 from django_talon.services.gdpr import erase_customer, process_erasure, purge_local_data
 from django_talon.services.ledger import order_key, record_order
-from django_talon.services.lifecycle import reopen_session, return_items
+from django_talon.services.lifecycle import reopen_session, return_items, returnable_quantities
 from django_talon.services.loyalty import (
     PointsBalance,
     RedemptionError,
@@ -154,6 +154,7 @@ __all__ = [
     "retry_dead_letters",
     "retry_unconfirmed_erasures",
     "return_items",
+    "returnable_quantities",
     "session_for_cart",
     "session_for_order",
     "session_for_request",

@@ -96,9 +96,11 @@ def return_items(target: SessionOrCart, items: list[dict[str, Any]]) -> Customer
     return session
 
 
-def _check_returnable(session: CustomerSession, items: list[dict[str, Any]]) -> None:
-    """Each item names a line of the session and at most what is left of it: the line's
-    quantity minus the returns queued or delivered before (a refused one returned nothing)."""
+def returnable_quantities(session: CustomerSession) -> list[int]:
+    """Per position of the session's cart items, the units not returned yet: the line's
+    quantity minus the returns queued or delivered before (a refused one, a dead letter,
+    returned nothing). What :func:`return_items` accepts; a shop's "return the rest" button
+    sends these (the example shop's does)."""
     lines = list(session.cart_items or [])
     left = [int(line.get("quantity") or 0) for line in lines if isinstance(line, dict)]
     earlier = OutboxMessage.objects.filter(
@@ -109,6 +111,13 @@ def _check_returnable(session: CustomerSession, items: list[dict[str, Any]]) -> 
             position = item.get("position") if isinstance(item, dict) else None
             if isinstance(position, int) and 0 <= position < len(left):
                 left[position] -= int(item.get("quantity") or 0)
+    return [max(units, 0) for units in left]
+
+
+def _check_returnable(session: CustomerSession, items: list[dict[str, Any]]) -> None:
+    """Each item names a line of the session and at most what is left of it
+    (:func:`returnable_quantities`)."""
+    left = returnable_quantities(session)
     for index, item in enumerate(items):
         position = item.get("position") if isinstance(item, dict) else None
         quantity = item.get("quantity") if isinstance(item, dict) else None
@@ -123,7 +132,7 @@ def _check_returnable(session: CustomerSession, items: list[dict[str, Any]]) -> 
         if quantity > left[position]:
             raise ValueError(
                 f"returned item {index}: {quantity} unit(s) of line {position}, but "
-                f"{max(left[position], 0)} are left to return"
+                f"{left[position]} are left to return"
             )
         left[position] -= quantity
 

@@ -93,7 +93,8 @@ def _locked(session: CustomerSession) -> CustomerSession:
 def _is_placed(key: str) -> bool:
     """Whether the shop order behind ``key`` (``'<app_label.model>:<pk>'``) exists and is
     placed (the adapter's ``order_session_state`` says ``closed``)."""
-    label, _, pk = key.rpartition(":")
+    # At the first colon: a label never holds one, a CharField pk may (``sess:abc``).
+    label, _, pk = key.partition(":")
     try:
         model = apps.get_model(label)
         other = model._default_manager.filter(pk=pk).first()

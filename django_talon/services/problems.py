@@ -123,7 +123,8 @@ def _lines_of(cart_keys: set[str]) -> set[str]:
     ``'<app_label.model>:<pk>'`` form; an adapter's own key form names no lines)."""
     carts: dict[str, set[str]] = {}
     for key in cart_keys:
-        label, _, pk = key.rpartition(":")
+        # At the first colon: a label never holds one, a CharField pk may (``user:4e93``).
+        label, _, pk = key.partition(":")
         if label and pk:
             carts.setdefault(label, set()).add(pk)
     subjects: set[str] = set()

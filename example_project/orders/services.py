@@ -17,8 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 def return_order(order: Order) -> None:
-    """The customer sent everything back: the order becomes ``returned`` and Talon.One is
-    told which cart items came back (it adjusts redemptions and loyalty points)."""
+    """The customer sent back everything not returned yet: the order becomes ``returned``
+    and Talon.One is told which cart items came back (it adjusts redemptions and loyalty
+    points). Units returned before (staff returned one through ``services.return_items``)
+    are not sent again: Talon.One would refuse them, and so does ``return_items``.
+
+    Raises ``ValueError`` (``services.SessionStateError`` among them) when the return
+    cannot be made; the transaction rolls back and the order stays as it was.
+    """
     with transaction.atomic():
         order.transition(Order.Status.RETURNED)
         session = talon.session_for_order(order)
@@ -30,14 +36,17 @@ def return_order(order: Order) -> None:
         # position); gifts the order added at placement come after them and were never sent.
         # A gift is kept (it was never bought), so only bought lines go back.
         sent = list(order.lines.order_by("pk"))[: len(session.cart_items or [])]
-        talon.return_items(
-            session,
-            [
-                {"position": index, "quantity": line.quantity}
-                for index, line in enumerate(sent)
-                if not line.free_item
-            ],
-        )
+        # Only what is left: units returned before (one by staff) are not sent again.
+        left = talon.returnable_quantities(session)
+        items = []
+        for index, line in enumerate(sent):
+            quantity = min(line.quantity, left[index]) if index < len(left) else 0
+            if not line.free_item and quantity > 0:
+                items.append({"position": index, "quantity": quantity})
+        if not items:
+            logger.info("order %s: every unit was returned before, nothing to send", order.pk)
+            return
+        talon.return_items(session, items)
 
 
 class CheckoutError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -22,6 +23,8 @@ from example_project.orders.services import (
     place_order,
     return_order,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -128,5 +131,12 @@ def order_change(request: HttpRequest, pk: int, status: str) -> HttpResponse:
                 cancel_order(order)
         except OrderRefused as exc:
             return _not_placed(request, order, exc, str(status))
+        except ValueError as exc:
+            # Refused before anything was saved or queued (the transaction rolled back): the
+            # Talon.One session cannot take this change (services.SessionStateError), or
+            # the order changed meanwhile (another tab). The detail is for the logs.
+            logger.warning("order %s could not become %s: %s", order.pk, status, exc)
+            messages.error(request, f"Order {order.pk} could not be {status}. Please contact us.")
+            return redirect(order)
         messages.success(request, f"Order {order.pk} is {status}.")
     return redirect(order)

@@ -81,7 +81,9 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps(discrepancy_record(row), sort_keys=True))
             return
         if not rows:
-            self.stdout.write(f"No {options['status']} discrepancies.")
+            # "No open discrepancies.", "No resolved discrepancies.", "No discrepancies."
+            status = "" if options["status"] == "all" else f"{options['status']} "
+            self.stdout.write(f"No {status}discrepancies.")
             return
         for row in rows:
             # The currency's own minor unit (3 decimals for KWD): a 0.005 gap stays visible,
