@@ -62,7 +62,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 def _connection(config: TalonConfig) -> list[checks.CheckMessage]:
     """E001/E002/E003: what an enabled app needs to call Talon.One at all."""
     messages: list[checks.CheckMessage] = []
-    if config.ENABLED and not config.BASE_URL.strip() and not config.APPLICATIONS:
+    # APPLICATIONS given but unusable (E009 says so) is not "no API key" or "no URL".
+    per_application = bool(config.APPLICATIONS) or "APPLICATIONS" in talon_settings.invalid_values()
+    if config.ENABLED and not config.BASE_URL.strip() and not per_application:
         messages.append(
             _error(
                 "TALON['BASE_URL'] is not set.",
@@ -72,7 +74,7 @@ def _connection(config: TalonConfig) -> list[checks.CheckMessage]:
             )
         )
     # With APPLICATIONS each entry's key and URL are checked instead (E016).
-    if config.ENABLED and not config.API_KEY.strip() and not config.APPLICATIONS:
+    if config.ENABLED and not config.API_KEY.strip() and not per_application:
         messages.append(
             _error(
                 "TALON['API_KEY'] is not set.",

@@ -304,6 +304,29 @@ def _as_applications(value: Any) -> dict[str, dict[str, Any]]:
     return apps
 
 
+#: The settings (top level and in an ``APPLICATIONS`` entry) that are secrets: never shown
+#: in a repr, a check message or a log line.
+SECRET_KEYS = ("API_KEY", "APPLICATION_KEY")
+
+
+def redacted(name: str, value: Any) -> Any:
+    """``value`` of the setting ``name`` as it may be shown: a secret is ``'***'`` (whatever
+    its type: a key given as bytes is still a key), and so is every secret inside an
+    ``APPLICATIONS`` mapping, however malformed the mapping is."""
+    if name in SECRET_KEYS:
+        return "***" if value else value
+    if name == "APPLICATIONS" and isinstance(value, dict):
+        return {
+            app: (
+                {k: redacted(str(k), v) for k, v in entry.items()}
+                if isinstance(entry, dict)
+                else entry
+            )
+            for app, entry in value.items()
+        }
+    return value
+
+
 _COERCE: dict[str, Callable[[Any], Any]] = {
     "BASE_URL": _as_str,
     "API_KEY": _as_str,
@@ -379,7 +402,7 @@ def build_config(user: dict[str, Any]) -> tuple[TalonConfig, dict[str, str]]:
         try:
             values[name] = coerce(raw)
         except (TypeError, ValueError) as exc:
-            invalid[name] = f"{raw!r} cannot be used ({exc})"
+            invalid[name] = f"{redacted(name, raw)!r} cannot be used ({exc})"
     return TalonConfig(**values), invalid
 
 
@@ -447,17 +470,7 @@ class TalonSettings(_Typed):
 
     def __repr__(self) -> str:
         # Never show the API key or the application key.
-        data = self.as_dict()
-        for secret in ("API_KEY", "APPLICATION_KEY"):
-            if data.get(secret):
-                data[secret] = "***"
-        data["APPLICATIONS"] = {
-            name: {
-                k: ("***" if k in ("API_KEY", "APPLICATION_KEY") and v else v)
-                for k, v in entry.items()
-            }
-            for name, entry in data["APPLICATIONS"].items()
-        }
+        data = {name: redacted(name, value) for name, value in self.as_dict().items()}
         return f"<TalonSettings {data!r}>"
 
 

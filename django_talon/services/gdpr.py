@@ -29,6 +29,7 @@ from django.utils import timezone
 from django_talon import outbox
 from django_talon.adapters import get_adapter
 from django_talon.client.validation import MAX_INTEGRATION_ID_LENGTH
+from django_talon.conf import talon_settings
 from django_talon.models import (
     CouponReservation,
     CustomerProfile,
@@ -70,8 +71,9 @@ def erase_customer(
     from the outbox (pending and dead rows are settled as ``erased``, delivered ones lose
     their payload), the coupon reservations, referrals and sessions (see
     :func:`purge_local_data`); every later write for the customer is refused. After commit,
-    ``DELETE /v1/customer_data/{id}`` is delivered through the outbox and retried until
-    Talon.One confirms (the request becomes ``completed`` and
+    ``DELETE /v1/customer_data/{id}`` is delivered through the outbox, once through every
+    configured Application (``TALON["APPLICATIONS"]``), and retried until Talon.One
+    confirms in each (the request becomes ``completed`` and
     :data:`django_talon.signals.erasure_completed` fires). The shop's own ``User`` row is
     the shop's business (delete it, or keep it if the law lets you).
 
@@ -117,11 +119,17 @@ def erase_customer(
                 # (the cascade's receivers would read it): it is the tombstone from now on.
                 relation: Any = CustomerProfile._meta.get_field("user").remote_field
                 relation.set_cached_value(user, profile)
-        outbox.enqueue(
-            CUSTOMER_ERASE,
-            profile_key(integration_id),
-            {"deletion_request_id": request.pk, "integration_id": integration_id},
-        )
+        # One DELETE through every Application: Talon.One erases "across all Applications
+        # of the key's environment", but which Applications share an environment (or a
+        # deployment) the settings cannot tell. A customer known to one of them only is
+        # a 404 (confirmed) in the others. Same key: delivered one after the other.
+        for application in talon_settings.config.applications:
+            outbox.enqueue(
+                CUSTOMER_ERASE,
+                profile_key(integration_id),
+                {"deletion_request_id": request.pk, "integration_id": integration_id},
+                application=application,
+            )
     logger.info("erasure %s recorded for %s", request.pk, integration_id)
     return request
 

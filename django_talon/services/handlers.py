@@ -418,7 +418,10 @@ def deliver_release(message: OutboxMessage, client: TalonClient) -> str:
 
 
 def deliver_erasure(message: OutboxMessage, client: TalonClient) -> str:
-    """DELETE /v1/customer_data/{id}; 204, or 404 (no such profile), confirms the erasure."""
+    """DELETE /v1/customer_data/{id}; 204, or 404 (no such profile), confirms the erasure in
+    this row's Application. The request is ``completed`` when every Application it was
+    queued for has confirmed (:func:`~django_talon.services.gdpr.erase_customer` queues
+    one row per Application, under one key: this row is the last when no other is left)."""
     integration_id = str(message.payload["integration_id"])
     sessions = CustomerSession.objects.filter(profile__integration_id=integration_id)
     tombstones.wait_for_writes_in_flight(
@@ -433,19 +436,34 @@ def deliver_erasure(message: OutboxMessage, client: TalonClient) -> str:
         client.delete_customer_data(integration_id)
     except TalonNotFound:
         result = "not_found"
-    request = (
-        DataDeletionRequest.objects.select_for_update()
-        .filter(pk=message.payload.get("deletion_request_id"))
-        .first()
-    )
-    if request is not None and request.state != DataDeletionRequest.State.COMPLETED:
-        request.state = DataDeletionRequest.State.COMPLETED
+    request_id = message.payload.get("deletion_request_id")
+    request = DataDeletionRequest.objects.select_for_update().filter(pk=request_id).first()
+    if request is None or request.state == DataDeletionRequest.State.COMPLETED:
+        return result
+    if _erasure_rows_left(message, request_id):
+        # Confirmed here, not yet everywhere: the request waits for the other rows.
         request.attempts += 1
-        request.completed_at = timezone.now()
         request.last_error = ""
-        request.save(update_fields=["state", "attempts", "completed_at", "last_error"])
-        signals.emit(signals.erasure_completed, DataDeletionRequest, deletion_request=request)
+        request.save(update_fields=["attempts", "last_error"])
+        return result
+    request.state = DataDeletionRequest.State.COMPLETED
+    request.attempts += 1
+    request.completed_at = timezone.now()
+    request.last_error = ""
+    request.save(update_fields=["state", "attempts", "completed_at", "last_error"])
+    signals.emit(signals.erasure_completed, DataDeletionRequest, deletion_request=request)
     return result
+
+
+def _erasure_rows_left(message: OutboxMessage, request_id: Any) -> bool:
+    """Does another erasure row of the same request wait (an Application not confirmed)?"""
+    others = (
+        OutboxMessage.objects.filter(key=message.key, operation=CUSTOMER_ERASE)
+        .exclude(pk=message.pk)
+        .exclude(state=OutboxMessage.State.DONE)
+        .values_list("payload", flat=True)
+    )
+    return any((payload or {}).get("deletion_request_id") == request_id for payload in others)
 
 
 def _erasure_failed(message: OutboxMessage, exc: BaseException) -> None:

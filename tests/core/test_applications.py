@@ -311,6 +311,20 @@ def test_talon_check_probes_every_application_with_its_own_key(
         call_command("talon_check", "--skip-outbox", stdout=io.StringIO())
 
 
+def test_talon_check_text_names_the_keys_per_application(
+    two_apps: tuple[Any, EmulatorHandle], settings: Any
+) -> None:
+    """The header said "API key: NOT SET" (the top-level key) above two working keys."""
+    eur, _ = two_apps
+    settings.TALON = {k: v for k, v in settings.TALON.items() if k != "API_KEY"}
+    out = io.StringIO()
+    call_command("talon_check", "--skip-outbox", stdout=out)
+    text = out.getvalue()
+    assert "API key:   per Application (below)" in text
+    assert "NOT SET" not in text
+    assert USD_KEY not in text and eur.api_key not in text
+
+
 def test_a_row_of_an_application_no_longer_configured_is_a_dead_letter(
     two_apps: tuple[Any, EmulatorHandle],
 ) -> None:
@@ -355,3 +369,50 @@ def test_the_operator_closes_every_applications_circuit(
     assert resilience.breaker_for("usd").state() == "open"
     services.deliver_pending_now(close_circuit=True)
     assert [resilience.breaker_for(n).state() for n in ("eur", "usd")] == ["closed", "closed"]
+
+
+def test_an_erasure_reaches_every_application(
+    two_apps: tuple[Any, EmulatorHandle], django_user_model: Any
+) -> None:
+    """Bob shops in USD; his erasure was a DELETE in the default Application only (and the
+    request said "completed"). Now one DELETE per Application, each with its own key, and
+    the request is completed when both confirmed (USD: 204, EUR: 404, never known there)."""
+    eur, usd = two_apps
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    make_cart(user=bob, items=[GRINDER])
+    integration_id = CustomerProfile.objects.get(user=bob).integration_id
+    assert integration_id in usd.control.state()["profiles"]
+    eur.clear_requests()
+    usd.clear_requests()
+
+    request = services.erase_customer(bob, requested_by="test")
+
+    request.refresh_from_db()
+    assert request.state == "completed"
+    deletes = f"/v1/customer_data/{integration_id}"
+    assert [c["status"] for c in usd.requests(deletes)] == [204]
+    assert [c["status"] for c in eur.requests(deletes)] == [404]
+    assert integration_id not in usd.control.state()["profiles"]
+    rows = OutboxMessage.objects.filter(operation="customer.erase")
+    assert sorted(rows.values_list("application", "state")) == [("eur", "done"), ("usd", "done")]
+
+
+def test_an_erasure_is_completed_only_when_every_application_confirmed(
+    two_apps: tuple[Any, EmulatorHandle], django_user_model: Any
+) -> None:
+    eur, usd = two_apps
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    make_cart(user=bob, items=[GRINDER])
+    integration_id = CustomerProfile.objects.get(user=bob).integration_id
+    usd.add_fault(kind="error", status=503, path="/v1/customer_data/*")
+
+    request = services.erase_customer(bob, requested_by="test")
+
+    request.refresh_from_db()
+    assert request.state != "completed"
+    assert integration_id in usd.control.state()["profiles"]
+    usd.clear_faults()
+    assert services.process_erasure(request.pk) is True
+    request.refresh_from_db()
+    assert request.state == "completed"
+    assert integration_id not in usd.control.state()["profiles"]

@@ -75,10 +75,11 @@ def test_w004_several_applications_but_the_adapter_never_chooses() -> None:
 
 
 def test_e009_a_mapping_of_the_wrong_shape() -> None:
-    """The mapping cannot be used at all: E009, and the top-level key it falls back to is
-    missing too (E002)."""
-    assert ids({"eur": "eur-key"}) == ["django_talon.E002", "django_talon.E009"]
-    assert ids({"eur": eur(APPLICATION_ID="one")}) == ["django_talon.E002", "django_talon.E009"]
+    """The mapping cannot be used at all: E009 alone. The top-level API_KEY it falls back to
+    is missing too, but "API_KEY is not set" (E002) would send the reader to the wrong
+    setting: the keys were given, in a mapping E009 names."""
+    assert ids({"eur": "eur-key"}) == ["django_talon.E009"]
+    assert ids({"eur": eur(APPLICATION_ID="one")}) == ["django_talon.E009"]
 
 
 def test_the_mapping_is_parsed_into_the_config() -> None:
@@ -94,3 +95,27 @@ def test_the_mapping_is_parsed_into_the_config() -> None:
     assert config.default_application == "eur"
     assert config.application("default").name == "eur"
     assert config.application(None).name == "eur"
+
+
+def test_an_unusable_applications_mapping_is_e009_alone_and_shows_no_key() -> None:
+    """An entry the shape check refuses (APPLICATION_ID "abc") makes APPLICATIONS fall back
+    to its default: E009 says so, without the entries' keys, and no "API_KEY is not set"
+    (E002) or "BASE_URL is not set" (E001) follows from the fallback."""
+    applications = {"eur": eur(API_KEY="eur-secret-4711", APPLICATION_ID="abc")}
+    settings = {"BASE_URL": "", "ADAPTER": CHOOSING, "APPLICATIONS": applications}
+    with override_settings(TALON=settings, CACHES=SHARED_CACHE):
+        messages = check_settings()
+    assert [m.id for m in messages] == ["django_talon.E009"]
+    shown = f"{messages[0].msg} {messages[0].hint}"
+    assert "APPLICATIONS" in shown and "abc" in shown
+    assert "eur-secret-4711" not in shown
+    assert "'***'" in shown
+
+
+def test_e009_of_a_key_of_the_wrong_type_shows_no_key() -> None:
+    settings = {"BASE_URL": URL, "API_KEY": b"bytes-secret-4711", "APPLICATION_KEY": 4711}
+    with override_settings(TALON=settings, CACHES=SHARED_CACHE):
+        messages = [m for m in check_settings() if m.id == "django_talon.E009"]
+    assert {m.msg.split("]")[0] for m in messages} == {"TALON['API_KEY'", "TALON['APPLICATION_KEY'"}
+    for message in messages:
+        assert "bytes-secret-4711" not in message.msg and "4711" not in message.msg

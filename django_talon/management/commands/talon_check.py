@@ -254,8 +254,14 @@ class Command(BaseCommand):
             raise CommandError("; ".join(problems))
 
     def _print(self, report: dict[str, Any]) -> None:
-        self.stdout.write(f"Base URL:  {report['base_url']}")
-        self.stdout.write(f"API key:   {report['api_key']}")
+        if "applications" in report:
+            # Each Application has its own URL and key, listed below: the top-level ones
+            # ("NOT SET" when APPLICATIONS carries them all) would read as a problem.
+            self.stdout.write("Base URL:  per Application (below)")
+            self.stdout.write("API key:   per Application (below)")
+        else:
+            self.stdout.write(f"Base URL:  {report['base_url']}")
+            self.stdout.write(f"API key:   {report['api_key']}")
         self.stdout.write(
             f"Enabled:   {report['enabled']}   delivery: {report['delivery']}   "
             f"celery installed: {report['celery_installed']}"
