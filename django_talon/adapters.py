@@ -52,6 +52,14 @@ def cart_key(cart: models.Model) -> str | None:
     return get_adapter().cart_key(cart) or None
 
 
+def split_model_key(key: str) -> tuple[str, str]:
+    """``('<app_label.model>', '<pk>')`` of a default key (``cart_key``, ``subject_of``):
+    split at the first colon, as a label never holds one and a CharField pk may
+    (``user:4e93``). Either part is ``""`` when the key has no such form."""
+    label, _, pk = key.partition(":")
+    return label, pk
+
+
 def _default_currency() -> str:
     """The default Application's currency: what a price is rounded to when no cart says."""
     return str(talon_settings.config.currency_of(talon_settings.default_application))
@@ -407,8 +415,7 @@ class TalonAdapter:
         override together with :meth:`cart_key`."""
         from django.apps import apps
 
-        # At the first colon: a label never holds one, a CharField pk may (``user:4e93``).
-        label, _, pk = key.partition(":")
+        label, pk = split_model_key(key)
         if not label or not pk:
             return None
         try:

@@ -34,7 +34,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from django_talon.adapters import get_adapter
+from django_talon.adapters import get_adapter, split_model_key
 from django_talon.conf import talon_settings
 from django_talon.exceptions import OrderRefusedError
 from django_talon.models import CustomerSession, LedgerEntry
@@ -93,8 +93,7 @@ def _locked(session: CustomerSession) -> CustomerSession:
 def _is_placed(key: str) -> bool:
     """Whether the shop order behind ``key`` (``'<app_label.model>:<pk>'``) exists and is
     placed (the adapter's ``order_session_state`` says ``closed``)."""
-    # At the first colon: a label never holds one, a CharField pk may (``sess:abc``).
-    label, _, pk = key.partition(":")
+    label, pk = split_model_key(key)
     try:
         model = apps.get_model(label)
         other = model._default_manager.filter(pk=pk).first()

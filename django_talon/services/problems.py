@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from django_talon.adapters import split_model_key
 from django_talon.conf import talon_settings
 from django_talon.models import SyncProblem
 
@@ -123,8 +124,7 @@ def _lines_of(cart_keys: set[str]) -> set[str]:
     ``'<app_label.model>:<pk>'`` form; an adapter's own key form names no lines)."""
     carts: dict[str, set[str]] = {}
     for key in cart_keys:
-        # At the first colon: a label never holds one, a CharField pk may (``user:4e93``).
-        label, _, pk = key.partition(":")
+        label, pk = split_model_key(key)
         if label and pk:
             carts.setdefault(label, set()).add(pk)
     subjects: set[str] = set()
