@@ -283,17 +283,17 @@ def sync_audiences(
     audience_id: int, add: list[str] | None = None, remove: list[str] | None = None
 ) -> int:
     """Add/remove integration ids to/from an audience, ≤ 1000 actions per API call."""
-    from django_talon.services import bulk_sync
+    from django_talon.services import bulk_memberships
 
-    return bulk_sync.sync_audiences(audience_id, add=add or (), remove=remove or ())
+    return bulk_memberships.sync_audiences(audience_id, add=add or (), remove=remove or ())
 
 
 @shared_task(name="django_talon.sync_reservations", acks_late=True)
 def sync_reservations(coupon_code: str) -> Any:
     """Reconcile the local reservations of one coupon code with Talon.One."""
-    from django_talon.services import bulk_sync
+    from django_talon.services import bulk_memberships
 
-    return _jsonable(bulk_sync.sync_reservations(coupon_code))
+    return _jsonable(bulk_memberships.sync_reservations(coupon_code))
 
 
 def beat_schedule(

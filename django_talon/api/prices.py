@@ -52,7 +52,10 @@ class PriorPriceView(TalonAPIView):
         data = {
             "sku": adapter.product_sku(product),
             "price": prior.price if prior else None,
-            "currency": talon_settings.CURRENCY,
+            # the price's own currency (the Application asked), not the top-level CURRENCY
+            "currency": prior.currency
+            if prior
+            else talon_settings.config.currency_of(talon_settings.default_application),
             "timeframe_days": talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS,
             "observed_at": prior.observed_at if prior else None,
         }

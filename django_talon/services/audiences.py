@@ -25,7 +25,8 @@ from django_talon import outbox
 from django_talon.conf import talon_settings
 from django_talon.models import OutboxMessage
 from django_talon.services import tombstones
-from django_talon.services.bulk_sync import MAX_BATCH_SIZE, sync_audiences
+from django_talon.services.bulk_memberships import sync_audiences
+from django_talon.services.bulk_sync import MAX_BATCH_SIZE
 from django_talon.services.handlers import profile_key
 from django_talon.services.handlers_extra import AUDIENCE_UPDATE
 from django_talon.services.profiles import profile_for_user

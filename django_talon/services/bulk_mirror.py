@@ -37,9 +37,10 @@ MIRROR_FIELDS = (
 )
 
 
-def record_profiles(rows: list[Row]) -> None:
-    """Mirror what was just delivered: one upsert per batch (``INSERT ... ON CONFLICT
-    (integration_id) DO UPDATE``).
+def record_profiles(rows: list[Row], application: str = DEFAULT_APPLICATION) -> None:
+    """Mirror what was just delivered through ``application``: one upsert per batch
+    (``INSERT ... ON CONFLICT (integration_id) DO UPDATE``). A new profile is bound to that
+    Application (its later single updates go there); a known one keeps its own.
 
     Why an upsert: the previous path was a bulk INSERT of the new profiles plus a
     ``bulk_update`` of the known ones, and ``bulk_update`` builds a ``CASE WHEN pk = ...``
@@ -59,9 +60,9 @@ def record_profiles(rows: list[Row]) -> None:
             if connection.vendor in ("postgresql", "sqlite") and (
                 connection.features.supports_update_conflicts_with_target
             ):
-                _upsert(rows, now)
+                _upsert(rows, now, application)
             else:
-                _insert_then_update(rows, now)
+                _insert_then_update(rows, now, application)
     except IntegrityError:
         from django_talon.models import CustomerProfile
 
@@ -78,6 +79,7 @@ def record_profiles(rows: list[Row]) -> None:
                     "pushed_fingerprint": fingerprint,
                     "last_synced_at": now,
                     "last_error": "",
+                    "application": application,
                 },
             )
 
@@ -100,7 +102,7 @@ _UPSERT_COLUMNS = (
 _KEPT_COLUMNS = ("integration_id", "erased_at", "created_at", "application")
 
 
-def _upsert(rows: list[Row], now: datetime) -> None:
+def _upsert(rows: list[Row], now: datetime, application: str) -> None:
     """``INSERT ... ON CONFLICT (integration_id) DO UPDATE`` of a batch.
 
     PostgreSQL: one statement with one array parameter per column (``unnest``), so the SQL
@@ -117,8 +119,6 @@ def _upsert(rows: list[Row], now: datetime) -> None:
     quote = connection.ops.quote_name
     stamp = fields["updated_at"].get_db_prep_save(now, connection)
     updated = [c for c in _UPSERT_COLUMNS if c not in _KEPT_COLUMNS]
-    # A new profile is the default Application's: the bulk sync writes through it.
-    application = DEFAULT_APPLICATION
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(map(quote, _UPSERT_COLUMNS))}) "
     tail = f" ON CONFLICT ({quote('integration_id')}) DO UPDATE SET " + ", ".join(
         f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updated
@@ -152,7 +152,7 @@ def _upsert(rows: list[Row], now: datetime) -> None:
             cursor.execute(head + values + tail, params)
 
 
-def _insert_then_update(rows: list[Row], now: datetime) -> None:
+def _insert_then_update(rows: list[Row], now: datetime, application: str) -> None:
     """Without ``ON CONFLICT``: one bulk INSERT of the new profiles, one bulk UPDATE."""
     from django_talon.models import CustomerProfile
 
@@ -170,6 +170,7 @@ def _insert_then_update(rows: list[Row], now: datetime) -> None:
             last_synced_at=now,
             last_error="",
             updated_at=now,
+            application=application,
         )
         if profile is None:
             new.append(built)

@@ -29,14 +29,14 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -377,8 +377,9 @@ def sync_profiles(
             break
         items, rows = _batch(users, adapter, force=force, result=result)
         if items and not dry_run:
-            _send_batch(items, rows, client)
-            result.api_calls += 1
+            for application, (app_items, app_rows) in _by_application(items, rows, adapter):
+                _send_batch(app_items, app_rows, client, application)
+                result.api_calls += 1
         elif dry_run and len(result.sample) < 3:
             result.sample.extend(items[: 3 - len(result.sample)])
 
@@ -445,7 +446,7 @@ def _batch(
     """
     from django_talon.models import CustomerProfile, DataDeletionRequest
 
-    fields = ("id", "user_id", "integration_id", "pushed_fingerprint", "erased_at")
+    fields = ("id", "user_id", "integration_id", "pushed_fingerprint", "erased_at", "application")
     linked = {
         p.user_id: p
         for p in CustomerProfile.objects.filter(user_id__in=[u.pk for u in users]).only(*fields)
@@ -488,107 +489,30 @@ def _batch(
     return items, rows
 
 
-def _send_batch(items: list[dict[str, Any]], rows: list[Row], client: Any) -> None:
-    """One ``PUT /v2/customer_profiles`` through the guarded call path, then the mirror."""
+def _by_application(
+    items: list[dict[str, Any]], rows: list[Row], adapter: Any
+) -> list[tuple[str, tuple[list[dict[str, Any]], list[Row]]]]:
+    """A batch split by the Application each profile is written through: a known profile's
+    own, the adapter's ``application_for_user`` for a new one (as a single profile sync
+    chooses). One group, so one call, in a shop with one Application."""
+    groups: dict[str, tuple[list[dict[str, Any]], list[Row]]] = {}
+    for item, row in zip(items, rows, strict=True):
+        user, profile = row[0], row[1]
+        application = profile.application if profile is not None else None
+        application = application or adapter.application_for_user(user)
+        group = groups.setdefault(application, ([], []))
+        group[0].append(item)
+        group[1].append(row)
+    return list(groups.items())
+
+
+def _send_batch(
+    items: list[dict[str, Any]], rows: list[Row], client: Any, application: str
+) -> None:
+    """One ``PUT /v2/customer_profiles`` to ``application`` through the guarded call path,
+    then the mirror (a new profile is bound to that Application)."""
     from django_talon import resilience
 
-    with resilience.guarded("send a batch of profiles") as configured:
+    with resilience.guarded("send a batch of profiles", application=application) as configured:
         (client or configured).update_customer_profiles_v2(items, silent=True)
-    _record_profiles(rows)
-
-
-# -- audiences ----------------------------------------------------------------------------------
-def sync_audiences(
-    audience_id: int,
-    *,
-    add: Iterable[str] = (),
-    remove: Iterable[str] = (),
-    batch_size: int = MAX_BATCH_SIZE,
-    client: Any = None,
-) -> int:
-    """Add profiles to / remove them from one audience (``POST /v2/customer_audiences``).
-
-    ``add``/``remove`` are integration ids; actions go out in batches of ≤ 1000 (the API's
-    limit), adds first. Repeating a call is harmless (membership is a set). Returns the
-    number of API calls made. Each batch goes through :func:`~django_talon.resilience.guarded`
-    (the breaker sees its outcome); a failure raises the ``django_talon.exceptions`` error.
-    """
-    from django_talon import resilience
-
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {batch_size}")
-    actions = [
-        {"action": "add", "profileIntegrationId": str(i), "audienceId": int(audience_id)}
-        for i in add
-    ] + [
-        {"action": "delete", "profileIntegrationId": str(i), "audienceId": int(audience_id)}
-        for i in remove
-    ]
-    calls = 0
-    for start in range(0, len(actions), batch_size):
-        with resilience.guarded("update audience memberships") as configured:
-            (client or configured).update_customer_profile_audiences(
-                actions[start : start + batch_size]
-            )
-        calls += 1
-    return calls
-
-
-# -- coupon reservations ------------------------------------------------------------------------
-@dataclass
-class ReservationSyncResult:
-    """How the local mirror of one coupon's reservations changed."""
-
-    code: str
-    remote: int = 0
-    added: int = 0
-    removed: int = 0
-    unknown_profiles: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def sync_reservations(code: str, *, client: Any = None) -> ReservationSyncResult:
-    """Make the local ``CouponReservation`` rows of ``code`` match Talon.One.
-
-    Reservations are also made outside the shop (Campaign Manager, imports), so Talon.One is
-    the truth: ``GET /v1/coupon_reservations/customerprofiles/{code}`` is read, missing local
-    rows are created (for profiles the shop knows), and local rows Talon.One no longer has
-    are deleted, except rows still waiting for the outbox (``synced_at`` empty), which
-    Talon.One simply has not seen yet. Running it twice changes nothing the second time.
-    """
-    from django_talon import resilience
-    from django_talon.models import CouponReservation, CustomerProfile
-
-    code = code.strip()
-    with resilience.guarded("read a coupon's reservations") as configured:
-        page = (client or configured).get_reserved_customers(code)
-    remote_ids = {p.integration_id for p in page.data if p.integration_id}
-    result = ReservationSyncResult(code=code, remote=len(remote_ids))
-    now = timezone.now()
-    with transaction.atomic():
-        local = {
-            r.profile.integration_id: r
-            for r in CouponReservation.objects.filter(coupon_code=code).select_related("profile")
-        }
-        missing = remote_ids - set(local)
-        profiles = list(
-            CustomerProfile.objects.filter(integration_id__in=missing, erased_at__isnull=True)
-        )
-        result.unknown_profiles = len(missing) - len(profiles)
-        CouponReservation.objects.bulk_create(
-            [CouponReservation(profile=p, coupon_code=code, synced_at=now) for p in profiles],
-            ignore_conflicts=True,
-        )
-        result.added = len(profiles)
-        stale = [
-            r.pk for iid, r in local.items() if iid not in remote_ids and r.synced_at is not None
-        ]
-        if stale:
-            CouponReservation.objects.filter(pk__in=stale).delete()
-        result.removed = len(stale)
-        CouponReservation.objects.filter(
-            coupon_code=code, profile__integration_id__in=remote_ids, synced_at__isnull=True
-        ).update(synced_at=now)
-    return result
+    _record_profiles(rows, application)

@@ -419,6 +419,18 @@ def _booked_note(charged: LedgerEntry | None, body: Mapping[str, Any]) -> str:
     return charged.note
 
 
+def _session_currency(session_id: str) -> str:
+    """The currency of the session's Application, for an answer with no charged entry
+    (an order placed before the ledger, or charged by hand): not the top-level
+    ``CURRENCY``, which with ``APPLICATIONS`` set names no Application at all."""
+    application = (
+        CustomerSession.objects.filter(integration_id=session_id)
+        .values_list("application", flat=True)
+        .first()
+    )
+    return talon_settings.config.currency_of(application or talon_settings.default_application)
+
+
 def record_answer(
     kind: str,
     session_id: str,
@@ -440,7 +452,7 @@ def record_answer(
     """
     charged = charged_entry_for(session_id)
     # The charged entry's currency is the session's Application's (several Applications).
-    currency = charged.currency if charged is not None else talon_settings.CURRENCY
+    currency = charged.currency if charged is not None else _session_currency(session_id)
     raw = [dict(e) for e in effects_raw if isinstance(e, dict)]
     body = dict(sent or {})
     cart_items = list(body.get("cartItems") or (charged.cart_items if charged else []))

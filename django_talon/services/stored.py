@@ -100,6 +100,19 @@ def _same_cart_as_answer(session: CustomerSession) -> bool:
     return False
 
 
+def _currency_without_session(cart: Any) -> str:
+    """The currency of the Application a cart's session would go to (none yet): the
+    adapter's ``application_for_cart``, else the default Application's. Not the top-level
+    ``CURRENCY``: with ``APPLICATIONS`` set that is only a fallback ("EUR" next to a JPY
+    shop's empty cart)."""
+    config = talon_settings.config
+    if cart is not None and not isinstance(cart, CustomerSession):
+        from django_talon.adapters import get_adapter
+
+        return config.currency_of(get_adapter().application_for_cart(cart))
+    return config.currency_of(talon_settings.default_application)
+
+
 def get_promotions(
     target: SessionOrCart | None = None, *, request: HttpRequest | None = None
 ) -> StoredPromotions:
@@ -113,9 +126,8 @@ def get_promotions(
         session = session_for_request(request)
     else:
         session = None
-    currency = talon_settings.CURRENCY
     if session is None:
-        return StoredPromotions(session=None, currency=currency)
+        return StoredPromotions(session=None, currency=_currency_without_session(target))
     currency = talon_settings.config.currency_of(session.application)
     received = session.effects_received_at
     max_age = talon_settings.EFFECTS_MAX_AGE

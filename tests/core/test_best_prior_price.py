@@ -178,3 +178,19 @@ def test_the_price_is_in_the_currency_of_the_application_asked(
     (price,) = best_prior_prices([priced[1].sku]).values()
     assert price is not None and price.currency == "JPY"
     assert "JPY" in render(priced[1]) and "EUR" not in render(priced[1])
+
+
+def test_the_rest_endpoint_names_the_prices_currency(
+    priced: list[Any], settings: Any, client: Client
+) -> None:
+    """The endpoint printed the top-level CURRENCY (EUR) beside the JPY Application's price."""
+    talon = dict(settings.TALON)
+    url, key = talon.pop("BASE_URL"), talon.pop("API_KEY")
+    talon.pop("CURRENCY", None)
+    settings.TALON = {
+        **talon,
+        "APPLICATIONS": {"jpy": {"BASE_URL": url, "API_KEY": key, "CURRENCY": "JPY"}},
+    }
+    cache.clear()
+    data = client.get(f"/api/talon/prices/{priced[1].sku}/prior/").json()
+    assert data["price"] is not None and data["currency"] == "JPY"

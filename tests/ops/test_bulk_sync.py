@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from django_talon.models import CustomerProfile
-from django_talon.services import bulk_sync
+from django_talon.services import bulk_memberships, bulk_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +161,7 @@ def test_audiences_and_reservations_sync(talon_emulator: Any, talon_settings: An
     from django_talon.models import CouponReservation
 
     users = make_users(3)
-    calls = bulk_sync.sync_audiences(
+    calls = bulk_memberships.sync_audiences(
         1, add=[f"user-{u.pk}" for u in users], remove=["user-x"], batch_size=2
     )
     assert calls == 2
@@ -172,17 +172,17 @@ def test_audiences_and_reservations_sync(talon_emulator: Any, talon_settings: An
     profiles = [services.profile_for_user(u) for u in users]
     client = talon_emulator.client()
     client.create_coupon_reservation("VIP20", [p.integration_id for p in profiles[:2]])
-    result = bulk_sync.sync_reservations("VIP20")
+    result = bulk_memberships.sync_reservations("VIP20")
     assert (result.remote, result.added, result.removed) == (2, 2, 0)
     assert (
         CouponReservation.objects.filter(coupon_code="VIP20", synced_at__isnull=False).count() == 2
     )
 
-    again = bulk_sync.sync_reservations("VIP20")
+    again = bulk_memberships.sync_reservations("VIP20")
     assert (again.added, again.removed) == (0, 0)
 
     client.delete_coupon_reservation("VIP20", [profiles[0].integration_id])
-    after_release = bulk_sync.sync_reservations("VIP20")
+    after_release = bulk_memberships.sync_reservations("VIP20")
     assert after_release.removed == 1
     assert list(
         CouponReservation.objects.filter(coupon_code="VIP20").values_list(

@@ -1,0 +1,101 @@
+"""Several Applications beyond the cart path: the currency of what has no session yet, the
+ledger of an order closed without a charged entry, the prior-price endpoint, and the bulk
+profile sync (each profile through its own Application, a new one bound to the adapter's).
+
+The fixtures are those of :mod:`tests.core.test_applications`: ``eur`` is the shared
+emulator, ``usd`` a second emulator with its own key (each refuses the other's key).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from django_talon import services
+from django_talon.models import CustomerProfile, CustomerSession
+from django_talon.services import bulk_sync
+from django_talon.services.ledger import BOOKED, record_answer
+from django_talon.testing.plugin import EmulatorHandle
+from tests.core.test_applications import (  # noqa: F401 (fixtures)
+    refused,
+    two_apps,
+    usd,
+    usd_server,
+)
+from tests.shopapp.models import Cart
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BULK = "/v2/customer_profiles"
+
+
+def test_an_empty_cart_shows_the_currency_of_its_future_application(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+) -> None:
+    """A cart with no session yet: not the top-level CURRENCY (EUR) for a USD customer."""
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    cart = Cart.objects.create(user=bob)
+    assert services.session_for_cart(cart, create=False) is None
+    assert services.get_promotions(cart).currency == "USD"
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    assert services.get_promotions(Cart.objects.create(user=ann)).currency == "EUR"
+
+
+def test_no_session_at_all_is_the_default_applications_currency(settings: Any, shop: Any) -> None:
+    """``APPLICATIONS`` without a top-level CURRENCY: the default Application's, not "EUR"."""
+    talon = {k: v for k, v in settings.TALON.items() if k not in ("BASE_URL", "API_KEY")}
+    talon.pop("CURRENCY", None)
+    settings.TALON = {
+        **talon,
+        "APPLICATIONS": {"jpy": {"BASE_URL": shop.url, "API_KEY": shop.api_key, "CURRENCY": "JPY"}},
+    }
+    assert services.get_promotions().currency == "JPY"
+
+
+def test_a_close_without_a_charged_entry_is_booked_in_the_sessions_currency(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+) -> None:
+    """An order placed before the ledger existed has no charged entry: its booked entry was
+    written in the top-level CURRENCY whatever the session's Application."""
+    CustomerSession.objects.create(integration_id="usd-order", application="usd")
+    entry = record_answer(BOOKED, "usd-order", [], sent={"cartItems": []})
+    assert entry.currency == "USD"
+    CustomerSession.objects.create(integration_id="eur-order", application="eur")
+    assert record_answer(BOOKED, "eur-order", [], sent={"cartItems": []}).currency == "EUR"
+
+
+def test_the_bulk_sync_writes_each_profile_through_its_application(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+) -> None:
+    """New profiles go to the adapter's ``application_for_user`` and are bound there (their
+    later single updates go there too); a known profile goes to its own Application."""
+    eur, usd_app = two_apps
+    # bulk_create: users a data import made, no profile yet (no signal ran)
+    user_model = get_user_model()
+    ann, bob, cy = user_model.objects.bulk_create(
+        [user_model(username=name, password="!") for name in ("ann", "bob-us", "cy")]
+    )
+    # cy's profile was bound to usd earlier (e.g. by a USD session), whatever her name says.
+    CustomerProfile.objects.create(user=cy, integration_id=f"user-{cy.pk}", application="usd")
+    eur.clear_requests()
+
+    result = bulk_sync.sync_profiles(checkpoint=bulk_sync.NullCheckpoint(), force=True)
+
+    assert result.completed and result.sent == 3 and result.api_calls == 2
+    applications = dict(CustomerProfile.objects.values_list("user__username", "application"))
+    assert applications == {"ann": "eur", "bob-us": "usd", "cy": "usd"}
+
+    def sent_to(emulator: EmulatorHandle) -> set[str]:
+        return {
+            item["integrationId"]
+            for call in emulator.requests(BULK)
+            if call["path"] == BULK and call["method"] == "PUT" and call["status"] < 300
+            for item in call["body"]["customerProfiles"]
+        }
+
+    assert sent_to(eur) == {f"user-{ann.pk}"}
+    assert sent_to(usd_app) == {f"user-{bob.pk}", f"user-{cy.pk}"}
+    assert refused(eur) == [] and refused(usd_app) == []
