@@ -15,6 +15,7 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from django_talon.conf import APPLICATION_KEYS, TalonConfig
+from django_talon.promotions.money import ISO_4217_CODES
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -26,9 +27,10 @@ def _error(msg: str, hint: str, id_: str) -> checks.CheckMessage:
 
 
 def check_applications(config: TalonConfig) -> list[checks.CheckMessage]:
-    """E016-E020 and W004; nothing for a shop without ``APPLICATIONS``."""
+    """E016-E020 and W004; for a shop without ``APPLICATIONS``, E018 of the top-level
+    ``CURRENCY`` (its one Application's)."""
     if not config.APPLICATIONS:
-        return []
+        return _currency("TALON['CURRENCY']", config.CURRENCY)
     messages: list[checks.CheckMessage] = []
     for name, entry in config.APPLICATIONS.items():
         messages.extend(_entry(config, name, entry))
@@ -68,16 +70,25 @@ def _entry(config: TalonConfig, name: str, entry: dict[str, Any]) -> list[checks
                 "E017",
             )
         )
-    if app.CURRENCY and not _CURRENCY.match(app.CURRENCY):
-        messages.append(
-            _error(
-                f"TALON['APPLICATIONS'][{name!r}]['CURRENCY'] {app.CURRENCY!r} is not a "
-                "3-letter currency code.",
-                "Use the ISO 4217 code the Application is set up with, e.g. 'EUR'.",
-                "E018",
-            )
-        )
+    if app.CURRENCY:
+        messages.extend(_currency(f"TALON['APPLICATIONS'][{name!r}]['CURRENCY']", app.CURRENCY))
     return messages
+
+
+def _currency(label: str, currency: str) -> list[checks.CheckMessage]:
+    """E018: a currency that is not an ISO 4217 code would get the 2-decimal default minor
+    unit (a typo of ``"JPY"`` would round yen to hundredths in every quote and ledger)."""
+    if currency in ISO_4217_CODES:
+        return []
+    why = "a 3-letter currency code" if not _CURRENCY.match(currency) else "an ISO 4217 code"
+    return [
+        _error(
+            f"{label} {currency!r} is not {why}.",
+            "Use the ISO 4217 code the Application is set up with, e.g. 'EUR' (its minor "
+            "unit decides how every amount is rounded).",
+            "E018",
+        )
+    ]
 
 
 def _shared_keys(config: TalonConfig) -> list[checks.CheckMessage]:

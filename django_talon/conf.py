@@ -169,6 +169,14 @@ class TalonConfig:
         names = list(self.APPLICATIONS) or [DEFAULT_APPLICATION]
         return DEFAULT_APPLICATION if DEFAULT_APPLICATION in names else names[0]
 
+    def is_configured(self, name: str) -> bool:
+        """Whether ``name`` names a configured Application (``"default"`` always does)."""
+        try:
+            self.application(name)
+        except LookupError:
+            return False
+        return True
+
     def currency_of(self, name: str) -> str:
         """The currency of Application ``name``; the top-level ``CURRENCY`` for a name no
         longer configured (a page shows its stored promotions instead of failing)."""

@@ -34,6 +34,7 @@ logger = logging.getLogger("django_talon.promotions")
 
 __all__ = [
     "CURRENCY_EXPONENTS",
+    "ISO_4217_CODES",
     "MAX_AMOUNT",
     "MAX_FREE_QUANTITY",
     "UnusableAmountError",
@@ -89,6 +90,26 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
+
+
+#: ISO 4217 codes of the currencies in use (and a few recently replaced ones a shop's
+#: old orders may still carry), without the funds, metals and testing codes (XAU, XTS,
+#: ...), which no shop prices in. Why a list: a code outside it (``"YEN"``, ``"EURO"``) gets
+#: the 2-decimal default of :func:`currency_exponent`, so a typo would round every amount
+#: of a yen shop to hundredths; system check E018 refuses it instead.
+ISO_4217_CODES: frozenset[str] = frozenset(
+    """
+        AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV
+        BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE
+        CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+        HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD
+        KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV
+        MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
+        RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+        TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF
+        XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+    """.split()
+)
 
 
 def currency_exponent(currency: str) -> int:

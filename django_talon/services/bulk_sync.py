@@ -44,6 +44,7 @@ from django_talon.conf import talon_settings
 from django_talon.moments import for_shop
 from django_talon.services.bulk_mirror import Row
 from django_talon.services.bulk_mirror import record_profiles as _record_profiles
+from django_talon.services.routing import checked_application
 
 logger = logging.getLogger("django_talon.bulk_sync")
 
@@ -499,7 +500,9 @@ def _by_application(
     for item, row in zip(items, rows, strict=True):
         user, profile = row[0], row[1]
         application = profile.application if profile is not None else None
-        application = application or adapter.application_for_user(user)
+        application = application or checked_application(
+            adapter.application_for_user(user), "application_for_user"
+        )
         group = groups.setdefault(application, ([], []))
         group[0].append(item)
         group[1].append(row)

@@ -26,6 +26,7 @@ from django_talon.services.handlers import (
     profile_key,
 )
 from django_talon.services.outcomes import SENT, Delivery, deliver_now
+from django_talon.services.routing import checked_application
 
 logger = logging.getLogger("django_talon.services")
 
@@ -82,7 +83,9 @@ def _new_profile(user: Any, integration_id: str) -> CustomerProfile:
     created: CustomerProfile = CustomerProfile.objects.create(
         integration_id=integration_id,
         user=user,
-        application=get_adapter().application_for_user(user),
+        application=checked_application(
+            get_adapter().application_for_user(user), "application_for_user"
+        ),
     )
     return created
 

@@ -22,6 +22,7 @@ from django_talon.services.handlers import (
 )
 from django_talon.services.ledger import prepare_close
 from django_talon.services.profiles import profile_for_user
+from django_talon.services.routing import checked_application
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -110,7 +111,9 @@ def session_for_cart(
             created: CustomerSession = CustomerSession.objects.create(
                 integration_id=adapter.new_session_id(cart),
                 cart_key=key,
-                application=adapter.application_for_cart(cart),
+                application=checked_application(
+                    adapter.application_for_cart(cart), "application_for_cart"
+                ),
             )
             return created
     except IntegrityError:

@@ -59,6 +59,23 @@ def test_e018_currencies_have_three_letters() -> None:
     assert ids({"eur": eur(CURRENCY="eur")}) == ["django_talon.E018"]
 
 
+def test_e018_currencies_are_iso_4217_codes() -> None:
+    """Three letters that name no currency would be rounded to the 2-decimal default: a
+    yen shop with "YEN" charged hundredths of a yen."""
+    assert ids({"jpy": eur(CURRENCY="YEN")}) == ["django_talon.E018"]
+    assert ids({"kwd": eur(CURRENCY="KWD"), "jpy": usd(CURRENCY="JPY")}) == []
+
+
+def test_e018_the_top_level_currency_of_a_one_application_shop() -> None:
+    def top_level(currency: str) -> list[str]:
+        settings = {"BASE_URL": URL, "API_KEY": "key", "CURRENCY": currency}
+        with override_settings(TALON=settings, CACHES=SHARED_CACHE):
+            return [m.id for m in check_settings()]
+
+    assert top_level("YEN") == ["django_talon.E018"]
+    assert top_level("JPY") == []
+
+
 def test_e019_two_applications_with_one_key() -> None:
     assert ids({"eur": eur(), "usd": usd(API_KEY="eur-key")}) == ["django_talon.E019"]
 

@@ -8,17 +8,22 @@ emulator, ``usd`` a second emulator with its own key (each refuses the other's k
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
 from django_talon import services
-from django_talon.models import CustomerProfile, CustomerSession
+from django_talon.models import CustomerProfile, CustomerSession, OutboxMessage
 from django_talon.services import bulk_sync
 from django_talon.services.ledger import BOOKED, record_answer
 from django_talon.testing.plugin import EmulatorHandle
+from tests.core.shop import ESPRESSO, make_cart
 from tests.core.test_applications import (  # noqa: F401 (fixtures)
+    CurrencyAdapter,
     refused,
     two_apps,
     usd,
@@ -99,3 +104,54 @@ def test_the_bulk_sync_writes_each_profile_through_its_application(
     assert sent_to(eur) == {f"user-{ann.pk}"}
     assert sent_to(usd_app) == {f"user-{bob.pk}", f"user-{cy.pk}"}
     assert refused(eur) == [] and refused(usd_app) == []
+
+
+class GbpAdapter(CurrencyAdapter):
+    """Routes ``-uk`` customers to an Application "gbp" the settings may not configure yet."""
+
+    def application_for_cart(self, cart: Any) -> str:
+        user = cart.user
+        if user is not None and user.username.endswith("-uk"):
+            return "gbp"
+        return super().application_for_cart(cart)
+
+
+def test_a_cart_routed_to_an_unconfigured_application_is_kept_and_reported(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The adapter names "gbp", which APPLICATIONS lacks: the error is logged when the
+    session is created, the writes wait as dead letters (nothing sent anywhere, nothing
+    lost), talon_check fails naming the Application, and once it is configured a retry
+    delivers them there."""
+    eur, usd_app = two_apps
+    settings.TALON = {**settings.TALON, "ADAPTER": f"{__name__}.GbpAdapter"}
+    una = django_user_model.objects.create_user("una-uk", "una@example.com", "pw")
+    with caplog.at_level(logging.ERROR, logger="django_talon.services"):
+        cart = make_cart(user=una, items=[ESPRESSO])
+    assert "application_for_cart chose the Talon.One Application 'gbp'" in caplog.text
+    session = services.session_for_cart(cart, create=False)
+    assert session is not None and session.application == "gbp"
+    row = OutboxMessage.objects.get(key=f"session:{session.integration_id}")
+    assert row.state == "dead" and "no Talon.One Application 'gbp'" in row.last_error
+    assert session.integration_id not in {c["path"] for c in eur.requests()}
+
+    with pytest.raises(CommandError, match=r"outbox message\(s\) for the Application 'gbp'"):
+        call_command("talon_check", stdout=io.StringIO())
+
+    settings.TALON = {
+        **settings.TALON,
+        "APPLICATIONS": {
+            **settings.TALON["APPLICATIONS"],
+            "gbp": {"BASE_URL": usd_app.url, "API_KEY": usd_app.api_key, "CURRENCY": "GBP"},
+        },
+    }
+    call_command("talon_outbox", "retry", "--all", stdout=io.StringIO())
+    row.refresh_from_db()
+    assert row.state == "done"
+    assert f"/v2/customer_sessions/{session.integration_id}" in {
+        c["path"] for c in usd_app.requests() if c["status"] < 300
+    }
+    assert services.get_promotions(cart).currency == "GBP"

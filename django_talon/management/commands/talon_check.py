@@ -60,6 +60,29 @@ def outbox_health() -> dict[str, Any]:
     }
 
 
+def unconfigured_applications() -> dict[str, int]:
+    """Outbox rows not delivered yet (pending or dead) per Application name that no
+    configured Application has: an adapter hook chose a name missing from
+    ``TALON["APPLICATIONS"]`` (or one was removed). Those writes only wait; the command
+    says so instead of "OK"."""
+    from django.db.models import Count
+
+    from django_talon.models import OutboxMessage
+
+    waiting = (
+        OutboxMessage.objects.exclude(state=OutboxMessage.State.DONE)
+        .values("application")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    config = talon_settings.config
+    return {
+        row["application"]: row["n"]
+        for row in waiting
+        if not config.is_configured(row["application"])
+    }
+
+
 def sync_problems() -> int:
     """Unresolved :class:`~django_talon.models.SyncProblem` rows: changes the receivers could
     not turn into a Talon.One write (an adapter hook raised, a value was not JSON)."""
@@ -236,6 +259,16 @@ class Command(BaseCommand):
                 problems.append(
                     f"{report['outbox']['dead']} dead outbox message(s): see "
                     "`manage.py talon_outbox list`"
+                )
+            report["outbox"]["unconfigured_applications"] = unconfigured = (
+                unconfigured_applications()
+            )
+            for name, count in sorted(unconfigured.items()):
+                problems.append(
+                    f"{count} outbox message(s) for the Application {name!r}, which "
+                    "TALON['APPLICATIONS'] does not configure (chosen by the adapter's "
+                    "application_for_cart / application_for_user?): configure it, then "
+                    "`manage.py talon_outbox retry --all`"
                 )
             report["sync_problems"] = sync_problems()
             if report["sync_problems"]:
