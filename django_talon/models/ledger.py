@@ -94,6 +94,7 @@ class Discrepancy(models.Model):
         COUPON_REJECTED = "coupon_rejected", _("coupon rejected at close")
         REFERRAL_REJECTED = "referral_rejected", _("referral rejected at close")
         CART_CHANGED = "cart_changed", _("cart changed after the quote")
+        POINTS_UNAVAILABLE = "points_unavailable", _("loyalty points no longer available")
         NOT_CHARGED = "not_charged", _("code redeemed but not charged")
         ROLLBACK_MISMATCH = "rollback_mismatch", _("rollback does not match")
         UNKNOWN = "unknown", _("unknown")

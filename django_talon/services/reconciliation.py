@@ -35,7 +35,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from django_talon import signals
-from django_talon.client.effects import RejectCoupon, RejectReferral, decode_effects
+from django_talon.client.effects import (
+    DeductLoyaltyPoints,
+    RejectCoupon,
+    RejectReferral,
+    decode_effects,
+)
 from django_talon.models import Discrepancy, LedgerEntry
 from django_talon.promotions import quantize_money
 from django_talon.promotions.codes import code_key
@@ -76,6 +81,7 @@ class Reason:
     COUPON_REJECTED = "coupon_rejected"
     REFERRAL_REJECTED = "referral_rejected"
     CART_CHANGED = "cart_changed"
+    POINTS_UNAVAILABLE = "points_unavailable"
     NOT_CHARGED = "not_charged"
     ROLLBACK_MISMATCH = "rollback_mismatch"
 
@@ -211,6 +217,24 @@ def _campaigns_detail(comparison: Comparison) -> str:
     )
 
 
+def _points_spent(charged: LedgerEntry) -> Decimal:
+    """The points the charged quote paid with (its ``loyalty`` entries of kind spend)."""
+    loyalty = (charged.quote or {}).get("loyalty")
+    total = Decimal(0)
+    for entry in loyalty if isinstance(loyalty, list) else []:
+        if isinstance(entry, Mapping) and entry.get("kind") == "spend":
+            total += Decimal(str(entry.get("points") or 0))
+    return total
+
+
+def _points_deducted(entry: LedgerEntry) -> Decimal:
+    """The points Talon.One deducted at the close (its ``deductLoyaltyPoints`` effects)."""
+    return sum(
+        (e.value for e in decode_effects(entry.effects) if isinstance(e, DeductLoyaltyPoints)),
+        Decimal(0),
+    )
+
+
 def _reason(charged: LedgerEntry, entry: LedgerEntry, comparison: Comparison) -> tuple[str, str]:
     """Why booked differs from charged, most specific evidence first."""
     amounts = _campaigns_detail(comparison)
@@ -230,6 +254,15 @@ def _reason(charged: LedgerEntry, entry: LedgerEntry, comparison: Comparison) ->
         return Reason.NOT_CHARGED, f"redeemed but not charged: {codes}; {amounts}".rstrip("; ")
     if _cart(charged.cart_items) != _cart(entry.cart_items):
         return Reason.CART_CHANGED, f"the closed cart is not the quoted one; {amounts}"
+    quoted, deducted = _points_spent(charged), _points_deducted(entry)
+    if deducted < quoted:
+        return (
+            Reason.POINTS_UNAVAILABLE,
+            f"paid with {quoted.normalize():f} points at checkout, Talon.One deducted "
+            f"{deducted.normalize():f} at the "
+            f"close (the balance no longer covered them: spent on another order or expired "
+            f"since the quote?); {amounts}",
+        )
     return Reason.CAMPAIGN_CHANGED, f"same cart and codes, different discounts: {amounts}"
 
 
