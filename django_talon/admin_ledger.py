@@ -64,8 +64,8 @@ class LedgerEntryAdmin(_ReadOnlyAdmin):
         "order_key",
         "kind",
         "quote_status",
-        "discount_total",
-        "total",
+        "discount",
+        "total_amount",
         "currency",
         "created_at",
     ]
@@ -77,9 +77,9 @@ class LedgerEntryAdmin(_ReadOnlyAdmin):
         "kind",
         "quote_status",
         "currency",
-        "subtotal",
-        "discount_total",
-        "total",
+        "subtotal_amount",
+        "discount",
+        "total_amount",
         "by_campaign",
         "coupon_codes",
         "referral_code",
@@ -92,6 +92,20 @@ class LedgerEntryAdmin(_ReadOnlyAdmin):
         "created_at",
     ]
     readonly_fields = list(fields)  # type: ignore[arg-type]
+
+    # The amounts in the entry's currency (the columns keep 4 decimals for every currency:
+    # "374.0000" read as a different amount than the 374.00 the shop charged).
+    @admin.display(description=_("subtotal"), ordering="subtotal")
+    def subtotal_amount(self, obj: LedgerEntry) -> str:
+        return _money(obj.subtotal, obj.currency)
+
+    @admin.display(description=_("discount total"), ordering="discount_total")
+    def discount(self, obj: LedgerEntry) -> str:
+        return _money(obj.discount_total, obj.currency)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_amount(self, obj: LedgerEntry) -> str:
+        return _money(obj.total, obj.currency)
 
     @admin.display(description=_("discounts by campaign"))
     def by_campaign(self, obj: LedgerEntry) -> str:

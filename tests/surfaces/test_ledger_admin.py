@@ -114,3 +114,18 @@ def test_recheck_action_needs_the_change_permission(
     assert len(gets) == 1
     discrepancy.refresh_from_db()
     assert discrepancy.checked_at is not None and discrepancy.status == "open"
+
+
+def test_ledger_amounts_show_in_the_entrys_currency(
+    discrepancy: Discrepancy, django_user_model: Any
+) -> None:
+    """The list and the entry page showed the stored columns as they are: 80.1000 for an
+    80.10 EUR order (a KWD entry would need its three decimals, a JPY one none)."""
+    viewer = staff_client(django_user_model, "support", "view_ledgerentry")
+    charged = LedgerEntry.objects.get(kind="charged")
+    listing = viewer.get(ADMIN + "ledgerentry/").content.decode()
+    detail = viewer.get(ADMIN + f"ledgerentry/{charged.pk}/change/").content.decode()
+    assert "80.10" in listing and "80.1000" not in listing
+    assert "89.00" in detail and "89.0000" not in detail and "8.90" in detail
+    LedgerEntry.objects.filter(pk=charged.pk).update(currency="KWD", total="80.1234")
+    assert "80.123" in viewer.get(ADMIN + "ledgerentry/").content.decode()
