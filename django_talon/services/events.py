@@ -71,4 +71,7 @@ def track_event(
             EVENT_TRACK,
             profile_key(profile.integration_id),
             {"integration_id": profile.integration_id, "event": event},
+            # the Application whose campaigns the event is for: the session's, else the
+            # customer's (TALON["APPLICATIONS"]); "default" in a one-Application shop
+            application=session.application if session is not None else profile.application,
         )

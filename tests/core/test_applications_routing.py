@@ -155,3 +155,28 @@ def test_a_cart_routed_to_an_unconfigured_application_is_kept_and_reported(
         c["path"] for c in usd_app.requests() if c["status"] < 300
     }
     assert services.get_promotions(cart).currency == "GBP"
+
+
+def test_an_event_goes_to_the_application_of_its_session_or_customer(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+) -> None:
+    """Events went through the default Application whatever the customer's: the USD
+    campaigns never saw a USD customer's events."""
+    eur, usd_app = two_apps
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    services.track_event("review_written", user=bob, integration_id="bob-review")
+    services.track_event("review_written", user=ann, integration_id="ann-review")
+    ann_usd = CustomerSession.objects.create(
+        integration_id="ann-usd", application="usd", profile=services.profile_for_user(ann)
+    )
+    services.track_event("review_written", session=ann_usd, integration_id="ann-usd-review")
+
+    def events(emulator: EmulatorHandle) -> set[str]:
+        return {
+            c["body"]["integrationId"] for c in emulator.requests("/v3/events") if c["status"] < 300
+        }
+
+    assert events(usd_app) == {"bob-review", "ann-usd-review"}
+    assert events(eur) == {"ann-review"}
