@@ -31,6 +31,10 @@ from tests.docs.snippets import page_text, snippet, uncovered
 
 PAGE = "installation.md"
 COMMANDS = "python manage.py migrate"
+TALON_CHECK = (
+    "python manage.py talon_check  # calls Talon.One (or the emulator) with your key and reports"
+    " (also: sync problems)"
+)
 URLS = "from django.urls import include, path"
 TEMPLATE = "{% load talon %}"
 
@@ -105,7 +109,6 @@ def test_the_adapter_snippet_syncs_the_example_shops_carts(
     assert [line.split()[2] for line in snippet(PAGE, COMMANDS).code.splitlines()] == [
         "migrate",
         "check",
-        "talon_check",
     ]
     call_command("check")
     adapter = get_adapter()
@@ -126,6 +129,7 @@ def test_the_adapter_snippet_syncs_the_example_shops_carts(
     assert not SyncProblem.objects.exists()
     assert not OutboxMessage.objects.filter(state="dead").exists()
     out = StringIO()
+    assert snippet(PAGE, TALON_CHECK).code.split()[2] == "talon_check"  # step 6
     call_command("talon_check", stdout=out)  # no dead letter, no sync problem
     assert "Talon.One configuration OK" in out.getvalue()
 
@@ -145,9 +149,12 @@ def test_the_adapter_snippet_syncs_the_example_shops_carts(
 
 
 def test_the_page_checks_after_the_adapter_exists() -> None:
-    """``check`` imports the adapter (``django_talon.E004``): it comes after step 3."""
+    """``check`` imports the adapter (``django_talon.E004``): it comes after step 3.
+    ``talon_check`` calls ``BASE_URL``: it comes after the emulator is started (it once
+    came two steps before)."""
     text = page_text(PAGE)
     assert text.index('title="shop/talon.py"') < text.index("manage.py check")
+    assert text.index("manage.py talon_emulator") < text.index("manage.py talon_check")
     assert textwrap.dedent(snippets()["settings.py"]).startswith("import os\n")
 
 
@@ -173,5 +180,5 @@ def test_the_template_snippet_renders(talon_settings: dict[str, Any]) -> None:  
 
 
 def test_every_block_of_the_page_runs_or_says_why_not() -> None:
-    covered = ["settings.py", "shop/talon.py", COMMANDS, URLS, TEMPLATE]
+    covered = ["settings.py", "shop/talon.py", COMMANDS, URLS, TEMPLATE, TALON_CHECK]
     assert uncovered(PAGE, covered) == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from drf_spectacular import utils as spectacular
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
@@ -26,10 +27,11 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from django_talon import __version__
 from django_talon.api.authentication import TalonAuthenticationMixin, authentication_classes
 from django_talon.api.serializers import ErrorSerializer
 
-__all__ = ["ERRORS", "TalonSchemaView", "extend_schema", "responses"]
+__all__ = ["ERRORS", "TalonSchemaView", "extend_schema", "info_defaults", "responses"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,6 +90,20 @@ def responses(
     return out
 
 
+def info_defaults() -> dict[str, str]:
+    """The schema's ``TITLE`` and ``VERSION`` where the project's ``SPECTACULAR_SETTINGS``
+    sets none: ``django-talon`` and this package's version (the distribution's, which
+    hatchling reads from ``__version__``).
+
+    Why: drf-spectacular's defaults are an empty title and version ``0.0.0``, so a client
+    generator or the API browser named django-talon's API nothing, at a version it never
+    had. A key the project sets is its choice and stays; the defaults patch this view only
+    (drf-spectacular's ``custom_settings``), so the shop's own schema views are unchanged."""
+    configured = getattr(settings, "SPECTACULAR_SETTINGS", None) or {}
+    defaults = {"TITLE": "django-talon", "VERSION": __version__}
+    return {key: value for key, value in defaults.items() if key not in configured}
+
+
 class TalonEndpoints(EndpointEnumerator):
     """The endpoints of django-talon's own views, wherever the project mounts them."""
 
@@ -137,5 +153,7 @@ class TalonSchemaView(TalonAuthenticationMixin, SpectacularAPIView):
         }
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # as_view(custom_settings=...) still wins over the defaults
+        self.custom_settings = {**info_defaults(), **(self.custom_settings or {})}
         response: Response = super().get(request, *args, **kwargs)  # type: ignore[no-untyped-call]
         return response

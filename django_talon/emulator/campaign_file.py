@@ -13,6 +13,7 @@ engine (:mod:`django_talon.emulator.engine`) can then trust what it is given.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -114,15 +115,20 @@ def load_campaign_file(path: str | Path) -> CampaignSet:
         text = file_path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
         raise CampaignFileError(f"cannot read campaign file {file_path}: {exc}") from exc
+    loads: Callable[[str], Any] = load_json
+    if file_path.suffix.lower() == ".toml":
+        # Outside the try below: CampaignFileError is a ValueError, and on Python 3.10 this
+        # refusal came out wrapped in "campaign file ... is not valid: ...", calling a valid
+        # file invalid and naming the file around a message that did not.
+        try:
+            loads = importlib.import_module("tomllib").loads
+        except ImportError:  # Python 3.10
+            raise CampaignFileError(
+                f"campaign file {file_path}: TOML campaign files need Python 3.11+ (tomllib); "
+                "use a .json campaign file on Python 3.10"
+            ) from None
     try:
-        if file_path.suffix.lower() == ".toml":
-            try:
-                tomllib = importlib.import_module("tomllib")
-            except ImportError:  # Python 3.10
-                raise CampaignFileError("TOML campaign files need Python 3.11+") from None
-            data: Any = tomllib.loads(text)
-        else:
-            data = load_json(text)
+        data = loads(text)
     except (ValueError, TypeError) as exc:
         raise CampaignFileError(f"campaign file {file_path} is not valid: {exc}") from exc
     return parse_campaigns(data)

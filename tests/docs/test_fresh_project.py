@@ -45,6 +45,10 @@ pytestmark = pytest.mark.slow
 
 PAGE = "installation.md"
 EMULATOR = "python manage.py talon_emulator     # 127.0.0.1:9100 (EMULATOR_HOST/PORT), your API_KEY"
+TALON_CHECK = (
+    "python manage.py talon_check  # calls Talon.One (or the emulator) with your key and reports"
+    " (also: sync problems)"
+)
 #: Distributions the page's project imports (django-talon[drf]), besides django-talon.
 ROOTS = ["Django", "requests", "djangorestframework", "drf-spectacular"]
 
@@ -267,11 +271,8 @@ def test_a_new_project_following_the_page_reaches_the_first_discount(
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
     run(venv, "manage.py", "makemigrations", "cart", "orders", cwd=project, env=env)
-    commands = snippet(PAGE, "python manage.py migrate").code
-    for line in commands.splitlines():  # step 4, but talon_check: it needs the emulator
-        args = line.split("#")[0].split()
-        if args and args[2] != "talon_check":
-            run(venv, *args[1:], cwd=project, env=env)
+    for line in snippet(PAGE, "python manage.py migrate").code.splitlines():  # step 4
+        run(venv, *line.split("#")[0].split()[1:], cwd=project, env=env)
 
     emulator_line = snippet(PAGE, EMULATOR, marked=True).code.split("#")[0]
     log = (tmp_path / "emulator.log").open("wb")
@@ -284,10 +285,8 @@ def test_a_new_project_following_the_page_reaches_the_first_discount(
             assert emulator.poll() is None, (tmp_path / "emulator.log").read_text()
             assert time.monotonic() < deadline, "the emulator did not start"
             time.sleep(0.1)
-        for line in commands.splitlines():
-            args = line.split("#")[0].split()
-            if args and args[2] == "talon_check":
-                run(venv, *args[1:], cwd=project, env=env)
+        for line in snippet(PAGE, TALON_CHECK).code.splitlines():  # step 6, the emulator up
+            run(venv, *line.split("#")[0].split()[1:], cwd=project, env=env)
 
         page = run(
             venv, "manage.py", "shell", "-c", textwrap.dedent(FIRST_DISCOUNT), cwd=project, env=env

@@ -71,6 +71,21 @@ def test_toml_campaign_file(tmp_path: Path) -> None:
     assert loaded.coupons[1][0].value == "TOML1"
 
 
+def test_toml_without_tomllib_says_so_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python 3.10 (no ``tomllib``, simulated): the refusal was wrapped in a second
+    "campaign file ... is not valid: ..." that called a valid file invalid."""
+    path = tmp_path / "c.toml"
+    path.write_text('[[campaigns]]\nid = 1\nname = "Toml"\n')
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # import tomllib: ModuleNotFoundError
+    with pytest.raises(CampaignFileError) as refused:
+        load_campaigns(path)
+    message = str(refused.value)
+    assert message.startswith(f"campaign file {path}: "), message
+    assert message.count(str(path)) == 1, message
+    assert message.count("TOML campaign files need Python 3.11+") == 1, message
+    assert "not valid" not in message
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -102,7 +102,13 @@ def test_check_ok_without_showing_the_key(talon_settings: Any, talon_emulator: A
     report = json.loads(run("talon_check", "--json"))
     assert report["ok"] is True and report["api"]["ok"] is True
     assert report["api_key"].startswith("set (")
-    assert report["outbox"] == {"pending": 0, "dead": 0, "done": 0, "oldest_pending_age_s": None}
+    assert report["outbox"] == {
+        "pending": 0,
+        "dead": 0,
+        "done": 0,
+        "oldest_pending_age_s": None,
+        "unconfigured_applications": {},
+    }
 
 
 def test_check_fails_on_a_wrong_key_and_on_dead_letters(

@@ -1,4 +1,5 @@
-"""django_talon must import and render without the optional DRF extra installed."""
+"""django_talon must import and render without the optional DRF extra installed, and its
+API says so: an ``ImproperlyConfigured`` naming the extra."""
 
 from __future__ import annotations
 
@@ -45,10 +46,12 @@ SCRIPT = textwrap.dedent(
         [{"sku": "A", "quantity": 1, "price": 5}],
     )}))
     assert "4.00 EUR" in html, html
+    from django.core.exceptions import ImproperlyConfigured
     try:
         import django_talon.api.urls  # noqa: F401
-    except ImportError:
-        pass
+    except ImproperlyConfigured as refused:  # not a bare "No module named 'rest_framework'"
+        assert "django_talon.api needs djangorestframework" in str(refused), refused
+        assert "pip install 'django-talon[drf]'" in str(refused), refused
     else:
         raise SystemExit("the API should need DRF")
     assert "rest_framework" not in sys.modules
@@ -68,3 +71,33 @@ def test_django_talon_works_without_drf() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_the_api_without_drf_names_the_extra() -> None:
+    """drf-spectacular installed, DRF not (``None`` in ``sys.modules``: what ``import``
+    reports as ``ModuleNotFoundError``), in a new process so no test sees the hole."""
+    script = textwrap.dedent(
+        """
+        import sys
+
+        sys.modules["rest_framework"] = None
+        from django.core.exceptions import ImproperlyConfigured
+        try:
+            import django_talon.api.urls  # noqa: F401
+        except ImproperlyConfigured as refused:
+            print(refused)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    message = result.stdout.strip()
+    assert message.startswith("django_talon.api needs djangorestframework and drf-spectacular")
+    assert message.endswith(": pip install 'django-talon[drf]'")
+    assert "rest_framework" in message  # which one is missing
