@@ -95,6 +95,7 @@ class Discrepancy(models.Model):
         REFERRAL_REJECTED = "referral_rejected", _("referral rejected at close")
         CART_CHANGED = "cart_changed", _("cart changed after the quote")
         POINTS_UNAVAILABLE = "points_unavailable", _("loyalty points no longer available")
+        SUB_UNIT_ROUNDING = "sub_unit_rounding", _("rounding of sub-unit amounts")
         NOT_CHARGED = "not_charged", _("code redeemed but not charged")
         ROLLBACK_MISMATCH = "rollback_mismatch", _("rollback does not match")
         UNKNOWN = "unknown", _("unknown")

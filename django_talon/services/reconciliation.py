@@ -42,7 +42,7 @@ from django_talon.client.effects import (
     decode_effects,
 )
 from django_talon.models import Discrepancy, LedgerEntry
-from django_talon.promotions import quantize_money
+from django_talon.promotions import quantize_money, summarize
 from django_talon.promotions.codes import code_key
 from django_talon.services.ledger import (
     BOOKED,
@@ -50,6 +50,7 @@ from django_talon.services.ledger import (
     CHARGED,
     REOPENED,
     ROLLBACK_KINDS,
+    BookedAmounts,
     booked_amounts,
     charged_entry_for,
     record_answer,
@@ -82,6 +83,7 @@ class Reason:
     REFERRAL_REJECTED = "referral_rejected"
     CART_CHANGED = "cart_changed"
     POINTS_UNAVAILABLE = "points_unavailable"
+    SUB_UNIT_ROUNDING = "sub_unit_rounding"
     NOT_CHARGED = "not_charged"
     ROLLBACK_MISMATCH = "rollback_mismatch"
 
@@ -235,6 +237,23 @@ def _points_deducted(entry: LedgerEntry) -> Decimal:
     )
 
 
+def _rounding_explains(entry: LedgerEntry, comparison: Comparison) -> bool:
+    """Whether rounding each booked effect, as the quote rounds them, gives exactly what was
+    charged for every campaign that differs: then the difference is the sub-unit amounts
+    Talon.One sent (1,000 units at 0.1485 off: 150.00 charged, 148.50 booked), not a
+    campaign edited between the quote and the close."""
+    raw = [dict(e) for e in entry.effects or [] if isinstance(e, dict)]
+    booked = BookedAmounts(raw, summarize(raw, entry.cart_items or [], entry.currency))
+    per_effect = {str(k): v for k, v in booked.rounded_per_effect.items()}
+    zero = Decimal(0)
+    differing = comparison.differing_campaigns()
+    return bool(differing) and all(
+        quantize_money(per_effect.get(key, zero), entry.currency)
+        == quantize_money(comparison.charged.get(key, zero), entry.currency)
+        for key in differing
+    )
+
+
 def _reason(charged: LedgerEntry, entry: LedgerEntry, comparison: Comparison) -> tuple[str, str]:
     """Why booked differs from charged, most specific evidence first."""
     amounts = _campaigns_detail(comparison)
@@ -262,6 +281,12 @@ def _reason(charged: LedgerEntry, entry: LedgerEntry, comparison: Comparison) ->
             f"{deducted.normalize():f} at the "
             f"close (the balance no longer covered them: spent on another order or expired "
             f"since the quote?); {amounts}",
+        )
+    if _rounding_explains(entry, comparison):
+        return (
+            Reason.SUB_UNIT_ROUNDING,
+            f"Talon.One sent amounts with more decimals than {entry.currency} has: the quote "
+            f"rounded each effect, the booking is their sum rounded once; {amounts}",
         )
     return Reason.CAMPAIGN_CHANGED, f"same cart and codes, different discounts: {amounts}"
 

@@ -99,6 +99,10 @@ def test_sub_unit_amounts_booked_for_less_are_a_discrepancy_with_the_reason_in_t
     assert discrepancy.difference == Decimal("-1.50")
     assert discrepancy.charged_by_campaign == {"2": "150.00"}
     assert discrepancy.booked_by_campaign == {"2": "148.50"}
+    # named as what it is (it read "campaign changed", sending the operator to the
+    # Campaign Manager for a campaign nobody edited)
+    assert discrepancy.reason == "sub_unit_rounding"
+    assert "the quote rounded each effect" in discrepancy.detail
 
 
 def test_rolling_back_the_sub_unit_amounts_takes_back_what_was_booked(
@@ -202,6 +206,7 @@ def test_an_order_whose_close_books_sub_unit_amounts_has_its_difference_recorded
     discrepancy = Discrepancy.objects.get()
     assert discrepancy.order_key == f"shopapp.order:{order.pk}"
     assert discrepancy.difference == Decimal("-1.50")
+    assert discrepancy.reason == "sub_unit_rounding"
     assert "sub-unit amounts" in booked.note
 
     order.status = "cancelled"
