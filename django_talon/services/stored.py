@@ -7,6 +7,7 @@ carries_effects`, the rule the quote charges by: ``services.quote_for_cart``).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from django_talon.services.sessions import (
     session_for_request,
     session_payload,
 )
+
+logger = logging.getLogger("django_talon.services")
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -106,11 +109,17 @@ def _currency_without_session(cart: Any) -> str:
     ``CURRENCY``: with ``APPLICATIONS`` set that is only a fallback ("EUR" next to a JPY
     shop's empty cart)."""
     config = talon_settings.config
+    name = talon_settings.default_application
     if cart is not None and not isinstance(cart, CustomerSession):
         from django_talon.adapters import get_adapter
 
-        return config.currency_of(get_adapter().application_for_cart(cart))
-    return config.currency_of(talon_settings.default_application)
+        try:
+            name = get_adapter().application_for_cart(cart)
+        except Exception:
+            # The shop's hook: a page showing an empty cart must render anyway; the cart's
+            # first change records the failure as its sync problem.
+            logger.exception("adapter.application_for_cart failed; default currency shown")
+    return config.currency_of(name)
 
 
 def get_promotions(

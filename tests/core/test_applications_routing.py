@@ -180,3 +180,22 @@ def test_an_event_goes_to_the_application_of_its_session_or_customer(
 
     assert events(usd_app) == {"bob-review", "ann-usd-review"}
     assert events(eur) == {"ann-review"}
+
+
+class BrokenRoutingAdapter(CurrencyAdapter):
+    def application_for_cart(self, cart: Any) -> str:
+        raise RuntimeError("the shop's routing table is down")
+
+
+def test_an_empty_cart_renders_when_the_routing_hook_fails(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Asking the hook for an empty cart's currency must not turn a page into a 500."""
+    settings.TALON = {**settings.TALON, "ADAPTER": f"{__name__}.BrokenRoutingAdapter"}
+    cart = Cart.objects.create(user=django_user_model.objects.create_user("bob-us"))
+    with caplog.at_level(logging.ERROR, logger="django_talon.services"):
+        assert services.get_promotions(cart).currency == "EUR"  # the default Application's
+    assert "application_for_cart failed" in caplog.text
