@@ -122,34 +122,6 @@ def _placed_by(session: CustomerSession, key: str) -> tuple[str, LedgerEntry | N
     return "", recorded
 
 
-def _confirm_pending(session: CustomerSession) -> bool:
-    """Fail-closed, the quote not confirmed: deliver the session's pending update now (the
-    cart or a coupon change whose delivery failed a moment ago, or has not run yet) and
-    refresh ``session`` from its answer. Why: the order was recorded at full price with its
-    coupon dropped, and the close then delivered that same pending update and booked the
-    discounts the order had not been charged. True when something was delivered; Talon.One
-    failing refuses the order (fail-closed) within what is left of ``PLACEMENT_TIMEOUT``."""
-    from django_talon import outbox, resilience
-    from django_talon.models import OutboxMessage
-    from django_talon.services.handlers import session_key
-    from django_talon.services.sessions import placement_time_left
-
-    key = session_key(session.integration_id)
-    if not OutboxMessage.objects.filter(key=key, state=OutboxMessage.State.PENDING).exists():
-        return False
-    try:
-        outbox.deliver_key(key, force=True, raise_errors=True, timeout=placement_time_left(session))
-    except Exception as exc:
-        logger.warning(
-            "fail-closed: refusing order for session %s (its pending update): %s",
-            session.integration_id,
-            resilience.describe(exc),
-        )
-        raise OrderRefusedError(cause=resilience.describe(exc)) from exc
-    session.refresh_from_db()
-    return True
-
-
 def record_placement(order: Any) -> LedgerEntry | None:
     """Record the charged quote of a placed order once (the order receiver's hook).
 
@@ -181,10 +153,7 @@ def record_placement(order: Any) -> LedgerEntry | None:
         placed_by, recorded = _placed_by(session, key)
         if not placed_by and session.state == OPEN:
             if recorded is None or recorded.order_key != key:
-                quote = quote_for_cart(session)
-                if fail_closed and not quote.confirmed and _confirm_pending(session):
-                    quote = quote_for_cart(session)
-                quote = adapter.order_charged_quote(order, quote)
+                quote = adapter.order_charged_quote(order, quote_for_cart(session))
                 entry = record_order(order, quote, session=session)
             # else: recorded already (by the shop, or an earlier save) since any reopen
     if placed_by:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,6 @@ from django_talon.services.handlers import (
 from django_talon.services.ledger import prepare_close
 from django_talon.services.profiles import profile_for_user
 from django_talon.services.routing import checked_application
-from django_talon.transaction_memo import transaction_memo
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -461,23 +459,6 @@ def attach_session_to_user(session: CustomerSession, user: Any) -> CustomerSessi
 
 
 # -- orders -----------------------------------------------------------------------------------
-def placement_time_left(session: CustomerSession) -> float:
-    """Seconds left of this transaction's fail-closed placement of ``session``.
-
-    ``PLACEMENT_TIMEOUT`` bounds the placement as a whole: counted from its first delivery
-    (the cart update still pending when the order was recorded, see
-    :func:`~django_talon.services.placement.record_placement`), so the close that follows
-    gets only what is left, not a deadline of its own. Outside a transaction (nothing to
-    share), the whole timeout."""
-    timeout = talon_settings.PLACEMENT_TIMEOUT
-    deadlines: dict[str, float] | None = transaction_memo("placement_deadlines", dict)
-    if deadlines is None:
-        return timeout
-    now = time.monotonic()
-    deadline: float = deadlines.setdefault(session.integration_id, now + timeout)
-    return max(deadline - now, 0.0)
-
-
 def _change_state(
     session: CustomerSession, state: str, *, fail_closed: bool | None = None
 ) -> CustomerSession:
@@ -502,12 +483,7 @@ def _change_state(
     if fail_closed:
         # Inside the caller's transaction: a failure here rolls the order back with it.
         try:
-            outbox.deliver_key(
-                session_key(session.integration_id),
-                force=True,
-                raise_errors=True,
-                timeout=placement_time_left(session),
-            )
+            outbox.deliver_key(session_key(session.integration_id), force=True, raise_errors=True)
         except Exception as exc:
             logger.warning(
                 "fail-closed: refusing order for session %s: %s",
