@@ -121,7 +121,10 @@ def quote_for_stored(stored: StoredPromotions) -> Quote:
 
 
 def quote_for_cart(
-    cart_or_session: SessionOrCart | None = None, *, request: HttpRequest | None = None
+    cart_or_session: SessionOrCart | None = None,
+    *,
+    request: HttpRequest | None = None,
+    confirm: bool = False,
 ) -> Quote:
     """The quote of a shop cart, a ``CustomerSession`` or the request's current cart.
 
@@ -136,7 +139,44 @@ def quote_for_cart(
 
     Shops charge ``quote.total``; ``quote.summary`` is what the template tags and the REST
     API show for it. See the module docstring for when discounts are carried.
+
+    ``confirm=True`` (the checkout page, before the customer is shown what they will be
+    charged): a quote that is not confirmed because the cart's last change still waits in
+    the outbox (Celery not there yet, an immediate attempt that failed a moment ago) has
+    that change delivered now, once, with the short ``IMMEDIATE_TIMEOUT`` (nothing when the
+    circuit is open or the kill switch is on), and is quoted again from the answer. A
+    failure leaves the quote as it was (``pending``/``unavailable``, full price): the
+    checkout never breaks. One query when the quote is confirmed already: none.
     """
+    quote = _quote(cart_or_session, request)
+    if confirm and not quote.confirmed and quote.session_id and _deliver_pending(quote):
+        if isinstance(cart_or_session, CustomerSession):
+            cart_or_session.refresh_from_db()  # the answer was stored on the row
+        quote = _quote(cart_or_session, request)
+    return quote
+
+
+def _deliver_pending(quote: Quote) -> bool:
+    """Deliver the quoted session's pending outbox rows now (``confirm=True``); whether
+    there were any. Failures are recorded on the rows (the outbox retries them) and logged
+    there; the caller quotes what the mirror then holds."""
+    from django_talon.models import OutboxMessage
+    from django_talon.services.handlers import session_key
+
+    key = session_key(quote.session_id)
+    if not OutboxMessage.objects.filter(key=key, state=OutboxMessage.State.PENDING).exists():
+        return False
+    report = outbox.deliver_key(key, immediate=True, force=True)
+    if report.last_exception is not None:
+        logger.info(
+            "checkout quote of session %s: its pending change could not be confirmed (%s)",
+            quote.session_id,
+            resilience.describe(report.last_exception),
+        )
+    return True
+
+
+def _quote(cart_or_session: SessionOrCart | None, request: HttpRequest | None) -> Quote:
     target = cart_or_session
     if target is None and request is not None:
         cart = get_adapter().cart_for_request(request)

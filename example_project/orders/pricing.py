@@ -26,8 +26,11 @@ Quote = services.Quote
 
 
 def price_cart(request: HttpRequest, cart: Cart) -> Quote:
-    """The cart's quote (what the cart page showed, what checkout charges)."""
-    return services.quote_for_cart(cart, request=request)
+    """The checkout's quote (what it shows, then charges): ``confirm=True`` delivers a cart
+    change still waiting in the outbox first (a coupon applied a moment ago, its delivery
+    not done yet), so a customer who goes straight to checkout is quoted with Talon.One's
+    answer, not at full price; if Talon.One fails, the quote says so and checkout goes on."""
+    return services.quote_for_cart(cart, request=request, confirm=True)
 
 
 @dataclass(frozen=True)
