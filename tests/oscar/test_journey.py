@@ -86,3 +86,29 @@ def test_guest_coupon_login_checkout_cancel(
     assert session.state == "cancelled"
     assert shop.control.state()["sessions"][session.integration_id]["state"] == "cancelled"
     assert LedgerEntry.objects.filter(kind="cancelled", session_id=session.integration_id).exists()
+
+
+def test_a_code_whose_delivery_failed_is_confirmed_at_checkout(
+    shop: Any, catalogue: dict[str, Any], settings: Any
+) -> None:
+    """WELCOME10 entered while Talon.One failed once: the basket page shows no discount
+    (the change waits in the outbox); Oscar's checkout confirms it before pricing the
+    basket, so the order is charged the 10% Talon.One books."""
+    from django_talon.models import OutboxMessage
+
+    settings.TALON = {**settings.TALON, "CLIENT_MAX_ATTEMPTS": 1}
+    make_user("bea@example.com")
+    client = Client()
+    log_in(client, "bea@example.com")
+    add_to_basket(client, catalogue["mug"], 2)  # 25.00
+    shop.control.add_fault(kind="error", status=503, path="/v2/customer_sessions/*", times=1)
+    enter_code(client, "WELCOME10")
+    assert OutboxMessage.objects.filter(state="pending").exists()
+    basket, _page = basket_of(client)
+    assert basket.total_incl_tax == Decimal("25.00")
+
+    check_out(client)
+    order = Order.objects.get()
+    assert order.total_incl_tax == Decimal("22.50")
+    charged = LedgerEntry.objects.get(kind="charged")
+    assert charged.total == order.total_incl_tax and charged.coupon_codes == ["WELCOME10"]

@@ -1,4 +1,5 @@
-"""Oscar's ``BasketMiddleware``, telling django-talon which basket a merged one went into.
+"""Oscar's ``BasketMiddleware``, telling django-talon which basket a merged one went into
+and confirming a basket's pending change on the checkout pages.
 
 Replace ``"oscar.apps.basket.middleware.BasketMiddleware"`` in ``MIDDLEWARE`` with
 ``"django_talon.contrib.oscar.middleware.BasketMiddleware"`` (the check
@@ -26,3 +27,24 @@ class BasketMiddleware(OscarBasketMiddleware):  # type: ignore[misc]
     def merge_baskets(self, master: Any, slave: Any) -> None:
         setattr(slave, MERGED_INTO, master)
         super().merge_baskets(master, slave)
+
+    def apply_offers_to_basket(self, request: Any, basket: Any) -> None:
+        """On Oscar's checkout pages, confirm the basket's quote before Oscar prices it.
+
+        A basket change still waiting in the outbox (a code entered while Talon.One failed
+        for a moment, Celery not there yet) leaves the quote unconfirmed, and Oscar would
+        charge the order without its discounts. ``quote_for_cart(basket, confirm=True)``
+        delivers that change once (``IMMEDIATE_TIMEOUT``; nothing while the circuit is
+        open); the Talon.One offer then reads the answer. Only under the ``checkout`` URL
+        namespace: the basket page and the rest of the shop stay read-only."""
+        if not basket.is_empty and _at_checkout(request):
+            from django_talon import services
+
+            services.quote_for_cart(basket, confirm=True)
+        super().apply_offers_to_basket(request, basket)
+
+
+def _at_checkout(request: Any) -> bool:
+    """Whether ``request`` is for one of Oscar's checkout views (namespace ``checkout``)."""
+    match = getattr(request, "resolver_match", None)
+    return match is not None and "checkout" in match.namespaces
