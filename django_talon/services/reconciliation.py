@@ -143,6 +143,14 @@ def _codes_not_charged(charged: LedgerEntry, booked: LedgerEntry) -> tuple[str, 
     return tuple(c for c in redeemed if code_key(c) not in given)
 
 
+def _codes_not_booked(charged: LedgerEntry, booked: LedgerEntry) -> tuple[str, ...]:
+    """Codes the order was charged with that the close did not redeem (and, when this is
+    asked, did not reject either: :func:`_rejection_reason` is asked first)."""
+    redeemed = {code_key(c) for c in (*booked.coupon_codes, booked.referral_code) if c}
+    given = [*charged.coupon_codes, *([charged.referral_code] if charged.referral_code else [])]
+    return tuple(c for c in given if code_key(c) not in redeemed)
+
+
 def _booked_before(entry: LedgerEntry) -> LedgerEntry | None:
     found: LedgerEntry | None = (
         LedgerEntry.objects.filter(session_id=entry.session_id, kind=BOOKED, id__lt=entry.pk)
@@ -271,6 +279,19 @@ def _reason(charged: LedgerEntry, entry: LedgerEntry, comparison: Comparison) ->
     if comparison.codes_not_charged:
         codes = ", ".join(comparison.codes_not_charged)
         return Reason.NOT_CHARGED, f"redeemed but not charged: {codes}; {amounts}".rstrip("; ")
+    unredeemed = _codes_not_booked(charged, entry)
+    if unredeemed:
+        referral = code_key(charged.referral_code) if charged.referral_code else None
+        reason = (
+            Reason.REFERRAL_REJECTED
+            if all(code_key(c) == referral for c in unredeemed)
+            else Reason.COUPON_REJECTED
+        )
+        return (
+            reason,
+            f"charged with {', '.join(unredeemed)}, not redeemed at the close (Talon.One's "
+            f"answer neither accepted nor rejected it); {amounts}".rstrip("; "),
+        )
     if _cart(charged.cart_items) != _cart(entry.cart_items):
         return Reason.CART_CHANGED, f"the closed cart is not the quoted one; {amounts}"
     quoted, deducted = _points_spent(charged), _points_deducted(entry)
