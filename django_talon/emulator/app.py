@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote
 
+from django_talon.emulator.call_log import LoggedCall, log_entry
 from django_talon.emulator.campaign_file import CampaignFileError, CampaignSet, load_campaigns
 from django_talon.emulator.encoding import encode_answer
 from django_talon.emulator.errors import ApiError, bad_request, conflict, not_found
@@ -77,7 +78,7 @@ class DropConnectionError(Exception):
 DropConnection = DropConnectionError  # the name before ruff's N818
 
 
-@dataclass
+@dataclass(slots=True)
 class _Call:
     """Bookkeeping of one Integration API call that outlives its answer (see ``_finish``)."""
 
@@ -98,18 +99,6 @@ class Answer(NamedTuple):
 
 #: a fault asked to close the connection without answering (the call is logged, status None)
 DROPPED = Answer(0, "", [], b"", dropped=True)
-
-
-#: a call log entry whose body is still the raw bytes (see ``EmulatorApp._record``)
-_RAW = object()
-
-
-def _logged_body(raw: bytes) -> Any:
-    """A logged request body as the call log shows it: JSON, else text, None when empty."""
-    try:
-        return load_json(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        return raw.decode("utf-8", "replace")
 
 
 def _control_body(body: bytes) -> Any:
@@ -152,6 +141,8 @@ def _read_request(environ: dict[str, Any]) -> tuple[Request, str]:
 
 #: what a path parameter matches in every route pattern (routes._compile)
 _PARAMETER = "([^/]+)"
+#: how many (method, path) pairs the app remembers the route of (EmulatorApp._route_for)
+_MATCHED_PATHS = 4096
 
 
 def _routes_by_depth(routes: list[Route]) -> dict[int, list[Route]] | None:
@@ -178,9 +169,13 @@ def request_from_target(
     """A Request from an HTTP request line's target (``/path?query``), lower-case headers and
     the body, plus the still-quoted path the routes match on (our server's way in)."""
     raw_path, _, query_string = target.partition("?")
-    pairs = parse_qsl(query_string, keep_blank_values=True) if query_string else []
+    # (the usual target, a plain path without a query, takes no unquote/parse_qsl calls)
+    path = unquote(raw_path) if "%" in raw_path else raw_path
+    if not query_string:
+        return Request(method.upper(), path, [], {}, headers, body, lists={}), raw_path
+    pairs = parse_qsl(query_string, keep_blank_values=True)
     request = Request(
-        method.upper(), unquote(raw_path), [], dict(pairs), headers, body, lists=query_lists(pairs)
+        method.upper(), path, [], dict(pairs), headers, body, lists=query_lists(pairs)
     )
     return request, raw_path
 
@@ -206,17 +201,21 @@ class EmulatorApp:
         self._initial_faults = list(faults)
         for spec in self._initial_faults:
             self.faults.add(spec)
-        self.calls: deque[tuple[dict[str, Any], bytes]] = deque(maxlen=max_logged_requests)
+        #: the call log, oldest first: one ``LoggedCall`` tuple per call (see ``_record``)
+        self.calls: deque[LoggedCall] = deque(maxlen=max_logged_requests)
         self._calls_lock = threading.Lock()
         self._call_id = 0
         self._inflight: set[tuple[str, str]] = set()
         self._inflight_lock = threading.Lock()
         self._generation = 0
         self._expected_auth = f"ApiKey-v1 {api_key}"
+        self._expected_auth_bytes = self._expected_auth.encode()
         #: callables receiving every Integration API answer (tests validate them against the spec)
         self.response_hooks: list[Callable[[dict[str, Any]], None]] = []
         self.routes: list[Route] = integration_routes(self.store)
         self._routes_by_depth = _routes_by_depth(self.routes)
+        #: (method, quoted path) -> what _match answers for it (see _route_for)
+        self._matched: dict[tuple[str, str], tuple[Route | None, tuple[str, ...], list[str]]] = {}
 
     # ---------------------------------------------------------------------------- control
 
@@ -245,9 +244,9 @@ class EmulatorApp:
         with self._calls_lock:
             calls = list(self.calls)
         return [
-            {**entry, "body": _logged_body(raw)} if entry["body"] is _RAW else dict(entry)
-            for entry, raw in calls
-            if not path_prefix or entry["path"].startswith(path_prefix)
+            log_entry(logged)
+            for logged in calls
+            if not path_prefix or logged.path.startswith(path_prefix)
         ]
 
     def _control(
@@ -318,7 +317,7 @@ class EmulatorApp:
 
     def _authorized(self, request: Request, route: Route | None) -> bool:
         auth = request.headers.get("authorization")
-        if auth is not None and hmac.compare_digest(auth.encode(), self._expected_auth.encode()):
+        if auth is not None and hmac.compare_digest(auth.encode(), self._expected_auth_bytes):
             return True
         signature = request.headers.get("content-signature")
         if signature and route is not None and request.path.startswith("/v1/"):
@@ -356,40 +355,57 @@ class EmulatorApp:
             if m is None:
                 continue
             if route.method == method:
-                return route, [unquote(g) for g in m.groups()], allowed
+                return route, [unquote(g) if "%" in g else g for g in m.groups()], allowed
             allowed.append(route.method)
         return None, [], allowed
+
+    def _route_for(self, method: str, path: str) -> tuple[Route | None, list[str], list[str]]:
+        """:meth:`_match`, remembered per method and path (at most ``_MATCHED_PATHS`` of them).
+
+        Why (issue 13): a client updates the same session again and again, and matching its
+        path tried the regular expression of every route of that depth before the session's.
+        The routes never change after start-up, so an answer once found stays right. (A
+        dict get/set is atomic: threads at most compute the same answer twice.)
+        """
+        key = (method, path)
+        known = self._matched.get(key)
+        if known is None:
+            route, params, allowed = self._match(method, path)
+            if len(self._matched) >= _MATCHED_PATHS:
+                self._matched.clear()  # (a crude bound: forget them all, refill as used)
+            self._matched[key] = known = (route, tuple(params), allowed)
+        return known[0], list(known[1]), known[2]
 
     def _record(
         self, request: Request, status: int | None, operation: str | None, started: float
     ) -> None:
-        """Log the call; its body is kept as the bytes received and decoded when the log is read.
+        """Log the call: a tuple of what the entry needs, made into the entry when the log
+        is read (:func:`~django_talon.emulator.call_log.log_entry`).
 
-        Why bytes: a decoded body is a tree of dicts and lists the garbage collector walks
-        again and again while up to ``max_logged_requests`` of them stay alive; a bytes object
-        is one untracked object. (A body the operation already found not to be JSON is
-        logged as null, as before.)
+        Why a tuple: the log entry (a dict with the query copied and the duration rounded)
+        was built on every call, and most calls' entries are never read; the body is kept
+        as the bytes received and decoded on reading, as before: a decoded body is a tree
+        of dicts and lists the garbage collector walks again and again while up to
+        ``max_logged_requests`` of them stay alive, a bytes object is one untracked object.
+        (A body the operation already found not to be JSON is logged as null, as before.)
         """
-        body: Any = _RAW
-        if request._parsed and request._json is None:
-            body = None
-        entry = {
-            "id": 0,
-            "method": request.method,
-            "path": request.path,
-            "query": dict(request.query),
-            # every value of each parameter, in order: ``query`` keeps one per name, and a
-            # repeated key (``subledgerId=a&subledgerId=b``) would lose the others
-            "query_lists": request.lists,
-            "status": status,
-            "operation": operation,
-            "body": body,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-        }
+        elapsed = time.perf_counter() - started
+        unreadable = request._parsed and request._json is None
         with self._calls_lock:
             self._call_id += 1
-            entry["id"] = self._call_id
-            self.calls.append((entry, request.raw_body))
+            self.calls.append(
+                LoggedCall(
+                    self._call_id,
+                    request.method,
+                    request.path,
+                    request.query,
+                    request.lists,
+                    status,
+                    operation,
+                    None if unreadable else request.raw_body,
+                    elapsed,
+                )
+            )
 
     # ---------------------------------------------------------------------------- WSGI
 
@@ -414,7 +430,7 @@ class EmulatorApp:
         path = request.path
         if path.startswith(CONTROL_PREFIX) or path.rstrip("/") == CONTROL_PREFIX.rstrip("/"):
             return self._answer_control(request)
-        route, request.params, allowed = self._match(request.method, raw_path)
+        route, request.params, allowed = self._route_for(request.method, raw_path)
         operation = route.operation if route else None
         call = _Call()
         try:
@@ -456,7 +472,8 @@ class EmulatorApp:
             call.status = 500
             return _respond(500, _internal_error(exc, request.path).body())
         call.status = status
-        self._notify(operation, request, status, payload)
+        if self.response_hooks:
+            self._notify(operation, request, status, payload)
         return _respond(status, payload)
 
     def _admit(

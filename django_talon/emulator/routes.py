@@ -19,7 +19,7 @@ from django_talon.emulator.util import load_json
 Handler = Callable[["Request"], tuple[int, Any]]
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """One Integration API call as the handlers see it (the body is decoded on first use)."""
 

@@ -175,6 +175,14 @@ class _Handler(StreamRequestHandler):
         if lines is not None:  # the whole block was already read: no readline per line
             headers: dict[str, str] = {}
             for text in lines:
+                # _header_line, inlined for the usual line (issue 13: once per header of
+                # every request); anything it would refuse or join goes through it
+                name, colon, value = text.partition(":")
+                if colon and name and name[-1] not in " \t" and text[0] not in " \t":
+                    name = name.lower()
+                    if name not in headers:
+                        headers[name] = value.strip()
+                        continue
                 _header_line(headers, text)
             return headers
         headers = {}
@@ -264,18 +272,17 @@ class _Handler(StreamRequestHandler):
 
     def _write(self, answer: Answer) -> None:
         code = answer.status
-        head = [
+        head = (
             f"HTTP/1.1 {code} {answer.reason or REASONS.get(code, '')}\r\n"
             f"Server: {SERVER_NAME}\r\nDate: {_CLOCK.date()}\r\n"
-        ]
+        )
         for name, value in answer.headers:
-            head.append(f"{name}: {value}\r\n")
+            head += f"{name}: {value}\r\n"
         if code != 204 and code >= 200:
-            head.append(f"Content-Length: {len(answer.body)}\r\n")
+            head += f"Content-Length: {len(answer.body)}\r\n"
         if self.close_connection:
-            head.append("Connection: close\r\n")
-        head.append("\r\n")
-        data = "".join(head).encode("latin-1")
+            head += "Connection: close\r\n"
+        data = (head + "\r\n").encode("latin-1")
         # HEAD answers carry the headers only, or the next keep-alive response would be garbled
         if code != 204 and self.command != "HEAD":
             data += answer.body

@@ -15,7 +15,7 @@ from django_talon.emulator.encoding import decode
 from django_talon.emulator.errors import bad_request
 
 _ZERO = timedelta(0)
-_floor, _copysign = math.floor, math.copysign
+_copysign = math.copysign
 
 
 def load_json(text: str | bytes) -> Any:
@@ -40,7 +40,11 @@ def isoformat(moment: datetime) -> str:
     """RFC 3339 with milliseconds and a ``Z`` suffix, as Talon.One writes timestamps.
 
     Cached: every answer renders the same few moments (created, updated, last activity).
+    A moment in UTC (what :func:`utcnow` gives) is written by ``isoformat`` directly, its
+    ``+00:00`` replaced (a session update renders one new moment: it was a third dearer).
     """
+    if moment.tzinfo is timezone.utc:
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
     if moment.utcoffset() != _ZERO:
         moment = moment.astimezone(timezone.utc)
     return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
@@ -75,10 +79,12 @@ def round_cents(value: float) -> float:
     """
     if -1e9 < value < 1e9:
         product = value * 100.0
-        whole = _floor(product)
+        whole = product // 1.0  # math.floor's value as a float (exact here), without a call
         fraction = product - whole  # exact: both are below 2**37
-        if abs(fraction - 0.5) > 1e-4:
-            cents = whole + 1 if fraction > 0.5 else whole
+        off_half = fraction - 0.5
+        if off_half > 1e-4 or off_half < -1e-4:  # abs(fraction - 0.5) > 1e-4, without a call
+            cents = whole + 1.0 if fraction > 0.5 else whole
+            # (a whole float below 2**53 divided by 100: the same double as the int's n / 100)
             return cents / 100 if cents else _copysign(0.0, value)
     return round(value, 2)
 

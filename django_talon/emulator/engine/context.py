@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from django_talon.emulator.models import Campaign, Coupon, Profile, Referral
@@ -25,60 +26,139 @@ class Handout:
     spec: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
 class EvalContext:
-    """The inputs of one evaluation (a session update, profile update or custom event)."""
+    """The inputs of one evaluation (a session update, profile update or custom event).
 
-    now: datetime
-    event_type: str
-    profile: Profile | None
-    profile_id: str
-    cart_items: list[dict[str, Any]]
-    session_attributes: dict[str, Any]
-    first_session: bool
-    coupon_codes: list[str]
-    referral_code: str
-    #: the session's loyalty card (the spec allows at most one): card-based programs use it
-    loyalty_cards: list[str] = field(default_factory=list)
-    #: the session's additional costs ``{name: {"price": ...}}`` (shipping, gift wrap)
-    additional_costs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: what is left of each additional cost to discount (the session's and each item's
-    #: ``(position, name)``): an additional cost is discounted at most down to zero, apart
-    #: from the items' ``remaining``
-    cost_left: dict[Any, float] = field(default_factory=dict)
-    #: what is left of each cart item unit's price to discount, by ``(position,
-    #: subPosition)``: item discounts of several campaigns stop at the unit's price
-    unit_left: dict[tuple[int, int], float] = field(default_factory=dict)
-    #: catalog item attributes by SKU (``catalogAttributeEquals``); the store hands in its
-    #: live view, so nothing is copied per evaluation
-    catalog: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    #: a custom event's attributes (``eventAttributeEquals``)
-    event_attributes: dict[str, Any] = field(default_factory=dict)
-    #: codes the firing campaigns hand out when the session closes (engine/handouts.py)
-    handouts: list[Handout] = field(default_factory=list)
-    #: the cart item total before discounts, computed once: conditions, discounts and points
-    #: all need it (it was summed five times per session update)
-    subtotal: float = field(init=False)
+    A plain class with ``__slots__`` and a hand-written ``__init__`` rather than a dataclass
+    (issue 13): one is built per session update, and the dataclass ``__init__`` (eleven
+    keyword arguments, five ``default_factory`` calls, ``__post_init__``) cost about as much
+    as two campaigns' conditions. The constructor takes the same arguments as before.
+    """
 
-    def __post_init__(self) -> None:
-        self.subtotal = subtotal(self.cart_items)
+    __slots__ = (
+        "now",
+        "event_type",
+        "profile",
+        "profile_id",
+        "cart_items",
+        "session_attributes",
+        "first_session",
+        "coupon_codes",
+        "referral_code",
+        "loyalty_cards",
+        "additional_costs",
+        "cost_left",
+        "unit_left",
+        "catalog",
+        "event_attributes",
+        "handouts",
+        "subtotal",
+    )
+
+    def __init__(
+        self,
+        now: datetime,
+        event_type: str,
+        profile: Profile | None,
+        profile_id: str,
+        cart_items: list[dict[str, Any]],
+        session_attributes: dict[str, Any],
+        first_session: bool,
+        coupon_codes: list[str],
+        referral_code: str,
+        loyalty_cards: list[str] | None = None,
+        additional_costs: dict[str, dict[str, Any]] | None = None,
+        cost_left: dict[Any, float] | None = None,
+        unit_left: dict[int, list[float]] | None = None,
+        catalog: Mapping[str, Mapping[str, Any]] | None = None,
+        event_attributes: dict[str, Any] | None = None,
+        handouts: list[Handout] | None = None,
+    ) -> None:
+        self.now = now
+        self.event_type = event_type
+        self.profile = profile
+        self.profile_id = profile_id
+        self.cart_items = cart_items
+        self.session_attributes = session_attributes
+        self.first_session = first_session
+        self.coupon_codes = coupon_codes
+        self.referral_code = referral_code
+        #: the session's loyalty card (the spec allows at most one): card-based programs use it
+        self.loyalty_cards: list[str] = [] if loyalty_cards is None else loyalty_cards
+        #: the session's additional costs ``{name: {"price": ...}}`` (shipping, gift wrap)
+        self.additional_costs: dict[str, dict[str, Any]] = (
+            {} if additional_costs is None else additional_costs
+        )
+        #: what is left of each additional cost to discount (the session's and each item's
+        #: ``(position, name)``): an additional cost is discounted at most down to zero, apart
+        #: from the items' ``remaining``
+        self.cost_left: dict[Any, float] = {} if cost_left is None else cost_left
+        #: what is left of each unit's price to discount, by cart position (a list with one
+        #: entry per unit, made when a campaign first discounts the line): item discounts of
+        #: several campaigns stop at the unit's price
+        self.unit_left: dict[int, list[float]] = {} if unit_left is None else unit_left
+        #: catalog item attributes by SKU (``catalogAttributeEquals``); the store hands in its
+        #: live view, so nothing is copied per evaluation
+        self.catalog: Mapping[str, Mapping[str, Any]] = _NO_CATALOG if catalog is None else catalog
+        #: a custom event's attributes (``eventAttributeEquals``)
+        self.event_attributes: dict[str, Any] = {} if event_attributes is None else event_attributes
+        #: codes the firing campaigns hand out when the session closes (engine/handouts.py)
+        self.handouts: list[Handout] = [] if handouts is None else handouts
+        #: the cart item total before discounts, computed once: conditions, discounts and
+        #: points all need it (it was summed five times per session update)
+        self.subtotal: float = subtotal(cart_items)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"EvalContext({fields})"
 
 
-@dataclass
+#: the catalog of a context built without one (read only: nothing writes to a context's catalog)
+_NO_CATALOG: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+
+
 class Outcome:
-    """What an evaluation produced: effect objects plus what closing would redeem."""
+    """What an evaluation produced: effect objects plus what closing would redeem.
 
-    effects: list[dict[str, Any]] = field(default_factory=list)
-    accepted_coupons: list[Coupon] = field(default_factory=list)
-    accepted_referral: Referral | None = None
-    triggered: list[int] = field(default_factory=list)
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    #: what closing hands out (recorded by the engine, materialised by the store at close)
-    handouts: list[Handout] = field(default_factory=list)
-    #: the objects closing created: ``createdCoupons``, ``createdReferrals``, ``awardedGiveaways``
-    created_coupons: list[dict[str, Any]] = field(default_factory=list)
-    created_referrals: list[dict[str, Any]] = field(default_factory=list)
-    awarded_giveaways: list[dict[str, Any]] = field(default_factory=list)
+    A plain class with ``__slots__`` for the same reason as :class:`EvalContext`: one per
+    evaluation, and the dataclass built eight lists through ``default_factory``.
+    """
+
+    __slots__ = (
+        "effects",
+        "accepted_coupons",
+        "accepted_referral",
+        "triggered",
+        "failures",
+        "handouts",
+        "created_coupons",
+        "created_referrals",
+        "awarded_giveaways",
+        "cart_items",
+        "subtotal",
+    )
+
+    def __init__(self) -> None:
+        self.effects: list[dict[str, Any]] = []
+        self.accepted_coupons: list[Coupon] = []
+        self.accepted_referral: Referral | None = None
+        self.triggered: list[int] = []
+        self.failures: list[dict[str, Any]] = []
+        #: what closing hands out (recorded by the engine, materialised by the store at close)
+        self.handouts: list[Handout] = []
+        #: the objects closing created: ``createdCoupons``, ``createdReferrals``,
+        #: ``awardedGiveaways``
+        self.created_coupons: list[dict[str, Any]] = []
+        self.created_referrals: list[dict[str, Any]] = []
+        self.awarded_giveaways: list[dict[str, Any]] = []
+        #: the cart the evaluation ran on and its subtotal (``EvalContext.subtotal``): the
+        #: answer renders the same list and reuses the sum (Session.to_api's cart_total)
+        self.cart_items: list[dict[str, Any]] | None = None
+        self.subtotal = 0.0
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Outcome({fields})"
 
 
 class Lookups:
@@ -118,9 +198,18 @@ def subtotal(items: Iterable[dict[str, Any]]) -> float:
     """Cart item total before discounts.
 
     (A list, not a generator, handed to ``sum``: the same values in the same order, so the
-    same float, without resuming a generator per item.)
+    same float, without resuming a generator per item; ``float()``/``int()`` called only
+    on a price or quantity that is not a float/int already, as ``Session.to_api`` does.)
     """
-    return money(sum([float(i["price"]) * int(i["quantity"]) for i in items]))
+    lines: list[float] = []
+    add = lines.append
+    for item in items:
+        price, quantity = item["price"], item["quantity"]
+        add(
+            (price if type(price) is float else float(price))
+            * (quantity if type(quantity) is int else int(quantity))
+        )
+    return money(sum(lines))
 
 
 def matches_item(item: dict[str, Any], spec: dict[str, Any]) -> bool:

@@ -9,6 +9,7 @@ wire format.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django_talon.client.effects import encode_v1_effect
@@ -23,6 +24,7 @@ from django_talon.emulator.engine.loyalty import (
     add_loyalty_points,
     deduct_loyalty_points,
     increase_achievement_progress,
+    prepared_add_loyalty_points,
 )
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_number, money, round_cents
@@ -46,7 +48,9 @@ def apply_effects(
         # Built on first use, and again when the campaign's effects are replaced (the control
         # API and tests assign a new list: ``campaign.effects = [...]``).
         cached = campaign.plan = (campaign.effects, prepare_effects(campaign))
-    plan = cached[1]
+    plan: list[Prepared] = cached[1]
+    if len(plan) == 1:  # the usual campaign: one effect, whose list is fresh
+        return plan[0](ctx, lookups, remaining)
     produced: list[dict[str, Any]] = []
     for run in plan:
         effects, remaining = run(ctx, lookups, remaining)
@@ -70,16 +74,20 @@ def prepare_effects(campaign: Campaign) -> list[Prepared]:
             plan.append(_constant_effect(campaign, kind, _CONSTANT_PROPS[kind](campaign, spec)))
         elif kind == "setDiscount":
             plan.append(_prepared_set_discount(campaign, spec))
+        elif kind == "setDiscountPerItem":
+            plan.append(_prepared_set_discount_per_item(campaign, spec))
+        elif kind == "addLoyaltyPoints":
+            points = prepared_add_loyalty_points(campaign, spec)
+            plan.append(points or _bound(add_loyalty_points, campaign, spec))
         elif kind in EFFECT_MAKERS:
             plan.append(_bound(EFFECT_MAKERS[kind], campaign, spec))
     return plan
 
 
 def _bound(make: EffectMaker, campaign: Campaign, spec: dict[str, Any]) -> Prepared:
-    def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
-        return make(campaign, spec, ctx, lookups, remaining)
-
-    return run
+    """The maker with its campaign and spec bound (a ``partial``: no Python frame of its
+    own between the plan and the maker)."""
+    return partial(make, campaign, spec)
 
 
 def _constant_effect(campaign: Campaign, kind: str, props: dict[str, Any]) -> Prepared:
@@ -144,58 +152,74 @@ def _set_discount_per_item(
 
     The hottest loop of a session update (once per discounted unit), so it is written out:
     ``matches_item`` and ``money`` inlined (``round_cents(x) + 0.0`` is ``money(x)``: adding 0.0
-    turns a rounded ``-0.0`` into ``0.0``), and a unit's value is its per-unit discount as
-    computed once per item unless the cart amount or the unit's price left is smaller.
+    turns a rounded ``-0.0`` into ``0.0``), a unit's value is its per-unit discount as
+    computed once per item unless the cart amount or the unit's price left is smaller, and
+    what is left of each unit is a list per line (indexed by sub-position: no tuple key to
+    build and hash per unit).
     """
-    produced: list[dict[str, Any]] = []
+    return _prepared_set_discount_per_item(campaign, spec)(ctx, lookups, remaining)
+
+
+def _prepared_set_discount_per_item(campaign: Campaign, spec: dict[str, Any]) -> Prepared:
+    """:func:`_set_discount_per_item` with the spec and the campaign read once (the maker
+    is this, prepared and run at once: one code for both)."""
     name = _effect_name(campaign, spec)
     percent = float(spec["percent"]) if is_number(spec.get("percent")) else None
     amount = None if percent is not None else float(spec["amount"])
     sku, category = spec.get("sku"), spec.get("category")
     check_sku, check_category = "sku" in spec, "category" in spec
-    campaign_id, ruleset_id, rule_name = campaign.id, campaign.ruleset_id, campaign.rule_name
-    append, cents, unit_left = produced.append, round_cents, ctx.unit_left
-    for position, item in enumerate(ctx.cart_items):
-        if (check_sku and item.get("sku") != sku) or (
-            check_category and item.get("category") != category
-        ):
-            continue
-        unit_price = float(item["price"])
-        if amount is None:
-            per_unit = cents(unit_price * percent / 100 + 0.0) + 0.0  # type: ignore[operator]
-        else:
-            per_unit = cents(min(amount, unit_price) + 0.0) + 0.0
-        item_name = f"{name}#{position}"
-        for sub in range(int(item["quantity"])):
+    # effect_head's shape; each unit's effect is a copy (a dict copied is about half the
+    # work of a dict display of the same keys: the keys come along as they are)
+    head: dict[str, Any] = effect_head(campaign, "setDiscountPerItem", {})
+    cents = round_cents
+
+    def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
+        produced: list[dict[str, Any]] = []
+        append, unit_left = produced.append, ctx.unit_left
+        for position, item in enumerate(ctx.cart_items):
+            if (check_sku and item.get("sku") != sku) or (
+                check_category and item.get("category") != category
+            ):
+                continue
             if remaining <= 0:
-                break
-            wanted = per_unit if per_unit <= remaining else cents(remaining + 0.0) + 0.0
-            left = unit_left.get((position, sub), unit_price)
-            value = wanted if wanted <= left else cents(left + 0.0) + 0.0
-            if value <= 0:
-                continue  # nothing left of this unit: the next may still have room
-            unit_left[(position, sub)] = left - value
-            remaining = cents(remaining - value) + 0.0
-            props: dict[str, Any] = {
-                "name": item_name,
-                "value": value,
+                break  # (each unit would stop at once: no effect, nothing to record)
+            unit_price = float(item["price"])
+            if amount is None:
+                per_unit = cents(unit_price * percent / 100 + 0.0) + 0.0  # type: ignore[operator]
+            else:
+                per_unit = cents(min(amount, unit_price) + 0.0) + 0.0
+            # the props of this line's units (name, value, position, subPosition): copied
+            line_props: dict[str, Any] = {
+                "name": f"{name}#{position}",
+                "value": 0.0,
                 "position": position,
-                "subPosition": sub,
+                "subPosition": 0,
             }
-            if value != wanted:
-                props["desiredValue"] = wanted
-            # effect_head's shape, built inline
-            append(
-                {
-                    "campaignId": campaign_id,
-                    "rulesetId": ruleset_id,
-                    "ruleIndex": 0,
-                    "ruleName": rule_name,
-                    "effectType": "setDiscountPerItem",
-                    "props": props,
-                }
-            )
-    return produced, remaining
+            quantity = int(item["quantity"])
+            lefts = unit_left.get(position)
+            if lefts is None:
+                lefts = unit_left[position] = [unit_price] * quantity
+            for sub in range(quantity):
+                if remaining <= 0:
+                    break
+                wanted = per_unit if per_unit <= remaining else cents(remaining + 0.0) + 0.0
+                left = lefts[sub]
+                value = wanted if wanted <= left else cents(left + 0.0) + 0.0
+                if value <= 0:
+                    continue  # nothing left of this unit: the next may still have room
+                lefts[sub] = left - value
+                remaining = cents(remaining - value) + 0.0
+                props = line_props.copy()
+                props["value"] = value
+                props["subPosition"] = sub
+                if value != wanted:
+                    props["desiredValue"] = wanted
+                effect = head.copy()
+                effect["props"] = props
+                append(effect)
+        return produced, remaining
+
+    return run
 
 
 def _cost_discount(spec: dict[str, Any], price: float, left: float) -> float:

@@ -39,13 +39,24 @@ def evaluate(campaigns: list[Campaign], ctx: EvalContext, lookups: Lookups) -> O
         referral_here = (
             referral if referral is not None and referral.campaign_id == campaign.id else None
         )
-        if not campaign.running(now):
+        # (running() is only called for a campaign it could stop: disabled or with a window)
+        if (
+            campaign.state != "enabled"
+            or campaign.start_time is not None
+            or campaign.end_time is not None
+        ) and not campaign.running(now):
             _reject_codes_of_stopped_campaign(campaign, coupons_here, referral_here, ctx, outcome)
+            continue
+        if campaign.trigger is None and not campaign.conditions and not campaign.redemption_limit:
+            # the plain campaign (no code, no condition, no limit) always fires: _trigger's
+            # answer without the call
+            remaining = _fire(campaign, _NO_CODE, ctx, lookups, remaining, outcome)
             continue
         trigger = _trigger(campaign, coupons_here, referral_here, ctx, lookups, outcome)
         if trigger is not None:
             remaining = _fire(campaign, trigger, ctx, lookups, remaining, outcome)
     outcome.handouts = ctx.handouts
+    outcome.cart_items, outcome.subtotal = ctx.cart_items, ctx.subtotal
     return outcome
 
 
@@ -312,6 +323,10 @@ def _fire(
 ) -> float:
     """Record a firing campaign's effects; returns what is left of the cart to discount."""
     produced, remaining = apply_effects(campaign, ctx, lookups, remaining)
+    if trigger is _NO_CODE:  # the usual campaign: nothing accepted, nothing to redeem
+        outcome.effects += produced
+        outcome.triggered.append(campaign.id)
+        return remaining
     coupon = trigger.coupon
     if coupon is not None:
         for effect in produced:

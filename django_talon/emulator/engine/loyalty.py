@@ -9,13 +9,14 @@ transaction UUID and when the points start and expire); the ledger itself lives 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django_talon.emulator.campaign_loyalty import LoyaltyProgramSpec, parse_duration
 from django_talon.emulator.engine.context import EvalContext, Lookups, effect_head
 from django_talon.emulator.models import Campaign
-from django_talon.emulator.util import is_number, isoformat, money
+from django_talon.emulator.util import is_int, is_number, isoformat, money
 
 Produced = tuple[list[dict[str, Any]], float]
 
@@ -69,6 +70,69 @@ def add_loyalty_points(
     if program is not None:
         _timing(props, spec, program, ctx.now)
     return [effect_head(campaign, "addLoyaltyPoints", props)], remaining
+
+
+#: the keys of an ``addLoyaltyPoints`` effect that override its program's timing
+_TIMING_KEYS = ("pendingDuration", "expiryDuration", "awaitsActivation")
+
+#: a prepared rule action: (context, lookups, cart amount left) -> (effects, left)
+PreparedPoints = Callable[[EvalContext, Lookups, float], Produced]
+
+
+def prepared_add_loyalty_points(campaign: Campaign, spec: dict[str, Any]) -> PreparedPoints | None:
+    """:func:`add_loyalty_points` with what the spec alone decides read once (issue 13): the
+    program id, the name, the sub-ledger, fixed points or the rate; or None for a spec that
+    overrides the program's timing or is not the plain shape (the maker runs it as it is).
+
+    The program is still looked up on every run (the store's campaign set owns it), and
+    what it gives is what :func:`add_loyalty_points` gives, effect for effect (same order
+    of fields, the same random draw for the transaction UUID).
+    """
+    if any(key in spec for key in _TIMING_KEYS) or not is_int(spec.get("programId")):
+        return None
+    fixed = float(spec["points"]) if is_number(spec.get("points")) else None
+    if fixed is None and not is_number(spec.get("pointsPerAmount")):
+        return None
+    rate = float(spec["pointsPerAmount"]) if fixed is None else 0.0
+    program_id = int(spec["programId"])
+    name = str(spec.get("name", campaign.name))
+    sub_ledger = str(spec.get("subLedgerId", ""))
+    head = effect_head(campaign, "addLoyaltyPoints", {})
+
+    def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Produced:
+        if ctx.profile is None and not ctx.profile_id:
+            return [], remaining  # loyalty needs a customer profile
+        view = lookups.loyalty
+        program = view.loyalty_program(program_id) if view is not None else None
+        card = None
+        if program is not None and program.card_based:
+            card = ctx.loyalty_cards[0] if ctx.loyalty_cards else ""
+            if card == "":
+                return [], remaining  # a card-based program earns only on a card
+        points = fixed if fixed is not None else float(math.floor(ctx.subtotal * rate))
+        if points <= 0:
+            return [], remaining
+        props: dict[str, Any] = {
+            "name": name,
+            "programId": program_id,
+            "subLedgerId": sub_ledger,
+            "value": points,
+            "recipientIntegrationId": ctx.profile_id,
+            "transactionUUID": uuid4_text(lookups.rng.getrandbits(128)),
+        }
+        if card:
+            props["cardIdentifier"] = card
+        if program is not None and (
+            program.awaits_activation
+            or program.pending_duration is not None
+            or program.expiry_duration is not None
+        ):
+            _timing(props, spec, program, ctx.now)  # (the spec overrides none of it)
+        effect = dict(head)
+        effect["props"] = props
+        return [effect], remaining
+
+    return run
 
 
 def _timing(

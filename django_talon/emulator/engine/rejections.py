@@ -6,6 +6,7 @@ in Talon.One's own vocabulary (``CouponExpired``, ``ReferralRecipientDoesNotMatc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django_talon.emulator.campaign_file import CampaignFileError
@@ -18,44 +19,104 @@ from django_talon.emulator.engine.context import (
 from django_talon.emulator.models import Campaign, Coupon, Referral
 
 
-def _condition_holds(cond: dict[str, Any], ctx: EvalContext) -> bool:
-    ctype = cond["type"]
-    if ctype == "subtotalAtLeast":
-        return ctx.subtotal >= float(cond["amount"])
-    if ctype == "subtotalBelow":
-        return ctx.subtotal < float(cond["amount"])
-    if ctype == "containsSku":
-        return any(i.get("sku") == cond["sku"] for i in ctx.cart_items)
-    if ctype == "containsCategory":
-        return any(i.get("category") == cond["category"] for i in ctx.cart_items)
-    if ctype == "itemQuantityAtLeast":
-        count = sum(int(i["quantity"]) for i in ctx.cart_items if matches_item(i, cond))
-        return count >= int(cond["quantity"])
-    if ctype == "profileAttributeEquals":
-        return ctx.profile is not None and bool(
-            ctx.profile.attributes.get(cond["attribute"]) == cond["value"]
-        )
-    if ctype == "sessionAttributeEquals":
-        return bool(ctx.session_attributes.get(cond["attribute"]) == cond["value"])
-    if ctype == "eventAttributeEquals":
-        return bool(ctx.event_attributes.get(cond["attribute"]) == cond["value"])
-    if ctype == "catalogAttributeEquals":
-        return any(
-            ctx.catalog.get(i.get("sku") or "", {}).get(cond["attribute"]) == cond["value"]
-            for i in ctx.cart_items
-        )
-    if ctype == "audienceMember":
-        return ctx.profile is not None and int(cond["audienceId"]) in ctx.profile.audiences
-    if ctype == "firstSession":
-        return ctx.first_session == bool(cond.get("value", True))
-    if ctype == "profileRequired":
-        return ctx.profile is not None
-    raise CampaignFileError(f"unknown condition type {ctype!r}")  # parse_campaigns prevents this
+def _subtotal_at_least(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return ctx.subtotal >= float(cond["amount"])
+
+
+def _subtotal_below(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return ctx.subtotal < float(cond["amount"])
+
+
+def _contains_sku(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    items = ctx.cart_items
+    if not items:
+        return False
+    sku = cond["sku"]
+    for item in items:  # (a loop, not any() over a generator: no frame per item)
+        if item.get("sku") == sku:
+            return True
+    return False
+
+
+def _contains_category(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    items = ctx.cart_items
+    if not items:
+        return False
+    category = cond["category"]
+    for item in items:
+        if item.get("category") == category:
+            return True
+    return False
+
+
+def _item_quantity_at_least(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    count = sum(int(i["quantity"]) for i in ctx.cart_items if matches_item(i, cond))
+    return count >= int(cond["quantity"])
+
+
+def _profile_attribute_equals(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return ctx.profile is not None and bool(
+        ctx.profile.attributes.get(cond["attribute"]) == cond["value"]
+    )
+
+
+def _session_attribute_equals(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return bool(ctx.session_attributes.get(cond["attribute"]) == cond["value"])
+
+
+def _event_attribute_equals(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return bool(ctx.event_attributes.get(cond["attribute"]) == cond["value"])
+
+
+def _catalog_attribute_equals(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return any(
+        ctx.catalog.get(i.get("sku") or "", {}).get(cond["attribute"]) == cond["value"]
+        for i in ctx.cart_items
+    )
+
+
+def _audience_member(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return ctx.profile is not None and int(cond["audienceId"]) in ctx.profile.audiences
+
+
+def _first_session(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return ctx.first_session == bool(cond.get("value", True))
+
+
+def _profile_required(cond: dict[str, Any], ctx: EvalContext) -> bool:
+    return ctx.profile is not None
+
+
+#: condition type -> whether it holds. A table rather than a chain of ``if ctype == ...``
+#: (issue 13): a condition near the end of the chain compared its type a dozen times. Each
+#: check reads the condition when it runs, so a condition edited in place is seen at once.
+CONDITION_CHECKS: dict[str, Callable[[dict[str, Any], EvalContext], bool]] = {
+    "subtotalAtLeast": _subtotal_at_least,
+    "subtotalBelow": _subtotal_below,
+    "containsSku": _contains_sku,
+    "containsCategory": _contains_category,
+    "itemQuantityAtLeast": _item_quantity_at_least,
+    "profileAttributeEquals": _profile_attribute_equals,
+    "sessionAttributeEquals": _session_attribute_equals,
+    "eventAttributeEquals": _event_attribute_equals,
+    "catalogAttributeEquals": _catalog_attribute_equals,
+    "audienceMember": _audience_member,
+    "firstSession": _first_session,
+    "profileRequired": _profile_required,
+}
 
 
 def failed_condition(campaign: Campaign, ctx: EvalContext) -> int | None:
-    for index, cond in enumerate(campaign.conditions):
-        if not _condition_holds(cond, ctx):
+    """The index of the campaign's first condition that does not hold (None: all hold)."""
+    conditions = campaign.conditions
+    if not conditions:
+        return None
+    checks = CONDITION_CHECKS
+    for index, cond in enumerate(conditions):
+        check = checks.get(cond["type"])
+        if check is None:  # parse_campaigns prevents this
+            raise CampaignFileError(f"unknown condition type {cond['type']!r}")
+        if not check(cond, ctx):
             return index
     return None
 

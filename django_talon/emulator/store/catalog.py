@@ -375,25 +375,31 @@ class CatalogMixin(SessionsMixin):
         """
         #: position -> campaign id -> discount on the whole line (one effect per unit)
         discounts: dict[int, dict[int, float]] = {}
-        for effect in session.effects:
-            if effect.get("effectType") == "setDiscountPerItem":
+        for effect in session.effects:  # (every effect the engine makes has an effectType)
+            if effect["effectType"] == "setDiscountPerItem":
                 props = effect["props"]
-                line = discounts.setdefault(int(props["position"]), {})
+                position = int(props["position"])
                 cid = int(effect["campaignId"])
-                line[cid] = line.get(cid, 0.0) + float(props["value"])
+                line = discounts.get(position)
+                if line is None:  # the line's first: 0.0 + value, as line.get(cid, 0.0) + ...
+                    discounts[position] = {cid: 0.0 + float(props["value"])}
+                else:
+                    line[cid] = line.get(cid, 0.0) + float(props["value"])
         by_sku, known = self.prices.by_sku, self.campaign_audiences
         for position, item in enumerate(session.cart_items):
             sku = item.get("sku")
             if not isinstance(sku, str) or not sku:
                 continue
-            found = discounts.get(position)
+            found = discounts.get(position) if discounts else None
             if found and len(found) > 1:  # several campaigns lowered this line
                 self._observe_discounted(session, item, found, now)
                 continue
             history = by_sku.get(sku)
             last = history[-1] if history else None
             if not found:  # the usual item: its price, lowered by no campaign
-                price = float(item["price"])
+                price = item["price"]
+                if type(price) is not float:
+                    price = float(price)
                 price = price if price >= 0.0 else 0.0  # max(price, 0.0)
                 if (
                     last is not None

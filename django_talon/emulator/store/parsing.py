@@ -105,12 +105,14 @@ def parse_cart_item(raw: Any, pointer: str, *, legacy: bool) -> dict[str, Any]:
 _EXACT_INTS = 1 << 53
 
 
-def _parse_cart_items(items: list[Any]) -> list[dict[str, Any]]:
-    """The session's cart items, validated (v2).
+def _parse_cart_items(items: list[Any]) -> tuple[list[dict[str, Any]], int]:
+    """The session's cart items, validated (v2), and how many units they hold.
 
     Why the first branch: most carts hold items of exactly ``sku``, ``quantity``, ``price``
     (a float), ``name`` and ``category``, well-formed; those are copied as
-    :func:`parse_cart_item` would copy them (same keys, same order) without a call per item.
+    :func:`parse_cart_item` would copy them (same keys, same order) without a call per item
+    (subscripts rather than ``dict.get`` calls; ``price - price == 0.0`` is
+    ``math.isfinite(price)`` for a float: infinities and NaN give NaN).
     Anything else goes through :func:`parse_cart_item`, which names what is wrong.
 
     A cart whose total is past the float range (``1e308`` x 10) is a 400: every price is
@@ -118,45 +120,51 @@ def _parse_cart_items(items: list[Any]) -> list[dict[str, Any]]:
     """
     parsed: list[dict[str, Any]] = []
     total = 0.0
+    units = 0
     append = parsed.append
-    isfinite = math.isfinite
     for index, item in enumerate(items):
         if type(item) is dict and len(item) == 5:
-            sku, quantity, price = item.get("sku"), item.get("quantity"), item.get("price")
-            name, category = item.get("name"), item.get("category")
-            if (
-                type(sku) is str
-                and sku
-                and type(quantity) is int
-                and 1 <= quantity < _EXACT_INTS
-                and type(price) is float
-                and isfinite(price)
-                and type(name) is str
-                and type(category) is str
-            ):
-                append(
-                    {
-                        "sku": sku,
-                        "quantity": quantity,
-                        "price": price,
-                        "name": name,
-                        "category": category,
-                    }
-                )
-                total += price * quantity
-                continue
+            try:
+                sku, quantity, price = item["sku"], item["quantity"], item["price"]
+                name, category = item["name"], item["category"]
+            except KeyError:
+                pass  # another field: the checks below name what is wrong
+            else:
+                if (
+                    type(sku) is str
+                    and sku
+                    and type(quantity) is int
+                    and 1 <= quantity < _EXACT_INTS
+                    and type(price) is float
+                    and price - price == 0.0
+                    and type(name) is str
+                    and type(category) is str
+                ):
+                    append(
+                        {
+                            "sku": sku,
+                            "quantity": quantity,
+                            "price": price,
+                            "name": name,
+                            "category": category,
+                        }
+                    )
+                    total += price * quantity
+                    units += quantity
+                    continue
         out = parse_cart_item(item, f"/customerSession/cartItems/{index}", legacy=False)
         try:
             total += float(out.get("price", 0)) * float(out.get("quantity", 1))
         except OverflowError:  # a quantity past the float range
             total = math.inf
+        units += out["quantity"]
         append(out)
-    if not isfinite(total):
+    if not math.isfinite(total):
         raise bad_request(
             "the cart's total (price x quantity over all items) is too large",
             pointer="/customerSession/cartItems",
         )
-    return parsed
+    return parsed, units
 
 
 def parse_additional_costs(raw: Any, pointer: str) -> dict[str, dict[str, Any]]:
@@ -223,8 +231,8 @@ def parse_session_v2(raw: Any) -> dict[str, Any]:
         out["state"] = state
     if "cartItems" in cs:
         items = want_list(cs["cartItems"], "/customerSession/cartItems", max_items=MAX_CART_ITEMS)
-        parsed = _parse_cart_items(items)
-        if sum([i["quantity"] for i in parsed]) > MAX_CART_UNITS:
+        parsed, units = _parse_cart_items(items)
+        if units > MAX_CART_UNITS:
             raise bad_request(
                 f"the cart holds more than {MAX_CART_UNITS} units",
                 pointer="/customerSession/cartItems",

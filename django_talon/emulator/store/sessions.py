@@ -122,6 +122,10 @@ def _accumulate(session: Session, fields: dict[str, Any], *, dry: bool) -> None:
         )
 
 
+#: what an answer holds when the request names no ``responseContent``
+_DEFAULT_CONTENT = frozenset(("customerSession", "customerProfile"))
+
+
 class SessionsMixin(HandoutsMixin, RedemptionMixin, RenderMixin):
     """The v2 customer session operations."""
 
@@ -326,7 +330,7 @@ class SessionsMixin(HandoutsMixin, RedemptionMixin, RenderMixin):
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The IntegrationStateV2 answer, with the parts ``responseContent`` asks for."""
-        wanted = set(content) if content is not None else {"customerSession", "customerProfile"}
+        wanted = set(content) if content is not None else _DEFAULT_CONTENT
         result: dict[str, Any] = {
             "effects": list(effects),
             # (copied only when there is something to copy: most updates create nothing)
@@ -342,7 +346,13 @@ class SessionsMixin(HandoutsMixin, RedemptionMixin, RenderMixin):
             ),
         }
         if "customerSession" in wanted:
-            result["customerSession"] = session.to_api(self.application_id)
+            # the evaluation summed this very cart: its subtotal is the answer's cartItemTotal
+            summed = (
+                outcome.subtotal
+                if outcome is not None and outcome.cart_items is session.cart_items
+                else None
+            )
+            result["customerSession"] = session.to_api(self.application_id, summed)
         if "customerProfile" in wanted and profile is not None:
             result["customerProfile"] = self._render_profile(profile)
         if "coupons" in wanted:
