@@ -64,3 +64,15 @@ def test_the_notice_names_the_quotes_currency(kwd_shop: Client) -> None:
     response = kwd_shop.post("/orders/checkout/", {"quoted_total": "1"})
     notes = [str(m) for m in get_messages(response.wsgi_request) if "total" in str(m)]
     assert notes == ["Your total is now 89.000 KWD. Please check it."]
+
+
+def test_the_price_rows_name_the_quotes_currency(kwd_shop: Client) -> None:
+    """The checkout's rows (items, discounts, costs, total) carry the quote's currency; they
+    were hard-coded "EUR"."""
+    kwd_shop.post("/cart/add/", {"sku": "GRINDER-X", "quantity": 1})
+    page = kwd_shop.get("/orders/checkout/").content.decode()
+    total = re.search(r'data-test="checkout-total">([^<]+)<', page)
+    items = re.search(r'data-test="items-total">([^<]+)<', page)
+    assert total and items, page
+    assert total.group(1).endswith(" KWD") and items.group(1).endswith(" KWD")
+    assert " EUR<" not in page
