@@ -332,6 +332,11 @@ def _check_effect(effect: Any, where: str, result: CampaignSet) -> None:
         has_percent = is_number(effect.get("percent"))
         has_amount = is_number(effect.get("amount"))
         _require(has_percent != has_amount, f"{where} needs exactly one of percent or amount")
+        if etype == "setDiscount" and "scope" in effect:
+            _require(
+                effect["scope"] in ("cartItems", "additionalCosts", "sessionTotal"),
+                f"{where}.scope must be cartItems, additionalCosts or sessionTotal",
+            )
     elif etype in ("setDiscountPerAdditionalCost", "setDiscountPerAdditionalCostPerItem"):
         _require(
             isinstance(effect.get("additionalCost"), str) and effect["additionalCost"],

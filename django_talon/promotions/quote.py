@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from django_talon.promotions.money import quantize_money
+from django_talon.promotions.scopes import take_cart_discounts
 from django_talon.promotions.summary import (
     AdditionalCost,
     Discount,
@@ -132,6 +133,33 @@ class Quote:
     def cart_discount_total(self) -> Decimal:
         return sum((d.amount for d in self.cart_discounts), self._zero)
 
+    def cart_discounts_taken(self) -> list[tuple[Discount, Decimal, Decimal]]:
+        """Each cart discount with what it takes ``(off the items, off the additional
+        costs)``, in the order Talon.One sent them: a discount scoped to ``additionalCosts``
+        or ``sessionTotal`` may take from the costs (after their own discounts), any other
+        only from the items (after theirs) (:func:`~django_talon.promotions.scopes.take_cart_discounts`)."""
+        taken = take_cart_discounts(
+            ((d.scope, d.amount) for d in self.cart_discounts),
+            self.subtotal - self.item_discount_total,
+            self.additional_cost_total,
+        )
+        return [
+            (d, off_items, off_costs)
+            for d, (off_items, off_costs) in zip(self.cart_discounts, taken, strict=True)
+        ]
+
+    @property
+    def cart_discount_on_items(self) -> Decimal:
+        """The cart discounts' part taken off the items (what a shop that spreads the cart
+        discount over its lines, like django-oscar's, spreads)."""
+        return sum((on_items for _, on_items, _ in self.cart_discounts_taken()), self._zero)
+
+    @property
+    def cart_discount_on_costs(self) -> Decimal:
+        """The cart discounts' part taken off the additional costs (scopes
+        ``additionalCosts`` and ``sessionTotal``; 0 without cascading discounts)."""
+        return sum((on_costs for _, _, on_costs in self.cart_discounts_taken()), self._zero)
+
     @property
     def cart_discount_applied(self) -> Decimal:
         """The part of :attr:`discount_total` that is not on a line: what a "Discounts" row
@@ -175,20 +203,25 @@ class Quote:
 
     @property
     def discount_total(self) -> Decimal:
-        """Every discount the quote grants on items and the cart, capped at the subtotal and
-        never below zero (a discount never raises what the shop charges)."""
-        granted = self.item_discount_total + self.cart_discount_total
-        return max(min(granted, self.subtotal), self._zero)
+        """Every discount the quote grants on the items and the cart, each at most what it
+        may discount: the items' discounts their line, the cart's what the items have left
+        (and, scoped to ``additionalCosts`` or ``sessionTotal``, what the additional costs
+        have left), never below zero (a discount never raises what the shop charges)."""
+        taken = self.cart_discounts_taken()
+        on_cart = sum((on_items + on_costs for _, on_items, on_costs in taken), self._zero)
+        return self.item_discount_total + on_cart
 
     @property
     def total(self) -> Decimal:
-        """What the shop charges: items after discounts plus additional costs, never < 0."""
-        return max(self.subtotal - self.discount_total, self._zero) + self.additional_cost_total
+        """What the shop charges: items and additional costs after every discount, never < 0
+        (each discount is at most what it may take from)."""
+        return self.subtotal + self.additional_cost_total - self.discount_total
 
     def charged_discounts(self) -> list[tuple[Discount, Decimal]]:
         """Each discount with the amount actually charged off: a line's discounts up to the
-        line's subtotal, cart discounts up to what the lines leave, an additional cost's up
-        to its price, taken in the order Talon.One sent them. They add up to
+        line's subtotal, cart discounts up to what the lines leave (and the additional costs,
+        by scope: :meth:`cart_discounts_taken`), an additional cost's up to its price, taken
+        in the order Talon.One sent them. They add up to
         :attr:`discount_total` plus the additional costs' discounts."""
         out: list[tuple[Discount, Decimal]] = []
 
@@ -200,7 +233,9 @@ class Quote:
 
         for line in self.lines:
             take(line.discounts, line.subtotal)
-        take(self.cart_discounts, self.subtotal - self.item_discount_total)
+        out.extend(
+            (d, on_items + on_costs) for d, on_items, on_costs in self.cart_discounts_taken()
+        )
         for cost in self.all_additional_costs():
             take(cost.discounts, cost.price)
         return out

@@ -35,6 +35,7 @@ from django_talon.models import CustomerSession, LedgerEntry
 from django_talon.promotions import PromotionsSummary, quantize_money, summarize
 from django_talon.promotions.codes import code_key
 from django_talon.promotions.money import MAX_AMOUNT
+from django_talon.promotions.scopes import take_cart_discounts
 
 if TYPE_CHECKING:
     from django_talon.promotions.quote import Quote
@@ -146,6 +147,8 @@ class BookedAmounts:
         set_aside = [*summary.other_effects, *summary.unusable_effects]
         exact: dict[int | None, Decimal] = {}
         cart = Decimal(0)
+        on_items = Decimal(0)  # the items' own discounts (setDiscountPerItem)
+        cart_level: list[tuple[str, Decimal]] = []  # (scope, amount) of each setDiscount
         for effect in decode_effects(effects_raw):
             if type(effect) not in _DISCOUNT_EFFECTS or effect.raw in set_aside:
                 continue
@@ -157,6 +160,10 @@ class BookedAmounts:
             exact[effect.campaign_id] = exact.get(effect.campaign_id, Decimal(0)) + amount
             if type(effect) not in _COST_DISCOUNT_EFFECTS:
                 cart += amount
+            if isinstance(effect, SetDiscount):
+                cart_level.append((effect.scope or "", amount))
+            elif isinstance(effect, SetDiscountPerItem):
+                on_items += amount
         self.currency = currency
         #: Per campaign, summed as sent (not rounded).
         self.exact = exact
@@ -166,6 +173,25 @@ class BookedAmounts:
         self.discount_total = quantize_money(cart, currency)
         #: Per campaign as the quote computes it (each effect rounded first).
         self.rounded_per_effect = _by_campaign(summary)
+        self._on_items = on_items
+        self._cart_level = cart_level
+        self._summary = summary
+
+    def total(self) -> Decimal:
+        """What the booked cart costs: the items and additional costs (after their own
+        discounts) less the discounts, each at most what it may discount. A cart discount
+        takes from the additional costs only when its scope says so
+        (:func:`~django_talon.promotions.scopes.take_cart_discounts`, as the quote does)."""
+        summary, zero = self._summary, quantize_money(0, self.currency)
+        costs = summary.additional_cost_total
+        taken = take_cart_discounts(
+            self._cart_level, max(summary.subtotal - self._on_items, zero), costs
+        )
+        off_costs = quantize_money(sum((c for _, c in taken), Decimal(0)), self.currency)
+        # (without a scope that reaches the costs this is the items less the discount
+        # total, rounded once, plus the costs: what it was before scopes were read)
+        off_items = self.discount_total - off_costs
+        return max(summary.subtotal - off_items, zero) + costs - off_costs
 
     def sub_unit_note(self) -> str:
         """Where rounding each effect (as the quote does) gives another amount than what
@@ -467,13 +493,11 @@ def record_answer(
             additional_costs=body.get("additionalCosts"),
         )
         booked = BookedAmounts(raw, summary)
-        zero = quantize_money(0, summary.currency)
         note = "; ".join(n for n in (_booked_note(charged, body), booked.sub_unit_note()) if n)
         fields.update(
             subtotal=summary.subtotal,
             discount_total=booked.discount_total,
-            total=max(summary.subtotal - booked.discount_total, zero)
-            + summary.additional_cost_total,
+            total=booked.total(),
             discounts_by_campaign=campaign_amounts(booked.by_campaign),
             coupon_codes=[c.code for c in summary.accepted_coupons],
             referral_code=next((r.code for r in summary.accepted_referrals), ""),

@@ -115,11 +115,13 @@ def split_cart_discount(amount: Decimal, rooms: Sequence[Decimal]) -> list[Decim
 
 def line_discounts(quote: Any) -> list[Decimal]:
     """What each quoted line (one per sent item) is charged off: its own Talon.One
-    discounts plus its share of the cart-level discounts; they add up to
-    ``quote.discount_total``."""
+    discounts plus its share of the cart-level discounts taken off the items; they add up
+    to ``quote.discount_total`` (a cart discount's part off additional costs, scope
+    ``additionalCosts``/``sessionTotal``, is not a line's: the basket sends no additional
+    costs, so it is 0 here)."""
     own = [q.discount for q in quote.lines]
     rooms = [q.subtotal - q.discount for q in quote.lines]
-    shares = split_cart_discount(quote.cart_discount_applied, rooms)
+    shares = split_cart_discount(quote.cart_discount_on_items, rooms)
     return [a + b for a, b in zip(own, shares, strict=True)]
 
 

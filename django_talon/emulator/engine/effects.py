@@ -26,6 +26,7 @@ from django_talon.emulator.engine.loyalty import (
     increase_achievement_progress,
     prepared_add_loyalty_points,
 )
+from django_talon.emulator.engine.scoped import scoped_set_discount
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_number, money, round_cents
 
@@ -108,6 +109,8 @@ def _prepared_set_discount(campaign: Campaign, spec: dict[str, Any]) -> Prepared
     fixed = money(float(spec["amount"])) if percent is None else 0.0
     head = effect_head(campaign, "setDiscount", {})
     name = _effect_name(campaign, spec)
+    if "scope" in spec:  # cascading discounts: engine/scoped.py
+        return partial(_scoped, campaign, spec, name)
 
     def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
         value = money(ctx.subtotal * percent / 100) if percent is not None else fixed
@@ -125,9 +128,22 @@ def _effect_name(campaign: Campaign, spec: dict[str, Any]) -> str:
     return str(spec.get("name", campaign.name))
 
 
+def _scoped(
+    campaign: Campaign,
+    spec: dict[str, Any],
+    name: str,
+    ctx: EvalContext,
+    lookups: Lookups,
+    remaining: float,
+) -> tuple[list[dict[str, Any]], float]:
+    return scoped_set_discount(campaign, spec, name, ctx, remaining)
+
+
 def _set_discount(
     campaign: Campaign, spec: dict[str, Any], ctx: EvalContext, lookups: Lookups, remaining: float
 ) -> tuple[list[dict[str, Any]], float]:
+    if "scope" in spec:
+        return scoped_set_discount(campaign, spec, _effect_name(campaign, spec), ctx, remaining)
     if is_number(spec.get("percent")):
         value = money(ctx.subtotal * float(spec["percent"]) / 100)
     else:
