@@ -76,7 +76,9 @@ def loyalty_card(
     program_id, integration_id = card.program_id, profile.integration_id
 
     def read() -> CardLedger | None:
-        return _read_card(card, program_id, integration_id, page_size, skip, timeout)
+        return _read_card(
+            card, program_id, integration_id, page_size, skip, timeout, profile.application
+        )
 
     return _remembered(f"card:{program_id}:{card_id}:{page_size}:{skip}", profile, fresh, read)
 
@@ -92,11 +94,14 @@ def _read_card(
     page_size: int,
     skip: int,
     timeout: float | None,
+    application: str | None = None,
 ) -> CardLedger | None:
     from django_talon import resilience
     from django_talon.client.errors import TalonNotFound
 
-    with resilience.guarded("read a loyalty card", timeout=timeout) as client:
+    with resilience.guarded(
+        "read a loyalty card", timeout=timeout, application=application
+    ) as client:
         try:
             balances = client.get_loyalty_card_balances(program_id, card.identifier)
             if not _linked(balances, integration_id):  # unlinked since the inventory read

@@ -88,7 +88,9 @@ def customer_inventory(
         return CustomerInventory(integration_id="", found=False)
     integration_id = profile.integration_id
     try:
-        with resilience.guarded("read the inventory", timeout=timeout) as client:
+        with resilience.guarded(
+            "read the inventory", timeout=timeout, application=profile.application
+        ) as client:
             try:
                 answer = client.get_customer_inventory(
                     integration_id, coupons=coupons, referrals=referrals, loyalty=loyalty

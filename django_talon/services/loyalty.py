@@ -246,15 +246,19 @@ def loyalty_balance(
         f"balance:{pid}",
         profile,
         fresh,
-        lambda: _read_balance(pid, profile.integration_id, timeout),
+        lambda: _read_balance(pid, profile.integration_id, timeout, profile.application),
     )
 
 
-def _read_balance(program_id: int, integration_id: str, timeout: float | None) -> PointsBalance:
+def _read_balance(
+    program_id: int, integration_id: str, timeout: float | None, application: str | None = None
+) -> PointsBalance:
     from django_talon import resilience
     from django_talon.client.errors import TalonNotFound
 
-    with resilience.guarded("read the loyalty balance", timeout=timeout) as client:
+    with resilience.guarded(
+        "read the loyalty balance", timeout=timeout, application=application
+    ) as client:
         try:
             balances = client.get_loyalty_balances(program_id, integration_id)
             points = client.get_loyalty_program_profile_points(
@@ -308,7 +312,9 @@ def loyalty_history(
         from django_talon import resilience
         from django_talon.client.errors import TalonNotFound
 
-        with resilience.guarded("read the loyalty history", timeout=timeout) as client:
+        with resilience.guarded(
+            "read the loyalty history", timeout=timeout, application=profile.application
+        ) as client:
             try:
                 page = client.get_loyalty_program_profile_transactions(
                     pid, integration_id, page_size=page_size, skip=skip
@@ -334,7 +340,9 @@ def customer_achievements(
         from django_talon import resilience
         from django_talon.client.errors import TalonNotFound
 
-        with resilience.guarded("read the achievements", timeout=timeout) as client:
+        with resilience.guarded(
+            "read the achievements", timeout=timeout, application=profile.application
+        ) as client:
             try:
                 page = client.get_customer_achievements(integration_id)
             except TalonNotFound:
@@ -359,7 +367,9 @@ def loyalty_cards(user: Any, *, timeout: float | None = None, fresh: bool = Fals
         from django_talon import resilience
         from django_talon.client.errors import TalonNotFound
 
-        with resilience.guarded("read the loyalty cards", timeout=timeout) as client:
+        with resilience.guarded(
+            "read the loyalty cards", timeout=timeout, application=profile.application
+        ) as client:
             try:
                 answer = client.get_customer_inventory(
                     integration_id, coupons=False, referrals=False, loyalty=True
@@ -387,7 +397,7 @@ def join_loyalty_program(user: Any, *, program_id: int | None = None) -> bool:
     profile = _profile(user)
     if profile is None:
         return False
-    with resilience.guarded("join the loyalty program") as client:
+    with resilience.guarded("join the loyalty program", application=profile.application) as client:
         client.join_loyalty_program(pid, profile.integration_id)
     forget_loyalty(user)
     return True

@@ -488,7 +488,9 @@ def create_referral(
     # Naive dates are the shop's local time: sent aware (the client would take them for
     # UTC), stored as the shop's database takes them (SQLite refuses aware ones under
     # USE_TZ = False).
-    with resilience.guarded("create a referral") as client:
+    with resilience.guarded(
+        "create a referral", application=profile.application
+    ) as client:  # the advocate's Application: the campaign is one of its own
         outbox.deliver_key(profile_key(profile.integration_id), force=True)
         made = client.create_referral(
             campaign_id,

@@ -1,0 +1,81 @@
+"""Several Applications: a customer's loyalty, inventory and referral calls go through the
+Application their profile is written through (they all went to the default Application, so
+a USD customer's balance was read from the EUR Application, which does not know them, and a
+referral for a USD campaign was created with the EUR Application's key).
+
+The fixtures are those of :mod:`tests.core.test_applications`: ``eur`` is the shared
+emulator, ``usd`` a second emulator with its own key (each refuses the other's key).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from django_talon import services
+from django_talon.testing.plugin import EmulatorHandle
+from tests.core.test_applications import (  # noqa: F401 (fixtures)
+    CurrencyAdapter,
+    refused,
+    two_apps,
+    usd,
+    usd_server,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _paths(emulator: EmulatorHandle, integration_id: str) -> list[str]:
+    return [
+        f"{call['method']} {call['path']}"
+        for call in emulator.requests()
+        if integration_id in call["path"] or integration_id in str(call.get("body") or "")
+    ]
+
+
+def test_a_customers_reads_and_referrals_go_to_their_application(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+    settings: Any,
+) -> None:
+    eur, usd_app = two_apps
+    settings.TALON = {**settings.TALON, "LOYALTY_PROGRAM_ID": 1}
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    profile = services.sync_profile(bob)
+    assert profile.application == "usd"
+    eur.clear_requests()
+    usd_app.clear_requests()
+
+    assert services.join_loyalty_program(bob) is True
+    assert services.loyalty_balance(bob, fresh=True).found
+    services.loyalty_history(bob, fresh=True)
+    services.customer_achievements(bob, fresh=True)
+    services.loyalty_cards(bob, fresh=True)
+    assert services.customer_inventory(bob).found
+    referral = services.create_referral(bob, 5)
+    assert referral.code
+
+    seen = _paths(usd_app, profile.integration_id)
+    for fragment in ("/join", "/balances", "/transactions", "/achievements", "/inventory"):
+        assert any(fragment in path for path in seen), (fragment, seen)
+    assert any(path == "POST /v1/referrals" for path in seen), seen
+    assert _paths(eur, profile.integration_id) == []
+    assert refused(eur) == [] and refused(usd_app) == []
+
+
+def test_a_default_application_customer_stays_on_it(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+    settings: Any,
+) -> None:
+    eur, usd_app = two_apps
+    settings.TALON = {**settings.TALON, "LOYALTY_PROGRAM_ID": 1}
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    profile = services.sync_profile(ann)
+    assert profile.application == "eur"
+    usd_app.clear_requests()
+    services.loyalty_balance(ann, fresh=True)
+    services.customer_inventory(ann)
+    assert _paths(usd_app, profile.integration_id) == []
+    assert any("/balances" in path for path in _paths(eur, profile.integration_id))
