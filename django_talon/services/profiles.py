@@ -219,13 +219,34 @@ def _write_reservations(
     return rows
 
 
-def _enqueue_reservations(kind: str, code: str, ids: list[str]) -> None:
-    for start in range(0, len(ids), RESERVATION_BATCH):
-        outbox.enqueue(
-            kind,
-            coupon_key(code),
-            {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
-        )
+def _by_application(profiles: Iterable[CustomerProfile]) -> dict[str, list[CustomerProfile]]:
+    """The profiles grouped by the Application each is written through, in order: a coupon
+    is one Application's (its campaign's), so each group's call goes to its own."""
+    groups: dict[str, list[CustomerProfile]] = {}
+    for profile in profiles:
+        groups.setdefault(profile.application, []).append(profile)
+    return groups
+
+
+def _enqueue_reservations(
+    kind: str, code: str, profiles: Iterable[CustomerProfile], *, deliver: bool = True
+) -> list[int]:
+    """One outbox row per batch of :data:`RESERVATION_BATCH` customers of one Application
+    (sent through that Application); returns the rows' ids."""
+    queued: list[int] = []
+    for application, group in _by_application(profiles).items():
+        ids = [p.integration_id for p in group]
+        for start in range(0, len(ids), RESERVATION_BATCH):
+            queued.append(
+                outbox.enqueue(
+                    kind,
+                    coupon_key(code),
+                    {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
+                    deliver=deliver,
+                    application=application,
+                ).pk
+            )
+    return queued
 
 
 def reserve_coupon(code: str, customers: Iterable[Any]) -> list[CouponReservation]:
@@ -240,7 +261,7 @@ def reserve_coupon(code: str, customers: Iterable[Any]) -> list[CouponReservatio
     profiles = _profiles(customers)
     with transaction.atomic(savepoint=False):
         reservations = _write_reservations(code, profiles)
-        _enqueue_reservations(COUPON_RESERVE, code, [p.integration_id for p in profiles])
+        _enqueue_reservations(COUPON_RESERVE, code, profiles)
     return reservations
 
 
@@ -254,6 +275,10 @@ class ReservationRefused(ValueError):  # noqa: N818  (a refusal, like Django's P
         "expired": _("Coupon %(code)s has expired in Talon.One."),
         "used_up": _("Coupon %(code)s has reached its usage limit in Talon.One."),
         "refused": _("Talon.One refused to reserve coupon %(code)s."),
+        "several_applications": _(
+            "Coupon %(code)s belongs to one Talon.One Application, and these customers are "
+            "in several: reserve it for each Application's customers separately."
+        ),
     }
 
     def __init__(self, code: str, reason: str) -> None:
@@ -299,6 +324,10 @@ def reserve_coupon_checked(code: str, customers: Iterable[Any]) -> list[CouponRe
     profiles = _profiles(customers)
     if not profiles:
         return []
+    applications = _by_application(profiles)
+    if len(applications) > 1:
+        raise ReservationRefused(code, "several_applications")
+    (application,) = applications
     first = [p.integration_id for p in profiles[:RESERVATION_BATCH]]
     already = set(
         CouponReservation.objects.filter(
@@ -308,7 +337,7 @@ def reserve_coupon_checked(code: str, customers: Iterable[Any]) -> list[CouponRe
     new = [i for i in first if i not in already]
     outbox.deliver_key(coupon_key(code), force=True)  # earlier writes of the code go first
     try:
-        with resilience.guarded("reserve a coupon") as client:
+        with resilience.guarded("reserve a coupon", application=application) as client:
             coupon = client.create_coupon_reservation(code, first)
             unusable = _unusable(coupon)
             if unusable and new:
@@ -328,14 +357,16 @@ def reserve_coupon_checked(code: str, customers: Iterable[Any]) -> list[CouponRe
             reservations = _write_reservations(code, profiles[:RESERVATION_BATCH], synced=True)
             rest = profiles[RESERVATION_BATCH:]
             reservations += _write_reservations(code, rest)
-            _enqueue_reservations(COUPON_RESERVE, code, [p.integration_id for p in rest])
+            _enqueue_reservations(COUPON_RESERVE, code, rest)
     except Exception as exc:
-        _undo_reservation(code, new, exc)
+        _undo_reservation(code, new, exc, application)
         raise
     return reservations
 
 
-def _undo_reservation(code: str, integration_ids: list[str], cause: BaseException) -> None:
+def _undo_reservation(
+    code: str, integration_ids: list[str], cause: BaseException, application: str
+) -> None:
     """Talon.One holds the reservation but the local rows could not be written: release the
     customers it did not hold before, so that Talon.One and the mirror agree again (nothing
     reserved, as the error the caller sees says). When even that fails, an error log names
@@ -352,7 +383,7 @@ def _undo_reservation(code: str, integration_ids: list[str], cause: BaseExceptio
     if not integration_ids:
         return
     try:
-        with resilience.guarded("release a coupon reservation") as client:
+        with resilience.guarded("release a coupon reservation", application=application) as client:
             client.delete_coupon_reservation(code, integration_ids)
     except Exception:
         logger.exception(
@@ -373,7 +404,7 @@ def release_coupon(code: str, customers: Iterable[Any]) -> int:
         deleted, _deleted = CouponReservation.objects.filter(
             coupon_code__iexact=code, profile__in=profiles
         ).delete()
-        _enqueue_reservations(COUPON_RELEASE, code, [p.integration_id for p in profiles])
+        _enqueue_reservations(COUPON_RELEASE, code, profiles)
     return int(deleted)
 
 
@@ -405,18 +436,9 @@ def release_coupon_now(code: str, customers: Iterable[Any]) -> Release:
     """
     code = _spelled(code)
     profiles = _profiles(customers)
-    ids = [p.integration_id for p in profiles]
     key = coupon_key(code)
     with transaction.atomic():
-        queued = [
-            outbox.enqueue(
-                COUPON_RELEASE,
-                key,
-                {"code": code, "integration_ids": ids[start : start + RESERVATION_BATCH]},
-                deliver=False,
-            ).pk
-            for start in range(0, len(ids), RESERVATION_BATCH)
-        ]
+        queued = _enqueue_reservations(COUPON_RELEASE, code, profiles, deliver=False)
     delivery = deliver_now(key, queued) if queued else Delivery(SENT)
     refused = {str(i) for row in delivery.dead for i in row.payload.get("integration_ids", [])}
     rows = CouponReservation.objects.filter(coupon_code__iexact=code)

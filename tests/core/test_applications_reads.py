@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from django_talon import services
+from django_talon.models import OutboxMessage
+from django_talon.services.profiles import ReservationRefused
 from django_talon.testing.plugin import EmulatorHandle
 from tests.core.test_applications import (  # noqa: F401 (fixtures)
     CurrencyAdapter,
@@ -79,3 +81,47 @@ def test_a_default_application_customer_stays_on_it(
     services.customer_inventory(ann)
     assert _paths(usd_app, profile.integration_id) == []
     assert any("/balances" in path for path in _paths(eur, profile.integration_id))
+
+
+def _reservations(emulator: EmulatorHandle) -> list[tuple[str, list[str]]]:
+    return [
+        (call["method"], sorted((call.get("body") or {}).get("integrationIDs") or []))
+        for call in emulator.requests("/v1/coupon_reservations/")
+        if 200 <= call["status"] < 300
+    ]
+
+
+def test_coupon_reservations_go_to_the_customers_application(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+) -> None:
+    """A coupon is one Application's: a checked reservation goes to the customers'
+    Application, one for customers of several is refused before anything is sent, and the
+    queued reservations and releases go each through the customer's own Application."""
+    eur, usd_app = two_apps
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    ann_id = services.sync_profile(ann).integration_id
+    bob_id = services.sync_profile(bob).integration_id
+    eur.clear_requests()
+    usd_app.clear_requests()
+
+    (row,) = services.reserve_coupon_checked("VIP20", [bob])
+    assert row.synced_at is not None
+    assert _reservations(usd_app) == [("POST", [bob_id])] and _reservations(eur) == []
+
+    with pytest.raises(ReservationRefused) as refused_both:
+        services.reserve_coupon_checked("VIP20", [ann, bob])
+    assert refused_both.value.reason == "several_applications"
+    assert "several" in refused_both.value.message
+    assert len(_reservations(usd_app)) == 1 and _reservations(eur) == []
+
+    services.reserve_coupon("WELCOME10", [ann, bob])
+    assert ("POST", [ann_id]) in _reservations(eur)
+    assert ("POST", [bob_id]) in _reservations(usd_app)
+    release = services.release_coupon_now("WELCOME10", [ann, bob])
+    assert release.released == 2 and release.kept == 0
+    assert ("DELETE", [ann_id]) in _reservations(eur)
+    assert ("DELETE", [bob_id]) in _reservations(usd_app)
+    assert refused(eur) == [] and refused(usd_app) == []
+    assert not OutboxMessage.objects.exclude(state="done").exists()
