@@ -77,10 +77,19 @@ class PriorPrice:
     observed_at: str | None  # when Talon.One saw that price (RFC 3339), if it said
 
 
-def _key(sku: str, days: int) -> str:
-    """A cache key safe for every backend (memcached refuses spaces and long keys)."""
-    digest = hashlib.sha256(sku.encode()).hexdigest()[:32]
+def _key(sku: str, days: int, application: str) -> str:
+    """A cache key safe for every backend (memcached refuses spaces and long keys); each
+    Application's prices are its own (another currency, another price history)."""
+    digest = hashlib.sha256(f"{application}\0{sku}".encode()).hexdigest()[:32]
     return f"django_talon:prior_price:{days}:{digest}"
+
+
+def _application(application: str | None) -> str:
+    """The Application asked: the one named (a name in ``TALON["APPLICATIONS"]``), else
+    the default one."""
+    from django_talon.resilience import application_name
+
+    return application_name(application)
 
 
 def _cache() -> Any:
@@ -88,9 +97,11 @@ def _cache() -> Any:
 
 
 @async_unsafe(_ASYNC_UNSAFE)
-def best_prior_price(product_or_sku: Any) -> PriorPrice | None:
+def best_prior_price(product_or_sku: Any, *, application: str | None = None) -> PriorPrice | None:
     """The prior price of a product (its SKU through the adapter's ``product_sku``) or of a
     SKU string; None when Talon.One has none or cannot be asked (see the module docstring).
+    ``application`` names the Application (and so the currency) asked; the default one
+    when not given.
 
     Raises ``SynchronousOnlyOperation`` when called from async code (it would block the event
     loop): use :func:`abest_prior_price` there."""
@@ -100,19 +111,21 @@ def best_prior_price(product_or_sku: Any) -> PriorPrice | None:
         from django_talon.adapters import get_adapter
 
         sku = get_adapter().product_sku(product_or_sku)
-    return best_prior_prices([sku]).get(sku)
+    return best_prior_prices([sku], application=application).get(sku)
 
 
 @async_unsafe(_ASYNC_UNSAFE)
-def best_prior_prices(skus: Iterable[str]) -> dict[str, PriorPrice | None]:
+def best_prior_prices(
+    skus: Iterable[str], *, application: str | None = None
+) -> dict[str, PriorPrice | None]:
     """``{sku: PriorPrice or None}`` for every SKU: cached ones without a call, the others
     in one call per 1000 (cost: one cache read for all, one write for the misses).
 
     ``async_unsafe`` as :func:`best_prior_price` (:func:`abest_prior_prices` from async
     code)."""
-    days = talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS
+    days, app = talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS, _application(application)
     wanted = list(dict.fromkeys(s for s in skus if s))
-    keys = {sku: _key(sku, days) for sku in wanted}
+    keys = {sku: _key(sku, days, app) for sku in wanted}
     cache = _cache()
     cached = cache.get_many(list(keys.values()))
     result: dict[str, PriorPrice | None] = {}
@@ -122,51 +135,60 @@ def best_prior_prices(skus: Iterable[str]) -> dict[str, PriorPrice | None]:
         if value is None:
             missing.append(sku)
         else:
-            result[sku] = _from_cache(sku, value, days)
+            result[sku] = _from_cache(sku, value, days, app)
     if missing:
-        found, lifetime = _ask(missing, days)
+        found, lifetime = _ask(missing, days, app)
         cache.set_many({keys[sku]: found.get(sku, _NO_PRICE) for sku in missing}, lifetime)
         for sku in missing:
-            result[sku] = _from_cache(sku, found.get(sku, _NO_PRICE), days)
+            result[sku] = _from_cache(sku, found.get(sku, _NO_PRICE), days, app)
     return result
 
 
-async def abest_prior_price(product_or_sku: Any) -> PriorPrice | None:
+async def abest_prior_price(
+    product_or_sku: Any, *, application: str | None = None
+) -> PriorPrice | None:
     """``await abest_prior_price(product)``: :func:`best_prior_price` for async views, run in
     a thread (``sync_to_async``, as Django's ``aget()``) so the event loop serves the other
     requests while Talon.One is asked."""
-    result: PriorPrice | None = await sync_to_async(best_prior_price)(product_or_sku)
+    result: PriorPrice | None = await sync_to_async(best_prior_price)(
+        product_or_sku, application=application
+    )
     return result
 
 
-async def abest_prior_prices(skus: Iterable[str]) -> dict[str, PriorPrice | None]:
+async def abest_prior_prices(
+    skus: Iterable[str], *, application: str | None = None
+) -> dict[str, PriorPrice | None]:
     """``await abest_prior_prices(skus)``: :func:`best_prior_prices` for async views (in a
     thread; ``skus`` is read there too, so a queryset of SKUs may be passed)."""
-    result: dict[str, PriorPrice | None] = await sync_to_async(best_prior_prices)(skus)
+    result: dict[str, PriorPrice | None] = await sync_to_async(best_prior_prices)(
+        skus, application=application
+    )
     return result
 
 
-def forget_prior_prices(skus: Iterable[str]) -> None:
-    """Drop the cached prices of these SKUs (e.g. after a price change was synced)."""
-    days = talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS
-    _cache().delete_many([_key(sku, days) for sku in skus])
+def forget_prior_prices(skus: Iterable[str], *, application: str | None = None) -> None:
+    """Drop the cached prices of these SKUs (e.g. after a price change was synced) for one
+    Application (the default one when not given)."""
+    days, app = talon_settings.PRIOR_PRICE_TIMEFRAME_DAYS, _application(application)
+    _cache().delete_many([_key(sku, days, app) for sku in skus])
 
 
-def _from_cache(sku: str, value: dict[str, Any], days: int) -> PriorPrice | None:
+def _from_cache(sku: str, value: dict[str, Any], days: int, application: str) -> PriorPrice | None:
     if value.get("price") is None:
         return None
     return PriorPrice(
         sku=sku,
         price=Decimal(str(value["price"])),
-        # the Application asked (the default one): with APPLICATIONS and no top-level
-        # CURRENCY the top-level default ("EUR") was shown next to a JPY price
-        currency=talon_settings.config.currency_of(talon_settings.default_application),
+        # the Application asked: with APPLICATIONS and no top-level CURRENCY the
+        # top-level default ("EUR") was shown next to a JPY price
+        currency=talon_settings.config.currency_of(application),
         timeframe_days=days,
         observed_at=value.get("observed_at"),
     )
 
 
-def _ask(skus: list[str], days: int) -> tuple[dict[str, dict[str, Any]], float]:
+def _ask(skus: list[str], days: int, application: str) -> tuple[dict[str, dict[str, Any]], float]:
     """Ask Talon.One for the SKUs; the cacheable values found, and how long to keep the
     answer (``PRIOR_PRICE_RETRY_SECONDS`` after a failure: nothing is known then)."""
     from django_talon import resilience
@@ -176,7 +198,9 @@ def _ask(skus: list[str], days: int) -> tuple[dict[str, dict[str, Any]], float]:
     now = for_talon(timezone.now())  # naive under USE_TZ = False: the client takes it for UTC
     try:
         for chunk in batched(skus, 1000):
-            with resilience.guarded("read best prior prices", immediate=True) as client:
+            with resilience.guarded(
+                "read best prior prices", immediate=True, application=application
+            ) as client:
                 answers = client.best_prior_price(chunk, timeframe=days, timeframe_end_date=now)
             for answer in answers:
                 if answer.sku in asked and answer.price is not None:

@@ -33,22 +33,26 @@ DEFAULT_TEMPLATE = "django_talon/best_prior_price.html"
 
 
 @register.simple_tag
-def talon_prior_price(product: Any) -> PriorPrice | None:
+def talon_prior_price(product: Any, application: str | None = None) -> PriorPrice | None:
     """``{% talon_prior_price product as prior %}``: the product's (or SKU's) prior price; a
-    :class:`PriorPrice` (looked up by the view, e.g. with ``abest_prior_price``) as it is."""
+    :class:`PriorPrice` (looked up by the view, e.g. with ``abest_prior_price``) as it is.
+    ``application="usd"`` asks that Application (its currency) instead of the default."""
     if product in (None, ""):
         return None
     if isinstance(product, PriorPrice):
         return product
-    return best_prior_price(product)
+    return best_prior_price(product, application=application or None)
 
 
 @register.simple_tag
-def talon_best_prior_price(product: Any, template: str = DEFAULT_TEMPLATE) -> SafeString:
+def talon_best_prior_price(
+    product: Any, template: str = DEFAULT_TEMPLATE, application: str | None = None
+) -> SafeString:
     """``{% talon_best_prior_price product %}``: "Lowest price in the last 30 days: …", or
     nothing without a known price. ``product`` may be a product, a SKU or a
-    :class:`PriorPrice` already looked up."""
-    prior = talon_prior_price(product)
+    :class:`PriorPrice` already looked up; ``application="usd"`` as for
+    :func:`talon_prior_price`."""
+    prior = talon_prior_price(product, application)
     if prior is None:
         return mark_safe("")
     return mark_safe(render_to_string(template, {"prior": prior}))

@@ -16,6 +16,7 @@ from django_talon import resilience
 from django_talon.services import bulk_sync
 from django_talon.services.catalog import sync_catalog
 from django_talon.services.prices import best_prior_prices, forget_prior_prices
+from tests.core.test_applications import usd, usd_server  # noqa: F401 (fixtures)
 from tests.core.test_catalog_sync import CATALOG_ID, make_products
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +195,61 @@ def test_the_rest_endpoint_names_the_prices_currency(
     cache.clear()
     data = client.get(f"/api/talon/prices/{priced[1].sku}/prior/").json()
     assert data["price"] is not None and data["currency"] == "JPY"
+
+
+@pytest.fixture
+def three_apps(
+    priced: list[Any],
+    settings: Any,
+    usd: Any,  # noqa: F811 (the imported fixture)
+    talon_emulator: Any,
+) -> tuple[Any, Any]:
+    """``eur`` (the emulator with the catalog), ``usd`` (a second emulator, no catalog) and
+    ``kwd`` (the first emulator again, in another currency)."""
+    talon = dict(settings.TALON)
+    url, key = talon.pop("BASE_URL"), talon.pop("API_KEY")
+    talon.pop("CURRENCY", None)
+    settings.TALON = {
+        **talon,
+        "APPLICATIONS": {
+            "eur": {"BASE_URL": url, "API_KEY": key, "CURRENCY": "EUR"},
+            "usd": {"BASE_URL": usd.url, "API_KEY": usd.api_key, "CURRENCY": "USD"},
+            "kwd": {"BASE_URL": url, "API_KEY": key, "CURRENCY": "KWD"},
+        },
+    }
+    cache.clear()
+    return talon_emulator, usd
+
+
+def test_each_application_is_asked_and_cached_on_its_own(
+    priced: list[Any], three_apps: tuple[Any, Any]
+) -> None:
+    """``application=`` asks that Application; the cache keeps each Application's answer
+    apart (one key per SKU served the first Application's price to every other)."""
+    _, second = three_apps
+    sku = priced[1].sku
+    second.clear_requests()
+    assert best_prior_prices([sku])[sku] is not None  # the default (eur) knows the SKU
+    assert best_prior_prices([sku], application="usd")[sku] is None  # usd has no catalog
+    assert len(second.requests(PRICE_PATH)) == 1
+    assert best_prior_prices([sku], application="usd")[sku] is None  # cached for usd
+    assert len(second.requests(PRICE_PATH)) == 1
+    kwd = best_prior_prices([sku], application="kwd")[sku]
+    assert kwd is not None and kwd.currency == "KWD"
+    tag = Template('{% load talon_prices %}{% talon_best_prior_price product application="usd" %}')
+    assert tag.render(Context({"product": priced[1]})).strip() == ""
+    forget_prior_prices([sku], application="usd")
+    assert best_prior_prices([sku], application="usd")[sku] is None
+    assert len(second.requests(PRICE_PATH)) == 2
+
+
+def test_the_rest_endpoint_asks_the_application_named(
+    priced: list[Any], three_apps: tuple[Any, Any], client: Client
+) -> None:
+    sku = priced[1].sku
+    data = client.get(f"/api/talon/prices/{sku}/prior/?application=kwd").json()
+    assert (data["price"], data["currency"]) == ("10.010", "KWD")  # KWD has 3 decimals
+    data = client.get(f"/api/talon/prices/{sku}/prior/?application=usd").json()
+    assert (data["price"], data["currency"]) == (None, "USD")
+    answer = client.get(f"/api/talon/prices/{sku}/prior/?application=nope")
+    assert answer.status_code == 400 and "application" in answer.json()
