@@ -129,3 +129,15 @@ def test_ledger_amounts_show_in_the_entrys_currency(
     assert "89.00" in detail and "89.0000" not in detail and "8.90" in detail
     LedgerEntry.objects.filter(pk=charged.pk).update(currency="KWD", total="80.1234")
     assert "80.123" in viewer.get(ADMIN + "ledgerentry/").content.decode()
+
+
+def test_the_discrepancy_list_shows_amounts_in_their_currency(
+    discrepancy: Discrepancy, django_user_model: Any
+) -> None:
+    """The discrepancy list showed its stored columns with 4 decimals ("-4.4500")."""
+    viewer = staff_client(django_user_model, "support", "view_discrepancy")
+    listing = viewer.get(ADMIN + "discrepancy/").content.decode()
+    difference = f"{discrepancy.difference:.2f}"
+    assert difference in listing and f"{discrepancy.difference:.4f}" not in listing
+    Discrepancy.objects.filter(pk=discrepancy.pk).update(currency="KWD", difference="-4.4567")
+    assert "-4.457" in viewer.get(ADMIN + "discrepancy/").content.decode()
