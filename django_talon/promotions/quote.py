@@ -262,6 +262,7 @@ class Quote:
                 "campaign_id": d.campaign_id,
                 "position": d.position,
                 "additional_cost": d.additional_cost,
+                "scope": d.scope,
             }
 
         def cost(c: AdditionalCost) -> dict[str, Any]:
@@ -308,6 +309,7 @@ class Quote:
             "subtotal": money(self.subtotal),
             "item_discount_total": money(self.item_discount_total),
             "cart_discount_applied": money(self.cart_discount_applied),
+            "cart_discount_on_costs": money(self.cart_discount_on_costs),
             "discount_total": money(self.discount_total),
             "additional_cost_price": money(self.additional_cost_price),
             "additional_cost_discount_total": money(self.additional_cost_discount_total),

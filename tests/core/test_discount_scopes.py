@@ -95,6 +95,8 @@ def test_free_shipping_scoped_to_additional_costs_comes_off_the_shipping(
     booked = LedgerEntry.objects.get(order_key=key, kind="booked")
     assert charged.total == booked.total == Decimal("2.00")
     assert charged.discounts_by_campaign == booked.discounts_by_campaign == {"95": "4.90"}
+    assert charged.quote["cart_discounts"][0]["scope"] == "additionalCosts"
+    assert charged.quote["cart_discount_on_costs"] == "4.90"
     assert not Discrepancy.objects.exists()
 
 
