@@ -289,11 +289,12 @@ def sync_audiences(
 
 
 @shared_task(name="django_talon.sync_reservations", acks_late=True)
-def sync_reservations(coupon_code: str) -> Any:
-    """Reconcile the local reservations of one coupon code with Talon.One."""
+def sync_reservations(coupon_code: str, application: str | None = None) -> Any:
+    """Reconcile the local reservations of one coupon code with Talon.One (the coupon's
+    Application: the default one when not named)."""
     from django_talon.services import bulk_memberships
 
-    return _jsonable(bulk_memberships.sync_reservations(coupon_code))
+    return _jsonable(bulk_memberships.sync_reservations(coupon_code, application=application))
 
 
 def beat_schedule(

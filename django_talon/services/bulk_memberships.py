@@ -69,7 +69,9 @@ class ReservationSyncResult:
         return asdict(self)
 
 
-def sync_reservations(code: str, *, client: Any = None) -> ReservationSyncResult:
+def sync_reservations(
+    code: str, *, client: Any = None, application: str | None = None
+) -> ReservationSyncResult:
     """Make the local ``CouponReservation`` rows of ``code`` match Talon.One.
 
     Reservations are also made outside the shop (Campaign Manager, imports), so Talon.One is
@@ -77,12 +79,21 @@ def sync_reservations(code: str, *, client: Any = None) -> ReservationSyncResult
     rows are created (for profiles the shop knows), and local rows Talon.One no longer has
     are deleted, except rows still waiting for the outbox (``synced_at`` empty), which
     Talon.One simply has not seen yet. Running it twice changes nothing the second time.
+
+    ``application`` names the Application the coupon is one of (the default one when not
+    given): it is asked, and only the local rows of its customers are compared (another
+    Application's customers' reservations of the same code are left alone).
     """
     from django_talon import resilience
     from django_talon.models import CouponReservation, CustomerProfile
 
     code = code.strip()
-    with resilience.guarded("read a coupon's reservations") as configured:
+    app = resilience.application_name(application)
+
+    def ours(profile: CustomerProfile) -> bool:
+        return resilience.application_name(profile.application) == app
+
+    with resilience.guarded("read a coupon's reservations", application=app) as configured:
         page = (client or configured).get_reserved_customers(code)
     remote_ids = {p.integration_id for p in page.data if p.integration_id}
     result = ReservationSyncResult(code=code, remote=len(remote_ids))
@@ -91,11 +102,16 @@ def sync_reservations(code: str, *, client: Any = None) -> ReservationSyncResult
         local = {
             r.profile.integration_id: r
             for r in CouponReservation.objects.filter(coupon_code=code).select_related("profile")
+            if ours(r.profile)
         }
         missing = remote_ids - set(local)
-        profiles = list(
-            CustomerProfile.objects.filter(integration_id__in=missing, erased_at__isnull=True)
-        )
+        profiles = [
+            p
+            for p in CustomerProfile.objects.filter(
+                integration_id__in=missing, erased_at__isnull=True
+            )
+            if ours(p)
+        ]
         result.unknown_profiles = len(missing) - len(profiles)
         CouponReservation.objects.bulk_create(
             [CouponReservation(profile=p, coupon_code=code, synced_at=now) for p in profiles],

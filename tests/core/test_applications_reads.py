@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from django_talon import services
-from django_talon.models import OutboxMessage
+from django_talon.models import CouponReservation, OutboxMessage
+from django_talon.services import bulk_memberships
 from django_talon.services.profiles import ReservationRefused
 from django_talon.testing.plugin import EmulatorHandle
 from tests.core.test_applications import (  # noqa: F401 (fixtures)
@@ -125,3 +126,30 @@ def test_coupon_reservations_go_to_the_customers_application(
     assert ("DELETE", [bob_id]) in _reservations(usd_app)
     assert refused(eur) == [] and refused(usd_app) == []
     assert not OutboxMessage.objects.exclude(state="done").exists()
+
+
+def test_syncing_a_coupons_reservations_asks_its_application_and_keeps_the_others(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+) -> None:
+    """``sync_reservations`` read the default Application and deleted every local row it
+    did not list: the USD customers' reservations of a code both Applications have."""
+    eur, usd_app = two_apps
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    bob = django_user_model.objects.create_user("bob-us", "bob@example.com", "pw")
+    services.reserve_coupon_checked("VIP20", [ann])
+    services.reserve_coupon_checked("VIP20", [bob])
+    bob_id = services.sync_profile(bob).integration_id
+
+    result = bulk_memberships.sync_reservations("VIP20")  # the default Application: eur
+    assert (result.remote, result.removed) == (1, 0)
+    assert CouponReservation.objects.filter(coupon_code="VIP20").count() == 2
+
+    usd_app.client().delete_coupon_reservation("VIP20", [bob_id])  # released in Talon.One
+    result = bulk_memberships.sync_reservations("VIP20", application="usd")
+    assert (result.remote, result.removed) == (0, 1)
+    assert list(
+        CouponReservation.objects.filter(coupon_code="VIP20").values_list(
+            "profile__user__username", flat=True
+        )
+    ) == ["ann"]
