@@ -27,7 +27,7 @@ from django_talon.client import (
     TalonClient,
     TalonValidationError,
 )
-from tests import openapi_contract as contract
+from tests import openapi_samples as samples
 from tests.client.support import Answer, FakeClock, RecordingAdapter, make_client
 from tests.client.test_contract import _run, _validate
 
@@ -208,7 +208,7 @@ def test_request_validates_and_sample_response_decodes(
     if status == 204 or result is None:
         assert raw in (None, {})
     else:
-        assert raw == contract.sample_response(operation, status)
+        assert raw == samples.sample_response(operation, status)
 
 
 def test_answers_are_typed() -> None:
