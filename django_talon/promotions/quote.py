@@ -27,6 +27,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django_talon.promotions.money import quantize_money
@@ -138,27 +139,33 @@ class Quote:
         costs)``, in the order Talon.One sent them: a discount scoped to ``additionalCosts``
         or ``sessionTotal`` may take from the costs (after their own discounts), any other
         only from the items (after theirs) (:func:`~django_talon.promotions.scopes.take_cart_discounts`)."""
+        return list(self._taken)
+
+    @cached_property
+    def _taken(self) -> tuple[tuple[Discount, Decimal, Decimal], ...]:
+        """:meth:`cart_discounts_taken`, worked out once per quote (the totals, the charged
+        discounts and a page's rows all read it; the quote never changes)."""
         taken = take_cart_discounts(
             ((d.scope, d.amount) for d in self.cart_discounts),
             self.subtotal - self.item_discount_total,
             self.additional_cost_total,
         )
-        return [
+        return tuple(
             (d, off_items, off_costs)
             for d, (off_items, off_costs) in zip(self.cart_discounts, taken, strict=True)
-        ]
+        )
 
     @property
     def cart_discount_on_items(self) -> Decimal:
         """The cart discounts' part taken off the items (what a shop that spreads the cart
         discount over its lines, like django-oscar's, spreads)."""
-        return sum((on_items for _, on_items, _ in self.cart_discounts_taken()), self._zero)
+        return sum((on_items for _, on_items, _ in self._taken), self._zero)
 
     @property
     def cart_discount_on_costs(self) -> Decimal:
         """The cart discounts' part taken off the additional costs (scopes
         ``additionalCosts`` and ``sessionTotal``; 0 without cascading discounts)."""
-        return sum((on_costs for _, _, on_costs in self.cart_discounts_taken()), self._zero)
+        return sum((on_costs for _, _, on_costs in self._taken), self._zero)
 
     @property
     def cart_discount_applied(self) -> Decimal:
@@ -207,8 +214,7 @@ class Quote:
         may discount: the items' discounts their line, the cart's what the items have left
         (and, scoped to ``additionalCosts`` or ``sessionTotal``, what the additional costs
         have left), never below zero (a discount never raises what the shop charges)."""
-        taken = self.cart_discounts_taken()
-        on_cart = sum((on_items + on_costs for _, on_items, on_costs in taken), self._zero)
+        on_cart = sum((on_items + on_costs for _, on_items, on_costs in self._taken), self._zero)
         return self.item_discount_total + on_cart
 
     @property
@@ -233,9 +239,7 @@ class Quote:
 
         for line in self.lines:
             take(line.discounts, line.subtotal)
-        out.extend(
-            (d, on_items + on_costs) for d, on_items, on_costs in self.cart_discounts_taken()
-        )
+        out.extend((d, on_items + on_costs) for d, on_items, on_costs in self._taken)
         for cost in self.all_additional_costs():
             take(cost.discounts, cost.price)
         return out

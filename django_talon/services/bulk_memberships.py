@@ -86,12 +86,13 @@ def sync_reservations(
     """
     from django_talon import resilience
     from django_talon.models import CouponReservation, CustomerProfile
+    from django_talon.services.routing import resolved_application
 
     code = code.strip()
     app = resilience.application_name(application)
 
     def ours(profile: CustomerProfile) -> bool:
-        return resilience.application_name(profile.application) == app
+        return resolved_application(profile.application) == app
 
     with resilience.guarded("read a coupon's reservations", application=app) as configured:
         page = (client or configured).get_reserved_customers(code)

@@ -26,7 +26,7 @@ from django_talon.services.handlers import (
     profile_key,
 )
 from django_talon.services.outcomes import SENT, Delivery, deliver_now
-from django_talon.services.routing import checked_application
+from django_talon.services.routing import checked_application, resolved_application
 
 logger = logging.getLogger("django_talon.services")
 
@@ -224,7 +224,7 @@ def _by_application(profiles: Iterable[CustomerProfile]) -> dict[str, list[Custo
     is one Application's (its campaign's), so each group's call goes to its own."""
     groups: dict[str, list[CustomerProfile]] = {}
     for profile in profiles:
-        groups.setdefault(profile.application, []).append(profile)
+        groups.setdefault(resolved_application(profile.application), []).append(profile)
     return groups
 
 

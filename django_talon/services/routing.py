@@ -26,3 +26,13 @@ def checked_application(name: str, hook: str) -> str:
             name,
         )
     return name
+
+
+def resolved_application(name: str) -> str:
+    """The configured Application ``name`` stands for (a row's ``"default"`` is the default
+    Application, whatever it is called in ``TALON["APPLICATIONS"]``), so two rows naming
+    the same Application differently are one; a name no longer configured stays as it is
+    (its writes wait as dead letters, as for :func:`checked_application`)."""
+    from django_talon import resilience
+
+    return resilience.application_name(name) if resilience.knows_application(name) else name

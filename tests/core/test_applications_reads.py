@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from django_talon import services
-from django_talon.models import CouponReservation, OutboxMessage
+from django_talon.models import CouponReservation, CustomerProfile, OutboxMessage
 from django_talon.services import bulk_memberships
 from django_talon.services.profiles import ReservationRefused
 from django_talon.testing.plugin import EmulatorHandle
@@ -153,3 +153,29 @@ def test_syncing_a_coupons_reservations_asks_its_application_and_keeps_the_other
             "profile__user__username", flat=True
         )
     ) == ["ann"]
+
+
+def test_a_profile_still_named_default_is_the_default_applications_customer(
+    two_apps: tuple[Any, EmulatorHandle],  # noqa: F811 (the imported fixture)
+    django_user_model: Any,
+) -> None:
+    """A row from before ``APPLICATIONS`` keeps ``"default"``, which is the default
+    Application (here ``eur``, the first listed): with an ``eur`` customer it is one
+    Application, not "several"."""
+    eur, _ = two_apps
+    ann = django_user_model.objects.create_user("ann", "ann@example.com", "pw")
+    cy = django_user_model.objects.create_user("cy", "cy@example.com", "pw")
+    services.sync_profile(ann)
+    legacy = services.sync_profile(cy)
+    CustomerProfile.objects.filter(pk=legacy.pk).update(application="default")
+    cy = django_user_model.objects.get(pk=cy.pk)  # not the instance caching the old profile
+    eur.clear_requests()
+
+    assert sorted(CustomerProfile.objects.values_list("application", flat=True)) == [
+        "default",
+        "eur",
+    ]
+    rows = services.reserve_coupon_checked("VIP20", [ann, cy])
+    assert len(rows) == 2
+    assert [len(ids) for _, ids in _reservations(eur)] == [2]  # one call, both customers
+    assert bulk_memberships.sync_reservations("VIP20").removed == 0
