@@ -2,7 +2,10 @@
 
 - the price observation of a session update checks the SKU's last observation inline (and
   precomputes each campaign's audiences): the price history must be the one the plain
-  observation (every price handed to ``PriceHistory.observe``) builds;
+  observation (every price handed to ``PriceHistory.observe``) builds; an exact repeat of
+  a session's cart, with nothing recorded since, skips the observation: the history must
+  still be the plain one when other sessions, catalog syncs and carts that record on every
+  update (one SKU at two prices) come in between;
 - ``Session.to_api`` renders the items and adds up both item totals in one walk: the totals
   must be ``cart_item_total()`` and ``cart_item_additional_cost_total()``.
 """
@@ -130,6 +133,69 @@ def test_the_price_history_is_the_plain_observations(monkeypatch: pytest.MonkeyP
     assert any(audiences == frozenset({1, 2}) for *_, audiences in fast)  # two audiences
     assert any(len(campaigns) == 2 for *_, campaigns, _ in fast)  # two campaigns on a line
     assert len(fast) > len({sku for sku, *_ in fast})  # prices changed along the way
+
+
+def _run_repeats(app: EmulatorApp) -> list[tuple[Any, ...]]:
+    """Sessions repeating their carts exactly, with recording updates in between."""
+    app.store.update_profile_v2("vip", {"audiencesChanges": {"adds": [1]}}, {})
+    headers = {"authorization": "ApiKey-v1 k", "content-type": "application/json"}
+    beans = {"sku": "BEANS", "name": "Beans", "price": 7.35, "quantity": 3, "category": "coffee"}
+    twice = [beans, {**beans, "price": 6.0}]  # one SKU at two prices: records every time
+    steps: list[tuple[str, str, list[dict[str, Any]]]] = [
+        ("a", "", [beans]),
+        ("a", "", [beans]),
+        ("a", "", [beans]),  # a repeat that recorded nothing before: skipped
+        ("b", "vip", [beans]),  # another session records a lower price for BEANS
+        ("a", "", [beans]),  # must be observed again (the history changed since)
+        ("a", "", [beans]),
+        ("c", "", twice),
+        ("c", "", twice),  # records again: never skipped
+        ("a", "", [beans]),
+        ("a", "", [{**beans, "price": 7.0}]),
+        ("a", "", [beans]),
+        ("catalog", "", []),  # a catalog sync sets another price for BEANS
+        ("a", "", [beans]),  # observed again: records (the catalog's price came between)
+        ("a", "", [beans]),  # records nothing
+        ("a", "", [beans]),  # skipped
+    ]
+    for session_id, profile, items in steps:
+        if session_id == "catalog":
+            sync = {"actions": [{"type": "ADD", "payload": {"sku": "BEANS", "price": 9.5}}]}
+            app.store.sync_catalog(1, sync)
+            continue
+        body = {"customerSession": {"profileId": profile, "cartItems": items}}
+        request, raw_path = request_from_target(
+            "PUT", f"/v2/customer_sessions/{session_id}", dict(headers), json.dumps(body).encode()
+        )
+        assert app.answer(request, raw_path).status == 200
+    return [
+        (sku, o.price, o.context_ids, o.campaigns, o.audiences)
+        for sku, history in sorted(app.store.prices.by_sku.items())
+        for o in history
+    ]
+
+
+def test_an_exact_repeat_skips_only_what_would_record_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast_app = EmulatorApp(api_key="k", campaigns=CAMPAIGNS)
+    observe_items = fast_app.store._observe_items
+    calls: list[str] = []
+    monkeypatch.setattr(
+        fast_app.store,
+        "_observe_items",
+        lambda s, d, now: (calls.append(s.integration_id), observe_items(s, d, now))[1],
+    )
+    fast = _run_repeats(fast_app)
+    plain_app = EmulatorApp(api_key="k", campaigns=CAMPAIGNS)
+    store = plain_app.store
+    monkeypatch.setattr(
+        store, "_observe_session_prices", lambda s, now: _plain_observation(store, s, now)
+    )
+    assert fast == _run_repeats(plain_app)
+    # skipped: the third "a" and the last one (each after an observation that recorded
+    # nothing, with nothing recorded since); "c" records on every update, so never
+    assert calls == ["a", "a", "b", "a", "a", "c", "c", "a", "a", "a", "a", "a"]
 
 
 @pytest.mark.parametrize("returned", [{}, {0: 1}])
