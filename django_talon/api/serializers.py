@@ -44,6 +44,8 @@ class CartLineSerializer(serializers.Serializer):  # type: ignore[type-arg]
     unit_price = serializers.CharField(read_only=True)
     subtotal = serializers.CharField(read_only=True)
     discount = serializers.CharField(read_only=True)
+    #: per-item discounts off the line's own additional costs (scopes additionalCosts, itemTotal)
+    discount_on_costs = serializers.CharField(read_only=True)
     total = serializers.CharField(read_only=True)
     discounts = DiscountSerializer(many=True, read_only=True)
 

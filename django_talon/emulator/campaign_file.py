@@ -337,6 +337,11 @@ def _check_effect(effect: Any, where: str, result: CampaignSet) -> None:
                 effect["scope"] in ("cartItems", "additionalCosts", "sessionTotal"),
                 f"{where}.scope must be cartItems, additionalCosts or sessionTotal",
             )
+        if etype == "setDiscountPerItem" and "scope" in effect:
+            _require(
+                effect["scope"] in ("price", "additionalCosts", "itemTotal"),
+                f"{where}.scope must be price, additionalCosts or itemTotal",
+            )
     elif etype in ("setDiscountPerAdditionalCost", "setDiscountPerAdditionalCostPerItem"):
         _require(
             isinstance(effect.get("additionalCost"), str) and effect["additionalCost"],

@@ -31,7 +31,7 @@ from functools import cached_property
 from typing import Any
 
 from django_talon.promotions.money import quantize_money
-from django_talon.promotions.scopes import take_cart_discounts
+from django_talon.promotions.scopes import take_cart_discounts, take_item_discounts
 from django_talon.promotions.summary import (
     AdditionalCost,
     Discount,
@@ -71,17 +71,39 @@ class QuoteLine:
     #: The item's own additional costs (per unit x quantity) with their discounts.
     additional_costs: tuple[AdditionalCost, ...] = ()
 
+    def discounts_taken(self) -> list[tuple[Discount, Decimal, Decimal]]:
+        """Each per-item discount with what it takes ``(off the price, off the line's own
+        additional costs)``, in the order sent: by its ``scope`` (``price`` or none: the
+        price; ``additionalCosts``: the item's costs after their own discounts;
+        ``itemTotal``: the price, then those costs), at most what is left there
+        (:func:`~django_talon.promotions.scopes.take_item_discounts`)."""
+        return list(self._taken)
+
+    @cached_property
+    def _taken(self) -> tuple[tuple[Discount, Decimal, Decimal], ...]:
+        zero = Decimal(0) * self.subtotal
+        taken = take_item_discounts(
+            ((d.scope, d.amount) for d in self.discounts),
+            self.subtotal,
+            sum((c.total for c in self.additional_costs), zero),
+        )
+        return tuple((d, p, c) for d, (p, c) in zip(self.discounts, taken, strict=True))
+
     @property
     def discount(self) -> Decimal:
-        """The line's discounts, at most the line's subtotal (a line never goes negative,
-        so the lines shown always add up to the items' total) and never below zero."""
-        zero = Decimal(0) * self.subtotal
-        granted = sum((d.amount for d in self.discounts), zero)
-        return max(min(granted, self.subtotal), zero)
+        """The line's discounts off its price, at most the line's subtotal (a line never
+        goes negative, so the lines shown always add up to the items' total)."""
+        return sum((p for _, p, _ in self._taken), Decimal(0) * self.subtotal)
+
+    @property
+    def discount_on_costs(self) -> Decimal:
+        """The line's discounts off its own additional costs (per-item discounts scoped to
+        ``additionalCosts`` or ``itemTotal``), at most what those costs have left."""
+        return sum((c for _, _, c in self._taken), Decimal(0) * self.subtotal)
 
     @property
     def total(self) -> Decimal:
-        """Line subtotal after its own discounts, never negative."""
+        """Line subtotal after its own discounts on the price, never negative."""
         return self.subtotal - self.discount
 
 
@@ -128,7 +150,14 @@ class Quote:
 
     @property
     def item_discount_total(self) -> Decimal:
+        """The per-item discounts off the items' prices (each line at most its subtotal)."""
         return sum((line.discount for line in self.lines), self._zero)
+
+    @property
+    def item_discount_on_costs(self) -> Decimal:
+        """The per-item discounts off the lines' own additional costs (scopes
+        ``additionalCosts`` and ``itemTotal``; 0 for discounts on the price)."""
+        return sum((line.discount_on_costs for line in self.lines), self._zero)
 
     @property
     def cart_discount_total(self) -> Decimal:
@@ -148,7 +177,7 @@ class Quote:
         taken = take_cart_discounts(
             ((d.scope, d.amount) for d in self.cart_discounts),
             self.subtotal - self.item_discount_total,
-            self.additional_cost_total,
+            self.additional_cost_total - self.item_discount_on_costs,
         )
         return tuple(
             (d, off_items, off_costs)
@@ -170,7 +199,8 @@ class Quote:
     @property
     def cart_discount_applied(self) -> Decimal:
         """The part of :attr:`discount_total` that is not on a line: what a "Discounts" row
-        under line totals that are already net of item discounts shows."""
+        under line totals that are already net of item discounts shows (per-item discounts
+        on the lines' own additional costs included)."""
         return self.discount_total - self.item_discount_total
 
     @property
@@ -215,7 +245,7 @@ class Quote:
         (and, scoped to ``additionalCosts`` or ``sessionTotal``, what the additional costs
         have left), never below zero (a discount never raises what the shop charges)."""
         on_cart = sum((on_items + on_costs for _, on_items, on_costs in self._taken), self._zero)
-        return self.item_discount_total + on_cart
+        return self.item_discount_total + self.item_discount_on_costs + on_cart
 
     @property
     def total(self) -> Decimal:
@@ -225,7 +255,7 @@ class Quote:
 
     def charged_discounts(self) -> list[tuple[Discount, Decimal]]:
         """Each discount with the amount actually charged off: a line's discounts up to the
-        line's subtotal, cart discounts up to what the lines leave (and the additional costs,
+        line's subtotal (and its own additional costs, by scope: :meth:`QuoteLine.discounts_taken`), cart discounts up to what the lines leave (and the additional costs,
         by scope: :meth:`cart_discounts_taken`), an additional cost's up to its price, taken
         in the order Talon.One sent them. They add up to
         :attr:`discount_total` plus the additional costs' discounts."""
@@ -238,7 +268,7 @@ class Quote:
                 out.append((d, amount))
 
         for line in self.lines:
-            take(line.discounts, line.subtotal)
+            out.extend((d, on_price + on_costs) for d, on_price, on_costs in line._taken)
         out.extend((d, on_items + on_costs) for d, on_items, on_costs in self._taken)
         for cost in self.all_additional_costs():
             take(cost.discounts, cost.price)
@@ -292,6 +322,7 @@ class Quote:
                     "unit_price": money(line.unit_price),
                     "subtotal": money(line.subtotal),
                     "discounts": [discount(d) for d in line.discounts],
+                    "discount_on_costs": money(line.discount_on_costs),
                     "total": money(line.total),
                     "additional_costs": [cost(c) for c in line.additional_costs],
                 }
@@ -312,6 +343,7 @@ class Quote:
             "unusable_effects": len(self.unusable_effects),
             "subtotal": money(self.subtotal),
             "item_discount_total": money(self.item_discount_total),
+            "item_discount_on_costs": money(self.item_discount_on_costs),
             "cart_discount_applied": money(self.cart_discount_applied),
             "cart_discount_on_costs": money(self.cart_discount_on_costs),
             "discount_total": money(self.discount_total),

@@ -9,6 +9,11 @@ the shipping on both sides instead of being capped at the items on one of them.
 
 An unknown scope (the enum is open) is taken off the items, as before scopes existed: it
 never takes money off what the shop charges for shipping without being told to.
+
+A per-item discount (``setDiscountPerItem``) has scopes of its own, within its line:
+``price`` (the item's price, also without a scope), ``additionalCosts`` (the item's own
+additional costs, after their own discounts) or ``itemTotal`` (the price, then those costs):
+:func:`take_item_discounts`, the same rule one line at a time.
 """
 
 from __future__ import annotations
@@ -16,11 +21,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-__all__ = ["ADDITIONAL_COSTS", "CART_ITEMS", "SESSION_TOTAL", "take_cart_discounts"]
+__all__ = [
+    "ADDITIONAL_COSTS",
+    "CART_ITEMS",
+    "ITEM_PRICE",
+    "ITEM_TOTAL",
+    "SESSION_TOTAL",
+    "take_cart_discounts",
+    "take_item_discounts",
+]
 
 CART_ITEMS = "cartItems"
 ADDITIONAL_COSTS = "additionalCosts"
 SESSION_TOTAL = "sessionTotal"
+#: a per-item discount's scopes (``additionalCosts`` is the item's own costs there)
+ITEM_PRICE = "price"
+ITEM_TOTAL = "itemTotal"
+
+#: a per-item scope as the cart-level scope of the same reach, within one line
+_AS_CART_SCOPE = {ADDITIONAL_COSTS: ADDITIONAL_COSTS, ITEM_TOTAL: SESSION_TOTAL}
 
 
 def take_cart_discounts(
@@ -47,3 +66,19 @@ def take_cart_discounts(
             costs_left -= off_costs
         taken.append((off_items, off_costs))
     return taken
+
+
+def take_item_discounts(
+    discounts: Iterable[tuple[str, Decimal]], price_room: Decimal, costs_room: Decimal
+) -> list[tuple[Decimal, Decimal]]:
+    """Each per-item discount of one line, ``(scope, amount)`` in the order given, as ``(off
+    the item's price, off the item's own additional costs)``.
+
+    ``price_room`` is the line's subtotal; ``costs_room`` its additional costs after their
+    own discounts. ``price``, no scope and an unknown one take from the price only.
+    """
+    return take_cart_discounts(
+        ((_AS_CART_SCOPE.get(scope, CART_ITEMS), amount) for scope, amount in discounts),
+        price_room,
+        costs_room,
+    )

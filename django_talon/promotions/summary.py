@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from django_talon.promotions.codes import CodeResult
 from django_talon.promotions.money import UnusableAmountError, quantize_money
+from django_talon.promotions.scopes import take_item_discounts
 
 __all__ = [
     "AdditionalCost",
@@ -147,14 +148,34 @@ class CartLine:
             for name, unit in self.additional_costs.items()
         )
 
+    def discounts_taken(self) -> list[tuple[Discount, Decimal, Decimal]]:
+        """Each per-item discount with what it takes ``(off the price, off the line's own
+        additional costs)``, by its ``scope`` (``price``, ``additionalCosts``,
+        ``itemTotal``), at most what is left there (:func:`~django_talon.promotions.scopes.take_item_discounts`)."""
+        taken = take_item_discounts(
+            ((d.scope, d.amount) for d in self.discounts),
+            self.subtotal,
+            sum((c.total for c in self.costs()), Decimal(0) * self.subtotal),
+        )
+        return [(d, p, c) for d, (p, c) in zip(self.discounts, taken, strict=True)]
+
     @property
     def discount(self) -> Decimal:
-        """Sum of the rounded per-item discounts on this line."""
-        return sum((d.amount for d in self.discounts), Decimal(0)).quantize(self.subtotal)
+        """The per-item discounts' part off the price (at most the line's subtotal): what
+        the line's "Discount" column shows."""
+        zero = Decimal(0) * self.subtotal
+        return sum((p for _, p, _ in self.discounts_taken()), zero).quantize(self.subtotal)
+
+    @property
+    def discount_on_costs(self) -> Decimal:
+        """The per-item discounts' part off the line's own additional costs (scopes
+        ``additionalCosts`` and ``itemTotal``; 0 for discounts on the price)."""
+        zero = Decimal(0) * self.subtotal
+        return sum((c for _, _, c in self.discounts_taken()), zero)
 
     @property
     def total(self) -> Decimal:
-        """Line subtotal after its own discounts, never negative."""
+        """Line subtotal after its own discounts on the price, never negative."""
         return max(self.subtotal - self.discount, Decimal(0) * self.subtotal)
 
 

@@ -35,7 +35,7 @@ from django_talon.models import CustomerSession, LedgerEntry
 from django_talon.promotions import PromotionsSummary, quantize_money, summarize
 from django_talon.promotions.codes import code_key
 from django_talon.promotions.money import MAX_AMOUNT
-from django_talon.promotions.scopes import take_cart_discounts
+from django_talon.promotions.scopes import ADDITIONAL_COSTS, ITEM_TOTAL, take_cart_discounts
 
 if TYPE_CHECKING:
     from django_talon.promotions.quote import Quote
@@ -119,6 +119,35 @@ _COST_DISCOUNT_EFFECTS: tuple[type[Effect], ...] = (
 )
 
 
+def _taken_off_item(
+    effect: SetDiscountPerItem,
+    amount: Decimal,
+    summary: PromotionsSummary,
+    left: dict[int, tuple[Decimal, Decimal]],
+) -> tuple[Decimal, Decimal]:
+    """A per-item discount (as sent) as ``(off its item's price, off the item's own
+    additional costs)``: the ``price`` scope (or none) all off the price, as sent;
+    ``additionalCosts`` off the item's costs, ``itemTotal`` off what the price has left,
+    then the costs, each at most what the line has left there (the quote's allocation,
+    :func:`~django_talon.promotions.scopes.take_item_discounts`; ``left``: position ->
+    what the line's price and costs have left, kept across the line's discounts)."""
+    line = summary.line(effect.position) if effect.position is not None else None
+    if line is None:
+        return amount, Decimal(0)
+    zero = Decimal(0)
+    price, costs = left.get(line.position) or (
+        line.subtotal,
+        sum((c.total for c in line.costs()), zero),
+    )
+    if effect.scope not in (ADDITIONAL_COSTS, ITEM_TOTAL):
+        off_price, off_costs = amount, zero
+    else:
+        off_price = zero if effect.scope == ADDITIONAL_COSTS else min(amount, max(price, zero))
+        off_costs = min(amount - off_price, max(costs, zero))
+    left[line.position] = (price - off_price, costs - off_costs)
+    return off_price, off_costs
+
+
 def _as_sent(value: Decimal) -> Decimal | None:
     """A decoded amount exactly as Talon.One sent it (not rounded); None for one that
     cannot be money (``1e29``), which is logged and left out."""
@@ -147,7 +176,9 @@ class BookedAmounts:
         set_aside = [*summary.other_effects, *summary.unusable_effects]
         exact: dict[int | None, Decimal] = {}
         cart = Decimal(0)
-        on_items = Decimal(0)  # the items' own discounts (setDiscountPerItem)
+        on_items = Decimal(0)  # the items' own discounts (setDiscountPerItem) off prices
+        on_item_costs = Decimal(0)  # ... off the items' own additional costs (by scope)
+        line_left: dict[int, tuple[Decimal, Decimal]] = {}  # for _taken_off_item
         cart_level: list[tuple[str, Decimal]] = []  # (scope, amount) of each setDiscount
         for effect in decode_effects(effects_raw):
             if type(effect) not in _DISCOUNT_EFFECTS or effect.raw in set_aside:
@@ -163,7 +194,9 @@ class BookedAmounts:
             if isinstance(effect, SetDiscount):
                 cart_level.append((effect.scope or "", amount))
             elif isinstance(effect, SetDiscountPerItem):
-                on_items += amount
+                off_price, off_costs = _taken_off_item(effect, amount, summary, line_left)
+                on_items += off_price
+                on_item_costs += off_costs
         self.currency = currency
         #: Per campaign, summed as sent (not rounded).
         self.exact = exact
@@ -174,6 +207,7 @@ class BookedAmounts:
         #: Per campaign as the quote computes it (each effect rounded first).
         self.rounded_per_effect = _by_campaign(summary)
         self._on_items = on_items
+        self._on_item_costs = on_item_costs
         self._cart_level = cart_level
         self._summary = summary
 
@@ -183,14 +217,18 @@ class BookedAmounts:
         takes from the additional costs only when its scope says so
         (:func:`~django_talon.promotions.scopes.take_cart_discounts`, as the quote does)."""
         summary, zero = self._summary, quantize_money(0, self.currency)
-        costs = summary.additional_cost_total
+        # the additional costs after their own discounts and the items' discounts on them
+        on_item_costs = quantize_money(self._on_item_costs, self.currency)
+        costs = summary.additional_cost_total - on_item_costs
         taken = take_cart_discounts(
             self._cart_level, max(summary.subtotal - self._on_items, zero), costs
         )
         off_costs = quantize_money(sum((c for _, c in taken), Decimal(0)), self.currency)
-        # (without a scope that reaches the costs this is the items less the discount
-        # total, rounded once, plus the costs: what it was before scopes were read)
-        off_items = self.discount_total - off_costs
+        # each part summed as sent and rounded once; a discount takes only from what its
+        # scope reaches (one scoped to the costs never takes its excess off the items)
+        off_items = quantize_money(
+            self._on_items + sum((i for i, _ in taken), Decimal(0)), self.currency
+        )
         return max(summary.subtotal - off_items, zero) + costs - off_costs
 
     def sub_unit_note(self) -> str:

@@ -26,7 +26,12 @@ from django_talon.emulator.engine.loyalty import (
     increase_achievement_progress,
     prepared_add_loyalty_points,
 )
-from django_talon.emulator.engine.scoped import scoped_set_discount
+from django_talon.emulator.engine.scoped import (
+    ADDITIONAL_COSTS,
+    ITEM_TOTAL,
+    scoped_set_discount,
+    scoped_set_discount_per_item,
+)
 from django_talon.emulator.models import Campaign
 from django_talon.emulator.util import is_number, money, round_cents
 
@@ -110,7 +115,7 @@ def _prepared_set_discount(campaign: Campaign, spec: dict[str, Any]) -> Prepared
     head = effect_head(campaign, "setDiscount", {})
     name = _effect_name(campaign, spec)
     if "scope" in spec:  # cascading discounts: engine/scoped.py
-        return partial(_scoped, campaign, spec, name)
+        return _scoped(scoped_set_discount, campaign, spec, name)
 
     def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
         value = money(ctx.subtotal * percent / 100) if percent is not None else fixed
@@ -129,14 +134,17 @@ def _effect_name(campaign: Campaign, spec: dict[str, Any]) -> str:
 
 
 def _scoped(
+    make: Callable[[Campaign, dict[str, Any], str, EvalContext, float], Any],
     campaign: Campaign,
     spec: dict[str, Any],
     name: str,
-    ctx: EvalContext,
-    lookups: Lookups,
-    remaining: float,
-) -> tuple[list[dict[str, Any]], float]:
-    return scoped_set_discount(campaign, spec, name, ctx, remaining)
+) -> Prepared:
+    """A scoped discount's maker (engine/scoped.py) prepared: it needs no lookups."""
+
+    def run(ctx: EvalContext, lookups: Lookups, remaining: float) -> Any:
+        return make(campaign, spec, name, ctx, remaining)
+
+    return run
 
 
 def _set_discount(
@@ -180,6 +188,9 @@ def _prepared_set_discount_per_item(campaign: Campaign, spec: dict[str, Any]) ->
     """:func:`_set_discount_per_item` with the spec and the campaign read once (the maker
     is this, prepared and run at once: one code for both)."""
     name = _effect_name(campaign, spec)
+    if spec.get("scope") in (ADDITIONAL_COSTS, ITEM_TOTAL):  # engine/scoped.py
+        return _scoped(scoped_set_discount_per_item, campaign, spec, name)
+    scope = spec.get("scope")  # "price" (cascading discounts on) or none
     percent = float(spec["percent"]) if is_number(spec.get("percent")) else None
     amount = None if percent is not None else float(spec["amount"])
     sku, category = spec.get("sku"), spec.get("category")
@@ -211,6 +222,8 @@ def _prepared_set_discount_per_item(campaign: Campaign, spec: dict[str, Any]) ->
                 "position": position,
                 "subPosition": 0,
             }
+            if scope is not None:
+                line_props["scope"] = scope
             quantity = int(item["quantity"])
             lefts = unit_left.get(position)
             if lefts is None:

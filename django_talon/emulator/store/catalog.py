@@ -401,6 +401,8 @@ class CatalogMixin(SessionsMixin):
         for effect in session.effects:  # (every effect the engine makes has an effectType)
             if effect["effectType"] == "setDiscountPerItem":
                 props = effect["props"]
+                if "scope" in props and props["scope"] == "additionalCosts":
+                    continue  # off the item's own costs: its price is what it was
                 position = int(props["position"])
                 cid = int(effect["campaignId"])
                 line = discounts.get(position)
