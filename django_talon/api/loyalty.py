@@ -28,7 +28,7 @@ from rest_framework.response import Response
 
 from django_talon import services
 from django_talon.api.schema import extend_schema, responses
-from django_talon.api.serializers import PromotionsSerializer
+from django_talon.api.serializers import MomentField, PromotionsSerializer
 from django_talon.api.views import TalonAPIView
 from django_talon.conf import talon_settings
 from django_talon.services.display import summarize_session
@@ -61,7 +61,7 @@ class PointsField(serializers.Field):  # type: ignore[type-arg]
 
 class ExpiringPointsSerializer(serializers.Serializer):  # type: ignore[type-arg]
     amount = PointsField(read_only=True)
-    expiry_date = serializers.DateTimeField(read_only=True)
+    expiry_date = MomentField(read_only=True)
 
 
 class PointsBalanceSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -19,6 +21,20 @@ from django_talon.moments import parse_for_shop
 from django_talon.services.customers import CustomerInventory
 
 MAX_CODE_LENGTH = 100  # Talon.One's limit for couponCodes[] and referralCode
+
+
+class MomentField(serializers.DateTimeField):
+    """A moment, always written with its UTC offset (``2026-12-04T19:03:06+01:00``).
+
+    Why: the schema promises RFC 3339 ``date-time``, which carries an offset. Under
+    ``USE_TZ = False`` the shop's date-times are naive local time (``TIME_ZONE``) and DRF
+    writes them without one, which a browser reads as *its own* local time; an aware value
+    DRF would even turn into naive UTC there. Here a naive value is taken as the shop's local
+    time and an aware one is shown in it, whatever ``USE_TZ`` says.
+    """
+
+    def default_timezone(self) -> Any:
+        return timezone.get_current_timezone()
 
 
 class DiscountSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -167,7 +183,7 @@ class PromotionsSerializer(serializers.Serializer):  # type: ignore[type-arg]
         read_only=True,
         help_text=_("Effects whose amount cannot be money (NaN, Infinity, 1e29): not applied."),
     )
-    received_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    received_at = MomentField(read_only=True, allow_null=True)
     stale = serializers.BooleanField(read_only=True)
     quote = QuoteSerializer(read_only=True, allow_null=True)
 
@@ -196,7 +212,16 @@ class ReferralCreateSerializer(serializers.Serializer):  # type: ignore[type-arg
     )
 
 
-class CouponReservationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class _ModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A model's serializer whose date-times carry their offset (:class:`MomentField`)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: MomentField,
+    }
+
+
+class CouponReservationSerializer(_ModelSerializer):
     code = serializers.CharField(source="coupon_code", read_only=True)
     synced = serializers.SerializerMethodField()
 
@@ -209,7 +234,7 @@ class CouponReservationSerializer(serializers.ModelSerializer):  # type: ignore[
         return obj.synced_at is not None
 
 
-class ReferralSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReferralSerializer(_ModelSerializer):
     class Meta:
         model = Referral
         fields = ["code", "campaign_id", "start_date", "expiry_date", "usage_limit", "created_at"]
@@ -248,19 +273,17 @@ class StaffReservationSerializer(serializers.Serializer):  # type: ignore[type-a
 class ReservedCustomerSerializer(serializers.Serializer):  # type: ignore[type-arg]
     integration_id = serializers.CharField(read_only=True)
     user_id = serializers.IntegerField(read_only=True, allow_null=True)
-    reserved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    reserved_at = MomentField(read_only=True, allow_null=True)
     synced = serializers.BooleanField(read_only=True)
 
 
 # --------------------------------------------------------------------------- inventory
 
 
-class TalonDateTimeField(serializers.DateTimeField):
-    """A date-time Talon.One sent as a string: re-rendered as ISO 8601 (an unparseable or
-    impossible one, data from the network, is null rather than a string the schema does not
-    promise, or a 500). Read in the shop's convention, so under ``USE_TZ = False`` it is
-    local time like the shop's other date-times (DRF would render an aware value as naive
-    UTC there)."""
+class TalonDateTimeField(MomentField):
+    """A date-time Talon.One sent as a string: re-rendered as ISO 8601 with its offset (an
+    unparseable or impossible one, data from the network, is null rather than a string the
+    schema does not promise, or a 500), in the shop's time zone like its other moments."""
 
     def to_representation(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -28,7 +28,7 @@ from django.test.utils import isolate_apps
 from django.utils import timezone
 
 from django_talon import outbox, resilience, services
-from django_talon.api.serializers import TalonDateTimeField
+from django_talon.api.serializers import MomentField, TalonDateTimeField
 from django_talon.emulator import DEMO_CAMPAIGNS
 from django_talon.models import CouponReservation, CustomerSession, OutboxMessage, Referral
 from django_talon.services import bulk_sync, profiles
@@ -112,7 +112,9 @@ def test_points_expiring_soon_are_read_and_shown_in_local_time(naive_shop: Any) 
     client.force_login(ann)
     answer = client.get(API + "me/loyalty/")
     assert answer.status_code == 200, answer.content
-    assert answer.json()["expiring"][0]["expiry_date"] == expiry.isoformat()
+    # with its offset: RFC 3339, as the schema promises (a browser reads a naive one as its
+    # own local time)
+    assert answer.json()["expiring"][0]["expiry_date"] == expiry.replace(tzinfo=BERLIN).isoformat()
 
 
 # -- b) checked coupon reservations -----------------------------------------------------------
@@ -279,8 +281,34 @@ def test_referral_dates_of_an_answer_are_stored_on_sqlite(naive_shop: Any) -> No
 
 def test_inventory_dates_are_rendered_in_local_time() -> None:
     field = TalonDateTimeField()
-    assert field.to_representation("2030-01-01T00:00:00Z") == "2030-01-01T01:00:00"
+    assert field.to_representation("2030-01-01T00:00:00Z") == "2030-01-01T01:00:00+01:00"
     assert field.to_representation("2030-13-01T00:00:00Z") is None  # impossible: null
+
+
+def test_rest_moments_carry_their_offset(naive_shop: Any) -> None:
+    """The REST API's date-times are RFC 3339 (the schema's ``date-time``): a naive value,
+    as every ``DateTimeField`` gives here, is the shop's local time, written with its
+    offset (DRF writes it without one under ``USE_TZ = False``)."""
+    ann = customer()
+    cart = make_cart(user=ann, items=[ESPRESSO])
+    client = Client()
+    client.force_login(ann)
+    browser = client.session
+    browser["cart_id"] = cart.pk  # the test shop's current cart
+    browser.save()
+    answer = client.get(API + "promotions/")
+    assert answer.status_code == 200, answer.content
+    received = answer.json()["received_at"]
+    assert received is not None
+    parsed = datetime.fromisoformat(received)
+    assert parsed.utcoffset() == BERLIN.utcoffset(parsed.replace(tzinfo=None))
+    session = CustomerSession.objects.get()
+    assert parsed.replace(tzinfo=None) == session.effects_received_at  # naive local, stored
+    assert MomentField().to_representation(datetime(2030, 7, 1, 12, 0)) == (
+        "2030-07-01T12:00:00+02:00"
+    )
+    aware = datetime(2030, 7, 1, 10, 0, tzinfo=dt_timezone.utc)
+    assert MomentField().to_representation(aware) == "2030-07-01T12:00:00+02:00"
 
 
 def test_the_client_sends_a_naive_datetime_as_utc() -> None:

@@ -105,11 +105,16 @@ CHECKS = [
 ]
 
 
+@pytest.mark.parametrize("use_tz", [True, False], ids=["aware", "naive-local-time"])
 def test_schemathesis_finds_no_server_errors_and_no_undocumented_answers(
-    shop: Any, settings: Any, django_user_model: Any
+    shop: Any, settings: Any, django_user_model: Any, use_tz: bool
 ) -> None:
+    """Also for a shop with ``USE_TZ = False``: its date-times are naive local time, and the
+    answers must still be the schema's RFC 3339 ``date-time`` (with an offset)."""
     import schemathesis
 
+    settings.USE_TZ = use_tz
+    settings.TIME_ZONE = "UTC" if use_tz else "Europe/Berlin"
     settings.TALON = {**settings.TALON, "CODE_ATTEMPT_RATE": None}
     staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
     make_cart(staff, [ESPRESSO, GRINDER])
