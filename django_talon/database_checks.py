@@ -1,5 +1,5 @@
 """System checks of the database aliases ``DATABASE_ROUTERS`` choose (E021, W008, W009;
-docs/checks.md, docs/adapters.md#several-databases).
+docs/checks.md, docs/adapters.md#several-databases), and of the database they are on (E022).
 
 django-talon runs its transactions, savepoints, row locks and ``on_commit`` hooks on the
 default connection (``transaction.atomic()`` without ``using``). That holds the shop's cart,
@@ -18,7 +18,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core import checks
-from django.db import DEFAULT_DB_ALIAS, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 
 from django_talon.conf import TalonConfig
 
@@ -29,7 +29,50 @@ DOCS = "docs/adapters.md#several-databases"
 def check_databases(config: TalonConfig, adapter_cls: Any | None) -> list[checks.CheckMessage]:
     """E021, W009 and W008 (``adapter_cls``: the configured adapter class, None when it
     cannot be used: E004 says so, and W008 is not checked)."""
-    return [*_own_models(), *_shop_models(config), *_shop_line_reads(config, adapter_cls)]
+    return [
+        *_own_models(),
+        *_database_vendor(),
+        *_shop_models(config),
+        *_shop_line_reads(config, adapter_cls),
+    ]
+
+
+#: the database backends django-talon's tables are created and tested on
+SUPPORTED_VENDORS = ("postgresql", "sqlite")
+
+
+def _database_vendor() -> list[checks.CheckMessage]:
+    """E022: django-talon's tables on MySQL/MariaDB (or another database it does not know).
+
+    Why an error before ``migrate`` (which runs the system checks): its identifiers are
+    Talon.One's, up to 1,000 characters, and they are indexed (unique sessions and profiles,
+    the outbox's ordering key): with ``utf8mb4`` that is 4,000 bytes and more per index,
+    beyond InnoDB's 3,072, so the migration stopped half-way with "Specified key was too
+    long". Only the backend's ``vendor`` is read: no connection is opened.
+    """
+    alias = DEFAULT_DB_ALIAS
+    try:
+        vendor = connections[alias].vendor
+    except Exception:  # no such alias, a backend that cannot be loaded: Django says so
+        return []
+    if vendor in SUPPORTED_VENDORS:
+        return []
+    if vendor == "mysql":
+        why = (
+            "its Talon.One identifiers of up to 1,000 characters are indexed, beyond "
+            "InnoDB's 3,072 bytes per index with utf8mb4 (the migration fails with "
+            '"Specified key was too long")'
+        )
+    else:
+        why = "its locking, upserts and migrations are built and tested for PostgreSQL and SQLite"
+    return [
+        checks.Error(
+            f"The database {alias!r} is {vendor}: django-talon's tables are supported on "
+            f"PostgreSQL and SQLite only; {why}.",
+            hint="Use PostgreSQL (or SQLite) for the default database (docs/installation.md).",
+            id="django_talon.E022",
+        )
+    ]
 
 
 def _installed(label: str) -> Any | None:

@@ -235,6 +235,26 @@ def test_w009_django_talon_models_read_from_a_replica() -> None:
     assert "app_label == 'django_talon': return 'default'" in message.hint
 
 
+@pytest.mark.parametrize(
+    ("vendor", "reason"),
+    [("mysql", "Specified key was too long"), ("oracle", "tested for PostgreSQL and SQLite")],
+)
+def test_e022_a_database_django_talon_does_not_support(
+    monkeypatch: pytest.MonkeyPatch, vendor: str, reason: str
+) -> None:
+    """Said by ``check`` and before ``migrate``, which stopped half-way on MySQL/MariaDB
+    ("Specified key was too long": 1,000-character ids, indexed, in utf8mb4). Only the
+    backend's ``vendor`` is read, no connection opened (as here: the SQLite one)."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", vendor)
+    with override_settings(TALON=GOOD, CACHES=SHARED_CACHE):
+        (message,) = check_settings()
+    assert message.id == "django_talon.E022"
+    assert f"is {vendor}" in message.msg and reason in message.msg
+    assert "PostgreSQL" in message.hint
+
+
 class LinesOfTheirOwn(TalonAdapter):
     """docs/installation.md's shape: the shop's own query reads the lines."""
 

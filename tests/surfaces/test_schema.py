@@ -162,9 +162,12 @@ def test_schemathesis_finds_no_server_errors_and_no_undocumented_answers(
     assert ("POST /api/talon/coupons/", 404) in seen, sorted(seen)  # anonymous: no cart
 
 
+#: derandomize: the same examples every run (a fresh random draw now and then made no
+#: successful coupon POST at all, failing the "reached the views" check below)
 settings_for_operation = hypothesis_settings(
     max_examples=25,
     deadline=None,
     database=None,
+    derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
