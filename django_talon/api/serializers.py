@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from django_talon.client.models import Coupon
@@ -241,6 +244,37 @@ class ReferralSerializer(_ModelSerializer):
         read_only_fields = fields
 
 
+#: the largest database integer: a bigger integer id is a 400, not a 500 of the query
+_MAX_INTEGER_ID = 2**63 - 1
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class UserIdField(serializers.Field):  # type: ignore[type-arg]
+    """A shop user's primary key, as the user model has it: a number for Django's ``User``
+    (any integer key), a string for a UUID or text key.
+
+    Why not ``IntegerField``: a shop whose user model has a UUID key could not name its
+    customers (400 for every id), and a reservation's customers were listed with their
+    UUID turned into a 128-bit number, an id no lookup finds.
+    """
+
+    default_error_messages = {"invalid": _("Not a valid user id.")}
+
+    def to_representation(self, value: Any) -> Any:
+        return value if isinstance(value, int) else str(value)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, (int, str)):
+            self.fail("invalid")
+        try:
+            value = get_user_model()._meta.pk.to_python(data)
+        except (DjangoValidationError, TypeError, ValueError):
+            self.fail("invalid")
+        if isinstance(value, int) and not 1 <= value <= _MAX_INTEGER_ID:
+            self.fail("invalid")
+        return value
+
+
 class StaffReservationSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """Reserve or release ``code`` for customers given by integration id and/or user id."""
 
@@ -252,8 +286,7 @@ class StaffReservationSerializer(serializers.Serializer):  # type: ignore[type-a
         max_length=10000,
     )
     user_ids = serializers.ListField(
-        # Bounded by the largest database integer: a bigger id is a 400, not a 500.
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=UserIdField(),
         required=False,
         default=list,
         max_length=10000,
@@ -272,7 +305,7 @@ class StaffReservationSerializer(serializers.Serializer):  # type: ignore[type-a
 
 class ReservedCustomerSerializer(serializers.Serializer):  # type: ignore[type-arg]
     integration_id = serializers.CharField(read_only=True)
-    user_id = serializers.IntegerField(read_only=True, allow_null=True)
+    user_id = UserIdField(read_only=True, allow_null=True)
     reserved_at = MomentField(read_only=True, allow_null=True)
     synced = serializers.BooleanField(read_only=True)
 

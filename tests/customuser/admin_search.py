@@ -1,10 +1,12 @@
 """``python -m tests.customuser.admin_search`` (``DJANGO_SETTINGS_MODULE=
 tests.customuser.settings``): searches the customer profile and coupon reservation lists
-for a ``Member`` by its ``handle`` and prints, per list, the HTTP status and the rows found, as JSON."""
+for a ``Member`` by its ``handle`` and prints, per list, the HTTP status and the rows found,
+then what the staff REST endpoints answer for customers named by their UUID keys, as JSON."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import django
 
@@ -34,7 +36,33 @@ def main() -> None:
         response = client.get(f"/admin/django_talon/{model}/", {"q": "carla"})
         rows = response.context["cl"].result_list if response.status_code == 200 else []
         result[model] = [response.status_code, sorted(getattr(row, shown) for row in rows)]
+    result["carla"] = profile_for_user(carla).integration_id
+    result["staff_api"] = _staff_api(client, carla)
     print(json.dumps(result))
+
+
+def _staff_api(client: Any, carla: Any) -> dict[str, Any]:
+    """The reservation's customers (their UUID keys as strings) and a reservation request
+    naming customers by UUID: a malformed key is a 400 naming it, not a 500."""
+    listed = client.get("/api/talon/staff/reservations/VIP20/")
+    bad = client.post(
+        "/api/talon/staff/reservations/",
+        {"code": "VIP20", "user_ids": ["not-a-uuid"]},
+        content_type="application/json",
+    )
+    unknown = client.post(
+        "/api/talon/staff/reservations/",
+        {"code": "VIP20", "user_ids": ["00000000-0000-4000-8000-000000000000"]},
+        content_type="application/json",
+    )
+    rows = listed.json() if listed.status_code == 200 else None
+    rows = rows["results"] if isinstance(rows, dict) else rows
+    return {
+        "list": [listed.status_code, [row["user_id"] for row in rows or []]],
+        "bad": [bad.status_code, bad.json() if bad.status_code == 400 else None],
+        "unknown": unknown.status_code,
+        "carla_pk": str(carla.pk),
+    }
 
 
 if __name__ == "__main__":

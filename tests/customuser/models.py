@@ -1,7 +1,8 @@
-"""``Member``: a user model without ``username`` and without ``email``."""
+"""``Member``: a user model without ``username`` and without ``email``, keyed by a UUID."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -17,6 +18,7 @@ class MemberManager(BaseUserManager["Member"]):
 
 
 class Member(AbstractBaseUser):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     handle = models.CharField(max_length=50, unique=True)
     is_staff = models.BooleanField(default=False)
     is_superuser = models.BooleanField(default=False)

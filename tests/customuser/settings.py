@@ -1,5 +1,6 @@
-"""tests.settings with ``AUTH_USER_MODEL = "customuser.Member"`` and only the apps the
-admin needs (the test shops' models point at the user model and need not follow)."""
+"""tests.settings with ``AUTH_USER_MODEL = "customuser.Member"`` (a UUID key) and only the
+apps the admin and the REST API need (the test shops' models point at the user model and
+need not follow)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
     "django_talon",
     "tests.customuser",
 ]

@@ -14,7 +14,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
@@ -78,7 +79,7 @@ class ReleaseView(StaffPermissionMixin, FormView):  # type: ignore[type-arg]
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = CodeForm(request.POST)
         if form.is_valid():
-            user = get_object_or_404(get_user_model(), pk=kwargs["user_pk"])
+            user = get_object_or_404(get_user_model(), pk=_user_pk(kwargs["user_pk"]))
             code = str(form.cleaned_data["code"])
             released = services.release_coupon(code, [user])
             messages.success(
@@ -87,3 +88,12 @@ class ReleaseView(StaffPermissionMixin, FormView):  # type: ignore[type-arg]
                 % {"code": code, "customer": user.get_username(), "count": released},
             )
         return redirect("talon_oscar:dashboard-reservations")
+
+
+def _user_pk(text: str) -> Any:
+    """The URL's user key as the user model's primary key (a UUID, a number, text); one it
+    cannot be is no such customer (404), not a 500 of the lookup."""
+    try:
+        return get_user_model()._meta.pk.to_python(text)
+    except (ValidationError, TypeError, ValueError):
+        raise Http404("no such customer") from None

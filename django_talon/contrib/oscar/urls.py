@@ -27,7 +27,7 @@ basket_patterns = [
 dashboard_patterns = [
     path("", dashboard.ReservationView.as_view(), name="dashboard-reservations"),
     path(
-        "<int:user_pk>/release/",
+        "<str:user_pk>/release/",  # any user key type: integer, UUID, text
         dashboard.ReleaseView.as_view(),
         name="dashboard-reservation-release",
     ),
