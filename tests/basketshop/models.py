@@ -3,6 +3,8 @@ one-to-one field), inert unless a test lists them in ``TALON["CART_MODELS"]`` an
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -99,6 +101,53 @@ class SessionOrder(models.Model):
     ``order_session_id`` reads (docs/integrating.md, Carts that are not models)."""
 
     talon_session_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=20, default="pending")
+
+    def __str__(self) -> str:
+        return f"order {self.pk} ({self.status})"
+
+
+class Checkout(models.Model):
+    """A cart keyed by a UUID token (as Saleor's checkouts are), its lines
+    ``checkout.lines`` and its order ``CheckoutOrder.checkout``."""
+
+    token = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="checkouts",
+        on_delete=models.SET_NULL,
+    )
+
+    def __str__(self) -> str:
+        return f"checkout {self.token}"
+
+
+class CheckoutLine(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    checkout = models.ForeignKey(Checkout, related_name="lines", on_delete=models.CASCADE)
+    sku = models.CharField(max_length=50)
+    name = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    quantity = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class CheckoutOrder(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    checkout = models.ForeignKey(
+        Checkout, null=True, blank=True, related_name="orders", on_delete=models.SET_NULL
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="checkout_orders",
+        on_delete=models.SET_NULL,
+    )
     status = models.CharField(max_length=20, default="pending")
 
     def __str__(self) -> str:
