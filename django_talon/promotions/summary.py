@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 from django_talon.promotions.codes import CodeResult
 from django_talon.promotions.money import UnusableAmountError, quantize_money
-from django_talon.promotions.scopes import take_item_discounts
+from django_talon.promotions.scopes import take_cart_discounts, take_item_discounts
 
 __all__ = [
     "AdditionalCost",
@@ -313,12 +313,30 @@ class PromotionsSummary:
 
     @property
     def total_discount(self) -> Decimal:
-        """Sum of the rounded discounts on the items and the cart (discounts on additional
-        costs are :attr:`additional_cost_discount_total`); for a quote's view, the discount
-        the quote grants (capped at the subtotal)."""
+        """The discounts on the items and the cart, each at most what its scope lets it take
+        (discounts on additional costs are :attr:`additional_cost_discount_total`); for a
+        quote's view, the discount the quote grants."""
         if self.quote is not None:
             return self.quote.discount_total
-        return sum((d.amount for d in [*self.cart_discounts, *self.item_discounts]), self._zero)
+        off_items, off_costs = self._taken()
+        return off_items + off_costs
+
+    def _taken(self) -> tuple[Decimal, Decimal]:
+        """What the lines' and the cart's discounts take ``(off the items, off the
+        additional costs)``, allocated as the quote allocates them (each line's per-item
+        discounts by scope, then the cart discounts by theirs), so that a summary built on
+        its own (``summarize``: the admin's session page) adds up as the quote does."""
+        on_prices = sum((line.discount for line in self.lines), self._zero)
+        on_item_costs = sum((line.discount_on_costs for line in self.lines), self._zero)
+        taken = take_cart_discounts(
+            ((d.scope, d.amount) for d in self.cart_discounts),
+            self.subtotal - on_prices,
+            self.additional_cost_total - on_item_costs,
+        )
+        return (
+            on_prices + sum((i for i, _ in taken), self._zero),
+            on_item_costs + sum((c for _, c in taken), self._zero),
+        )
 
     @property
     def cart_discount_total(self) -> Decimal:
@@ -333,11 +351,12 @@ class PromotionsSummary:
 
     @property
     def total(self) -> Decimal:
-        """Subtotal minus the total discount (never below zero) plus the additional costs
-        after theirs; for a quote's view, the quote's total (what the shop charges)."""
+        """Subtotal and additional costs (after their own discounts) less
+        :attr:`total_discount` (never below zero: each discount takes at most what its scope
+        covers); for a quote's view, the quote's total (what the shop charges)."""
         if self.quote is not None:
             return self.quote.total
-        return max(self.subtotal - self.total_discount, self._zero) + self.additional_cost_total
+        return self.subtotal + self.additional_cost_total - self.total_discount
 
     @property
     def status(self) -> str:

@@ -57,7 +57,22 @@ def test_currency_minor_units() -> None:
 def test_total_never_negative() -> None:
     s = summarize([eff("setDiscount", name="huge", value=500)], CART, "EUR")
     assert s.total == Decimal("0.00")
-    assert s.total_discount == Decimal("500.00")
+    assert s.cart_discounts[0].amount == Decimal("500.00")  # as sent
+    # what it takes: at most the items, as the quote charges it (it was 500.00 here)
+    assert s.total_discount == s.subtotal
+
+
+def test_a_summary_on_its_own_allocates_scopes_as_the_quote_does() -> None:
+    """The admin's session page shows a summary built on its own: a free-shipping discount
+    scoped to the additional costs came off the items there (2.00 - 4.90 = 4.90)."""
+    cart = [{"sku": "STICKER", "name": "Sticker", "price": 2.0, "quantity": 1}]
+    free_shipping = eff("setDiscount", name="ship", value=4.9, scope="additionalCosts")
+    s = summarize([free_shipping], cart, "EUR", additional_costs={"shipping": {"price": 4.9}})
+    assert (s.subtotal, s.total_discount, s.total) == (
+        Decimal("2.00"),
+        Decimal("4.90"),
+        Decimal("2.00"),
+    )
 
 
 def test_coupons_accept_wins_over_not_triggered_and_pending_codes() -> None:
