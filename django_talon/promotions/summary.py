@@ -326,8 +326,11 @@ class PromotionsSummary:
         additional costs)``, allocated as the quote allocates them (each line's per-item
         discounts by scope, then the cart discounts by theirs), so that a summary built on
         its own (``summarize``: the admin's session page) adds up as the quote does."""
-        on_prices = sum((line.discount for line in self.lines), self._zero)
-        on_item_costs = sum((line.discount_on_costs for line in self.lines), self._zero)
+        on_prices = on_item_costs = self._zero
+        for line in self.lines:  # (each line's allocation worked out once)
+            for _, off_price, off_costs in line.discounts_taken():
+                on_prices += off_price
+                on_item_costs += off_costs
         taken = take_cart_discounts(
             ((d.scope, d.amount) for d in self.cart_discounts),
             self.subtotal - on_prices,

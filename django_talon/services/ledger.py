@@ -35,7 +35,12 @@ from django_talon.models import CustomerSession, LedgerEntry
 from django_talon.promotions import PromotionsSummary, quantize_money, summarize
 from django_talon.promotions.codes import code_key
 from django_talon.promotions.money import MAX_AMOUNT
-from django_talon.promotions.scopes import ADDITIONAL_COSTS, ITEM_TOTAL, take_cart_discounts
+from django_talon.promotions.scopes import (
+    ADDITIONAL_COSTS,
+    ITEM_TOTAL,
+    take_cart_discounts,
+    take_item_discounts,
+)
 
 if TYPE_CHECKING:
     from django_talon.promotions.quote import Quote
@@ -139,11 +144,10 @@ def _taken_off_item(
         line.subtotal,
         sum((c.total for c in line.costs()), zero),
     )
-    if effect.scope not in (ADDITIONAL_COSTS, ITEM_TOTAL):
+    if effect.scope in (ADDITIONAL_COSTS, ITEM_TOTAL):
+        ((off_price, off_costs),) = take_item_discounts([(effect.scope, amount)], price, costs)
+    else:  # the price, as sent (not capped at the line: the items' total floors it)
         off_price, off_costs = amount, zero
-    else:
-        off_price = zero if effect.scope == ADDITIONAL_COSTS else min(amount, max(price, zero))
-        off_costs = min(amount - off_price, max(costs, zero))
     left[line.position] = (price - off_price, costs - off_costs)
     return off_price, off_costs
 
